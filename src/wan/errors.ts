@@ -44,7 +44,7 @@ export class WanNetworkError extends Error {
 /** A create whose outcome is unknown: the service may have created (and will bill) a task. */
 export class WanAmbiguousCreateError extends Error {
   override readonly name = 'WanAmbiguousCreateError';
-  constructor(readonly cause: Error) {
+  constructor(override readonly cause: Error) {
     super(
       `The create request may have reached the service, but no answer came back (${cause.message}). ` +
         'It was not retried, so no duplicate task can be billed. Check your recent tasks before trying again.',

@@ -1,0 +1,44 @@
+// Turns any failure into one plain sentence and, where we know one, what to do about it.
+import { WanAmbiguousCreateError, WanApiError, WanNetworkError, WanValidationError } from './errors';
+
+export interface Explanation {
+  /** A stable code for programs (error code of the service, or one of ours). */
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+const HINTS: Record<string, string> = {
+  InvalidApiKey: 'Check the API key, and that it belongs to the same region as the endpoint.',
+  AccessDenied: 'The key has no access to this operation or model in this region.',
+  'AccessDenied.Unpurchased': 'Activate Model Studio for this account and region.',
+  'Model.AccessDenied': 'This workspace has no access to the model; grant it in the Model Studio console.',
+  Arrearage: 'The account is overdue; top it up in the Alibaba Cloud console.',
+  DataInspectionFailed: 'The input or output was flagged by content moderation; change the prompt or media.',
+  'InvalidParameter.DataInspection': 'A media URL could not be fetched or inspected; check it is public and within the limits.',
+  Throttling: 'Too many requests; wait a little and try again.',
+  'Throttling.RateQuota': 'The request rate limit was reached; wait a little and try again.',
+  'Throttling.AllocationQuota': 'The quota is used up for now; try again later.',
+  UnsupportedOperation: 'Only a task that is still PENDING can be canceled.',
+  VideoUrlExpired: 'Result links last 24 hours; the video can no longer be downloaded.',
+};
+
+export function explainError(error: unknown): Explanation {
+  if (error instanceof WanValidationError) return { code: 'InvalidInput', message: error.message };
+  if (error instanceof WanAmbiguousCreateError) {
+    return { code: 'CreateOutcomeUnknown', message: error.message };
+  }
+  if (error instanceof WanApiError) {
+    const hint = HINTS[error.code] ?? (error.code.startsWith('Throttling') ? HINTS.Throttling : undefined);
+    const where = error.requestId ? ` (request ${error.requestId})` : '';
+    return { code: error.code, message: `${error.code}: ${error.serviceMessage}${where}`, hint };
+  }
+  if (error instanceof WanNetworkError) {
+    return {
+      code: error.errorCode ?? 'NetworkError',
+      message: error.message,
+      hint: 'Check the network and the endpoint setting.',
+    };
+  }
+  return { code: 'Unexpected', message: error instanceof Error ? error.message : String(error) };
+}

@@ -1,0 +1,13 @@
+// The protocol core's public surface. Nothing here imports `vscode`.
+export * from './limits';
+export * from './errors';
+export * from './schema';
+export * from './sizing';
+export * from './time';
+export * from './regions';
+export * from './retry';
+export * from './explain';
+export { WanClient, type WanClientOptions, type ClientEvent } from './client';
+export type { DownloadProgress } from './download';
+export { prepareRequest, isUrl, type GenerationInput, type PreparedRequest, type Uploader } from './request';
+export * from './media';

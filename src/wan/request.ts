@@ -1,0 +1,121 @@
+// Turns what a user picked (local files or URLs, a prompt, parameters) into a checked create body.
+// Everything is validated before the first byte goes out: the cheap checks first, then the files.
+import { WanValidationError } from './errors';
+import { DURATION_DEFAULT_S, MODEL, RESOLUTION_DEFAULT } from './limits';
+import { imageToDataUri, validateLocalMedia } from './media';
+import { parseCreateRequest, type CreateTaskRequest, type MediaItem, type MediaType, type Resolution } from './schema';
+import { billedSeconds, estimateOutputSize, type Size } from './sizing';
+
+export interface GenerationInput {
+  /** Each source is a local file path, or an http(s), oss:// or data: URL passed through as it is. */
+  firstFrame?: string;
+  lastFrame?: string;
+  drivingAudio?: string;
+  firstClip?: string;
+  prompt?: string;
+  negativePrompt?: string;
+  resolution?: Resolution;
+  duration?: number;
+  seed?: number;
+  promptExtend?: boolean;
+  watermark?: boolean;
+}
+
+export interface PreparedRequest {
+  body: CreateTaskRequest;
+  /** Output size by the FAQ rule, when the first frame or clip is a local file we could measure. */
+  outputSize?: Size;
+  billedSeconds: number;
+  resolution: Resolution;
+  duration: number;
+}
+
+/** Local audio and video must become URLs; the client's temporary upload gives oss:// ones. */
+export type Uploader = (path: string) => Promise<string>;
+
+export function isUrl(source: string): boolean {
+  return /^(https?:\/\/|oss:\/\/|data:)/i.test(source);
+}
+
+function sources(input: GenerationInput): [MediaType, string][] {
+  const all: [MediaType, string | undefined][] = [
+    ['first_frame', input.firstFrame],
+    ['first_clip', input.firstClip],
+    ['last_frame', input.lastFrame],
+    ['driving_audio', input.drivingAudio],
+  ];
+  return all.filter((s): s is [MediaType, string] => typeof s[1] === 'string' && s[1].trim() !== '');
+}
+
+function bodyWith(input: GenerationInput, media: MediaItem[]): unknown {
+  const parameters = {
+    resolution: input.resolution ?? RESOLUTION_DEFAULT,
+    duration: input.duration ?? DURATION_DEFAULT_S,
+    ...(input.seed !== undefined ? { seed: input.seed } : {}),
+    ...(input.promptExtend !== undefined ? { prompt_extend: input.promptExtend } : {}),
+    ...(input.watermark !== undefined ? { watermark: input.watermark } : {}),
+  };
+  return {
+    model: MODEL,
+    input: {
+      ...(input.prompt ? { prompt: input.prompt } : {}),
+      ...(input.negativePrompt ? { negative_prompt: input.negativePrompt } : {}),
+      media,
+    },
+    parameters,
+  };
+}
+
+export async function prepareRequest(input: GenerationInput, upload: Uploader): Promise<PreparedRequest> {
+  const picked = sources(input);
+  // Local paths stand in as placeholder URLs, so the combination and every parameter are checked
+  // before any file is read or uploaded.
+  parseCreateRequest(
+    bodyWith(
+      input,
+      picked.map(([type, src]) => ({ type, url: isUrl(src) ? src : 'https://local.file.invalid/' })),
+    ),
+  );
+
+  const issues: { field: string; message: string }[] = [];
+  let outputBasis: Size | undefined;
+  let clipSeconds: number | undefined;
+  const resolution = input.resolution ?? RESOLUTION_DEFAULT;
+  const duration = input.duration ?? DURATION_DEFAULT_S;
+  for (const [type, src] of picked) {
+    if (isUrl(src)) continue;
+    try {
+      const info = await validateLocalMedia(type, src);
+      if (type === 'first_frame' || type === 'first_clip') {
+        const { width, height } = info as Size;
+        outputBasis = { width, height };
+      }
+      if (type === 'first_clip') clipSeconds = (info as { durationSeconds: number }).durationSeconds;
+    } catch (error) {
+      if (!(error instanceof WanValidationError)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  if (clipSeconds !== undefined && clipSeconds >= duration) {
+    issues.push({
+      field: 'parameters.duration',
+      message: `is ${duration} s, but the first clip is already ${clipSeconds.toFixed(1)} s; duration is the total output length, so it must be longer than the clip to leave room for a continuation`,
+    });
+  }
+  if (issues.length) throw new WanValidationError(issues);
+
+  const media: MediaItem[] = [];
+  for (const [type, src] of picked) {
+    if (isUrl(src)) media.push({ type, url: src });
+    else if (type === 'first_frame' || type === 'last_frame') media.push({ type, url: await imageToDataUri(src, type) });
+    else media.push({ type, url: await upload(src) });
+  }
+  const body = parseCreateRequest(bodyWith(input, media));
+  return {
+    body,
+    outputSize: outputBasis && estimateOutputSize(outputBasis, resolution),
+    billedSeconds: billedSeconds(duration),
+    resolution,
+    duration,
+  };
+}
