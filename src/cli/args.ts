@@ -1,0 +1,160 @@
+// Parses the wan-video command line into a checked command; wrong input is a CliUsageError.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { EndpointSchema, resolveBaseUrl, type Endpoint } from '../wan/regions';
+import type { GenerationInput } from '../wan/request';
+import type { Resolution } from '../wan/schema';
+
+export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError';
+}
+
+export const USAGE = `Usage:
+  wan-video generate --first-frame IMG [--last-frame IMG] [--audio AUDIO] --out DIR [options]
+  wan-video generate --clip VIDEO [--last-frame IMG] --out DIR [options]
+  wan-video status TASK_ID [endpoint options]
+  wan-video wait TASK_ID --out DIR [endpoint options]
+  wan-video cancel TASK_ID [endpoint options]
+
+Generation options:
+  --prompt TEXT            what the video shows (up to 5000 characters)
+  --negative-prompt TEXT   what to avoid (up to 500 characters)
+  --resolution 720P|1080P  default 1080P
+  --duration N             total output seconds, 2..15 (default 5); billed per second
+  --seed N                 0..2147483647
+  --no-prompt-extend       send the prompt as written
+  --watermark              add the "AI Generated" mark
+  --poll-interval S        seconds between polls (default 15)
+  --json                   print one JSON result on stdout
+
+Endpoint options (key from DASHSCOPE_API_KEY):
+  --region beijing|singapore|singapore-workspace  (with --workspace-id ID)
+  --base-url URL           a gateway or the local emulator
+Sources are local files or http(s)/oss:// URLs (images may also be data: URIs).`;
+
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'generate'; input: GenerationInput; outDir: string; common: Common }
+  | { kind: 'status' | 'cancel'; taskId: string; common: Common }
+  | { kind: 'wait'; taskId: string; outDir: string; common: Common };
+
+export interface Common {
+  baseUrl: string;
+  pollIntervalMs: number;
+  json: boolean;
+}
+
+const OPTIONS = {
+  'first-frame': { type: 'string' },
+  'last-frame': { type: 'string' },
+  audio: { type: 'string' },
+  clip: { type: 'string' },
+  prompt: { type: 'string' },
+  'negative-prompt': { type: 'string' },
+  resolution: { type: 'string' },
+  duration: { type: 'string' },
+  seed: { type: 'string' },
+  'no-prompt-extend': { type: 'boolean' },
+  watermark: { type: 'boolean' },
+  out: { type: 'string' },
+  region: { type: 'string' },
+  'workspace-id': { type: 'string' },
+  'base-url': { type: 'string' },
+  'poll-interval': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function integer(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^-?\d+$/.test(text.trim())) throw new CliUsageError(`--${name} must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+function endpointFrom(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): string {
+  const baseUrl = values['base-url'] as string | undefined;
+  const region = values.region as string | undefined;
+  if (baseUrl && region) throw new CliUsageError('use either --base-url or --region, not both');
+  const raw = baseUrl
+    ? { kind: 'custom', baseUrl }
+    : region === 'singapore-workspace'
+      ? { kind: region, workspaceId: (values['workspace-id'] as string | undefined) ?? env.DASHSCOPE_WORKSPACE_ID ?? '' }
+      : region
+        ? { kind: region }
+        : env.DASHSCOPE_BASE_URL
+          ? { kind: 'custom', baseUrl: env.DASHSCOPE_BASE_URL }
+          : undefined;
+  if (!raw) {
+    throw new CliUsageError('choose an endpoint: --region beijing|singapore|singapore-workspace, or --base-url URL');
+  }
+  const parsed = EndpointSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const what = issue?.path.join('.') === 'kind' ? `--region must be beijing, singapore or singapore-workspace` : issue?.message;
+    throw new CliUsageError(region === 'singapore-workspace' && issue?.path[0] === 'workspaceId' ? `--workspace-id ${what}` : `${what}`);
+  }
+  try {
+    return resolveBaseUrl(parsed.data as Endpoint);
+  } catch (error) {
+    throw new CliUsageError(`--base-url: ${(error as Error).message}`);
+  }
+}
+
+export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliUsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [verb, ...rest] = positionals;
+  if (values.help || !verb || verb === 'help') return { kind: 'help' };
+  const pollSeconds = integer('poll-interval', values['poll-interval']) ?? 15;
+  if (pollSeconds < 1) throw new CliUsageError('--poll-interval must be at least 1 second');
+  const common = (): Common => ({
+    baseUrl: endpointFrom(values, env),
+    pollIntervalMs: pollSeconds * 1000,
+    json: values.json ?? false,
+  });
+  const outDir = () => {
+    if (!values.out) throw new CliUsageError('--out DIR is required: where to save the video');
+    return resolve(cwd, values.out);
+  };
+  const local = (src: string | undefined) =>
+    src === undefined || /^(https?:\/\/|oss:\/\/|data:)/i.test(src) ? src : resolve(cwd, src);
+
+  switch (verb) {
+    case 'generate': {
+      if (rest.length) throw new CliUsageError(`unexpected argument "${rest[0]}"`);
+      if (!values['first-frame'] && !values.clip) {
+        throw new CliUsageError('generate needs --first-frame IMG or --clip VIDEO');
+      }
+      const resolution = values.resolution?.toUpperCase();
+      const input: GenerationInput = {
+        firstFrame: local(values['first-frame']),
+        lastFrame: local(values['last-frame']),
+        drivingAudio: local(values.audio),
+        firstClip: local(values.clip),
+        prompt: values.prompt,
+        negativePrompt: values['negative-prompt'],
+        resolution: resolution as Resolution | undefined,
+        duration: integer('duration', values.duration),
+        seed: integer('seed', values.seed),
+        promptExtend: values['no-prompt-extend'] ? false : undefined,
+        watermark: values.watermark ? true : undefined,
+      };
+      return { kind: 'generate', input, outDir: outDir(), common: common() };
+    }
+    case 'status':
+    case 'cancel':
+    case 'wait': {
+      const taskId = rest[0];
+      if (!taskId || rest.length > 1) throw new CliUsageError(`${verb} takes exactly one TASK_ID`);
+      if (verb === 'wait') return { kind: 'wait', taskId, outDir: outDir(), common: common() };
+      return { kind: verb, taskId, common: common() };
+    }
+    default:
+      throw new CliUsageError(`unknown command "${verb}"`);
+  }
+}
