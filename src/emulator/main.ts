@@ -1,0 +1,85 @@
+// CLI: node dist/emulator.js [--port 8787] [--host 127.0.0.1] [--time-scale N] [--pending-ms N] [--running-ms N] [--quiet]
+import { startEmulator } from './server';
+
+function usage(): never {
+  process.stderr.write(
+    'Usage: node dist/emulator.js [--port 8787] [--host 127.0.0.1] [--time-scale N] [--pending-ms N] [--running-ms N] [--api-key KEY]... [--quiet]\n',
+  );
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]) {
+  const out = { port: 8787, host: '127.0.0.1', timeScale: 1, pendingMs: undefined as number | undefined, runningMs: undefined as number | undefined, apiKeys: [] as string[], quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) usage();
+      return v;
+    };
+    const num = (min: number) => {
+      const n = Number(value());
+      if (!Number.isFinite(n) || n < min) usage();
+      return n;
+    };
+    switch (flag) {
+      case '--port': out.port = num(0); break;
+      case '--host': out.host = value(); break;
+      case '--time-scale': out.timeScale = num(Number.MIN_VALUE); break;
+      case '--pending-ms': out.pendingMs = num(0); break;
+      case '--running-ms': out.runningMs = num(0); break;
+      case '--api-key': out.apiKeys.push(value()); break;
+      case '--quiet': out.quiet = true; break;
+      case '-h': case '--help': usage();
+      default: usage();
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const emu = await startEmulator({
+    port: args.port,
+    host: args.host,
+    timeScale: args.timeScale,
+    ...(args.pendingMs !== undefined ? { pendingMs: args.pendingMs } : {}),
+    ...(args.runningMs !== undefined ? { runningMs: args.runningMs } : {}),
+    ...(args.apiKeys.length ? { apiKeys: args.apiKeys } : {}),
+    log: args.quiet ? undefined : (line) => process.stderr.write(`[emulator] ${line}\n`),
+  });
+  process.stdout.write(
+    [
+      '================================================================',
+      ' Wan emulator — REHEARSAL backend',
+      ' This server is NOT the real Wan model and NOT Alibaba Cloud.',
+      ' It speaks the Wan 2.7 image-to-video protocol and renders',
+      ' labelled placeholder MP4s from your inputs with ffmpeg.',
+      ` Model: wan2.7-i2v-2026-04-25   Clock speed: x${args.timeScale}`,
+      ` Control plane: ${emu.url}/__emulator/{clock,faults,requests}`,
+      '================================================================',
+      `WAN_EMULATOR_URL=${emu.url}`,
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`[emulator] ${signal}: shutting down\n`);
+    const force = setTimeout(() => process.exit(0), 3000);
+    force.unref();
+    emu.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`wan emulator: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,274 @@
+// Task store and state machine on the emulator clock: PENDING for pendingMs, then the task runs (media
+// fetched and validated, the video rendered) and shows RUNNING for at least runningMs; then SUCCEEDED
+// or FAILED. CANCELED only from PENDING. UNKNOWN when missing or older than 24 h.
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WanValidationError } from '../wan/errors';
+import { TASK_TTL_MS, DURATION_DEFAULT_S, RESOLUTION_DEFAULT } from '../wan/limits';
+import { validateLocalMedia } from '../wan/media/validate';
+import type { CreateTaskRequest, MediaType, Resolution, TaskStatus } from '../wan/schema';
+import { billedSeconds, estimateOutputSize } from '../wan/sizing';
+import { formatServiceTime } from '../wan/time';
+import type { EmulatorClock } from './clock';
+import type { OutcomeFault } from './faults';
+import { MediaFetchError, fetchMedia } from './media';
+import { renderVideo } from './render';
+import type { UploadStore } from './upload';
+
+export interface TaskUsage {
+  duration: number;
+  input_video_duration: number;
+  output_video_duration: number;
+  SR: number;
+  video_count: 1;
+}
+
+interface Outcome {
+  ok: boolean;
+  code?: string;
+  message?: string;
+  fileName?: string;
+  usage?: TaskUsage;
+  finishedAt: number;
+  renderMs?: number;
+  size?: { width: number; height: number };
+}
+
+export interface Task {
+  id: string;
+  keyHash: string;
+  request: CreateTaskRequest;
+  submitAt: number;
+  scheduledAt: number;
+  runningMs: number;
+  canceledAt?: number;
+  forcedUnknown?: boolean;
+  forcedFailure?: { code: string; message: string };
+  started: boolean;
+  outcome?: Outcome;
+}
+
+export interface ResultFile {
+  path: string;
+  expiresAt: number;
+  bytes?: number;
+}
+
+export interface TaskStoreOptions {
+  clock: EmulatorClock;
+  uploads: UploadStore;
+  dataDir: string;
+  pendingMs: number;
+  runningMs: number;
+  /** Base of result URLs, e.g. http://127.0.0.1:8787 */
+  publicBase: () => string;
+  log: (line: string) => void;
+  /** Renders running at once (ffmpeg is CPU-bound). */
+  concurrency?: number;
+}
+
+export class TaskStore {
+  private readonly tasks = new Map<string, Task>();
+  readonly files = new Map<string, ResultFile>();
+  private running = 0;
+  private readonly queue: Task[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+  /** Real render timings, newest last (for reports and tests). */
+  readonly renderTimings: { taskId: string; ms: number; width: number; height: number; duration: number }[] = [];
+
+  constructor(private readonly o: TaskStoreOptions) {
+    this.timer = setInterval(() => this.tick(), 25);
+    this.timer.unref();
+    o.clock.onAdvance(() => this.tick());
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+  }
+
+  create(request: CreateTaskRequest, keyHash: string, fault?: OutcomeFault): Task {
+    const now = this.o.clock.now();
+    const task: Task = {
+      id: randomUUID(),
+      keyHash,
+      request,
+      submitAt: now,
+      scheduledAt: now + this.o.pendingMs,
+      runningMs: this.o.runningMs,
+      started: false,
+    };
+    if (fault?.kind === 'unknown') task.forcedUnknown = true;
+    if (fault?.kind === 'fail') {
+      task.forcedFailure = {
+        code: fault.code ?? 'InternalError.Algo',
+        message: fault.message ?? 'An internal error occurred while generating the video (emulated fault).',
+      };
+    }
+    this.tasks.set(task.id, task);
+    this.tick();
+    return task;
+  }
+
+  /** The task if it exists, belongs to this key and is younger than 24 h. */
+  get(id: string, keyHash: string): Task | undefined {
+    this.tick();
+    const t = this.tasks.get(id);
+    if (!t || t.keyHash !== keyHash || t.forcedUnknown) return undefined;
+    if (this.o.clock.now() - t.submitAt > TASK_TTL_MS) return undefined;
+    return t;
+  }
+
+  status(t: Task): TaskStatus {
+    if (t.canceledAt !== undefined) return 'CANCELED';
+    const now = this.o.clock.now();
+    if (!t.started || now < t.scheduledAt) return 'PENDING';
+    if (!t.outcome || now < t.scheduledAt + t.runningMs) return 'RUNNING';
+    return t.outcome.ok ? 'SUCCEEDED' : 'FAILED';
+  }
+
+  /** Cancels a PENDING task; false when it is in any other state. */
+  cancel(t: Task): boolean {
+    if (this.status(t) !== 'PENDING') return false;
+    t.canceledAt = this.o.clock.now();
+    const i = this.queue.indexOf(t);
+    if (i >= 0) this.queue.splice(i, 1);
+    return true;
+  }
+
+  /** The `output` object of a task query. */
+  output(t: Task): Record<string, unknown> {
+    const status = this.status(t);
+    const out: Record<string, unknown> = { task_id: t.id, task_status: status, submit_time: formatServiceTime(new Date(t.submitAt)) };
+    if (status !== 'PENDING' && status !== 'CANCELED') out.scheduled_time = formatServiceTime(new Date(t.scheduledAt));
+    if (status === 'SUCCEEDED' || status === 'FAILED') {
+      const end = Math.max(t.scheduledAt + t.runningMs, t.outcome!.finishedAt);
+      out.end_time = formatServiceTime(new Date(end));
+    }
+    if (status === 'CANCELED') out.end_time = formatServiceTime(new Date(t.canceledAt!));
+    if (t.request.input.prompt !== undefined) out.orig_prompt = t.request.input.prompt;
+    if (status === 'SUCCEEDED') {
+      const name = t.outcome!.fileName!;
+      const file = this.files.get(name);
+      const expires = Math.floor((file?.expiresAt ?? 0) / 1000);
+      out.video_url = `${this.o.publicBase()}/__emulator/files/${name}?Expires=${expires}&OSSAccessKeyId=emulator&Signature=rehearsal`;
+    }
+    if (status === 'FAILED') {
+      out.code = t.outcome!.code;
+      out.message = t.outcome!.message;
+    }
+    return out;
+  }
+
+  usage(t: Task): TaskUsage | undefined {
+    return this.status(t) === 'SUCCEEDED' ? t.outcome!.usage : undefined;
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    const now = this.o.clock.now();
+    for (const t of this.tasks.values()) {
+      if (!t.started && t.canceledAt === undefined && now >= t.scheduledAt) {
+        t.started = true;
+        if (now - t.submitAt > TASK_TTL_MS) continue;
+        this.queue.push(t);
+      }
+      // Forget tasks (and their results) well past their 24 h.
+      if (now - t.submitAt > 2 * TASK_TTL_MS) this.tasks.delete(t.id);
+    }
+    for (const [name, f] of this.files) {
+      if (now > f.expiresAt + TASK_TTL_MS) {
+        this.files.delete(name);
+        void rm(f.path, { force: true });
+      }
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    const max = this.o.concurrency ?? 2;
+    while (this.running < max && this.queue.length) {
+      const t = this.queue.shift()!;
+      this.running++;
+      void this.run(t)
+        .then((outcome) => {
+          t.outcome = outcome;
+          this.o.log(`task ${t.id} ${outcome.ok ? `rendered ${outcome.size?.width}x${outcome.size?.height} in ${outcome.renderMs} ms` : `failed: ${outcome.code}: ${outcome.message}`}`);
+        })
+        .finally(() => {
+          this.running--;
+          this.pump();
+        });
+    }
+  }
+
+  private async run(t: Task): Promise<Outcome> {
+    const clock = this.o.clock;
+    const fail = (code: string, message: string): Outcome => ({ ok: false, code, message, finishedAt: clock.now() });
+    if (t.forcedFailure) return fail(t.forcedFailure.code, t.forcedFailure.message);
+    const work = join(this.o.dataDir, 'work', t.id);
+    await mkdir(work, { recursive: true });
+    try {
+      const req = t.request;
+      const paths: Partial<Record<MediaType, string>> = {};
+      for (const m of req.input.media) paths[m.type] = await fetchMedia(m.type, m.url, work, this.o.uploads);
+      const duration = req.parameters?.duration ?? DURATION_DEFAULT_S;
+      const resolution: Resolution = req.parameters?.resolution ?? RESOLUTION_DEFAULT;
+      let source: { width: number; height: number };
+      let clipSeconds = 0;
+      if (paths.first_clip) {
+        const clip = await validateLocalMedia('first_clip', paths.first_clip);
+        clipSeconds = clip.durationSeconds;
+        source = clip;
+        if (clipSeconds >= duration) {
+          return fail(
+            'InvalidParameter',
+            `The first_clip is ${clipSeconds.toFixed(2)} s long; parameters.duration (${duration} s) is the total output length and must be longer than the clip.`,
+          );
+        }
+      } else {
+        source = await validateLocalMedia('first_frame', paths.first_frame!);
+      }
+      if (paths.last_frame) await validateLocalMedia('last_frame', paths.last_frame);
+      if (paths.driving_audio) await validateLocalMedia('driving_audio', paths.driving_audio);
+      const size = estimateOutputSize(source, resolution);
+      const fileName = `${randomUUID()}.mp4`;
+      const outPath = join(this.o.dataDir, 'results', fileName);
+      await mkdir(join(this.o.dataDir, 'results'), { recursive: true });
+      const r = await renderVideo({
+        outPath,
+        ...size,
+        durationSeconds: duration,
+        ...(paths.first_clip ? { firstClip: { path: paths.first_clip, durationSeconds: clipSeconds } } : { firstFrame: paths.first_frame! }),
+        ...(paths.last_frame ? { lastFrame: paths.last_frame } : {}),
+        ...(paths.driving_audio ? { drivingAudio: paths.driving_audio } : {}),
+        watermark: req.parameters?.watermark ?? false,
+      });
+      this.renderTimings.push({ taskId: t.id, ms: r.elapsedMs, ...size, duration });
+      const finishedAt = clock.now();
+      this.files.set(fileName, { path: outPath, expiresAt: Math.max(finishedAt, t.scheduledAt + t.runningMs) + TASK_TTL_MS });
+      return {
+        ok: true,
+        fileName,
+        finishedAt,
+        renderMs: r.elapsedMs,
+        size,
+        usage: {
+          duration: billedSeconds(duration),
+          input_video_duration: Math.round(clipSeconds),
+          output_video_duration: duration,
+          SR: resolution === '720P' ? 720 : 1080,
+          video_count: 1,
+        },
+      };
+    } catch (e) {
+      if (e instanceof WanValidationError) return fail('InvalidParameter', e.issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+      if (e instanceof MediaFetchError) return fail('InvalidParameter', e.message);
+      return fail('InternalError', `The emulator could not render the video: ${(e as Error).message.slice(0, 500)}`);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+}
