@@ -1,0 +1,31 @@
+import * as vscode from 'vscode';
+import { registerApiKeyCommands } from './commands/apiKey';
+import { registerLogCommands } from './commands/log';
+import { ApiKeyStore } from './secrets';
+
+/** What the extension exports to `vscode.extensions.getExtension(...).exports`. Never exposes the key. */
+export interface WanStudioApi {
+  /** First 12 hex chars of the SHA-256 of the stored API key, or undefined when none is stored. */
+  apiKeyFingerprint(): Promise<string | undefined>;
+}
+
+export function activate(context: vscode.ExtensionContext): WanStudioApi {
+  const log = vscode.window.createOutputChannel('Wan Studio', { log: true });
+  const apiKeys = new ApiKeyStore(context.secrets);
+
+  context.subscriptions.push(
+    log,
+    apiKeys,
+    ...registerApiKeyCommands({ apiKeys, log }),
+    ...registerLogCommands(log),
+  );
+
+  log.info(`Wan Studio ${String(context.extension.packageJSON.version)} activated (VS Code ${vscode.version}).`);
+  return {
+    apiKeyFingerprint: () => apiKeys.fingerprint(),
+  };
+}
+
+export function deactivate(): void {
+  // Everything is released through context.subscriptions.
+}

@@ -1,0 +1,148 @@
+// Runs the integration suite (out/test/integration) inside a real VS Code extension host.
+//
+// Default: headless, through code-server (VS Code 1.100.3 server + web workbench) and Debian's chromium
+// driven by playwright-core. The workbench URL carries extensionDevelopmentPath / extensionTestsPath in
+// its `payload`, so the server's extension host loads this repository as the extension under development
+// and calls test/integration/index.js's run(). That runs on the server side, so it writes its results to
+// a file (WAN_TEST_RESULTS, inherited by the extension host from code-server's environment) which this
+// launcher waits for and prints.
+//
+// WAN_VSCODE_RUNNER=electron runs the same suite through @vscode/test-electron (VS Code desktop) instead.
+//
+// Prerequisites: `node esbuild.mjs` (dist/extension.js) and `npm run compile-tests` (out/test/integration).
+// Env: WAN_TEST_TIMEOUT_MS (overall, default 300000), WAN_KEEP_TMP=1 keeps the temp dirs, WAN_DEBUG=1 echoes
+// code-server and browser output.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { installCodeServer, REPO_ROOT } from './install-code-server.mjs';
+
+const EXTENSION_PATH = REPO_ROOT;
+const TESTS_PATH = join(REPO_ROOT, 'out', 'test', 'integration', 'index.js');
+const OVERALL_TIMEOUT_MS = Number(process.env.WAN_TEST_TIMEOUT_MS || 300_000);
+const debug = !!process.env.WAN_DEBUG;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function checkBuilt() {
+  const missing = [];
+  if (!existsSync(join(REPO_ROOT, 'dist', 'extension.js'))) missing.push('dist/extension.js (run: node esbuild.mjs)');
+  if (!existsSync(TESTS_PATH)) missing.push('out/test/integration/index.js (run: npm run compile-tests)');
+  if (missing.length) {
+    console.error(`run-integration: missing ${missing.join(' and ')}`);
+    process.exit(2);
+  }
+}
+
+/** Prints the suite's report and the summary line; returns the exit code. */
+function printResults(results) {
+  if (results.vscodeVersion) console.log(`VS Code ${results.vscodeVersion} extension host`);
+  console.log(results.report || '(no reporter output)');
+  if (results.error) console.log(`\nsuite error: ${results.error}`);
+  const failed = results.failures ?? 0;
+  const passed = results.passes ?? 0;
+  console.log(`\n${passed} passed, ${failed} failed`);
+  return failed === 0 && passed > 0 && !results.error ? 0 : 1;
+}
+
+async function runInCodeServer() {
+  const t0 = Date.now();
+  const install = installCodeServer({ chromium: true });
+  console.log(`code-server ${install.installed ? `installed in ${(install.ms / 1000).toFixed(1)} s` : 'already installed'}`);
+
+  const { startCodeServer, workbenchUrl } = await import('./code-server.mjs');
+  const { chromium } = await import('playwright-core');
+
+  const work = mkdtempSync(join(tmpdir(), 'wan-integration-'));
+  const workspace = join(work, 'workspace');
+  mkdirSync(workspace, { recursive: true });
+  const resultsFile = join(work, 'results.json');
+
+  /** @type {Awaited<ReturnType<typeof startCodeServer>> | undefined} */
+  let server;
+  /** @type {import('playwright-core').Browser | undefined} */
+  let browser;
+  let code = 1;
+  const cleanup = async () => {
+    await browser?.close().catch(() => {});
+    await server?.stop().catch(() => {});
+    if (!process.env.WAN_KEEP_TMP) rmSync(work, { recursive: true, force: true });
+  };
+  const onSignal = async () => {
+    await cleanup();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    server = await startCodeServer({
+      folder: workspace,
+      env: { WAN_TEST_RESULTS: resultsFile },
+      inheritOutput: debug,
+    });
+    console.log(`code-server up on ${server.url} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    browser = await chromium.launch({
+      executablePath: install.chromium,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const page = await browser.newPage();
+    const browserErrors = [];
+    page.on('console', (m) => {
+      if (debug) process.stderr.write(`[browser ${m.type()}] ${m.text()}\n`);
+      if (m.type() === 'error') browserErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => browserErrors.push(String(e)));
+    const url = workbenchUrl(server.url, server.port, workspace, {
+      extensionDevelopmentPath: EXTENSION_PATH,
+      extensionTestsPath: TESTS_PATH,
+    });
+    if (debug) console.log(`open ${url}`);
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+
+    const deadline = t0 + OVERALL_TIMEOUT_MS;
+    let serverGone = false;
+    server.exited.then(() => (serverGone = true));
+    while (!existsSync(resultsFile)) {
+      if (serverGone) throw new Error('code-server exited before the tests reported results');
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no test results after ${OVERALL_TIMEOUT_MS / 1000} s` +
+            (browserErrors.length ? `\nbrowser errors:\n  ${browserErrors.slice(-10).join('\n  ')}` : ''),
+        );
+      }
+      await sleep(250);
+    }
+    const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
+    code = printResults(results);
+    console.log(`integration run took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (code !== 0) console.error(`\n--- code-server log (tail) ---\n${server.logTail(80)}`);
+  } catch (err) {
+    console.error(`run-integration: ${err instanceof Error ? err.message : err}`);
+    if (server) console.error(`\n--- code-server log (tail) ---\n${server.logTail(80)}`);
+    console.log('\n0 passed, 1 failed');
+    code = 1;
+  } finally {
+    await cleanup();
+  }
+  return code;
+}
+
+checkBuilt();
+let exitCode;
+if ((process.env.WAN_VSCODE_RUNNER || 'code-server') === 'electron') {
+  const { runElectron } = await import('./run-electron.mjs');
+  const { ok, results } = await runElectron({ extensionPath: EXTENSION_PATH, testsPath: TESTS_PATH });
+  if (results) {
+    exitCode = printResults(results);
+    if (!ok) exitCode = 1;
+  } else {
+    console.log('\n0 passed, 1 failed');
+    exitCode = 1;
+  }
+} else {
+  exitCode = await runInCodeServer();
+}
+process.exit(exitCode);

@@ -1,0 +1,118 @@
+// Mocha entry point that VS Code's extension host calls for `--extensionTestsPath`
+// (through @vscode/test-electron, or through code-server's `payload` in test/host/run-integration.mjs).
+// It runs every out/test/integration/**/*.test.js file and, when the launcher asks for it, writes a
+// JSON results file (counts, titles and the spec reporter's text), because under code-server the
+// extension host runs on the server side and its console is not visible to the launcher.
+import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { format } from 'node:util';
+import Mocha from 'mocha';
+
+/**
+ * Where the launcher wants the results. The extension host inherits code-server's environment (verified with
+ * code-server 4.100.3), and @vscode/test-electron passes it through `extensionTestsEnv`.
+ */
+function resultsPath(): string | undefined {
+  return process.env.WAN_TEST_RESULTS || undefined;
+}
+
+interface TestRecord {
+  title: string;
+  fullTitle: string;
+  state: 'passed' | 'failed' | 'pending';
+  durationMs?: number;
+  error?: string;
+}
+
+export interface IntegrationResults {
+  passes: number;
+  failures: number;
+  pending: number;
+  tests: TestRecord[];
+  report: string;
+  durationMs: number;
+  vscodeVersion?: string;
+  error?: string;
+}
+
+function findTestFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[])
+    .filter((f) => f.endsWith('.test.js'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+function writeResults(file: string | undefined, results: IntegrationResults): void {
+  if (!file) return;
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(results, null, 2));
+  renameSync(tmp, file); // atomic: the launcher never reads half a file
+}
+
+export function run(): Promise<void> {
+  const started = Date.now();
+  const outFile = resultsPath();
+  const mocha = new Mocha({ ui: 'tdd', reporter: 'spec', color: false, timeout: 30_000 });
+
+  // Capture what the spec reporter prints, and still pass it on to the host's console.
+  const lines: string[] = [];
+  const base = Mocha.reporters.Base as unknown as { consoleLog: (...args: unknown[]) => void };
+  const originalLog = base.consoleLog;
+  base.consoleLog = (...args: unknown[]) => {
+    lines.push(args.length === 0 ? '' : format(...(args as [unknown, ...unknown[]])));
+    originalLog(...args);
+  };
+
+  const tests: TestRecord[] = [];
+  let vscodeVersion: string | undefined;
+  try {
+    vscodeVersion = (require('vscode') as typeof import('vscode')).version;
+  } catch {
+    /* not in an extension host */
+  }
+
+  return new Promise<void>((resolve, reject) => {
+    const finish = (failures: number, error?: string) => {
+      base.consoleLog = originalLog;
+      const results: IntegrationResults = {
+        passes: tests.filter((t) => t.state === 'passed').length,
+        failures,
+        pending: tests.filter((t) => t.state === 'pending').length,
+        tests,
+        report: lines.join('\n'),
+        durationMs: Date.now() - started,
+        vscodeVersion,
+        error,
+      };
+      try {
+        writeResults(outFile, results);
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      if (error) reject(new Error(error));
+      else if (failures > 0) reject(new Error(`${failures} tests failed.`));
+      else resolve();
+    };
+    try {
+      const files = findTestFiles(__dirname);
+      if (files.length === 0) throw new Error(`no *.test.js files under ${__dirname}`);
+      for (const f of files) mocha.addFile(f);
+      const runner = mocha.run((failures) => finish(failures));
+      runner.on('pass', (t) => tests.push({ title: t.title, fullTitle: t.fullTitle(), state: 'passed', durationMs: t.duration }));
+      runner.on('fail', (t, err: unknown) =>
+        tests.push({
+          title: t.title,
+          fullTitle: t.fullTitle(),
+          state: 'failed',
+          durationMs: t.duration,
+          error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        }),
+      );
+      runner.on('pending', (t) => tests.push({ title: t.title, fullTitle: t.fullTitle(), state: 'pending' }));
+    } catch (err) {
+      finish(1, err instanceof Error ? (err.stack ?? err.message) : String(err));
+    }
+  });
+}
