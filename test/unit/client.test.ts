@@ -1,0 +1,221 @@
+// The client against the emulator over real HTTP on loopback, with faults injected by the emulator.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { stat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
+import { inspectMedia } from '../../src/emulator/ffmpeg';
+import {
+  MODEL,
+  WanAmbiguousCreateError,
+  WanApiError,
+  WanClient,
+  WanNetworkError,
+  WanValidationError,
+  prepareRequest,
+  type ClientEvent,
+  type TaskResponse,
+} from '../../src/wan';
+import { makeInputSet, tempDir } from '../support/fixtures';
+
+const KEY = 'sk-test-client';
+const FAST_RETRY = { baseDelayMs: 20, maxDelayMs: 200 };
+
+describe('WanClient against the emulator', function () {
+  let emu: RunningEmulator;
+  let dir: string;
+  let inputs: Awaited<ReturnType<typeof makeInputSet>>;
+  let events: ClientEvent[];
+  let client: WanClient;
+
+  before(async () => {
+    dir = await tempDir('client');
+    inputs = await makeInputSet(dir);
+    emu = await startEmulator({ pendingMs: 100, runningMs: 300, apiKeys: [KEY] });
+  });
+  after(async () => emu?.close());
+  beforeEach(() => {
+    events = [];
+    emu.clearRequests();
+    client = new WanClient({ baseUrl: emu.url, apiKey: KEY, retry: FAST_RETRY, onEvent: (e) => events.push(e) });
+  });
+  afterEach(async () => client.close());
+
+  const creates = () => emu.requests().filter((r) => r.route === 'create');
+  const firstFrameBody = async () => (await prepareRequest({ firstFrame: inputs.firstFrame, resolution: '720P', duration: 2 }, () => assert.fail('no upload expected'))).body;
+
+  it('creates, polls to SUCCEEDED and downloads a playable H.264 MP4 of the estimated size', async () => {
+    const created = await client.createTask(await firstFrameBody());
+    assert.equal(created.output.task_status, 'PENDING');
+    const seen: string[] = [];
+    const task = await client.waitForTask(created.output.task_id, { intervalMs: 100, onUpdate: (t) => seen.push(t.output.task_status) });
+    assert.equal(task.output.task_status, 'SUCCEEDED');
+    assert.ok(seen.includes('RUNNING') || seen.includes('PENDING'), `statuses seen: ${seen}`);
+    assert.deepEqual(task.usage && { d: task.usage.duration, sr: task.usage.SR, n: task.usage.video_count }, { d: 2, sr: 720, n: 1 });
+    const dest = join(dir, 'out', 'first.mp4');
+    if (task.output.task_status !== 'SUCCEEDED') return;
+    const { bytes } = await client.downloadVideo(task.output.video_url, dest);
+    assert.equal((await stat(dest)).size, bytes);
+    const info = await inspectMedia(dest);
+    assert.equal(info.video?.codec, 'h264');
+    assert.deepEqual([info.video?.width, info.video?.height], [816, 1104]);
+    assert.ok(Math.abs((info.durationSeconds ?? 0) - 2) < 0.15, `duration ${info.durationSeconds}`);
+    const download = emu.requests().find((r) => r.route === 'download');
+    assert.equal(download?.authorization, false, 'the API key must not be sent to the video URL');
+  });
+
+  it('validates locally and sends nothing for an invalid body', async () => {
+    await assert.rejects(
+      client.createTask({ model: MODEL, input: { media: [{ type: 'last_frame', url: 'https://example.com/a.png' }] }, parameters: { duration: 99 } }),
+      (e: unknown) => e instanceof WanValidationError && /not a valid combination/.test(e.message) && /parameters.duration/.test(e.message),
+    );
+    assert.equal(emu.requests().length, 0);
+  });
+
+  it('maps a refused key to InvalidApiKey', async () => {
+    const bad = new WanClient({ baseUrl: emu.url, apiKey: 'sk-wrong', retry: FAST_RETRY });
+    try {
+      await assert.rejects(bad.getTask('whatever'), (e: unknown) => e instanceof WanApiError && e.httpStatus === 401 && e.code === 'InvalidApiKey');
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('never retries a create the service answered with 429 or 500', async () => {
+    const body = await firstFrameBody();
+    for (const status of [429, 500]) {
+      emu.clearRequests();
+      emu.faults.add({ route: 'create', kind: 'status', status, retryAfterSeconds: 0 });
+      await assert.rejects(client.createTask(body), (e: unknown) => e instanceof WanApiError && e.httpStatus === status);
+      assert.equal(creates().length, 1, `create sent once for ${status}`);
+    }
+  });
+
+  it('reports a create whose answer was lost as ambiguous, without sending it twice', async () => {
+    emu.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
+    await assert.rejects(client.createTask(await firstFrameBody()), (e: unknown) => e instanceof WanAmbiguousCreateError && /not retried/.test(e.message));
+    assert.equal(creates().length, 1);
+    assert.ok(creates()[0]?.taskId, 'the service did create a task before the connection dropped');
+  });
+
+  it('retries a create that never reached a server (connection refused)', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const nowhere = new WanClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: KEY, retry: { ...FAST_RETRY, maxAttempts: 3 }, onEvent: (e) => events.push(e) });
+    try {
+      await assert.rejects(nowhere.createTask(await firstFrameBody()), (e: unknown) => e instanceof WanNetworkError && !e.mayHaveReachedService);
+      assert.equal(events.filter((e) => e.kind === 'retry').length, 2);
+    } finally {
+      await nowhere.close();
+    }
+  });
+
+  it('polls through 429 (honouring Retry-After), 503 and a dropped connection', async () => {
+    const created = await client.createTask(await firstFrameBody());
+    emu.faults.add([
+      { route: 'task', kind: 'status', status: 429, retryAfterSeconds: 1 },
+      { route: 'task', kind: 'status', status: 503 },
+      { route: 'task', kind: 'drop' },
+    ]);
+    const started = Date.now();
+    const task = await client.waitForTask(created.output.task_id, { intervalMs: 100 });
+    assert.equal(task.output.task_status, 'SUCCEEDED');
+    const retries = events.filter((e) => e.kind === 'retry');
+    assert.equal(retries.length, 3, JSON.stringify(retries));
+    assert.equal(retries[0]?.kind === 'retry' && retries[0].delayMs, 1000);
+    assert.ok(Date.now() - started >= 1000, 'waited for Retry-After');
+  });
+
+  async function succeeded(): Promise<Extract<TaskResponse['output'], { task_status: 'SUCCEEDED' }>> {
+    const created = await client.createTask(await firstFrameBody());
+    const task = await client.waitForTask(created.output.task_id, { intervalMs: 100 });
+    if (task.output.task_status !== 'SUCCEEDED') assert.fail(`task ended ${task.output.task_status}`);
+    return task.output;
+  }
+
+  it('resumes a truncated download with Range and gets the same bytes', async () => {
+    const output = await succeeded();
+    const whole = join(dir, 'whole.mp4');
+    await client.downloadVideo(output.video_url, whole);
+    emu.clearRequests();
+    emu.faults.add({ route: 'download', kind: 'truncate', afterBytes: 5000 });
+    const resumed = join(dir, 'resumed.mp4');
+    await client.downloadVideo(output.video_url, resumed);
+    assert.deepEqual(await readFile(resumed), await readFile(whole));
+    const ranges = emu.requests().filter((r) => r.route === 'download').map((r) => r.headers.range);
+    assert.deepEqual(ranges, [undefined, 'bytes=5000-']);
+  });
+
+  it('survives a slow download and a 5xx on the video URL', async () => {
+    const output = await succeeded();
+    emu.faults.add([
+      { route: 'download', kind: 'status', status: 502 },
+      { route: 'download', kind: 'slow', bytesPerSecond: 400_000 },
+    ]);
+    const dest = join(dir, 'slow.mp4');
+    await client.downloadVideo(output.video_url, dest);
+    assert.equal((await inspectMedia(dest)).video?.codec, 'h264');
+  });
+
+  it('answers UNKNOWN and an expired link after 24 hours', async () => {
+    const output = await succeeded();
+    emu.clock.advance(24 * 60 * 60 * 1000 + 60_000);
+    const task = await client.getTask(output.task_id);
+    assert.equal(task.output.task_status, 'UNKNOWN');
+    await assert.rejects(client.downloadVideo(output.video_url, join(dir, 'late.mp4')), (e: unknown) => e instanceof WanApiError && e.code === 'VideoUrlExpired');
+  });
+
+  it('reports FAILED and UNKNOWN task outcomes', async () => {
+    emu.faults.add({ route: 'outcome', kind: 'fail', code: 'InvalidParameter', message: 'The size is not match' });
+    let created = await client.createTask(await firstFrameBody());
+    let task = await client.waitForTask(created.output.task_id, { intervalMs: 100 });
+    assert.equal(task.output.task_status, 'FAILED');
+    if (task.output.task_status === 'FAILED') assert.equal(task.output.code, 'InvalidParameter');
+    emu.faults.add({ route: 'outcome', kind: 'unknown' });
+    created = await client.createTask(await firstFrameBody());
+    task = await client.waitForTask(created.output.task_id, { intervalMs: 100 });
+    assert.equal(task.output.task_status, 'UNKNOWN');
+  });
+
+  it('cancels a PENDING task, and refuses to cancel a finished one', async () => {
+    const slow = await startEmulator({ pendingMs: 60_000, runningMs: 100, apiKeys: [KEY] });
+    const c = new WanClient({ baseUrl: slow.url, apiKey: KEY, retry: FAST_RETRY });
+    try {
+      const created = await c.createTask(await firstFrameBody());
+      await c.cancelTask(created.output.task_id);
+      assert.equal((await c.getTask(created.output.task_id)).output.task_status, 'CANCELED');
+    } finally {
+      await c.close();
+      await slow.close();
+    }
+    const done = await succeeded();
+    await assert.rejects(client.cancelTask(done.task_id), (e: unknown) => e instanceof WanApiError && e.code === 'UnsupportedOperation');
+  });
+
+  it('uploads local audio and video to oss:// and creates with the resolve header', async () => {
+    emu.faults.add({ route: 'upload', kind: 'status', status: 503 });
+    const prepared = await prepareRequest(
+      { firstClip: inputs.clip, lastFrame: inputs.lastFrame, resolution: '720P', duration: 4 },
+      (path) => client.uploadFile(path),
+    );
+    const clip = prepared.body.input.media.find((m) => m.type === 'first_clip');
+    assert.match(clip?.url ?? '', /^oss:\/\//);
+    assert.deepEqual(prepared.outputSize, { width: 816, height: 1104 });
+    const created = await client.createTask(prepared.body);
+    assert.equal(creates().at(-1)?.headers['x-dashscope-ossresourceresolve'], 'enable');
+    const task = await client.waitForTask(created.output.task_id, { intervalMs: 100 });
+    assert.equal(task.output.task_status, 'SUCCEEDED');
+    assert.equal(task.usage?.output_video_duration, 4);
+  });
+
+  it('refuses a first clip that leaves no room for a continuation, before uploading', async () => {
+    await assert.rejects(
+      prepareRequest({ firstClip: inputs.clip, duration: 3 }, () => assert.fail('must not upload')),
+      (e: unknown) => e instanceof WanValidationError && e.issues.some((i) => i.field === 'parameters.duration' && /longer than the clip/.test(i.message)),
+    );
+  });
+});
