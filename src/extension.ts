@@ -1,6 +1,9 @@
 import * as vscode from 'vscode';
 import { registerApiKeyCommands } from './commands/apiKey';
+import { registerConnectionCommands } from './commands/connection';
 import { registerLogCommands } from './commands/log';
+import { ConnectionFactory } from './connection';
+import { EmulatorProcess } from './emulatorProcess';
 import { ApiKeyStore } from './secrets';
 
 /** What the extension exports to `vscode.extensions.getExtension(...).exports`. Never exposes the key. */
@@ -12,12 +15,16 @@ export interface WanStudioApi {
 export function activate(context: vscode.ExtensionContext): WanStudioApi {
   const log = vscode.window.createOutputChannel('Wan Studio', { log: true });
   const apiKeys = new ApiKeyStore(context.secrets);
+  const emulator = new EmulatorProcess(vscode.Uri.joinPath(context.extensionUri, 'dist', 'emulator.js').fsPath, log);
+  const connections = new ConnectionFactory(apiKeys, emulator, log);
 
   context.subscriptions.push(
     log,
     apiKeys,
+    emulator,
     ...registerApiKeyCommands({ apiKeys, log }),
     ...registerLogCommands(log),
+    ...registerConnectionCommands(connections, log),
   );
 
   log.info(`Wan Studio ${String(context.extension.packageJSON.version)} activated (VS Code ${vscode.version}).`);

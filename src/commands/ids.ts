@@ -3,4 +3,5 @@ export const CommandIds = {
   setApiKey: 'wanStudio.setApiKey',
   clearApiKey: 'wanStudio.clearApiKey',
   showLog: 'wanStudio.showLog',
+  testConnection: 'wanStudio.testConnection',
 } as const;

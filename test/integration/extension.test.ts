@@ -3,10 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { ConnectionCheck } from '../../src/commands/connection';
 import type { WanStudioApi } from '../../src/extension';
 
 const EXTENSION_ID = 'wan-studio.wan-studio';
-const COMMANDS = ['wanStudio.setApiKey', 'wanStudio.clearApiKey', 'wanStudio.showLog'];
+const COMMANDS = ['wanStudio.setApiKey', 'wanStudio.clearApiKey', 'wanStudio.showLog', 'wanStudio.testConnection'];
 
 /** The literal first arguments of every `l10n.t(...)` call in the extension's sources. */
 function l10nStrings(srcDir: string): Set<string> {
@@ -103,6 +104,30 @@ suite('Wan Studio extension', () => {
     assert.equal(await api.apiKeyFingerprint(), sha256Prefix(key));
     await vscode.commands.executeCommand('wanStudio.clearApiKey');
     assert.equal(await api.apiKeyFingerprint(), undefined);
+  });
+
+  test('testConnection without a key says so and sends nothing', async () => {
+    await vscode.commands.executeCommand('wanStudio.clearApiKey');
+    const result = await vscode.commands.executeCommand<ConnectionCheck>('wanStudio.testConnection');
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? '' : result.message, /No API key is set/);
+  });
+
+  test('testConnection sends the stored key to the embedded rehearsal emulator', async function () {
+    this.timeout(60_000);
+    const key = `sk-wire-${randomBytes(12).toString('hex')}`;
+    await vscode.commands.executeCommand('wanStudio.setApiKey', key);
+    const result = await vscode.commands.executeCommand<ConnectionCheck>('wanStudio.testConnection');
+    assert.ok(result.ok, result.ok ? '' : result.message);
+    assert.equal(result.rehearsal, true);
+    assert.match(result.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+    // The emulator logs a hash of each key it receives: it must be the key SecretStorage returned.
+    const res = await fetch(`${result.baseUrl}/__emulator/requests`);
+    assert.equal(res.headers.get('x-wan-emulator'), 'rehearsal');
+    const { requests } = (await res.json()) as { requests: { route: string; keySha256Prefix?: string }[] };
+    const poll = requests.filter((r) => r.route === 'task').at(-1);
+    assert.equal(poll?.keySha256Prefix, sha256Prefix(key));
+    await vscode.commands.executeCommand('wanStudio.clearApiKey');
   });
 
   test('every user-facing string has a Simplified Chinese translation', () => {

@@ -1,0 +1,46 @@
+import * as vscode from 'vscode';
+import { NotConfiguredError, type ConnectionFactory } from '../connection';
+import { WanApiError, explainError } from '../wan';
+import { CommandIds } from './ids';
+
+/** A task ID that cannot exist: the service answers UNKNOWN for it once the key is accepted. */
+const PROBE_TASK_ID = 'wan-studio-connection-check';
+
+export type ConnectionCheck = { ok: true; baseUrl: string; rehearsal: boolean } | { ok: false; message: string };
+
+/**
+ * `wanStudio.testConnection`: checks that the endpoint answers and accepts the stored key, with a
+ * free read (a task lookup), never a create. Resolves to the outcome so automation can use it.
+ */
+async function testConnection(connections: ConnectionFactory, log: vscode.LogOutputChannel): Promise<ConnectionCheck> {
+  let result: ConnectionCheck;
+  try {
+    const { client, baseUrl, rehearsal } = await connections.connect();
+    try {
+      await client.getTask(PROBE_TASK_ID);
+      result = { ok: true, baseUrl, rehearsal };
+    } finally {
+      await client.close();
+    }
+  } catch (error) {
+    const explained = error instanceof NotConfiguredError ? { message: error.message } : explainError(error);
+    const hint = 'hint' in explained && explained.hint ? ` ${explained.hint}` : '';
+    result = { ok: false, message: `${explained.message}${hint}` };
+    log.warn(`Connection check failed: ${result.message}${error instanceof WanApiError ? ` (HTTP ${error.httpStatus})` : ''}`);
+  }
+  if (result.ok) {
+    log.info(`Connection check passed: ${result.baseUrl}${result.rehearsal ? ' (rehearsal emulator)' : ''}`);
+    void vscode.window.showInformationMessage(
+      result.rehearsal
+        ? vscode.l10n.t('Connected to the local rehearsal emulator at {0}. Its videos are rehearsals, not Wan model output.', result.baseUrl)
+        : vscode.l10n.t('Connected to {0}; the API key was accepted.', result.baseUrl),
+    );
+  } else {
+    void vscode.window.showErrorMessage(vscode.l10n.t('Connection check failed: {0}', result.message));
+  }
+  return result;
+}
+
+export function registerConnectionCommands(connections: ConnectionFactory, log: vscode.LogOutputChannel): vscode.Disposable[] {
+  return [vscode.commands.registerCommand(CommandIds.testConnection, () => testConnection(connections, log))];
+}
