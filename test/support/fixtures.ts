@@ -18,6 +18,12 @@ export async function makeImage(path: string, width: number, height: number, col
   return path;
 }
 
+/** A PNG with a half-transparent alpha channel, which the API refuses. */
+export async function makeAlphaPng(path: string, width: number, height: number): Promise<string> {
+  await ffmpeg(['-f', 'lavfi', '-i', `testsrc2=s=${width}x${height}:d=1,format=rgba,colorchannelmixer=aa=0.5`, '-frames:v', '1', path]);
+  return path;
+}
+
 export async function makeAudio(path: string, seconds: number): Promise<string> {
   await ffmpeg(['-f', 'lavfi', '-i', `sine=f=440:d=${seconds}`, path]);
   return path;

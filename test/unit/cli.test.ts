@@ -1,0 +1,168 @@
+// The wan-video CLI (the bundled dist/cli.js) against the emulator: every media combination produces a
+// playable MP4, and every invalid combination or limit is refused before anything is sent.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
+import { inspectMedia } from '../../src/emulator/ffmpeg';
+import { EXIT } from '../../src/cli/exitCodes';
+import { makeAlphaPng, makeAudio, makeImage, makeInputSet, makeVideo, tempDir } from '../support/fixtures';
+
+const CLI = resolve(__dirname, '../../../dist/cli.js');
+const KEY = 'sk-test-cli';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = { DASHSCOPE_API_KEY: KEY }): Promise<Run> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('wan-video CLI', function () {
+  let emu: RunningEmulator;
+  let dir: string;
+  let inputs: Awaited<ReturnType<typeof makeInputSet>>;
+  let base: string[];
+
+  before(async () => {
+    assert.ok(existsSync(CLI), `${CLI} is missing: run npm run build first`);
+    dir = await tempDir('cli');
+    inputs = await makeInputSet(dir);
+    emu = await startEmulator({ pendingMs: 100, runningMs: 300, apiKeys: [KEY] });
+    base = ['--base-url', emu.url, '--poll-interval', '1', '--out', join(dir, 'out'), '--resolution', '720P'];
+  });
+  after(async () => emu?.close());
+
+  const combinations: [string, () => string[], number][] = [
+    ['first_frame', () => ['--first-frame', inputs.firstFrame], 2],
+    ['first_frame + driving_audio', () => ['--first-frame', inputs.firstFrame, '--audio', inputs.audio], 3],
+    ['first_frame + last_frame', () => ['--first-frame', inputs.firstFrame, '--last-frame', inputs.lastFrame], 3],
+    ['first_frame + last_frame + driving_audio', () => ['--first-frame', inputs.firstFrame, '--last-frame', inputs.lastFrame, '--audio', inputs.audio], 2],
+    ['first_clip', () => ['--clip', inputs.clip], 5],
+    ['first_clip + last_frame', () => ['--clip', inputs.clip, '--last-frame', inputs.lastFrame], 4],
+  ];
+  for (const [name, args, duration] of combinations) {
+    it(`generates a playable MP4 for ${name}`, async () => {
+      const run = await cli(['generate', ...args(), ...base, '--duration', String(duration), '--prompt', 'a slow zoom', '--seed', '7']);
+      assert.equal(run.code, EXIT.ok, run.stderr);
+      const file = run.stdout.trim();
+      assert.match(file, /wan-[A-Za-z0-9-]+\.mp4$/);
+      assert.match(run.stderr, /SUCCEEDED/);
+      const info = await inspectMedia(file);
+      assert.equal(info.video?.codec, 'h264');
+      assert.deepEqual([info.video?.width, info.video?.height], [816, 1104], 'the FAQ size for a 3:4 input at 720P');
+      assert.ok(Math.abs((info.durationSeconds ?? 0) - duration) < 0.2, `duration ${info.durationSeconds} vs ${duration}`);
+      if (name.includes('audio')) assert.ok(info.audio, 'the driving audio is in the result');
+    });
+  }
+
+  it('prints JSON with usage when asked', async () => {
+    const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+    assert.equal(run.code, EXIT.ok, run.stderr);
+    const result = JSON.parse(run.stdout) as { file: string; usage: { duration: number; SR: number }; output_size: object };
+    assert.deepEqual([result.usage.duration, result.usage.SR], [2, 720]);
+    assert.deepEqual(result.output_size, { width: 816, height: 1104 });
+  });
+
+  describe('refuses before sending anything', () => {
+    let small: string;
+    let alpha: string;
+    let shortAudio: string;
+    let longClip: string;
+    before(async () => {
+      [small, alpha, shortAudio, longClip] = await Promise.all([
+        makeImage(join(dir, 'small.png'), 200, 200),
+        makeAlphaPng(join(dir, 'alpha.png'), 400, 400),
+        makeAudio(join(dir, 'short.wav'), 1),
+        makeVideo(join(dir, 'long.mp4'), 11),
+      ]);
+      emu.clearRequests();
+    });
+    afterEach(() => assert.deepEqual(emu.requests(), [], 'nothing may reach the service'));
+
+    const cases: [string, () => string[], RegExp][] = [
+      ['a last frame alone', () => ['--last-frame', inputs.lastFrame], /needs --first-frame IMG or --clip VIDEO/],
+      ['audio alone', () => ['--audio', inputs.audio], /needs --first-frame IMG or --clip VIDEO/],
+      ['a first frame with a clip', () => ['--first-frame', inputs.firstFrame, '--clip', inputs.clip], /first_frame \+ first_clip is not a valid combination/],
+      ['a clip with audio', () => ['--clip', inputs.clip, '--audio', inputs.audio], /first_clip \+ driving_audio is not a valid combination/],
+      ['a clip, a last frame and audio', () => ['--clip', inputs.clip, '--last-frame', inputs.lastFrame, '--audio', inputs.audio], /first_clip \+ last_frame \+ driving_audio is not a valid combination/],
+      ['duration 1', () => ['--first-frame', inputs.firstFrame, '--duration', '1'], /parameters\.duration: must be at least 2 seconds/],
+      ['duration 16', () => ['--first-frame', inputs.firstFrame, '--duration', '16'], /parameters\.duration: must be at most 15 seconds/],
+      ['a fractional duration', () => ['--first-frame', inputs.firstFrame, '--duration', '2.5'], /--duration must be a whole number/],
+      ['a seed above the range', () => ['--first-frame', inputs.firstFrame, '--seed', '2147483648'], /parameters\.seed: must be at most 2147483647/],
+      ['a negative seed', () => ['--first-frame', inputs.firstFrame, '--seed=-1'], /parameters\.seed: must be at least 0/],
+      ['an unknown resolution', () => ['--first-frame', inputs.firstFrame, '--resolution', '4K'], /parameters\.resolution: must be 720P or 1080P/],
+      ['a prompt over 5000 characters', () => ['--first-frame', inputs.firstFrame, '--prompt', 'x'.repeat(5001)], /input\.prompt: is 5001 characters; the limit is 5000/],
+      ['a negative prompt over 500 characters', () => ['--first-frame', inputs.firstFrame, '--negative-prompt', 'y'.repeat(501)], /input\.negative_prompt: is 501 characters; the limit is 500/],
+      ['an image under 240 px', () => ['--first-frame', small], /small\.png is 200x200 px/],
+      ['a PNG with alpha', () => ['--first-frame', alpha], /alpha/],
+      ['audio under 2 s', () => ['--first-frame', inputs.firstFrame, '--audio', shortAudio], /short\.wav .*2.30 s|short\.wav .*2–30 s/],
+      ['a clip over 10 s', () => ['--clip', longClip, '--duration', '15'], /long\.mp4 .*10 s/],
+      ['a clip as long as the duration', () => ['--clip', inputs.clip, '--duration', '3'], /parameters\.duration: .*longer than the clip/],
+      ['a missing file', () => ['--first-frame', join(dir, 'nope.png')], /nope\.png/],
+    ];
+    for (const [name, args, message] of cases) {
+      it(`refuses ${name} (exit ${EXIT.invalidInput})`, async () => {
+        const resolutionless = base.filter((a, i) => !(a === '--resolution' || base[i - 1] === '--resolution'));
+        const run = await cli(['generate', ...args(), ...resolutionless]);
+        assert.equal(run.code, EXIT.invalidInput, `${run.stderr}`);
+        assert.match(run.stderr, message);
+        assert.equal(run.stdout, '');
+      });
+    }
+
+    it('refuses to run without DASHSCOPE_API_KEY (exit 3)', async () => {
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base], {});
+      assert.equal(run.code, EXIT.notConfigured);
+      assert.match(run.stderr, /DASHSCOPE_API_KEY is not set/);
+    });
+    it('refuses a region and a base URL together, and a bad workspace ID', async () => {
+      let run = await cli(['status', 'abc', '--region', 'beijing', '--base-url', emu.url]);
+      assert.equal(run.code, EXIT.invalidInput);
+      assert.match(run.stderr, /either --base-url or --region/);
+      run = await cli(['status', 'abc', '--region', 'singapore-workspace', '--workspace-id', 'a.b/c']);
+      assert.equal(run.code, EXIT.invalidInput);
+      assert.match(run.stderr, /Workspace ID/);
+    });
+  });
+
+  it('exits 4 with the service message when the key is refused, and never prints the key', async () => {
+    const run = await cli(['status', 'some-task', '--base-url', emu.url], { DASHSCOPE_API_KEY: 'sk-secret-wrong-key' });
+    assert.equal(run.code, EXIT.apiError);
+    assert.match(run.stderr, /InvalidApiKey/);
+    assert.doesNotMatch(run.stderr + run.stdout, /sk-secret-wrong-key/);
+  });
+
+  it('exits 5 when the task fails, naming the code', async () => {
+    emu.faults.add({ route: 'outcome', kind: 'fail', code: 'DataInspectionFailed', message: 'Input data may contain inappropriate content.' });
+    const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2']);
+    assert.equal(run.code, EXIT.taskNotSucceeded);
+    assert.match(run.stderr, /FAILED: DataInspectionFailed/);
+  });
+
+  it('exits 7 when the create answer is lost, and does not send it twice', async () => {
+    emu.clearRequests();
+    emu.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
+    const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2']);
+    assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
+    assert.match(run.stderr, /may have reached the service/);
+    assert.equal(emu.requests().filter((r) => r.route === 'create').length, 1);
+  });
+
+  it('status and cancel speak to a task', async () => {
+    const run = await cli(['status', 'no-such-task', '--base-url', emu.url]);
+    assert.equal(run.code, EXIT.ok);
+    assert.match(run.stdout, /UNKNOWN/);
+    const cancel = await cli(['cancel', 'no-such-task', '--base-url', emu.url]);
+    assert.equal(cancel.code, EXIT.apiError);
+  });
+});
