@@ -3,6 +3,7 @@ import { openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { FormData, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
 import { WanAmbiguousCreateError, WanApiError, WanValidationError } from './errors';
 import { createDispatcher, DEFAULT_TIMEOUTS, requestJson, toNetworkError, type Timeouts } from './http';
 import { DEFAULT_RETRY, isSafeToRepeatCreate, isTransient, sleep, withRetry, type RetryPolicy } from './retry';
@@ -109,43 +110,27 @@ export class WanClient {
     }
   }
 
-  async getTask(taskId: string, options: { signal?: AbortSignal } = {}): Promise<TaskResponse> {
-    const what = `Poll task ${checkTaskId(taskId)}`;
+  /** A request that may safely be repeated: retried on throttling, server errors and lost connections. */
+  private repeatable<S extends z.ZodType>(method: 'GET' | 'POST', path: string, what: string, schema: S, signal?: AbortSignal) {
     return withRetry(
       () =>
         requestJson(
-          {
-            method: 'GET',
-            url: `${this.baseUrl}/api/v1/tasks/${taskId}`,
-            headers: this.headers(),
-            dispatcher: this.dispatcher,
-            signal: options.signal,
-            what,
-          },
-          TaskResponseSchema,
+          { method, url: `${this.baseUrl}${path}`, headers: this.headers(), dispatcher: this.dispatcher, signal, what },
+          schema,
         ),
-      { policy: this.retry, shouldRetry: isTransient, onRetry: this.onRetry(what), signal: options.signal },
+      { policy: this.retry, shouldRetry: isTransient, onRetry: this.onRetry(what), signal },
     );
+  }
+
+  async getTask(taskId: string, options: { signal?: AbortSignal } = {}): Promise<TaskResponse> {
+    const what = `Poll task ${checkTaskId(taskId)}`;
+    return this.repeatable('GET', `/api/v1/tasks/${taskId}`, what, TaskResponseSchema, options.signal);
   }
 
   /** Only a PENDING task can be canceled; the service answers UnsupportedOperation otherwise. */
   async cancelTask(taskId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const what = `Cancel task ${checkTaskId(taskId)}`;
-    await withRetry(
-      () =>
-        requestJson(
-          {
-            method: 'POST',
-            url: `${this.baseUrl}/api/v1/tasks/${taskId}/cancel`,
-            headers: this.headers(),
-            dispatcher: this.dispatcher,
-            signal: options.signal,
-            what,
-          },
-          CancelTaskResponseSchema,
-        ),
-      { policy: this.retry, shouldRetry: isTransient, onRetry: this.onRetry(what), signal: options.signal },
-    );
+    await this.repeatable('POST', `/api/v1/tasks/${taskId}/cancel`, what, CancelTaskResponseSchema, options.signal);
   }
 
   /** Polls until the task ends (SUCCEEDED, FAILED, CANCELED or UNKNOWN) and returns the last answer. */
