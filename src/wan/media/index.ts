@@ -1,0 +1,19 @@
+// Local media probing and validation (pure TypeScript, no vscode, no ffmpeg).
+export {
+  MediaProbeError,
+  describeUnsupportedImage,
+  probeImage,
+  type ImageFormat,
+  type ImageInfo,
+} from './image';
+export { probeAudio, type AudioFormat, type AudioInfo } from './audio';
+export { probeVideo, type VideoFormat, type VideoInfo } from './video';
+export {
+  imageIssues,
+  imageToDataUri,
+  mediaField,
+  validateLocalMedia,
+  type ImageMediaType,
+  type LocalMediaInfo,
+  type LocalMediaType,
+} from './validate';
