@@ -2,8 +2,10 @@ import * as vscode from 'vscode';
 import { registerApiKeyCommands } from './commands/apiKey';
 import { registerConnectionCommands } from './commands/connection';
 import { registerLogCommands } from './commands/log';
+import { registerPlayerCommands } from './commands/player';
 import { ConnectionFactory } from './connection';
 import { EmulatorProcess } from './emulatorProcess';
+import { PlayerManager } from './player';
 import { ApiKeyStore } from './secrets';
 
 /** What the extension exports to `vscode.extensions.getExtension(...).exports`. Never exposes the key. */
@@ -17,6 +19,7 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
   const apiKeys = new ApiKeyStore(context.secrets);
   const emulator = new EmulatorProcess(vscode.Uri.joinPath(context.extensionUri, 'dist', 'emulator.js').fsPath, log);
   const connections = new ConnectionFactory(apiKeys, emulator, log);
+  const players = new PlayerManager(context.extensionUri, log);
 
   context.subscriptions.push(
     log,
@@ -25,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
     ...registerApiKeyCommands({ apiKeys, log }),
     ...registerLogCommands(log),
     ...registerConnectionCommands(connections, log),
+    ...[players, ...registerPlayerCommands(players, log)],
   );
 
   log.info(`Wan Studio ${String(context.extension.packageJSON.version)} activated (VS Code ${vscode.version}).`);

@@ -4,4 +4,5 @@ export const CommandIds = {
   clearApiKey: 'wanStudio.clearApiKey',
   showLog: 'wanStudio.showLog',
   testConnection: 'wanStudio.testConnection',
+  playVideo: 'wanStudio.playVideo',
 } as const;

@@ -7,7 +7,7 @@ import type { ConnectionCheck } from '../../src/commands/connection';
 import type { WanStudioApi } from '../../src/extension';
 
 const EXTENSION_ID = 'wan-studio.wan-studio';
-const COMMANDS = ['wanStudio.setApiKey', 'wanStudio.clearApiKey', 'wanStudio.showLog', 'wanStudio.testConnection'];
+const COMMANDS = ['wanStudio.setApiKey', 'wanStudio.clearApiKey', 'wanStudio.showLog', 'wanStudio.testConnection', 'wanStudio.playVideo'];
 
 /** The literal first arguments of every `l10n.t(...)` call in the extension's sources. */
 function l10nStrings(srcDir: string): Set<string> {

@@ -1,0 +1,97 @@
+import * as assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { PlayerHandle } from '../../src/player';
+import { LoadMessage, parseWebviewMessage } from '../../src/protocol';
+import { makeVideo, tempDir } from '../support/fixtures';
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not arrive within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const play = (arg?: unknown) => vscode.commands.executeCommand<PlayerHandle | undefined>('wanStudio.playVideo', arg);
+
+suite('Player panel', () => {
+  let dir: string;
+  let video: vscode.Uri;
+
+  suiteSetup(async function () {
+    this.timeout(60_000);
+    dir = await tempDir('player');
+    video = vscode.Uri.file(await makeVideo(join(dir, 'clip.mp4'), 2, 320, 240));
+  });
+
+  suiteTeardown(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the protocol accepts valid messages and rejects invalid ones', () => {
+    assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
+    const meta = parseWebviewMessage({ type: 'metadata', width: 320, height: 240, duration: 2 });
+    assert.equal(meta.ok, true);
+    for (const bad of [
+      null,
+      'ready',
+      { type: 'play' },
+      { type: 'metadata', width: '320', height: 240, duration: 2 },
+      { type: 'metadata', width: 320.5, height: 240, duration: 2 },
+      { type: 'metadata', width: 320, height: 240 },
+      { type: 'metadata', width: 320, height: 240, duration: Infinity },
+      { type: 'mediaError' },
+      { type: 'reveal', path: '/etc/passwd' },
+    ]) {
+      const result = parseWebviewMessage(bad);
+      assert.equal(result.ok, false, `accepted ${JSON.stringify(bad)}`);
+      assert.ok(!result.ok && result.error.length > 0);
+    }
+    // The host→webview schema is strict too.
+    assert.equal(LoadMessage.safeParse({ type: 'load', src: 'x', title: 't', bytes: -1, locale: 'en', labels: {} }).success, false);
+  });
+
+  test('plays an MP4 in a webview, which reports its real width, height and duration', async function () {
+    this.timeout(60_000);
+    const handle = await play(video);
+    assert.ok(handle, 'the command resolved to nothing');
+    assert.equal(handle.viewType, 'wanStudio.player');
+    assert.equal(handle.title, 'clip.mp4');
+    assert.equal(handle.reused, false);
+    assert.equal(handle.panel.visible, true);
+    assert.equal(handle.panel.webview.options.enableScripts, true);
+    const meta = await withTimeout(handle.metadata, 30_000, 'metadata from the webview');
+    assert.equal(meta.width, 320);
+    assert.equal(meta.height, 240);
+    assert.ok(Math.abs(meta.duration - 2) < 0.15, `duration ${meta.duration}`);
+  });
+
+  test('running the command again on the same file reuses the panel', async function () {
+    this.timeout(30_000);
+    const first = await play(video);
+    const second = await play(vscode.Uri.file(video.fsPath));
+    assert.ok(first && second);
+    assert.equal(second.reused, true);
+    assert.strictEqual(second.panel, first.panel);
+    assert.strictEqual(second.metadata, first.metadata);
+
+    // Once closed, the next run opens a fresh panel.
+    first.panel.dispose();
+    const third = await play(video);
+    assert.ok(third);
+    assert.equal(third.reused, false);
+    assert.notStrictEqual(third.panel, first.panel);
+    const meta = await withTimeout(third.metadata, 30_000, 'metadata from the new panel');
+    assert.equal(meta.width, 320);
+    third.panel.dispose();
+  });
+
+  test('a file that is not .mp4 or .mov is refused', async () => {
+    const text = join(dir, 'notes.txt');
+    await writeFile(text, 'not a video');
+    assert.equal(await play(vscode.Uri.file(text)), undefined);
+  });
+});
