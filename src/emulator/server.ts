@@ -310,7 +310,17 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         if (piece.length) {
           const ok = res.write(piece);
           sent += piece.length;
-          if (!ok) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+          if (!ok) {
+            await new Promise<void>((r) => {
+              const done = () => {
+                res.off('drain', done);
+                res.off('close', done);
+                r();
+              };
+              res.on('drain', done);
+              res.on('close', done);
+            });
+          }
         }
         if (stopAfter !== undefined && sent >= stopAfter) {
           await new Promise<void>((r) => res.write('', () => r()));
