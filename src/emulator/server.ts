@@ -324,6 +324,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         }
         if (stopAfter !== undefined && sent >= stopAfter) {
           await new Promise<void>((r) => res.write('', () => r()));
+          // A real connection dies some time after its last byte; closing at once would race the
+          // client's read of those bytes and make the truncation point unpredictable.
+          await sleep(150);
           res.destroy();
           break;
         }

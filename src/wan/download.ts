@@ -1,9 +1,6 @@
 // Saves a result video: streamed to a .part file, resumed with Range after a failure, checked, then renamed.
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { WanApiError, WanNetworkError } from './errors';
 import { isTransient, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
@@ -82,17 +79,19 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       const start = resumed ? have : 0;
       if (Number.isFinite(length)) total = start + length;
       let received = start;
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
+      // Each chunk is written before the next is read, so what arrived before a failure is kept for
+      // the Range resume (a stream pipeline would drop its buffered writes when it is torn down).
+      const file = await open(part, resumed ? 'a' : 'w');
+      try {
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          await file.write(chunk);
           received += chunk.length;
           options.onProgress?.({ receivedBytes: received, totalBytes: total });
-          done(null, chunk);
-        },
-      });
-      try {
-        await pipeline(res.body, counter, createWriteStream(part, { flags: resumed ? 'a' : 'w' }));
+        }
       } catch (error) {
         throw toNetworkError(error, 'Download');
+      } finally {
+        await file.close();
       }
       if (total !== undefined && received !== total) {
         throw new WanNetworkError(`Download ended early: ${received} of ${total} bytes`, true, 'TRUNCATED');
