@@ -41,7 +41,7 @@ function printResults(results) {
   if (results.error) console.log(`\nsuite error: ${results.error}`);
   const failed = results.failures ?? 0;
   const passed = results.passes ?? 0;
-  console.log(`\n${passed} passed, ${failed} failed`);
+  console.log(`\nintegration: ${passed} passed, ${failed} failed`);
   return failed === 0 && passed > 0 && !results.error ? 0 : 1;
 }
 
