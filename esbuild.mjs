@@ -1,7 +1,6 @@
 // Builds every bundle: the extension host, the CLI and the emulator for Node, the webview for the browser.
 // `--production` minifies; `--watch` rebuilds on change. Source maps are always written.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -28,24 +27,15 @@ const builds = [
   { ...nodeCommon, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
   { ...nodeCommon, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...nodeCommon, entryPoints: ['src/emulator/main.ts'], outfile: 'dist/emulator.js' },
+  // The webview page; its CSS import becomes dist/webview.css.
+  { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', target: 'es2022', format: 'esm' },
 ];
-if (existsSync('webview/main.ts')) {
-  builds.push({
-    ...common,
-    entryPoints: ['webview/main.ts'],
-    outfile: 'dist/webview.js',
-    platform: 'browser',
-    target: 'es2022',
-    format: 'esm',
-  });
-}
 
-const present = builds.filter((b) => b.entryPoints.every((e) => existsSync(e)));
 if (watch) {
-  for (const b of present) {
+  for (const b of builds) {
     const ctx = await esbuild.context(b);
     await ctx.watch();
   }
 } else {
-  await Promise.all(present.map((b) => esbuild.build(b)));
+  await Promise.all(builds.map((b) => esbuild.build(b)));
 }
