@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WanValidationError } from '../wan/errors';
-import { MODEL } from '../wan/limits';
+import { MODEL, NEGATIVE_PROMPT_MAX_CHARS, PROMPT_MAX_CHARS } from '../wan/limits';
 import { parseCreateRequest } from '../wan/schema';
 import { EmulatorClock } from './clock';
 import { FaultInjector, defaultFaultError, type FaultRoute, type HttpFault } from './faults';
@@ -118,6 +118,17 @@ function matchRoute(method: string, path: string): Route {
   return { name: 'none' };
 }
 
+/** The service cuts over-long prompts silently instead of refusing them (the client refuses first). */
+function truncatePrompts(body: unknown): unknown {
+  const input = (body as { input?: Record<string, unknown> } | null)?.input;
+  if (!input || typeof input !== 'object') return body;
+  const cut = (v: unknown, max: number) => (typeof v === 'string' ? [...v].slice(0, max).join('') : v);
+  const trimmed = { ...input };
+  if ('prompt' in trimmed) trimmed.prompt = cut(trimmed.prompt, PROMPT_MAX_CHARS);
+  if ('negative_prompt' in trimmed) trimmed.negative_prompt = cut(trimmed.negative_prompt, NEGATIVE_PROMPT_MAX_CHARS);
+  return { ...(body as object), input: trimmed };
+}
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
@@ -175,7 +186,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     if (typeof model === 'string' && model !== MODEL) return errorReply(400, 'InvalidParameter', 'Model not exist.', requestId);
     let request;
     try {
-      request = parseCreateRequest(body);
+      request = parseCreateRequest(truncatePrompts(body));
     } catch (e) {
       if (e instanceof WanValidationError) return errorReply(400, 'InvalidParameter', e.message, requestId);
       throw e;
