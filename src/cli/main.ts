@@ -120,7 +120,15 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io, signal
         });
         const size = prepared.outputSize ? `, about ${prepared.outputSize.width}x${prepared.outputSize.height}` : '';
         io.err(`Creating a ${prepared.duration} s ${prepared.resolution} video${size} (billed ${prepared.billedSeconds} s)…`);
-        const created = await c.createTask(prepared.body, { signal });
+        let created;
+        try {
+          created = await c.createTask(prepared.body, { signal });
+        } catch (error) {
+          if (signal.aborted) {
+            io.err('Interrupted while creating the task: it may have reached the service. Check your recent tasks before trying again.');
+          }
+          throw error;
+        }
         const taskId = created.output.task_id;
         io.err(`Task ${taskId} created. If this stops, resume with: wan-video wait ${taskId} --out ${command.outDir}`);
         const saved = await pollAndSave(c, taskId, command.outDir, common, io, signal);
