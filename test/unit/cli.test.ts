@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
@@ -78,7 +79,22 @@ describe('wan-video CLI', function () {
     let alpha: string;
     let shortAudio: string;
     let longClip: string;
+    let wide: string;
+    let huge: string;
+    let gif: string;
+    let longAudio: string;
+    let tinyClip: string;
     before(async () => {
+      [wide, huge, gif, longAudio, tinyClip] = await Promise.all([
+        makeImage(join(dir, 'wide.png'), 2700, 300),
+        makeImage(join(dir, 'huge.png'), 1000, 1000).then(async (p) => {
+          await truncate(p, 21 * 1024 * 1024); // a real header, then sparse zeros: over the 20 MB limit
+          return p;
+        }),
+        makeImage(join(dir, 'anim.gif'), 300, 300),
+        makeAudio(join(dir, 'long.mp3'), 31),
+        makeVideo(join(dir, 'tiny.mp4'), 3, 200, 200),
+      ]);
       [small, alpha, shortAudio, longClip] = await Promise.all([
         makeImage(join(dir, 'small.png'), 200, 200),
         makeAlphaPng(join(dir, 'alpha.png'), 400, 400),
@@ -108,7 +124,13 @@ describe('wan-video CLI', function () {
       ['audio under 2 s', () => ['--first-frame', inputs.firstFrame, '--audio', shortAudio], /short\.wav .*2.30 s|short\.wav .*2–30 s/],
       ['a clip over 10 s', () => ['--clip', longClip, '--duration', '15'], /long\.mp4 .*10 s/],
       ['a clip as long as the duration', () => ['--clip', inputs.clip, '--duration', '3'], /parameters\.duration: .*longer than the clip/],
-      ['a missing file', () => ['--first-frame', join(dir, 'nope.png')], /nope\.png/],
+      ['a missing file', () => ['--first-frame', join(dir, 'nope.png')], /nope\.png was not found/],
+      ['an image wider than 8:1', () => ['--first-frame', wide], /wide\.png has aspect 9\.0:1.*between 1:8 and 8:1/],
+      ['an image over 20 MB', () => ['--first-frame', huge], /huge\.png is 21\.0 MB.*at most 20 MB/],
+      ['a GIF', () => ['--first-frame', gif], /anim\.gif is a GIF image.*JPEG, PNG \(without alpha\), BMP or WEBP/],
+      ['audio over 30 s', () => ['--first-frame', inputs.firstFrame, '--audio', longAudio], /long\.mp3 is 31\.\d s long/],
+      ['a clip under 240 px', () => ['--clip', tinyClip], /tiny\.mp4 is 200x200 px/],
+      ['a clip and an image both with problems, all reported', () => ['--clip', tinyClip, '--last-frame', small], /tiny\.mp4[\s\S]*small\.png|small\.png[\s\S]*tiny\.mp4/],
     ];
     for (const [name, args, message] of cases) {
       it(`refuses ${name} (exit ${EXIT.invalidInput})`, async () => {
