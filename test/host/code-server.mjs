@@ -46,6 +46,8 @@ export async function startCodeServer(opts) {
     'extensions.autoCheckUpdates': false,
     'extensions.autoUpdate': false,
     'security.workspace.trust.enabled': false,
+    // The demo workspace sits inside this repository; don't offer to open the repository.
+    'git.openRepositoryInParentFolders': 'never',
     ...(opts.settings ?? {}),
   };
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
