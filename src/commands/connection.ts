@@ -1,10 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { NotConfiguredError, type ConnectionFactory } from '../connection';
 import { WanApiError, explainError } from '../wan';
 import { CommandIds } from './ids';
 
-/** A task ID that cannot exist: the service answers UNKNOWN for it once the key is accepted. */
-const PROBE_TASK_ID = 'wan-studio-connection-check';
+/**
+ * The service checks the key before it looks the task up, so a lookup of a task that cannot exist
+ * (UNKNOWN, or a 400/404 about the ID) proves the endpoint answers and accepts the key.
+ */
+function keyAccepted(error: unknown): boolean {
+  return error instanceof WanApiError && (error.httpStatus === 400 || error.httpStatus === 404);
+}
 
 export type ConnectionCheck = { ok: true; baseUrl: string; rehearsal: boolean } | { ok: false; message: string };
 
@@ -17,7 +23,11 @@ async function testConnection(connections: ConnectionFactory, log: vscode.LogOut
   try {
     const { client, baseUrl, rehearsal } = await connections.connect();
     try {
-      await client.getTask(PROBE_TASK_ID);
+      try {
+        await client.getTask(randomUUID());
+      } catch (error) {
+        if (!keyAccepted(error)) throw error;
+      }
       result = { ok: true, baseUrl, rehearsal };
     } finally {
       await client.close();

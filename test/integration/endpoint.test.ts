@@ -1,0 +1,84 @@
+// Endpoint settings in a real VS Code: user settings choose the endpoint, a workspace cannot.
+import * as assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { ConnectionCheck } from '../../src/commands/connection';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
+
+const GOOD_KEY = 'sk-endpoint-good';
+
+suite('Endpoint settings', () => {
+  let emu: RunningEmulator;
+  const config = () => vscode.workspace.getConfiguration('wanStudio');
+
+  suiteSetup(async () => {
+    emu = await startEmulator({ apiKeys: [GOOD_KEY] });
+  });
+  suiteTeardown(async () => {
+    await config().update('endpoint', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('customBaseUrl', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('wanStudio.clearApiKey');
+    await emu?.close();
+  });
+
+  const check = () => vscode.commands.executeCommand<ConnectionCheck>('wanStudio.testConnection');
+
+  test('a custom base URL from user settings is used, and a refused key is reported', async () => {
+    await config().update('endpoint', 'custom', vscode.ConfigurationTarget.Global);
+    await config().update('customBaseUrl', `${emu.url}/api/v1/`, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('wanStudio.setApiKey', 'sk-endpoint-wrong');
+    const refused = await check();
+    assert.equal(refused.ok, false);
+    assert.match(refused.ok ? '' : refused.message, /InvalidApiKey/);
+    assert.doesNotMatch(refused.ok ? '' : refused.message, /sk-endpoint-wrong/);
+
+    await vscode.commands.executeCommand('wanStudio.setApiKey', GOOD_KEY);
+    const accepted = await check();
+    assert.deepEqual(accepted, { ok: true, baseUrl: emu.url, rehearsal: false });
+  });
+
+  test('an invalid custom URL is reported without any request', async () => {
+    emu.clearRequests();
+    await config().update('customBaseUrl', 'ftp://example.com', vscode.ConfigurationTarget.Global);
+    const result = await check();
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? '' : result.message, /wanStudio\.customBaseUrl.*http or https/);
+    assert.deepEqual(emu.requests(), []);
+  });
+
+  test('a workspace cannot redirect requests (and the key) to another server', async function () {
+    this.timeout(60_000);
+    await config().update('endpoint', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('customBaseUrl', undefined, vscode.ConfigurationTarget.Global);
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test host has a workspace folder');
+    const dir = join(folder.uri.fsPath, '.vscode');
+    mkdirSync(dir, { recursive: true });
+    const changed = new Promise<void>((resolve) => {
+      const sub = vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('editor.tabSize')) {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+    // editor.tabSize is a control: it proves VS Code did load this workspace settings file.
+    writeFileSync(
+      join(dir, 'settings.json'),
+      JSON.stringify({ 'editor.tabSize': 7, 'wanStudio.endpoint': 'custom', 'wanStudio.customBaseUrl': emu.url }),
+    );
+    try {
+      await Promise.race([changed, new Promise((r) => setTimeout(r, 10_000))]);
+      assert.equal(vscode.workspace.getConfiguration('editor').get('tabSize'), 7, 'workspace settings were loaded');
+      emu.clearRequests();
+      const result = await check();
+      assert.ok(result.ok, result.ok ? '' : result.message);
+      assert.equal(result.rehearsal, true, 'the user-level default (the embedded emulator) still applies');
+      assert.notEqual(result.baseUrl, emu.url);
+      assert.deepEqual(emu.requests(), [], 'the workspace-chosen server received nothing');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
