@@ -45,6 +45,12 @@ export class EmulatorProcess implements vscode.Disposable {
         }
       });
       child.stderr?.on('data', (chunk: Buffer) => this.log.warn(`[emulator] ${chunk.toString().trimEnd()}`));
+      // Without a listener a spawn failure would be thrown as an uncaught 'error' event.
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        this.log.error(`Rehearsal emulator could not start: ${error.message}`);
+        reject(error);
+      });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         if (this.child === child) {
