@@ -4,8 +4,8 @@ import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { FormData, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { WanAmbiguousCreateError, WanApiError, WanValidationError } from './errors';
-import { createDispatcher, DEFAULT_TIMEOUTS, requestJson, toNetworkError, type Timeouts } from './http';
+import { WanAmbiguousCreateError, WanApiError, WanNetworkError, WanValidationError } from './errors';
+import { createDispatcher, DEFAULT_TIMEOUTS, isAbort, requestJson, toNetworkError, type Timeouts } from './http';
 import { DEFAULT_RETRY, isSafeToRepeatCreate, isTransient, sleep, withRetry, type RetryPolicy } from './retry';
 import { downloadFile, type DownloadProgress } from './download';
 import { MODEL, RECOMMENDED_POLL_INTERVAL_MS } from './limits';
@@ -104,8 +104,10 @@ export class WanClient {
         { policy: this.retry, shouldRetry: isSafeToRepeatCreate, onRetry: this.onRetry(what), signal: options.signal },
       );
     } catch (error) {
-      if (error instanceof WanApiError || isSafeToRepeatCreate(error) || !(error instanceof Error)) throw error;
-      if ((error as { name?: string }).name === 'AbortError') throw error;
+      if (isAbort(error) || !(error instanceof Error)) throw error;
+      if (error instanceof WanNetworkError && !error.mayHaveReachedService) throw error;
+      // A 4xx (429 included) is a refusal: no task. A timeout or 5xx may come after the task was made.
+      if (error instanceof WanApiError && error.httpStatus !== 408 && error.httpStatus < 500) throw error;
       throw new WanAmbiguousCreateError(error);
     }
   }

@@ -35,10 +35,13 @@ export class WanNetworkError extends Error {
     /** true when the request may have reached the service (so a create must not be repeated). */
     readonly mayHaveReachedService: boolean,
     readonly errorCode?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryable?: boolean },
   ) {
     super(message, options);
+    this.retryable = options?.retryable ?? true;
   }
+  /** false for failures another try cannot fix, such as an untrusted TLS certificate. */
+  readonly retryable: boolean;
 }
 
 /** A create whose outcome is unknown: the service may have created (and will bill) a task. */
@@ -46,7 +49,7 @@ export class WanAmbiguousCreateError extends Error {
   override readonly name = 'WanAmbiguousCreateError';
   constructor(override readonly cause: Error) {
     super(
-      `The create request may have reached the service, but no answer came back (${cause.message}). ` +
+      `The create request may have reached the service, but its outcome is unknown (${cause.message}). ` +
         'It was not retried, so no duplicate task can be billed. Check your recent tasks before trying again.',
     );
   }

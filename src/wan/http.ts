@@ -26,6 +26,11 @@ export function createDispatcher(timeouts: Timeouts): Dispatcher {
 /** Error codes meaning no byte of the request can have reached the server. */
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/** A failed TLS handshake: nothing was sent, and trying again will not help. */
+function isTlsFailure(code: string): boolean {
+  return /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/.test(code);
+}
+
 function errorCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
@@ -44,7 +49,9 @@ export function toNetworkError(error: unknown, what: string): unknown {
   if (isAbort(error) || error instanceof WanApiError || error instanceof WanNetworkError) return error;
   const code = errorCode(error);
   const reason = code ?? (error instanceof Error ? error.message : String(error));
-  return new WanNetworkError(`${what} failed: ${reason}`, !(code && NEVER_SENT.has(code)), code, { cause: error });
+  const tls = code !== undefined && isTlsFailure(code);
+  const neverSent = tls || (code !== undefined && NEVER_SENT.has(code));
+  return new WanNetworkError(`${what} failed: ${reason}`, !neverSent, code, { cause: error, retryable: !tls });
 }
 
 export interface JsonRequest {

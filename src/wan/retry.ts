@@ -31,13 +31,13 @@ const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
 /** For reads (polls, downloads, policy, cancel): throttling, server errors and lost connections. */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof WanNetworkError) return true;
+  if (error instanceof WanNetworkError) return error.retryable;
   return error instanceof WanApiError && TRANSIENT_STATUS.has(error.httpStatus);
 }
 
 /** For a create: only when the request provably never reached the service. */
 export function isSafeToRepeatCreate(error: unknown): boolean {
-  return error instanceof WanNetworkError && !error.mayHaveReachedService;
+  return error instanceof WanNetworkError && !error.mayHaveReachedService && error.retryable;
 }
 
 export interface RetryOptions {

@@ -171,14 +171,19 @@ describe('wan-video CLI', function () {
     assert.match(run.stderr, /FAILED: DataInspectionFailed/);
   });
 
-  it('exits 7 when the create answer is lost, and does not send it twice', async () => {
-    emu.clearRequests();
-    emu.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
-    const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2']);
-    assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
-    assert.match(run.stderr, /may have reached the service/);
-    assert.equal(emu.requests().filter((r) => r.route === 'create').length, 1);
-  });
+  for (const [name, fault] of [
+    ['is lost', { route: 'create', kind: 'drop', phase: 'after' }],
+    ['is a 502 from a gateway', { route: 'create', kind: 'status', status: 502 }],
+  ] as const) {
+    it(`exits 7 when the create answer ${name}, and does not send it twice`, async () => {
+      emu.clearRequests();
+      emu.faults.add(fault);
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2']);
+      assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
+      assert.match(run.stderr, /may have reached the service/);
+      assert.equal(emu.requests().filter((r) => r.route === 'create').length, 1);
+    });
+  }
 
   it('status and cancel speak to a task', async () => {
     const run = await cli(['status', 'no-such-task', '--base-url', emu.url]);

@@ -1,6 +1,7 @@
 // The client against the emulator over real HTTP on loopback, with faults injected by the emulator.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
@@ -81,13 +82,30 @@ describe('WanClient against the emulator', function () {
     }
   });
 
-  it('never retries a create the service answered with 429 or 500', async () => {
+  it('never repeats a create: a 4xx is a refusal, a timeout or 5xx an unknown outcome', async () => {
     const body = await firstFrameBody();
-    for (const status of [429, 500]) {
+    for (const [status, ambiguous] of [[429, false], [400, false], [408, true], [500, true], [502, true], [504, true]] as const) {
       emu.clearRequests();
       emu.faults.add({ route: 'create', kind: 'status', status, retryAfterSeconds: 0 });
-      await assert.rejects(client.createTask(body), (e: unknown) => e instanceof WanApiError && e.httpStatus === status);
+      await assert.rejects(client.createTask(body), (e: unknown) =>
+        ambiguous
+          ? e instanceof WanAmbiguousCreateError && e.cause instanceof WanApiError && e.cause.httpStatus === status
+          : e instanceof WanApiError && e.httpStatus === status,
+      );
       assert.equal(creates().length, 1, `create sent once for ${status}`);
+    }
+  });
+
+  it('reports a failed TLS handshake as never sent, without retrying it', async () => {
+    const tls = new WanClient({ baseUrl: emu.url.replace('http:', 'https:'), apiKey: KEY, retry: FAST_RETRY, onEvent: (e) => events.push(e) });
+    try {
+      await assert.rejects(
+        tls.createTask(await firstFrameBody()),
+        (e: unknown) => e instanceof WanNetworkError && !e.mayHaveReachedService && !e.retryable && /ERR_SSL/.test(e.message),
+      );
+      assert.equal(events.length, 0, 'no retry');
+    } finally {
+      await tls.close();
     }
   });
 
@@ -159,6 +177,24 @@ describe('WanClient against the emulator', function () {
     const dest = join(dir, 'slow.mp4');
     await client.downloadVideo(output.video_url, dest);
     assert.equal((await inspectMedia(dest)).video?.codec, 'h264');
+  });
+
+  it('follows a redirect on the video URL without sending the key along', async () => {
+    const output = await succeeded();
+    const hops: (string | undefined)[] = [];
+    const redirector = createHttpServer((req, res) => {
+      hops.push(req.headers.authorization);
+      res.writeHead(302, { location: output.video_url }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    try {
+      const dest = join(dir, 'redirected.mp4');
+      await client.downloadVideo(`http://127.0.0.1:${(redirector.address() as { port: number }).port}/v.mp4`, dest);
+      assert.equal((await inspectMedia(dest)).video?.codec, 'h264');
+      assert.deepEqual(hops, [undefined]);
+    } finally {
+      redirector.close();
+    }
   });
 
   it('answers UNKNOWN and an expired link after 24 hours', async () => {
