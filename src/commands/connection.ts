@@ -9,7 +9,8 @@ import { CommandIds } from './ids';
  * (UNKNOWN, or a 400/404 about the ID) proves the endpoint answers and accepts the key.
  */
 function keyAccepted(error: unknown): boolean {
-  return error instanceof WanApiError && (error.httpStatus === 400 || error.httpStatus === 404);
+  // Only a DashScope error body counts: a web server's own 404 page says nothing about the key.
+  return error instanceof WanApiError && (error.httpStatus === 400 || error.httpStatus === 404) && !error.code.startsWith('HTTP');
 }
 
 export type ConnectionCheck = { ok: true; baseUrl: string; rehearsal: boolean } | { ok: false; message: string };

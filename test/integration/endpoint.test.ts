@@ -1,6 +1,7 @@
 // Endpoint settings in a real VS Code: user settings choose the endpoint, a workspace cannot.
 import * as assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ConnectionCheck } from '../../src/commands/connection';
@@ -38,6 +39,32 @@ suite('Endpoint settings', () => {
     assert.deepEqual(accepted, { ok: true, baseUrl: emu.url, rehearsal: false });
   });
 
+  test('a server that is not DashScope (a plain 404 page) is not taken for an accepted key', async () => {
+    const notDashScope = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
+    await new Promise<void>((resolve) => notDashScope.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (notDashScope.address() as { port: number }).port;
+      await config().update('endpoint', 'custom', vscode.ConfigurationTarget.Global);
+      await config().update('customBaseUrl', `http://127.0.0.1:${port}`, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('wanStudio.setApiKey', GOOD_KEY);
+      const result = await check();
+      assert.equal(result.ok, false);
+      assert.match(result.ok ? '' : result.message, /HTTP404/);
+    } finally {
+      notDashScope.close();
+    }
+  });
+
+  test('without a key nothing is sent', async () => {
+    await config().update('customBaseUrl', emu.url, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('wanStudio.clearApiKey');
+    emu.clearRequests();
+    const result = await check();
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? '' : result.message, /No API key is set/);
+    assert.deepEqual(emu.requests(), []);
+  });
+
   test('an invalid custom URL is reported without any request', async () => {
     emu.clearRequests();
     await config().update('customBaseUrl', 'ftp://example.com', vscode.ConfigurationTarget.Global);
@@ -51,6 +78,7 @@ suite('Endpoint settings', () => {
     this.timeout(60_000);
     await config().update('endpoint', undefined, vscode.ConfigurationTarget.Global);
     await config().update('customBaseUrl', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('wanStudio.setApiKey', GOOD_KEY);
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder, 'the test host has a workspace folder');
     const dir = join(folder.uri.fsPath, '.vscode');
