@@ -44,7 +44,8 @@ export class EmulatorProcess implements vscode.Disposable {
           resolve(match[1]!);
         }
       });
-      child.stderr?.on('data', (chunk: Buffer) => this.log.warn(`[emulator] ${chunk.toString().trimEnd()}`));
+      // The emulator logs its requests on stderr: routine, not warnings.
+      child.stderr?.on('data', (chunk: Buffer) => this.log.debug(chunk.toString().trimEnd()));
       // Without a listener a spawn failure would be thrown as an uncaught 'error' event.
       child.once('error', (error) => {
         clearTimeout(timer);

@@ -46,7 +46,9 @@ class PlayerPanel implements vscode.Disposable {
 
     // Listen before the HTML is set, so the first `ready` is never missed.
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
+      panel.webview.onDidReceiveMessage((raw: unknown) =>
+        this.receive(raw).catch((error: unknown) => this.log.warn(`Player message failed: ${String(error)}`)),
+      ),
       panel.onDidDispose(() => {
         onDispose();
         this.dispose();

@@ -24,7 +24,7 @@ export interface FfmpegResult {
 }
 
 /** Runs ffmpeg with the given arguments; resolves with its exit code and (the tail of) stderr. */
-export function runFfmpeg(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<FfmpegResult> {
+export function runFfmpeg(args: readonly string[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<FfmpegResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -34,12 +34,19 @@ export function runFfmpeg(args: readonly string[], opts: { timeoutMs?: number } 
       if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
     });
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
-    child.on('error', (e) => {
+    const kill = () => child.kill('SIGKILL');
+    if (opts.signal?.aborted) kill();
+    else opts.signal?.addEventListener('abort', kill, { once: true });
+    const done = () => {
       if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', kill);
+    };
+    child.on('error', (e) => {
+      done();
       reject(e);
     });
     child.on('close', (code) => {
-      if (timer) clearTimeout(timer);
+      done();
       resolve({ code, stderr });
     });
   });

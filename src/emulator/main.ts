@@ -77,6 +77,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Started by the extension (fork): when its host goes away, so do we, with our port and temp files.
+  if (process.send) process.on('disconnect', () => stop('parent gone'));
 }
 
 main().catch((e: unknown) => {

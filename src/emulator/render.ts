@@ -27,6 +27,8 @@ export interface RenderJob {
   drivingAudio?: string;
   watermark?: boolean;
   timeoutMs?: number;
+  /** Kills ffmpeg when aborted (the emulator is closing). */
+  signal?: AbortSignal;
 }
 
 export interface RenderResult {
@@ -159,7 +161,7 @@ export async function renderVideo(job: RenderJob): Promise<RenderResult> {
     await writeFile(join(textDir, 'label.txt'), REHEARSAL_LABEL, 'utf8');
     await writeFile(join(textDir, 'watermark.txt'), WATERMARK_TEXT, 'utf8');
     const args = buildRenderArgs(job, textDir, findFont());
-    const { code, stderr } = await runFfmpeg(args, { timeoutMs: job.timeoutMs ?? 180_000 });
+    const { code, stderr } = await runFfmpeg(args, { timeoutMs: job.timeoutMs ?? 180_000, signal: job.signal });
     if (code !== 0) {
       const tail = stderr.trim().split('\n').slice(-6).join('\n');
       throw new Error(`ffmpeg exited with ${code}: ${tail}`);

@@ -524,7 +524,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     async close() {
       if (closed) return;
       closed = true;
-      tasks.close();
+      await tasks.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

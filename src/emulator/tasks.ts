@@ -3,7 +3,7 @@
 // or FAILED. CANCELED only from PENDING. UNKNOWN when missing or older than 24 h.
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { WanValidationError } from '../wan/errors';
 import { TASK_TTL_MS, DURATION_DEFAULT_S, RESOLUTION_DEFAULT } from '../wan/limits';
 import { validateLocalMedia } from '../wan/media/validate';
@@ -75,6 +75,8 @@ export class TaskStore {
   private readonly queue: Task[] = [];
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private readonly aborter = new AbortController();
+  private readonly inFlight = new Set<Promise<unknown>>();
   /** Real render timings, newest last (for reports and tests). */
   readonly renderTimings: { taskId: string; ms: number; width: number; height: number; duration: number }[] = [];
 
@@ -84,9 +86,12 @@ export class TaskStore {
     o.clock.onAdvance(() => this.tick());
   }
 
-  close(): void {
+  /** Stops the clock, kills running renders and waits for them, so nothing writes to a removed folder. */
+  async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    this.aborter.abort();
+    await Promise.allSettled(this.inFlight);
   }
 
   create(request: CreateTaskRequest, keyHash: string, fault?: OutcomeFault): Task {
@@ -192,15 +197,17 @@ export class TaskStore {
     while (this.running < max && this.queue.length) {
       const t = this.queue.shift()!;
       this.running++;
-      void this.run(t)
+      const job = this.run(t)
         .then((outcome) => {
           t.outcome = outcome;
           this.o.log(`task ${t.id} ${outcome.ok ? `rendered ${outcome.size?.width}x${outcome.size?.height} in ${outcome.renderMs} ms` : `failed: ${outcome.code}: ${outcome.message}`}`);
         })
         .finally(() => {
+          this.inFlight.delete(job);
           this.running--;
-          this.pump();
+          if (!this.closed) this.pump();
         });
+      this.inFlight.add(job);
     }
   }
 
@@ -210,9 +217,9 @@ export class TaskStore {
     if (t.forcedFailure) return fail(t.forcedFailure.code, t.forcedFailure.message);
     const work = join(this.o.dataDir, 'work', t.id);
     await mkdir(work, { recursive: true });
+    const paths: Partial<Record<MediaType, string>> = {};
     try {
       const req = t.request;
-      const paths: Partial<Record<MediaType, string>> = {};
       for (const m of req.input.media) paths[m.type] = await fetchMedia(m.type, m.url, work, this.o.uploads);
       const duration = req.parameters?.duration ?? DURATION_DEFAULT_S;
       const resolution: Resolution = req.parameters?.resolution ?? RESOLUTION_DEFAULT;
@@ -245,6 +252,7 @@ export class TaskStore {
         ...(paths.last_frame ? { lastFrame: paths.last_frame } : {}),
         ...(paths.driving_audio ? { drivingAudio: paths.driving_audio } : {}),
         watermark: req.parameters?.watermark ?? false,
+        signal: this.aborter.signal,
       });
       this.renderTimings.push({ taskId: t.id, ms: r.elapsedMs, ...size, duration });
       const finishedAt = clock.now();
@@ -264,7 +272,12 @@ export class TaskStore {
         },
       };
     } catch (e) {
-      if (e instanceof WanValidationError) return fail('InvalidParameter', e.issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+      if (e instanceof WanValidationError) {
+        // Name the media by its type, as the service would, not by the emulator's work file.
+        let message = e.issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+        for (const [type, p] of Object.entries(paths)) message = message.split(basename(p)).join(`the ${type} file`);
+        return fail('InvalidParameter', message);
+      }
       if (e instanceof MediaFetchError) return fail('InvalidParameter', e.message);
       return fail('InternalError', `The emulator could not render the video: ${(e as Error).message.slice(0, 500)}`);
     } finally {

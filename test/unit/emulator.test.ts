@@ -1,6 +1,7 @@
 // The emulator over real HTTP on loopback: protocol, validation and error bodies, task states over
 // time, cancel, 24 h expiry, the upload flow, real MP4 results for each media combination, and faults.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { createServer, get as httpGet, type Server } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -320,13 +321,28 @@ describe('emulator', function () {
     });
   });
 
+  describe('closing', () => {
+    it('kills a running render and waits for it before removing its data', async () => {
+      const own = await startEmulator({ pendingMs: 0, runningMs: 0 });
+      const id = await create(own, body([{ type: 'first_frame', url: firstPng() }], { duration: 15, resolution: '1080P' }));
+      for (let i = 0; i < 100 && (await api(own, 'GET', `/api/v1/tasks/${id}`)).body.output.task_status !== 'RUNNING'; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const started = Date.now();
+      await own.close();
+      assert.ok(Date.now() - started < 2000, `close took ${Date.now() - started} ms: the render was not killed`);
+      assert.equal(existsSync(own.dataDir), false);
+    });
+  });
+
   describe('task media checked when the task runs', () => {
     it('an image below 240 px → FAILED InvalidParameter', async () => {
       const id = await create(emu, body([{ type: 'first_frame', url: `${files.url}/tiny.png` }]));
       const { last } = await waitTask(emu, id);
       assert.equal(last.output.task_status, 'FAILED');
       assert.equal(last.output.code, 'InvalidParameter');
-      assert.match(last.output.message, /100x100/);
+      assert.match(last.output.message, /the first_frame file is 100x100 px/);
+      assert.doesNotMatch(last.output.message, /-media/, 'no emulator work-file names');
       assert.equal(last.usage, undefined);
       assert.match(last.output.end_time, SERVICE_TIME);
     });
