@@ -9,6 +9,7 @@ import { createDispatcher, DEFAULT_TIMEOUTS, isAbort, requestJson, toNetworkErro
 import { DEFAULT_RETRY, isSafeToRepeatCreate, isTransient, sleep, withRetry, type RetryPolicy } from './retry';
 import { downloadFile, type DownloadProgress } from './download';
 import { MODEL, RECOMMENDED_POLL_INTERVAL_MS } from './limits';
+import { validateDataUriImage } from './media';
 import {
   CancelTaskResponseSchema,
   CreateTaskResponseSchema,
@@ -16,6 +17,7 @@ import {
   TaskResponseSchema,
   TERMINAL_STATUSES,
   UploadPolicyResponseSchema,
+  type CreateTaskRequest,
   type CreateTaskResponse,
   type TaskResponse,
 } from './schema';
@@ -40,6 +42,21 @@ const TASK_ID = /^[A-Za-z0-9_-]{1,128}$/;
 function checkTaskId(taskId: string): string {
   if (!TASK_ID.test(taskId)) throw WanValidationError.one('task_id', `"${taskId.slice(0, 40)}" is not a valid task ID`);
   return taskId;
+}
+
+/** Inline (data:) images are here to check, so a task the service would fail is never paid for. */
+async function checkInlineImages(req: CreateTaskRequest): Promise<void> {
+  const issues: WanValidationError['issues'][number][] = [];
+  for (const m of req.input.media) {
+    if ((m.type !== 'first_frame' && m.type !== 'last_frame') || !m.url.startsWith('data:')) continue;
+    try {
+      await validateDataUriImage(m.type, m.url);
+    } catch (error) {
+      if (!(error instanceof WanValidationError)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  if (issues.length) throw new WanValidationError(issues);
 }
 
 function reason(error: unknown): string {
@@ -81,6 +98,7 @@ export class WanClient {
    */
   async createTask(body: unknown, options: { signal?: AbortSignal } = {}): Promise<CreateTaskResponse> {
     const req = parseCreateRequest(body);
+    await checkInlineImages(req);
     const usesOss = req.input.media.some((m) => m.url.startsWith('oss://'));
     const what = 'Create task';
     try {

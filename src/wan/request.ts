@@ -2,7 +2,7 @@
 // Everything is validated before the first byte goes out: the cheap checks first, then the files.
 import { WanValidationError } from './errors';
 import { DURATION_DEFAULT_S, MODEL, RESOLUTION_DEFAULT } from './limits';
-import { imageToDataUri, validateLocalMedia } from './media';
+import { imageToDataUri, validateDataUriImage, validateLocalMedia } from './media';
 import { parseCreateRequest, type CreateTaskRequest, type MediaItem, type MediaType, type Resolution } from './schema';
 import { billedSeconds, estimateOutputSize, type Size } from './sizing';
 
@@ -83,9 +83,10 @@ export async function prepareRequest(input: GenerationInput, upload: Uploader): 
   const resolution = input.resolution ?? RESOLUTION_DEFAULT;
   const duration = input.duration ?? DURATION_DEFAULT_S;
   for (const [type, src] of picked) {
-    if (isUrl(src)) continue;
+    const inlineImage = /^data:/i.test(src) && (type === 'first_frame' || type === 'last_frame');
+    if (isUrl(src) && !inlineImage) continue;
     try {
-      const info = await validateLocalMedia(type, src);
+      const info = inlineImage ? await validateDataUriImage(type, src) : await validateLocalMedia(type, src);
       if (type === 'first_frame' || type === 'first_clip') {
         const { width, height } = info as Size;
         outputBasis = { width, height };

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { truncate } from 'node:fs/promises';
+import { readFile, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
@@ -84,6 +84,7 @@ describe('wan-video CLI', function () {
     let gif: string;
     let longAudio: string;
     let tinyClip: string;
+    let smallDataUri: string;
     before(async () => {
       [wide, huge, gif, longAudio, tinyClip] = await Promise.all([
         makeImage(join(dir, 'wide.png'), 2700, 300),
@@ -101,6 +102,7 @@ describe('wan-video CLI', function () {
         makeAudio(join(dir, 'short.wav'), 1),
         makeVideo(join(dir, 'long.mp4'), 11),
       ]);
+      smallDataUri = `data:image/png;base64,${(await readFile(small)).toString('base64')}`;
       emu.clearRequests();
     });
     afterEach(() => assert.deepEqual(emu.requests(), [], 'nothing may reach the service'));
@@ -121,6 +123,7 @@ describe('wan-video CLI', function () {
       ['a negative prompt over 500 characters', () => ['--first-frame', inputs.firstFrame, '--negative-prompt', 'y'.repeat(501)], /input\.negative_prompt: is 501 characters; the limit is 500/],
       ['an image under 240 px', () => ['--first-frame', small], /small\.png is 200x200 px/],
       ['a PNG with alpha', () => ['--first-frame', alpha], /alpha/],
+      ['a data: URI holding a 200 px image', () => ['--first-frame', smallDataUri], /first frame data URI is 200x200 px/],
       ['audio under 2 s', () => ['--first-frame', inputs.firstFrame, '--audio', shortAudio], /short\.wav .*2.30 s|short\.wav .*2–30 s/],
       ['a clip over 10 s', () => ['--clip', longClip, '--duration', '15'], /long\.mp4 .*10 s/],
       ['a clip as long as the duration', () => ['--clip', inputs.clip, '--duration', '3'], /parameters\.duration: .*longer than the clip/],

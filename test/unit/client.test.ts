@@ -17,7 +17,7 @@ import {
   type ClientEvent,
   type TaskResponse,
 } from '../../src/wan';
-import { makeInputSet, tempDir } from '../support/fixtures';
+import { makeAlphaPng, makeInputSet, tempDir } from '../support/fixtures';
 
 const KEY = 'sk-test-client';
 const FAST_RETRY = { baseDelayMs: 20, maxDelayMs: 200 };
@@ -69,6 +69,23 @@ describe('WanClient against the emulator', function () {
     await assert.rejects(
       client.createTask({ model: MODEL, input: { media: [{ type: 'last_frame', url: 'https://example.com/a.png' }] }, parameters: { duration: 99 } }),
       (e: unknown) => e instanceof WanValidationError && /not a valid combination/.test(e.message) && /parameters.duration/.test(e.message),
+    );
+    assert.equal(emu.requests().length, 0);
+  });
+
+  it('checks inline data: images before sending: size, alpha and a MIME type that lies', async () => {
+    const dataUri = async (path: string, mime: string) => `data:${mime};base64,${(await readFile(path)).toString('base64')}`;
+    const small = await makeAlphaPng(join(dir, 'small-alpha.png'), 100, 100);
+    await assert.rejects(
+      client.createTask({ model: MODEL, input: { media: [{ type: 'first_frame', url: await dataUri(small, 'image/png') }] } }),
+      (e: unknown) =>
+        e instanceof WanValidationError &&
+        e.issues.some((i) => i.field === 'input.media[first_frame]' && /100x100 px/.test(i.message)) &&
+        e.issues.some((i) => /alpha/.test(i.message)),
+    );
+    await assert.rejects(
+      client.createTask({ model: MODEL, input: { media: [{ type: 'first_frame', url: await dataUri(inputs.firstFrame, 'image/jpeg') }] } }),
+      (e: unknown) => e instanceof WanValidationError && /says image\/jpeg but holds image\/png/.test(e.message),
     );
     assert.equal(emu.requests().length, 0);
   });

@@ -12,6 +12,7 @@ export {
   imageIssues,
   imageToDataUri,
   mediaField,
+  validateDataUriImage,
   validateLocalMedia,
   type ImageMediaType,
   type LocalMediaInfo,

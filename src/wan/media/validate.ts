@@ -234,3 +234,27 @@ export async function imageToDataUri(path: string, type: ImageMediaType = 'first
   fail(field, imageIssues(name, img));
   return `data:${img.mime};base64,${data.toString('base64')}`;
 }
+
+/**
+ * Checks the image inside a `data:` URI like a local file: its bytes are here, so the service's
+ * refusal (and a wasted task) can be foreseen. The declared MIME type must match the contents.
+ */
+export async function validateDataUriImage(type: ImageMediaType, uri: string): Promise<ImageInfo> {
+  const field = mediaField(type);
+  const m = /^data:([^;,]+);base64,(.*)$/is.exec(uri);
+  if (!m) throw WanValidationError.one(field, 'a data URI must have the form data:{MIME type};base64,{data}');
+  const declared = m[1]!.toLowerCase() === 'image/jpg' ? 'image/jpeg' : m[1]!.toLowerCase();
+  const data = Buffer.from(m[2]!, 'base64');
+  const name = `the ${type.replace('_', ' ')} data URI`;
+  const info = await runProbe(field, name, 'an image', () => probeImage(data));
+  if (!info) {
+    const what = describeUnsupportedImage(data.subarray(0, 1024));
+    fail(field, [`${name} holds ${what ?? 'no recognised image'}; ${LABEL[type]} must be a JPEG, PNG (without alpha), BMP or WEBP image`]);
+  }
+  const img = info as ImageInfo;
+  fail(field, [
+    ...imageIssues(name, img),
+    declared === img.mime ? undefined : `${name} says ${declared} but holds ${img.mime} data; the MIME type must match the contents`,
+  ]);
+  return img;
+}
