@@ -1,5 +1,7 @@
 // wan-video: the protocol core on the command line. Progress goes to stderr; the saved path (or
 // --json) to stdout, so scripts can capture it.
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   WanAmbiguousCreateError,
@@ -22,6 +24,16 @@ export interface Io {
 class TaskEnded extends Error {
   constructor(readonly task: TaskResponse) {
     super(`task ${task.output.task_id} ended ${task.output.task_status}`);
+  }
+}
+
+/** The video is paid for before it is saved: make sure it can be saved before anything is sent. */
+async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    throw new CliUsageError(`--out ${dir} cannot be used as a folder to save videos in (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
 }
 
@@ -109,11 +121,13 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io, signal
         return EXIT.ok;
       }
       case 'wait': {
+        await ensureWritableDir(command.outDir);
         const saved = await pollAndSave(c, command.taskId, command.outDir, common, io, signal);
         io.out(common.json ? JSON.stringify({ task_id: command.taskId, file: saved.dest, bytes: saved.bytes }) : saved.dest);
         return EXIT.ok;
       }
       case 'generate': {
+        await ensureWritableDir(command.outDir);
         const prepared = await prepareRequest(command.input, (path) => {
           io.err(`Uploading ${path}…`);
           return c.uploadFile(path, { signal });

@@ -85,7 +85,17 @@ describe('wan-video CLI', function () {
     let longAudio: string;
     let tinyClip: string;
     let smallDataUri: string;
+    let giant: string;
+    let tall: string;
+    let bigClip: string;
+    let wideClip: string;
     before(async () => {
+      [giant, tall, bigClip, wideClip] = await Promise.all([
+        makeImage(join(dir, 'giant.png'), 8016, 1100),
+        makeImage(join(dir, 'tall.png'), 240, 2200),
+        makeVideo(join(dir, 'big.mp4'), 3, 4112, 600),
+        makeVideo(join(dir, 'wide.mp4'), 3, 2400, 248),
+      ]);
       [wide, huge, gif, longAudio, tinyClip] = await Promise.all([
         makeImage(join(dir, 'wide.png'), 2700, 300),
         makeImage(join(dir, 'huge.png'), 1000, 1000).then(async (p) => {
@@ -129,6 +139,10 @@ describe('wan-video CLI', function () {
       ['a clip as long as the duration', () => ['--clip', inputs.clip, '--duration', '3'], /parameters\.duration: .*longer than the clip/],
       ['a missing file', () => ['--first-frame', join(dir, 'nope.png')], /nope\.png was not found/],
       ['an image wider than 8:1', () => ['--first-frame', wide], /wide\.png has aspect 9\.0:1.*between 1:8 and 8:1/],
+      ['an image over 8000 px', () => ['--first-frame', giant], /giant\.png is 8016x1100 px; width and height must each be between 240 and 8000 px/],
+      ['an image taller than 1:8', () => ['--first-frame', tall], /tall\.png has aspect 1:9\.2/],
+      ['a clip over 4096 px', () => ['--clip', bigClip], /big\.mp4 is 4112x600 px; width and height must each be between 240 and 4096 px/],
+      ['a clip wider than 8:1', () => ['--clip', wideClip], /wide\.mp4 has aspect 9\.7:1/],
       ['an image over 20 MB', () => ['--first-frame', huge], /huge\.png is 21\.0 MB.*at most 20 MB/],
       ['a GIF', () => ['--first-frame', gif], /anim\.gif is a GIF image.*JPEG, PNG \(without alpha\), BMP or WEBP/],
       ['audio over 30 s', () => ['--first-frame', inputs.firstFrame, '--audio', longAudio], /long\.mp3 is 31\.\d s long/],
@@ -144,6 +158,12 @@ describe('wan-video CLI', function () {
         assert.equal(run.stdout, '');
       });
     }
+
+    it('refuses an --out that cannot hold the video, before paying for it', async () => {
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', emu.url, '--out', join(inputs.firstFrame, 'videos')]);
+      assert.equal(run.code, EXIT.invalidInput);
+      assert.match(run.stderr, /--out .*first\.png\/videos cannot be used as a folder to save videos in \(ENOTDIR\)/);
+    });
 
     it('refuses to run without DASHSCOPE_API_KEY (exit 3)', async () => {
       const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base], {});
