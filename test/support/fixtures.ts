@@ -8,7 +8,8 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `wan-${prefix}-`));
 }
 
-async function ffmpeg(args: string[]): Promise<void> {
+/** Runs the bundled ffmpeg quietly; throws with its error output when it fails. */
+export async function ffmpeg(args: string[]): Promise<void> {
   const { code, stderr } = await runFfmpeg(['-y', '-loglevel', 'error', ...args], { timeoutMs: 60_000 });
   if (code !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed:\n${stderr}`);
 }

@@ -7,7 +7,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspectMedia, runFfmpeg } from '../../src/emulator/ffmpeg';
+import { inspectMedia } from '../../src/emulator/ffmpeg';
+import { ffmpeg } from '../support/fixtures';
 import { REHEARSAL_COMMENT } from '../../src/emulator/render';
 import { CREATE_PATH, startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { MODEL, TASK_TTL_MS } from '../../src/wan/limits';
@@ -18,11 +19,6 @@ const SERVICE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/;
 
 interface Json {
   [k: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-async function ff(args: string[]): Promise<void> {
-  const r = await runFfmpeg(['-loglevel', 'error', '-y', ...args], { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
 }
 
 /** A static file server for fixtures, so media arrive over real http:// URLs. */
@@ -122,17 +118,17 @@ describe('emulator', function () {
     fixtures = await mkdtemp(join(tmpdir(), 'wan-emu-test-'));
     const f = (n: string) => join(fixtures, n);
     await Promise.all([
-      ff(['-f', 'lavfi', '-i', 'testsrc=size=750x1000:rate=1', '-frames:v', '1', f('first.png')]),
-      ff(['-f', 'lavfi', '-i', 'mandelbrot=size=800x1000:rate=1', '-frames:v', '1', f('last.jpg')]),
-      ff(['-f', 'lavfi', '-i', 'testsrc=size=100x100:rate=1', '-frames:v', '1', f('tiny.png')]),
-      ff(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=3', '-c:a', 'libmp3lame', f('voice.mp3')]),
-      ff(['-f', 'lavfi', '-i', 'sine=frequency=330:duration=2.5', f('voice.wav')]),
-      ff(['-f', 'lavfi', '-i', 'sine=frequency=330:duration=1', f('short.wav')]),
-      ff([
+      ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=750x1000:rate=1', '-frames:v', '1', f('first.png')]),
+      ffmpeg(['-f', 'lavfi', '-i', 'mandelbrot=size=800x1000:rate=1', '-frames:v', '1', f('last.jpg')]),
+      ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=100x100:rate=1', '-frames:v', '1', f('tiny.png')]),
+      ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=3', '-c:a', 'libmp3lame', f('voice.mp3')]),
+      ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=330:duration=2.5', f('voice.wav')]),
+      ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=330:duration=1', f('short.wav')]),
+      ffmpeg([
         '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=500',
         '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', f('clip.mp4'),
       ]),
-      ff(['-f', 'lavfi', '-i', 'testsrc2=size=480x480:rate=24', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', f('clip4.mp4')]),
+      ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=480x480:rate=24', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', f('clip4.mp4')]),
     ]);
     // 1.5 MB of noise for the upload size limit.
     await writeFile(f('big.bin'), Buffer.alloc(1.5 * 1024 * 1024, 7));

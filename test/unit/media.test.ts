@@ -1,11 +1,9 @@
 // Local media probing and validation, against real files made by ffmpeg at test time.
 // (ffmpeg is used by the tests only; the probes themselves are pure TypeScript.)
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { WanValidationError } from '../../src/wan/errors';
 import {
   imageToDataUri,
@@ -15,17 +13,13 @@ import {
   validateLocalMedia,
   type LocalMediaType,
 } from '../../src/wan/media';
-
-const ffmpegPath: string = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-const run = promisify(execFile);
+import { ffmpeg as runFfmpegQuietly } from '../support/fixtures';
 
 let dir = '';
 const GB5 = 5 * 1024 * 1024 * 1024;
 const f = (name: string) => join(dir, name);
 
-async function ffmpeg(...args: string[]): Promise<void> {
-  await run(ffmpegPath, ['-y', '-v', 'error', '-nostdin', ...args], { timeout: 60_000 });
-}
+const ffmpeg = (...args: string[]) => runFfmpegQuietly(args);
 
 /** Lavfi video source of one frame. */
 const still = (src: string, out: string, ...extra: string[]) =>
