@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import {
+  WanAmbiguousCreateError,
   WanApiError,
   WanNetworkError,
+  WanValidationError,
+  explainError,
   backoffDelay,
   estimateOutputSize,
   formatServiceTime,
@@ -127,5 +130,30 @@ describe('retry policy', () => {
       /Throttling/,
     );
     assert.equal(calls, 1);
+  });
+});
+
+describe('error explanations', () => {
+  it('names the field for local validation errors', () => {
+    const e = explainError(new WanValidationError([{ field: 'parameters.duration', message: 'must be at most 15 seconds' }]));
+    assert.deepEqual(e, { code: 'InvalidInput', message: 'parameters.duration: must be at most 15 seconds' });
+  });
+  it('gives the service code, request id and a hint for known codes', () => {
+    const e = explainError(new WanApiError(401, 'InvalidApiKey', 'Invalid API-key provided.', 'req-1'));
+    assert.equal(e.code, 'InvalidApiKey');
+    assert.equal(e.message, 'InvalidApiKey: Invalid API-key provided. (request req-1)');
+    assert.match(e.hint ?? '', /same region/);
+    assert.match(explainError(new WanApiError(429, 'Throttling.Burst', 'slow down')).hint ?? '', /Too many requests/);
+    assert.equal(explainError(new WanApiError(400, 'SomethingNew', 'x')).hint, undefined);
+  });
+  it('says a lost create was not repeated', () => {
+    const e = explainError(new WanAmbiguousCreateError(new WanNetworkError('Create task failed: ECONNRESET', true, 'ECONNRESET')));
+    assert.equal(e.code, 'CreateOutcomeUnknown');
+    assert.match(e.message, /not retried, so no duplicate task can be billed/);
+  });
+  it('points network failures at the endpoint', () => {
+    const e = explainError(new WanNetworkError('Poll task t failed: ECONNREFUSED', false, 'ECONNREFUSED'));
+    assert.equal(e.code, 'ECONNREFUSED');
+    assert.match(e.hint ?? '', /endpoint/);
   });
 });
