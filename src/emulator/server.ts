@@ -92,6 +92,7 @@ const LOGGED_HEADERS = [
 ];
 
 const JSON_LIMIT = 40 * 1024 * 1024;
+const REQUEST_LOG_LIMIT = 10_000;
 
 type Route =
   | { name: 'create' }
@@ -419,7 +420,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       ...(key ? { keySha256Prefix: sha256(key).slice(0, 12) } : {}),
       headers: Object.fromEntries(LOGGED_HEADERS.filter((h) => req.headers[h] !== undefined).map((h) => [h, String(req.headers[h])])),
     };
-    if (route.name !== 'control') requestLog.push(entry);
+    if (route.name !== 'control') {
+      requestLog.push(entry);
+      // A long-running demo polls for hours: keep the log bounded.
+      if (requestLog.length > REQUEST_LOG_LIMIT) requestLog.splice(0, requestLog.length - REQUEST_LOG_LIMIT);
+    }
     if (requestLog.length > 5000) requestLog.splice(0, requestLog.length - 5000);
     const started = Date.now();
     res.on('finish', () => log(`${method} ${url.pathname} ${res.statusCode} ${Date.now() - started} ms${entry.fault ? ` [fault ${entry.fault}]` : ''}`));
