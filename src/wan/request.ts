@@ -2,7 +2,7 @@
 // Everything is validated before the first byte goes out: the cheap checks first, then the files.
 import { WanValidationError } from './errors';
 import { DURATION_DEFAULT_S, MODEL, RESOLUTION_DEFAULT } from './limits';
-import { imageToDataUri, validateDataUriImage, validateLocalMedia } from './media';
+import { readImageAsDataUri, validateDataUriImage, validateLocalMedia, type AudioInfo, type ImageInfo, type VideoInfo } from './media';
 import { parseCreateRequest, type CreateTaskRequest, type MediaItem, type MediaType, type Resolution } from './schema';
 import { billedSeconds, estimateOutputSize, type Size } from './sizing';
 
@@ -82,16 +82,23 @@ export async function prepareRequest(input: GenerationInput, upload: Uploader): 
   let clipSeconds: number | undefined;
   const resolution = input.resolution ?? RESOLUTION_DEFAULT;
   const duration = input.duration ?? DURATION_DEFAULT_S;
+  // Local images are read, checked and encoded in one pass; the URIs wait here until nothing is wrong.
+  const encoded = new Map<MediaType, string>();
+  const check = async (type: MediaType, src: string): Promise<ImageInfo | AudioInfo | VideoInfo | undefined> => {
+    const image = type === 'first_frame' || type === 'last_frame';
+    if (image && /^data:/i.test(src)) return validateDataUriImage(type, src);
+    if (isUrl(src)) return undefined;
+    if (!image) return validateLocalMedia(type, src);
+    const { dataUri, info } = await readImageAsDataUri(src, type);
+    encoded.set(type, dataUri);
+    return info;
+  };
   for (const [type, src] of picked) {
-    const inlineImage = /^data:/i.test(src) && (type === 'first_frame' || type === 'last_frame');
-    if (isUrl(src) && !inlineImage) continue;
     try {
-      const info = inlineImage ? await validateDataUriImage(type, src) : await validateLocalMedia(type, src);
-      if (type === 'first_frame' || type === 'first_clip') {
-        const { width, height } = info as Size;
-        outputBasis = { width, height };
-      }
-      if (type === 'first_clip') clipSeconds = (info as { durationSeconds: number }).durationSeconds;
+      const info = await check(type, src);
+      if (!info) continue;
+      if ('width' in info && (type === 'first_frame' || type === 'first_clip')) outputBasis = { width: info.width, height: info.height };
+      if ('width' in info && 'durationSeconds' in info) clipSeconds = info.durationSeconds;
     } catch (error) {
       if (!(error instanceof WanValidationError)) throw error;
       issues.push(...error.issues);
@@ -107,9 +114,7 @@ export async function prepareRequest(input: GenerationInput, upload: Uploader): 
 
   const media: MediaItem[] = [];
   for (const [type, src] of picked) {
-    if (isUrl(src)) media.push({ type, url: src });
-    else if (type === 'first_frame' || type === 'last_frame') media.push({ type, url: await imageToDataUri(src, type) });
-    else media.push({ type, url: await upload(src) });
+    media.push({ type, url: isUrl(src) ? src : (encoded.get(type) ?? (await upload(src))) });
   }
   const body = parseCreateRequest(bodyWith(input, media));
   return {

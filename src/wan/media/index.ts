@@ -12,6 +12,7 @@ export {
   imageIssues,
   imageToDataUri,
   mediaField,
+  readImageAsDataUri,
   validateDataUriImage,
   validateLocalMedia,
   type ImageMediaType,

@@ -216,10 +216,10 @@ export async function validateLocalMedia(type: LocalMediaType, path: string): Pr
 }
 
 /**
- * Reads a local image once, checks it like validateLocalMedia, and returns `data:{mime};base64,...`
- * with the MIME type sniffed from its contents (never from its extension).
+ * Reads a local image once, checks it like validateLocalMedia, and returns it as `data:{mime};base64,...`
+ * (the MIME type sniffed from its contents, never from its extension) with what the probe found.
  */
-export async function imageToDataUri(path: string, type: ImageMediaType = 'first_frame'): Promise<string> {
+export async function readImageAsDataUri(path: string, type: ImageMediaType = 'first_frame'): Promise<{ dataUri: string; info: ImageInfo }> {
   const field = mediaField(type);
   const name = basename(path);
   const bytes = await statFile(field, name, path);
@@ -232,7 +232,12 @@ export async function imageToDataUri(path: string, type: ImageMediaType = 'first
   }
   const img = info as ImageInfo;
   fail(field, imageIssues(name, img));
-  return `data:${img.mime};base64,${data.toString('base64')}`;
+  return { dataUri: `data:${img.mime};base64,${data.toString('base64')}`, info: img };
+}
+
+/** {@link readImageAsDataUri} when only the URI is wanted. */
+export async function imageToDataUri(path: string, type: ImageMediaType = 'first_frame'): Promise<string> {
+  return (await readImageAsDataUri(path, type)).dataUri;
 }
 
 /**
