@@ -84,4 +84,3 @@ export function isLoopback(address: string | undefined): boolean {
   return !!address && (address === '127.0.0.1' || address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1');
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

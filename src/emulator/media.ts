@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { AUDIO, IMAGE, VIDEO } from '../wan/limits';
-import type { MediaType } from '../wan/schema';
+import { parseDataUri, type MediaType } from '../wan/schema';
 import type { UploadStore } from './upload';
 
 /** A media problem that fails the task with InvalidParameter. */
@@ -44,9 +44,9 @@ export async function fetchMedia(
   const path = join(dir, fileNameFor(type, url));
   const limit = LIMIT[type];
   if (/^data:/i.test(url)) {
-    const m = /^data:[^;,]+;base64,(.*)$/is.exec(url);
-    if (!m) throw new MediaFetchError(`${type}: the data URI is malformed`);
-    await writeFile(path, Buffer.from(m[1]!, 'base64'));
+    const parsed = parseDataUri(url);
+    if (!parsed) throw new MediaFetchError(`${type}: the data URI is malformed`);
+    await writeFile(path, Buffer.from(parsed.base64, 'base64'));
     return path;
   }
   if (/^oss:\/\//i.test(url)) {

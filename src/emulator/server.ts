@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WanValidationError } from '../wan/errors';
 import { MODEL, NEGATIVE_PROMPT_MAX_CHARS, PROMPT_MAX_CHARS } from '../wan/limits';
+import { sleep } from '../wan/retry';
 import { parseCreateRequest } from '../wan/schema';
 import { EmulatorClock } from './clock';
 import { FaultInjector, defaultFaultError, type FaultRoute, type HttpFault } from './faults';
@@ -21,7 +22,6 @@ import {
   parseRange,
   readBody,
   sendReply,
-  sleep,
   xmlReply,
   type Reply,
 } from './http';

@@ -48,6 +48,12 @@ export function charCount(text: string): number {
 }
 
 const DATA_URI = /^data:([a-z]+\/[a-z0-9.+-]+);base64,([A-Za-z0-9+/]*={0,2})$/i;
+
+/** Splits `data:{mime};base64,{data}`; undefined when the URI is not of that form. */
+export function parseDataUri(uri: string): { mime: string; base64: string } | undefined {
+  const m = DATA_URI.exec(uri);
+  return m ? { mime: m[1]!.toLowerCase(), base64: m[2]! } : undefined;
+}
 const IMAGE_MIMES = new Set<string>([...Object.values(IMAGE_MIME), 'image/jpg']);
 
 function urlProblem(type: MediaType, url: string): string | undefined {
@@ -64,13 +70,13 @@ function urlProblem(type: MediaType, url: string): string | undefined {
     if (!IMAGE_TYPES.includes(type)) {
       return `${type} must be a public http(s) URL or an uploaded oss:// URL; data: URIs are accepted for images only`;
     }
-    const m = DATA_URI.exec(url);
-    if (!m) return 'a data URI must have the form data:{MIME type};base64,{data}';
-    const mime = m[1]!.toLowerCase();
+    const parsed = parseDataUri(url);
+    if (!parsed) return 'a data URI must have the form data:{MIME type};base64,{data}';
+    const { mime, base64 } = parsed;
     if (!IMAGE_MIMES.has(mime)) {
       return `data URI type ${mime} is not supported; use image/jpeg, image/png, image/bmp or image/webp`;
     }
-    const bytes = Math.floor((m[2]!.length * 3) / 4);
+    const bytes = Math.floor((base64.length * 3) / 4);
     if (bytes > IMAGE.maxBytes) {
       return `the image is ${(bytes / MB).toFixed(1)} MB; images may be at most ${IMAGE.maxBytes / MB} MB`;
     }

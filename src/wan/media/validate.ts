@@ -3,6 +3,7 @@ import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
 import { AUDIO, IMAGE, MB, VIDEO } from '../limits';
 import { WanValidationError } from '../errors';
+import { parseDataUri } from '../schema';
 import { probeAudio, type AudioInfo } from './audio';
 import { MediaProbeError, describeUnsupportedImage, probeImage, type ImageInfo } from './image';
 import { probeVideo, type VideoInfo } from './video';
@@ -246,10 +247,10 @@ export async function imageToDataUri(path: string, type: ImageMediaType = 'first
  */
 export async function validateDataUriImage(type: ImageMediaType, uri: string): Promise<ImageInfo> {
   const field = mediaField(type);
-  const m = /^data:([^;,]+);base64,(.*)$/is.exec(uri);
-  if (!m) throw WanValidationError.one(field, 'a data URI must have the form data:{MIME type};base64,{data}');
-  const declared = m[1]!.toLowerCase() === 'image/jpg' ? 'image/jpeg' : m[1]!.toLowerCase();
-  const data = Buffer.from(m[2]!, 'base64');
+  const parsed = parseDataUri(uri);
+  if (!parsed) throw WanValidationError.one(field, 'a data URI must have the form data:{MIME type};base64,{data}');
+  const declared = parsed.mime === 'image/jpg' ? 'image/jpeg' : parsed.mime;
+  const data = Buffer.from(parsed.base64, 'base64');
   const name = `the ${type.replace('_', ' ')} data URI`;
   const info = await runProbe(field, name, 'an image', () => probeImage(data));
   if (!info) {
