@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { ConnectionCheck } from '../../src/commands/connection';
+import type { ConnectionCheck } from '../../src/extension/commands/connection';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 
 const GOOD_KEY = 'sk-endpoint-good';

@@ -3,8 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { ConnectionCheck } from '../../src/commands/connection';
-import type { WanStudioApi } from '../../src/extension';
+import type { ConnectionCheck } from '../../src/extension/commands/connection';
+import type { WanStudioApi } from '../../src/extension/activate';
 
 const EXTENSION_ID = 'wan-studio.wan-studio';
 const COMMANDS = ['wanStudio.setApiKey', 'wanStudio.clearApiKey', 'wanStudio.showLog', 'wanStudio.testConnection', 'wanStudio.playVideo'];

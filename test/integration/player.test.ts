@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { PlayerHandle } from '../../src/player';
-import { LoadMessage, parseWebviewMessage } from '../../src/protocol';
+import type { PlayerHandle } from '../../src/extension/player';
+import { LoadMessage, parseWebviewMessage } from '../../src/protocol/player';
 import { makeVideo, tempDir } from '../support/fixtures';
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { EmulatorProcess } from './emulatorProcess';
 import type { ApiKeyStore } from './secrets';
 import { readEndpoint } from './settings';
-import { WanClient, resolveBaseUrl } from './wan';
+import { WanClient, resolveBaseUrl } from '../wan';
 
 export class NotConfiguredError extends Error {
   override readonly name = 'NotConfiguredError';

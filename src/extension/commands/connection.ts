@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { NotConfiguredError, type ConnectionFactory } from '../connection';
-import { WanApiError, explainError } from '../wan';
+import { WanApiError, explainError } from '../../wan';
 import { CommandIds } from './ids';
 
 /**

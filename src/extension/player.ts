@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseWebviewMessage, type HostToWebviewMessage, type VideoMetadata, type WebviewToHostMessage } from './protocol';
+import { parseWebviewMessage, type HostToWebviewMessage, type VideoMetadata, type WebviewToHostMessage } from '../protocol/player';
 
 export const PLAYER_VIEW_TYPE = 'wanStudio.player';
 

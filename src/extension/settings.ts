@@ -1,7 +1,7 @@
 // Reads the endpoint settings. They are machine-scoped: only user (or machine) values count, so a
 // workspace can never redirect the key to a server of its choosing.
 import * as vscode from 'vscode';
-import { EndpointSchema, resolveBaseUrl, type Endpoint } from './wan/regions';
+import { EndpointSchema, resolveBaseUrl, type Endpoint } from '../wan/regions';
 
 export const SECTION = 'wanStudio';
 
