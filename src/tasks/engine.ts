@@ -1,0 +1,640 @@
+// The task engine: owns every task from the user's request until its video is saved. One timer drives
+// the queue, the polls, the lookups of interrupted creates and the downloads of every task this window
+// leases. Nothing else talks to the service for a task. No vscode import: the extension wires it.
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { basename } from 'node:path';
+import {
+  WanAmbiguousCreateError,
+  WanApiError,
+  WanNetworkError,
+  WanValidationError,
+  explainError,
+  isTransient,
+  prepareRequest,
+  type TaskResponse,
+  type WanClient,
+} from '../wan';
+import { parseServiceTime } from '../wan/time';
+import { freeVideoPath, videoBaseName } from './naming';
+import { WAN_I2V_LIMITS, admit, throttleDelay, type AccountLimits } from './queue';
+import {
+  TaskRequestSchema,
+  expiresAt,
+  needsWork,
+  stateOfStatus,
+  type EndpointRef,
+  type TaskRecord,
+  type TaskRequest,
+} from './record';
+import { sidecarFor, writeSidecar } from './sidecar';
+import type { TaskStore } from './store';
+
+/** A task the service knows of, as its list endpoint describes it. */
+export interface ListedTask {
+  taskId: string;
+  status: string;
+  createdAt?: number;
+}
+
+export interface EngineConnection {
+  client: WanClient;
+  endpoint: EndpointRef;
+}
+
+export interface EngineLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface EngineDeps {
+  store: TaskStore;
+  /** A client for the record's endpoint (or the configured one), with the stored key. The engine closes it. */
+  connect(endpoint?: EndpointRef): Promise<EngineConnection>;
+  /** Tasks of this model the account created between two instants (the service's task list). */
+  listCreated(client: WanClient, from: Date, to: Date): Promise<ListedTask[]>;
+  /** Milliseconds until the next poll of a task, from how many polls it has had. */
+  pollDelay(polls: number, random: () => number): number;
+  /** Where a task's video goes when its record names no folder; undefined: ask later (the save waits). */
+  outputFolderFor?(record: TaskRecord): Promise<string | undefined>;
+  log: EngineLog;
+  limits?: AccountLimits;
+  now?: () => number;
+  random?: () => number;
+  /** How long an interrupted create is looked up before it is called unresolved. */
+  lookupWindowMs?: number;
+}
+
+export interface EngineEvents {
+  /** A task reached its end (saved, failed, canceled, unknown, or saved failed for good); once per task. */
+  ended?(record: TaskRecord): void;
+  /** A succeeded task's video is not saved and its link dies within the hour; once per task. */
+  expiring?(record: TaskRecord): void;
+}
+
+/** Failures of the create that sent nothing: the request can simply wait and go again. */
+function isThrottling(error: unknown): error is WanApiError {
+  return error instanceof WanApiError && error.httpStatus === 429 && /^(Throttling|LimitRequests)/.test(error.code);
+}
+
+const POLL_BACKOFF_MAX_MS = 60_000;
+const SAVE_ATTEMPTS = 5;
+const QUERIES_PER_SECOND = 10; // half the account's 20, leaving room for other windows and tools
+const WARN_BEFORE_EXPIRY_MS = 60 * 60 * 1000;
+
+export class TaskEngine {
+  private readonly store: TaskStore;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly limits: AccountLimits;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private ticking: Promise<void> | undefined;
+  private again = false;
+  private readonly stopper = new AbortController();
+  private queryTimes: number[] = [];
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly events: EngineEvents = {},
+  ) {
+    this.store = deps.store;
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+    this.limits = deps.limits ?? WAN_I2V_LIMITS;
+  }
+
+  /** Starts the loop; records left by a closed window are picked up on the first tick. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.wake();
+  }
+
+  /** Stops the loop, waits for work in flight to settle, and hands this window's leases back. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.stopper.abort(Object.assign(new Error('Wan Studio is shutting down'), { name: 'AbortError' }));
+    await this.ticking;
+    await Promise.allSettled([...this.inFlight.values()]);
+    await this.store.release().catch((e: unknown) => this.deps.log.warn(`Could not release task leases: ${String(e)}`));
+  }
+
+  /** Runs a tick soon (after a change made here or seen in another window). */
+  wake(delayMs = 0): void {
+    if (!this.running) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, Math.min(delayMs, 2_147_000_000)));
+  }
+
+  /**
+   * Records the request as queued (nothing is sent yet) and returns its record. Inputs are checked
+   * first, so a request the service would refuse is never queued.
+   */
+  async submit(request: TaskRequest, where: { endpoint: EndpointRef; workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord> {
+    const parsed = TaskRequestSchema.safeParse(request);
+    if (!parsed.success) {
+      throw new WanValidationError(parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'request', message: i.message })));
+    }
+    // Every rule and every local file, checked without uploading anything.
+    const checked = await prepareRequest(parsed.data, async () => 'oss://validation-only/placeholder');
+    const now = this.now();
+    const record = await this.store.add({
+      id: randomUUID(),
+      state: 'queued',
+      request: parsed.data,
+      endpoint: where.endpoint,
+      workspaceFolder: where.workspaceFolder,
+      outputFolder: where.outputFolder,
+      requestedAt: now,
+      updatedAt: now,
+      createAttempts: 0,
+      polls: 0,
+      pollFailures: 0,
+      announced: false,
+      expiryWarned: false,
+      outputSize: checked.outputSize,
+    });
+    this.wake();
+    return record;
+  }
+
+  /** Adds a task that exists on the service (made by the CLI, another machine, …). */
+  async adopt(taskId: string, where: { endpoint?: EndpointRef; workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord> {
+    const existing = this.store.byTaskId(taskId);
+    if (existing) return existing;
+    const conn = await this.deps.connect(where.endpoint);
+    try {
+      const task = await conn.client.getTask(taskId, { signal: this.stopper.signal });
+      if (task.output.task_status === 'UNKNOWN') {
+        throw new WanValidationError([{ field: 'task_id', message: `the service does not know task ${taskId} (wrong region or key, or older than 24 hours)` }]);
+      }
+      const now = this.now();
+      const record = await this.store.add({
+        id: randomUUID(),
+        state: 'pending',
+        request: { prompt: task.output.orig_prompt },
+        endpoint: conn.endpoint,
+        workspaceFolder: where.workspaceFolder,
+        outputFolder: where.outputFolder,
+        requestedAt: parseServiceTime(task.output.submit_time)?.getTime() ?? now,
+        updatedAt: now,
+        sentAt: parseServiceTime(task.output.submit_time)?.getTime(),
+        taskId,
+        createAttempts: 0,
+        polls: 0,
+        pollFailures: 0,
+        announced: false,
+        expiryWarned: false,
+      });
+      await this.applyTask(record.id, task);
+      this.wake();
+      return this.store.get(record.id) ?? record;
+    } finally {
+      await conn.client.close();
+    }
+  }
+
+  /** Adds the account's tasks of this model from the last 24 hours that the list does not hold yet. */
+  async syncFromAccount(where: { workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord[]> {
+    const conn = await this.deps.connect();
+    let listed: ListedTask[];
+    try {
+      const to = new Date(this.now() + 60_000);
+      listed = await this.deps.listCreated(conn.client, new Date(to.getTime() - 24 * 3600_000), to);
+    } finally {
+      await conn.client.close();
+    }
+    const added: TaskRecord[] = [];
+    for (const t of listed) {
+      if (this.store.byTaskId(t.taskId)) continue;
+      added.push(await this.adopt(t.taskId, { endpoint: conn.endpoint, ...where }));
+    }
+    return added;
+  }
+
+  /** Cancels a locally queued request, or asks the service to cancel a PENDING task. */
+  async cancel(id: string): Promise<TaskRecord | undefined> {
+    const r = this.store.get(id);
+    if (!r) return undefined;
+    if (r.state === 'queued' || r.state === 'unresolved') {
+      return this.store.patch(id, (t) => {
+        if (t.state === 'queued' || t.state === 'unresolved') {
+          t.state = 'canceled';
+          t.message = 'canceled before it was sent';
+        }
+      });
+    }
+    if (r.state !== 'pending' || !r.taskId) {
+      throw new WanValidationError([{ field: 'task', message: `only a queued or PENDING task can be canceled; this one is ${r.state}` }]);
+    }
+    const conn = await this.deps.connect(r.endpoint);
+    try {
+      await conn.client.cancelTask(r.taskId);
+      const task = await conn.client.getTask(r.taskId);
+      await this.applyTask(id, task);
+    } finally {
+      await conn.client.close();
+    }
+    this.wake();
+    return this.store.get(id);
+  }
+
+  /** Tries the save again (a failed download, or one waiting for a folder). */
+  async retrySave(id: string): Promise<void> {
+    await this.store.patch(id, (t) => {
+      if (t.state === 'succeeded' && t.save && t.save.state !== 'saved') {
+        t.save = { state: 'waiting', attempts: 0 };
+      }
+    });
+    this.wake();
+  }
+
+  /** An unresolved create: look it up in the service's task list again. */
+  async lookAgain(id: string): Promise<void> {
+    await this.store.patch(id, (t) => {
+      if (t.state === 'unresolved') {
+        t.state = 'creating';
+        t.nextPollAt = undefined;
+        t.message = undefined;
+      }
+    });
+    this.wake();
+  }
+
+  /** An unresolved create: the user decided it was never made; queue it again (a new paid task). */
+  async createAgain(id: string): Promise<void> {
+    await this.store.patch(id, (t) => {
+      if (t.state === 'unresolved') {
+        t.state = 'queued';
+        t.sentAt = undefined;
+        t.notBefore = undefined;
+        t.message = undefined;
+      }
+    });
+    this.wake();
+  }
+
+  /** Forgets records that need no more work (it never cancels anything on the service). */
+  async remove(ids: readonly string[]): Promise<number> {
+    const busy = ids.filter((id) => {
+      const r = this.store.get(id);
+      return r && (r.state === 'creating' || r.state === 'pending' || r.state === 'running');
+    });
+    if (busy.length) throw new WanValidationError([{ field: 'task', message: 'a task that is being created or is running cannot be removed from the list; cancel it or wait for it to end' }]);
+    return this.store.remove(ids);
+  }
+
+  /** Removes every finished task: saved, failed, canceled, unknown or expired. */
+  clearFinished(): Promise<number> {
+    return this.store.remove(this.store.all().filter((r) => !needsWork(r) && r.state !== 'unresolved').map((r) => r.id));
+  }
+
+  // ---- the loop ----
+
+  private async tick(): Promise<void> {
+    this.timer = undefined;
+    if (!this.running) return;
+    this.ticking = this.step().catch((error: unknown) => this.deps.log.error(`Task loop: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
+    await this.ticking;
+    this.ticking = undefined;
+    if (!this.running) return;
+    const next = this.again ? 0 : this.nextWake();
+    this.again = false;
+    this.wake(next);
+  }
+
+  private async step(): Promise<void> {
+    await this.store.refresh();
+    const held = new Set(await this.store.claim(needsWork));
+    const now = this.now();
+    const mine = this.store.all().filter((r) => held.has(r.id) && !this.inFlight.has(r.id));
+
+    for (const r of admit(this.store.all(), now, this.limits).start) {
+      if (held.has(r.id) && !this.inFlight.has(r.id)) this.launch(r.id, () => this.create(r.id));
+    }
+    for (const r of mine) {
+      if (this.inFlight.has(r.id)) continue;
+      if (r.state === 'creating' && (r.nextPollAt ?? 0) <= now) this.launch(r.id, () => this.lookUp(r.id));
+      else if ((r.state === 'pending' || r.state === 'running') && (r.nextPollAt ?? 0) <= now && this.takeQuery(now)) {
+        this.launch(r.id, () => this.poll(r.id));
+      } else if (r.state === 'succeeded') {
+        this.maybeWarnExpiry(r, now);
+        if ((r.save?.state === 'waiting' || r.save?.state === 'saving') && (r.save.notBefore ?? 0) <= now) this.launch(r.id, () => this.save(r.id));
+      }
+    }
+  }
+
+  /** At most QUERIES_PER_SECOND polls start in any second. */
+  private takeQuery(now: number): boolean {
+    this.queryTimes = this.queryTimes.filter((t) => t > now - 1000);
+    if (this.queryTimes.length >= QUERIES_PER_SECOND) return false;
+    this.queryTimes.push(now);
+    return true;
+  }
+
+  private nextWake(): number {
+    const now = this.now();
+    let at = now + this.store.leaseMs / 3; // renew leases, and notice other windows' changes
+    for (const r of this.store.all()) {
+      if (!this.store.holds(r) || this.inFlight.has(r.id)) continue;
+      const due =
+        r.state === 'queued'
+          ? (r.notBefore ?? now + 1000)
+          : r.state === 'creating' || r.state === 'pending' || r.state === 'running'
+            ? (r.nextPollAt ?? now)
+            : r.state === 'succeeded' && r.save && r.save.state !== 'saved'
+              ? (r.save.notBefore ?? now)
+              : undefined;
+      if (due !== undefined) at = Math.min(at, due);
+    }
+    const wakeAt = admit(this.store.all(), now, this.limits).wakeAt;
+    if (wakeAt !== undefined) at = Math.min(at, wakeAt);
+    return Math.max(50, at - now);
+  }
+
+  private launch(id: string, job: () => Promise<void>): void {
+    const p = job()
+      .catch((error: unknown) => this.deps.log.error(`Task ${id}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`))
+      .finally(() => {
+        this.inFlight.delete(id);
+        this.wake();
+      });
+    this.inFlight.set(id, p);
+  }
+
+  // ---- the jobs ----
+
+  private async create(id: string): Promise<void> {
+    const record = this.store.get(id);
+    if (!record || record.state !== 'queued') return;
+    let conn: EngineConnection;
+    try {
+      conn = await this.deps.connect(record.endpoint);
+    } catch (error) {
+      await this.fail(id, error);
+      return;
+    }
+    try {
+      let prepared;
+      try {
+        prepared = await prepareRequest(record.request, (path) => conn.client.uploadFile(path, { signal: this.stopper.signal }));
+      } catch (error) {
+        if (this.stopper.signal.aborted) return; // nothing was created: it stays queued for the next window
+        if (error instanceof WanValidationError || !(isTransient(error) || isThrottling(error))) return await this.fail(id, error);
+        return await this.requeue(id, error);
+      }
+      // The intent: from here on the service may create the task, so the record says so first.
+      const sentAt = this.now();
+      const sending = await this.store.patch(id, (t) => {
+        if (t.state !== 'queued') return;
+        t.state = 'creating';
+        t.sentAt = sentAt;
+        t.createAttempts += 1;
+        t.nextPollAt = sentAt + (this.deps.lookupWindowMs ?? 120_000) / 4;
+        t.outputSize = prepared.outputSize ?? t.outputSize;
+      });
+      if (sending?.state !== 'creating' || sending.sentAt !== sentAt) return;
+      this.deps.log.info(`Task ${id}: creating (${prepared.duration} s ${prepared.resolution}, billed ${prepared.billedSeconds} s)`);
+      try {
+        const created = await conn.client.createTask(prepared.body, { signal: this.stopper.signal });
+        await this.store.patch(id, (t) => {
+          t.taskId = created.output.task_id;
+          t.requestId = created.request_id;
+          t.state = stateOfStatus(created.output.task_status);
+          t.serviceStatus = created.output.task_status;
+          t.nextPollAt = this.now() + this.deps.pollDelay(0, this.random);
+          t.polls = 0;
+        });
+        this.deps.log.info(`Task ${id}: created ${created.output.task_id}`);
+      } catch (error) {
+        if (error instanceof WanAmbiguousCreateError || this.stopper.signal.aborted) {
+          // It may exist: never sent again blindly; the lookup in the task list decides.
+          this.deps.log.warn(`Task ${id}: the create's outcome is unknown; it will be looked up in the task list`);
+          return;
+        }
+        if (isThrottling(error) || (error instanceof WanNetworkError && !error.mayHaveReachedService)) {
+          return await this.requeue(id, error);
+        }
+        return await this.fail(id, error);
+      }
+    } finally {
+      await conn.client.close();
+    }
+  }
+
+  private async requeue(id: string, error: unknown): Promise<void> {
+    const retryAfter = error instanceof WanApiError ? error.retryAfterMs : undefined;
+    await this.store.patch(id, (t) => {
+      t.state = 'queued';
+      t.sentAt = undefined;
+      t.notBefore = this.now() + throttleDelay(t.createAttempts + 1, retryAfter, this.random);
+      t.code = explainError(error).code;
+      t.message = explainError(error).message;
+    });
+    this.deps.log.warn(`Task ${id}: back in the queue (${explainError(error).message})`);
+  }
+
+  private async fail(id: string, error: unknown): Promise<void> {
+    const { code, message } = explainError(error);
+    const r = await this.store.patch(id, (t) => {
+      t.state = 'failed';
+      t.code = code;
+      t.message = message;
+    });
+    this.deps.log.warn(`Task ${id}: refused before a task was made: ${message}`);
+    if (r) await this.announce(r);
+  }
+
+  /** An interrupted create: find the task it may have made in the service's list, never re-send it. */
+  private async lookUp(id: string): Promise<void> {
+    const r = this.store.get(id);
+    if (!r || r.state !== 'creating' || r.sentAt === undefined) return;
+    const window = this.deps.lookupWindowMs ?? 120_000;
+    const conn = await this.deps.connect(r.endpoint);
+    try {
+      let listed: ListedTask[];
+      try {
+        listed = await this.deps.listCreated(conn.client, new Date(r.sentAt - 60_000), new Date(Math.max(this.now(), r.sentAt + window) + 60_000));
+      } catch (error) {
+        this.deps.log.warn(`Task ${id}: looking up the interrupted create failed (${explainError(error).message}); trying again`);
+        await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
+        return;
+      }
+      const known = new Set(this.store.all().map((t) => t.taskId).filter(Boolean));
+      const candidates = listed.filter((t) => !known.has(t.taskId));
+      candidates.sort((a, b) => Math.abs((a.createdAt ?? 0) - r.sentAt!) - Math.abs((b.createdAt ?? 0) - r.sentAt!));
+      const found = candidates[0];
+      if (found) {
+        await this.store.patch(id, (t) => {
+          t.taskId = found.taskId;
+          t.state = 'pending';
+          t.nextPollAt = this.now();
+          t.message = undefined;
+        });
+        this.deps.log.info(`Task ${id}: the interrupted create made ${found.taskId}; following it`);
+        return;
+      }
+      const waited = this.now() - r.sentAt;
+      await this.store.patch(id, (t) => {
+        if (waited >= window) {
+          t.state = 'unresolved';
+          t.message = 'the create was interrupted and no matching task is in the account’s task list: it may not have been created';
+        } else {
+          t.nextPollAt = this.now() + Math.min(15_000, window / 4);
+        }
+      });
+      if (waited >= window) this.deps.log.warn(`Task ${id}: interrupted create not found in the task list; the user decides`);
+    } finally {
+      await conn.client.close();
+    }
+  }
+
+  private async poll(id: string): Promise<void> {
+    const r = this.store.get(id);
+    if (!r?.taskId) return;
+    let conn: EngineConnection;
+    try {
+      conn = await this.deps.connect(r.endpoint);
+    } catch (error) {
+      await this.pollFailed(id, error);
+      return;
+    }
+    try {
+      const task = await conn.client.getTask(r.taskId, { signal: this.stopper.signal });
+      await this.applyTask(id, task);
+    } catch (error) {
+      if (!this.stopper.signal.aborted) await this.pollFailed(id, error);
+    } finally {
+      await conn.client.close();
+    }
+  }
+
+  /** The task exists and is paid for: every failure to reach it is waited out, until it would expire. */
+  private async pollFailed(id: string, error: unknown): Promise<void> {
+    const retryAfter = error instanceof WanApiError ? error.retryAfterMs : undefined;
+    const r = await this.store.patch(id, (t) => {
+      t.pollFailures += 1;
+      const backoff = Math.min(POLL_BACKOFF_MAX_MS, 2000 * 2 ** Math.min(10, t.pollFailures - 1));
+      t.nextPollAt = this.now() + Math.max(retryAfter ?? 0, Math.round(backoff * (0.5 + this.random() / 2)));
+      t.message = `last check failed: ${explainError(error).message}`;
+      const at = expiresAt(t);
+      if (at !== undefined && this.now() > at) {
+        t.state = 'unknown';
+        t.message = 'the task could not be reached before the service forgot it (24 hours)';
+      }
+    });
+    this.deps.log.warn(`Task ${id}: poll failed (${explainError(error).message}); next try in ${Math.round(((r?.nextPollAt ?? 0) - this.now()) / 1000)} s`);
+    if (r?.state === 'unknown') await this.announce(r);
+  }
+
+  /** Copies a task answer into the record and moves it on (a success starts its save). */
+  private async applyTask(id: string, task: TaskResponse): Promise<void> {
+    const o = task.output;
+    const r = await this.store.patch(id, (t) => {
+      t.serviceStatus = o.task_status;
+      t.state = stateOfStatus(o.task_status);
+      t.submitTime = o.submit_time ?? t.submitTime;
+      t.scheduledTime = o.scheduled_time ?? t.scheduledTime;
+      t.endTime = o.end_time ?? t.endTime;
+      t.origPrompt = o.orig_prompt ?? t.origPrompt;
+      t.requestId = t.requestId ?? task.request_id;
+      t.usage = task.usage ?? t.usage;
+      t.polls += 1;
+      t.pollFailures = 0;
+      t.message = undefined;
+      if (o.task_status === 'SUCCEEDED') {
+        t.videoUrl = o.video_url;
+        t.save ??= { state: 'waiting', attempts: 0 };
+      } else if (o.task_status === 'FAILED') {
+        t.code = o.code;
+        t.message = o.message;
+      } else if (o.task_status === 'UNKNOWN') {
+        t.message = 'the service does not know this task (it never existed here, or it is older than 24 hours)';
+      }
+      t.nextPollAt = this.now() + this.deps.pollDelay(t.polls, this.random);
+    });
+    if (r && (r.state === 'failed' || r.state === 'canceled' || r.state === 'unknown')) await this.announce(r);
+  }
+
+  private async save(id: string): Promise<void> {
+    const r = this.store.get(id);
+    if (!r?.videoUrl || !r.taskId || r.state !== 'succeeded' || r.save?.state === 'saved') return;
+    const now = this.now();
+    const at = expiresAt(r);
+    if (at !== undefined && now >= at) {
+      const gone = await this.store.patch(id, (t) => (t.save = { state: 'expired', attempts: t.save?.attempts ?? 0, error: 'the result link expired (24 hours) before the video was saved' }));
+      if (gone) await this.announce(gone);
+      return;
+    }
+    const folder = r.outputFolder ?? (await this.deps.outputFolderFor?.(r));
+    if (!folder) {
+      await this.store.patch(id, (t) => (t.save = { state: 'failed', attempts: t.save?.attempts ?? 0, error: 'no folder to save the video in: open a workspace folder or set wanStudio.outputFolder, then retry' }));
+      return;
+    }
+    const taskId = r.taskId;
+    await this.store.patch(id, (t) => {
+      t.outputFolder = folder;
+      t.save = { state: 'saving', attempts: (t.save?.attempts ?? 0) + 1 };
+    });
+    const conn = await this.deps.connect(r.endpoint);
+    try {
+      await mkdir(folder, { recursive: true });
+      const base = videoBaseName({
+        date: parseServiceTime(r.endTime) ?? new Date(now),
+        prompt: r.request.prompt,
+        fallback: basename(r.request.firstFrame ?? r.request.firstClip ?? ''),
+        taskId,
+      });
+      const paths = await freeVideoPath(folder, base);
+      const { bytes } = await conn.client.downloadVideo(r.videoUrl, paths.video, { signal: this.stopper.signal });
+      const latest = this.store.get(id) ?? r;
+      await writeSidecar(paths.record, sidecarFor(latest, paths.video, bytes));
+      const done = await this.store.patch(id, (t) => (t.save = { state: 'saved', file: paths.video, bytes, attempts: t.save?.attempts ?? 1 }));
+      this.deps.log.info(`Task ${id}: saved ${paths.video} (${bytes} bytes)`);
+      if (done) await this.announce(done);
+    } catch (error) {
+      if (this.stopper.signal.aborted) {
+        await this.store.patch(id, (t) => (t.save = { state: 'waiting', attempts: t.save?.attempts ?? 0 }));
+        return;
+      }
+      const expired = error instanceof WanApiError && error.code === 'VideoUrlExpired';
+      const { message } = explainError(error);
+      const s = await this.store.patch(id, (t) => {
+        const attempts = t.save?.attempts ?? 1;
+        const again = !expired && attempts < SAVE_ATTEMPTS && isTransient(error);
+        t.save = {
+          state: expired ? 'expired' : again ? 'waiting' : 'failed',
+          attempts,
+          error: message,
+          notBefore: again ? this.now() + Math.min(120_000, 5000 * 2 ** attempts) : undefined,
+        };
+      });
+      this.deps.log.warn(`Task ${id}: saving the video failed (${message})`);
+      if (s && s.save?.state !== 'waiting') await this.announce(s);
+    } finally {
+      await conn.client.close();
+    }
+  }
+
+  private maybeWarnExpiry(r: TaskRecord, now: number): void {
+    const at = expiresAt(r);
+    if (r.save?.state === 'saved' || r.save?.state === 'expired' || at === undefined || at - now > WARN_BEFORE_EXPIRY_MS) return;
+    if (r.expiryWarned) return;
+    void this.store.patch(r.id, (t) => (t.expiryWarned = true)).then((t) => t && this.events.expiring?.(t));
+  }
+
+  /** Tells the user once, from the one window that holds the task. */
+  private async announce(r: TaskRecord): Promise<void> {
+    if (r.announced) return;
+    const marked = await this.store.patch(r.id, (t) => (t.announced = true));
+    if (marked) this.events.ended?.(marked);
+  }
+}

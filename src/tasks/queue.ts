@@ -1,0 +1,56 @@
+// The local queue: which waiting requests may be created now without passing the account's limits
+// (for wan2.7-i2v: 5 tasks processing at once, 5 creates per second, across all the account's keys).
+import { SERVICE_ACTIVE_STATES, type EndpointRef, type TaskRecord } from './record';
+
+export interface AccountLimits {
+  maxActive: number;
+  maxCreatesPerSecond: number;
+}
+
+export const WAN_I2V_LIMITS: AccountLimits = { maxActive: 5, maxCreatesPerSecond: 5 };
+
+/** Tasks on the same endpoint share an account (one key is configured at a time). */
+export function sameAccount(a: EndpointRef, b: EndpointRef): boolean {
+  return a.kind === b.kind && (a.kind === 'emulator' || a.baseUrl === b.baseUrl);
+}
+
+export interface Admission {
+  /** Queued records to create now, oldest request first. */
+  start: TaskRecord[];
+  /** When to look again (epoch ms), if anything still waits and could start by time alone. */
+  wakeAt?: number;
+}
+
+/** Decides which queued records may be created now. Pure: everything it needs is in the records. */
+export function admit(records: readonly TaskRecord[], now: number, limits: AccountLimits = WAN_I2V_LIMITS): Admission {
+  const queued = records.filter((r) => r.state === 'queued').sort((a, b) => a.requestedAt - b.requestedAt);
+  const start: TaskRecord[] = [];
+  let wakeAt: number | undefined;
+  const later = (t: number) => (wakeAt = wakeAt === undefined ? t : Math.min(wakeAt, t));
+  for (const r of queued) {
+    if (r.notBefore !== undefined && r.notBefore > now) {
+      later(r.notBefore);
+      continue;
+    }
+    const peers = records.filter((p) => sameAccount(p.endpoint, r.endpoint));
+    const active = peers.filter((p) => SERVICE_ACTIVE_STATES.has(p.state)).length + start.filter((s) => sameAccount(s.endpoint, r.endpoint)).length;
+    if (active >= limits.maxActive) continue; // a slot frees when a task ends; the poller wakes us then
+    const recent = peers
+      .map((p) => p.sentAt)
+      .filter((t): t is number => t !== undefined && t > now - 1000)
+      .sort((a, b) => a - b);
+    const startedNow = start.filter((s) => sameAccount(s.endpoint, r.endpoint)).length;
+    if (recent.length + startedNow >= limits.maxCreatesPerSecond) {
+      later((recent[0] ?? now) + 1000);
+      continue;
+    }
+    start.push(r);
+  }
+  return { start, wakeAt };
+}
+
+/** How long a request refused by throttling waits before it is tried again. */
+export function throttleDelay(attempt: number, retryAfterMs: number | undefined, random: () => number = Math.random): number {
+  const backoff = Math.min(60_000, 2000 * 2 ** Math.max(0, attempt - 1));
+  return Math.max(retryAfterMs ?? 0, Math.round(backoff / 2 + (random() * backoff) / 2));
+}

@@ -1,0 +1,146 @@
+// One task as the extension remembers it, from the user's request until its video is saved. Records are
+// written before a create is sent, so nothing paid for can be forgotten. No vscode import.
+import { z } from 'zod';
+import { RESOLUTIONS, TASK_TTL_MS } from '../wan/limits';
+import { TaskStatusSchema, UsageSchema } from '../wan/schema';
+import { parseServiceTime } from '../wan/time';
+
+/** Where a request goes. `baseUrl` is informational for the emulator, whose port changes between runs. */
+export const EndpointRefSchema = z.object({
+  kind: z.enum(['emulator', 'beijing', 'singapore', 'singapore-workspace', 'custom']),
+  baseUrl: z.string(),
+});
+export type EndpointRef = z.infer<typeof EndpointRefSchema>;
+
+const source = z
+  .string()
+  .min(1)
+  .refine((s) => !/^data:/i.test(s), 'inline data: URIs are not stored; pass a file path or URL');
+
+/** What the user asked for: file paths or URLs (never inline data), prompt and parameters. */
+export const TaskRequestSchema = z.object({
+  firstFrame: source.optional(),
+  lastFrame: source.optional(),
+  drivingAudio: source.optional(),
+  firstClip: source.optional(),
+  prompt: z.string().optional(),
+  negativePrompt: z.string().optional(),
+  resolution: z.enum(RESOLUTIONS).optional(),
+  duration: z.number().int().optional(),
+  seed: z.number().int().optional(),
+  promptExtend: z.boolean().optional(),
+  watermark: z.boolean().optional(),
+});
+export type TaskRequest = z.infer<typeof TaskRequestSchema>;
+
+/**
+ * Local life of a task. `queued`: waiting for a slot, nothing sent. `creating`: the create is (or may be)
+ * on its way; a record left in this state by a closed window is looked up, never re-sent. `unresolved`:
+ * looked up and not found, the user decides. The rest mirror the service's statuses.
+ */
+export const TASK_STATES = ['queued', 'creating', 'unresolved', 'pending', 'running', 'succeeded', 'failed', 'canceled', 'unknown'] as const;
+export const TaskStateSchema = z.enum(TASK_STATES);
+export type TaskState = z.infer<typeof TaskStateSchema>;
+
+export const SAVE_STATES = ['waiting', 'saving', 'saved', 'failed', 'expired'] as const;
+
+export const SaveSchema = z.object({
+  state: z.enum(SAVE_STATES),
+  /** The saved video (absolute path) and its size. */
+  file: z.string().optional(),
+  bytes: z.number().int().nonnegative().optional(),
+  attempts: z.number().int().nonnegative().default(0),
+  error: z.string().optional(),
+  /** Earliest next attempt, epoch ms. */
+  notBefore: z.number().optional(),
+});
+export type Save = z.infer<typeof SaveSchema>;
+
+export const LeaseSchema = z.object({ owner: z.string(), until: z.number() });
+export type Lease = z.infer<typeof LeaseSchema>;
+
+export const TaskRecordSchema = z.object({
+  /** Local ID, stable from the request on (the service's ID comes later). */
+  id: z.string().min(1),
+  state: TaskStateSchema,
+  request: TaskRequestSchema,
+  endpoint: EndpointRefSchema,
+  /** Workspace folder (fsPath) the task belongs to, and the folder its video goes to. */
+  workspaceFolder: z.string().optional(),
+  outputFolder: z.string().optional(),
+  /** Epoch ms. */
+  requestedAt: z.number(),
+  updatedAt: z.number(),
+  /** When the create was sent (the window in which the service may have created it). */
+  sentAt: z.number().optional(),
+  /** A queued request waits at least until then (after throttling). */
+  notBefore: z.number().optional(),
+  createAttempts: z.number().int().nonnegative().default(0),
+  taskId: z.string().optional(),
+  requestId: z.string().optional(),
+  serviceStatus: TaskStatusSchema.optional(),
+  submitTime: z.string().optional(),
+  scheduledTime: z.string().optional(),
+  endTime: z.string().optional(),
+  origPrompt: z.string().optional(),
+  usage: UsageSchema.nullish(),
+  videoUrl: z.string().optional(),
+  /** The service's code and message for a failed task, or our own for a refused create. */
+  code: z.string().optional(),
+  message: z.string().optional(),
+  outputSize: z.object({ width: z.number(), height: z.number() }).optional(),
+  save: SaveSchema.optional(),
+  /** Next poll, epoch ms, and how many polls were made (for the schedule). */
+  nextPollAt: z.number().optional(),
+  polls: z.number().int().nonnegative().default(0),
+  /** Polls in a row that got no answer (the task exists: they are waited out, not given up). */
+  pollFailures: z.number().int().nonnegative().default(0),
+  /** Whether the end was announced to the user (once per task, across windows). */
+  announced: z.boolean().default(false),
+  /** Whether the "not saved, expires within the hour" warning was given. */
+  expiryWarned: z.boolean().default(false),
+  lease: LeaseSchema.optional(),
+});
+export type TaskRecord = z.infer<typeof TaskRecordSchema>;
+
+export const STORE_VERSION = 1;
+export const StoreFileSchema = z.object({ version: z.literal(STORE_VERSION), tasks: z.array(TaskRecordSchema) });
+export type StoreFile = z.infer<typeof StoreFileSchema>;
+
+export const ACTIVE_STATES: ReadonlySet<TaskState> = new Set(['queued', 'creating', 'pending', 'running']);
+/** States in which the service is (or may be) working on the task: they count against the account's limit. */
+export const SERVICE_ACTIVE_STATES: ReadonlySet<TaskState> = new Set(['creating', 'pending', 'running']);
+
+export function stateOfStatus(status: z.infer<typeof TaskStatusSchema>): TaskState {
+  return status.toLowerCase() as TaskState;
+}
+
+/** True while something is left to do for the task: a create, a poll or a download. */
+export function needsWork(r: TaskRecord): boolean {
+  return ACTIVE_STATES.has(r.state) || (r.state === 'succeeded' && (r.save?.state === 'waiting' || r.save?.state === 'saving' || r.save?.state === 'failed'));
+}
+
+/**
+ * When the service forgets the task (its ID answers UNKNOWN, its result link dies): 24 h after it ended,
+ * or, before it ends, 24 h after it was submitted. Undefined while nothing was sent.
+ */
+export function expiresAt(r: TaskRecord): number | undefined {
+  const end = parseServiceTime(r.endTime)?.getTime();
+  if (end !== undefined) return end + TASK_TTL_MS;
+  const submit = parseServiceTime(r.submitTime)?.getTime() ?? r.sentAt;
+  return submit === undefined ? undefined : submit + TASK_TTL_MS;
+}
+
+/** A succeeded task whose video was never saved and whose link has died. */
+export function isExpired(r: TaskRecord, now: number): boolean {
+  const at = expiresAt(r);
+  return r.state === 'succeeded' && r.save?.state !== 'saved' && at !== undefined && now >= at;
+}
+
+/** Short label for a task: its prompt, or the first input's file name. */
+export function taskLabel(r: TaskRecord): string {
+  const prompt = r.request.prompt?.replace(/\s+/g, ' ').trim();
+  if (prompt) return prompt.length > 80 ? `${prompt.slice(0, 79)}…` : prompt;
+  const src = r.request.firstFrame ?? r.request.firstClip ?? '';
+  return src.split(/[\\/]/).pop() || r.taskId || r.id;
+}

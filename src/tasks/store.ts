@@ -1,0 +1,299 @@
+// The task store: one JSON file shared by every window of the user. Each change is a read-modify-write
+// under a cross-process lock, written to a temporary file and renamed, so a crash at any point leaves
+// either the old file or the new one. Each task needing work is leased to one window at a time.
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { STORE_VERSION, TaskRecordSchema, type TaskRecord } from './record';
+
+export interface TaskStoreOptions {
+  file: string;
+  /** Identifies this window's leases. */
+  owner?: string;
+  /** How long a lease lasts without renewal. */
+  leaseMs?: number;
+  now?: () => number;
+  /** A problem the user should hear about (a file kept aside, records that could not be read). */
+  onWarning?: (message: string) => void;
+}
+
+const LOCK_STALE_MS = 10_000;
+const LOCK_WAIT_MS = 15_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+type Listener = () => void;
+
+export class TaskStore {
+  readonly file: string;
+  readonly owner: string;
+  readonly leaseMs: number;
+  private readonly now: () => number;
+  private tasks: TaskRecord[] = [];
+  private seen = '';
+  private readonly listeners = new Set<Listener>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: TaskStoreOptions) {
+    this.file = options.file;
+    this.owner = options.owner ?? randomUUID();
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The records as last read, newest request first. */
+  all(): readonly TaskRecord[] {
+    return this.tasks;
+  }
+
+  get(id: string): TaskRecord | undefined {
+    return this.tasks.find((t) => t.id === id);
+  }
+
+  byTaskId(taskId: string): TaskRecord | undefined {
+    return this.tasks.find((t) => t.taskId === taskId);
+  }
+
+  onDidChange(listener: Listener): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Reads the file (creating nothing); call once before use. */
+  async load(): Promise<void> {
+    await this.exclusive(async () => {
+      await this.read();
+    });
+    this.fire();
+  }
+
+  /** Re-reads the file if another window changed it; fires onDidChange when it did. */
+  async refresh(): Promise<boolean> {
+    const sig = await this.signature();
+    if (sig === this.seen) return false;
+    await this.exclusive(() => this.read());
+    this.fire();
+    return true;
+  }
+
+  /**
+   * Applies `change` to the freshest records and writes them. `change` mutates the array or its records
+   * in place and may return a value; it must not await (the lock is held).
+   */
+  update<T>(change: (tasks: TaskRecord[]) => T): Promise<T> {
+    const run = async () => {
+      const result = await this.exclusive(async () => {
+        await this.read();
+        const value = change(this.tasks);
+        this.tasks.sort((a, b) => b.requestedAt - a.requestedAt);
+        await this.write();
+        return value;
+      });
+      this.fire();
+      return result;
+    };
+    // One update at a time within this process, too.
+    const next = this.chain.then(run, run);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  add(record: TaskRecord): Promise<TaskRecord> {
+    const parsed = TaskRecordSchema.parse(record);
+    return this.update((tasks) => {
+      tasks.push(parsed);
+      return parsed;
+    });
+  }
+
+  /** Changes one record; returns it, or undefined when it is gone (removed by another window). */
+  patch(id: string, change: (r: TaskRecord) => void): Promise<TaskRecord | undefined> {
+    return this.update((tasks) => {
+      const r = tasks.find((t) => t.id === id);
+      if (!r) return undefined;
+      change(r);
+      r.updatedAt = this.now();
+      return structuredClone(r);
+    });
+  }
+
+  remove(ids: readonly string[]): Promise<number> {
+    const drop = new Set(ids);
+    return this.update((tasks) => {
+      const before = tasks.length;
+      const kept = tasks.filter((t) => !drop.has(t.id));
+      tasks.splice(0, tasks.length, ...kept);
+      return before - kept.length;
+    });
+  }
+
+  /** True when this store holds a live lease on the record. */
+  holds(r: TaskRecord): boolean {
+    return r.lease?.owner === this.owner && r.lease.until > this.now();
+  }
+
+  /**
+   * Leases to this window every record that `wanted` selects and nobody else holds (a lease left by a
+   * closed window lapses after leaseMs); renews the ones it holds. Returns the IDs it holds now.
+   */
+  claim(wanted: (r: TaskRecord) => boolean): Promise<string[]> {
+    return this.update((tasks) => {
+      const now = this.now();
+      const held: string[] = [];
+      for (const r of tasks) {
+        if (!wanted(r)) {
+          if (r.lease?.owner === this.owner) r.lease = undefined;
+          continue;
+        }
+        if (!r.lease || r.lease.owner === this.owner || r.lease.until <= now) {
+          r.lease = { owner: this.owner, until: now + this.leaseMs };
+          held.push(r.id);
+        }
+      }
+      return held;
+    });
+  }
+
+  /** Gives up this window's leases so another window can take over at once. */
+  release(): Promise<void> {
+    return this.update((tasks) => {
+      for (const r of tasks) if (r.lease?.owner === this.owner) r.lease = undefined;
+    });
+  }
+
+  private fire(): void {
+    for (const l of [...this.listeners]) l();
+  }
+
+  private async signature(): Promise<string> {
+    try {
+      const s = await stat(this.file);
+      return `${s.ino}:${s.size}:${s.mtimeMs}`;
+    } catch {
+      return 'absent';
+    }
+  }
+
+  private async read(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.tasks = [];
+      this.seen = 'absent';
+      return;
+    }
+    this.tasks = await this.parse(text);
+    this.seen = await this.signature();
+  }
+
+  /** Reads what can be read; a file that cannot be trusted whole is copied aside first, never dropped. */
+  private async parse(text: string): Promise<TaskRecord[]> {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      await this.keepAside('corrupt', 'it is not valid JSON');
+      return [];
+    }
+    const version = (json as { version?: unknown } | null)?.version;
+    if (typeof version === 'number' && version > STORE_VERSION) {
+      await this.keepAside(`v${version}`, `it was written by a newer version of Wan Studio (format ${version})`);
+      return [];
+    }
+    const raw = (json as { tasks?: unknown } | null)?.tasks;
+    if (version !== STORE_VERSION || !Array.isArray(raw)) {
+      await this.keepAside('corrupt', 'it is not a Wan Studio task list');
+      return [];
+    }
+    const tasks: TaskRecord[] = [];
+    let bad = 0;
+    for (const item of raw) {
+      const r = TaskRecordSchema.safeParse(item);
+      if (r.success) tasks.push(r.data);
+      else bad++;
+    }
+    if (bad) await this.keepAside('partial', `${bad} of its ${raw.length} records could not be read`, true);
+    return tasks;
+  }
+
+  private async keepAside(tag: string, why: string, copy = false): Promise<void> {
+    const stamp = new Date(this.now()).toISOString().replace(/[:.]/g, '-');
+    const aside = join(dirname(this.file), `${basename(this.file, '.json')}.${tag}-${stamp}.json`);
+    if (copy) await writeAtomic(aside, await readFile(this.file));
+    else await rename(this.file, aside);
+    this.options.onWarning?.(`The task list ${this.file} was kept aside as ${aside} because ${why}.`);
+  }
+
+  private async write(): Promise<void> {
+    await writeAtomic(this.file, `${JSON.stringify({ version: STORE_VERSION, tasks: this.tasks }, null, 1)}\n`);
+    this.seen = await this.signature();
+  }
+
+  /** Runs `fn` holding the store's lock file (a directory: mkdir is atomic on every platform). */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = `${this.file}.lock`;
+    await mkdir(dirname(this.file), { recursive: true });
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      try {
+        await mkdir(lock);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        // A holder that crashed never removes its lock; no healthy holder keeps it for seconds.
+        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > LOCK_STALE_MS) {
+          await rm(lock, { recursive: true, force: true });
+          continue;
+        }
+        if (Date.now() > deadline) throw new Error(`The task list is locked by another window (${lock}); try again.`);
+        await sleep(wait);
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Writes `data` to a temporary file beside `file`, flushes it, then renames it over `file`. */
+export async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${randomUUID().slice(0, 8)}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+/** Removes temporary files left beside `file` by a writer that crashed mid-write. */
+export async function removeStaleTemporaries(file: string, olderThanMs = 60_000): Promise<number> {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.`;
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const path = join(dir, name);
+    const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > olderThanMs) {
+      await rm(path, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
