@@ -350,7 +350,7 @@ export class TaskEngine {
           ? (r.notBefore ?? now + 1000)
           : r.state === 'creating' || r.state === 'pending' || r.state === 'running'
             ? (r.nextPollAt ?? now)
-            : r.state === 'succeeded' && r.save && r.save.state !== 'saved'
+            : r.state === 'succeeded' && (r.save?.state === 'waiting' || r.save?.state === 'saving')
               ? (r.save.notBefore ?? now)
               : undefined;
       if (due !== undefined) at = Math.min(at, due);
