@@ -4,7 +4,7 @@ import { registerConnectionCommands } from './commands/connection';
 import { registerLogCommands } from './commands/log';
 import { registerPlayerCommands } from './commands/player';
 import { ConnectionFactory } from './connection';
-import { EmulatorProcess } from './emulatorProcess';
+import { EmulatorProcess, emulatorArgsFromEnv } from './emulatorProcess';
 import { PlayerManager } from './player';
 import { ApiKeyStore } from './secrets';
 
@@ -17,7 +17,12 @@ export interface WanStudioApi {
 export function activate(context: vscode.ExtensionContext): WanStudioApi {
   const log = vscode.window.createOutputChannel('Wan Studio', { log: true });
   const apiKeys = new ApiKeyStore(context.secrets);
-  const emulator = new EmulatorProcess(vscode.Uri.joinPath(context.extensionUri, 'dist', 'emulator.js').fsPath, log);
+  const emulator = new EmulatorProcess({
+    scriptPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'emulator.js').fsPath,
+    stateDir: context.globalStorageUri.fsPath,
+    log,
+    extraArgs: emulatorArgsFromEnv(),
+  });
   const connections = new ConnectionFactory(apiKeys, emulator, log);
   const players = new PlayerManager(context.extensionUri, log);
 
@@ -25,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
     log,
     apiKeys,
     emulator,
+    connections,
     ...registerApiKeyCommands({ apiKeys, log }),
     ...registerLogCommands(log),
     ...registerConnectionCommands(connections, log),
