@@ -2,7 +2,7 @@
 // endpoint: the local queue within the account's 5 tasks at once, cancel, a failed task, and expiry
 // shown and reached through the emulator's clock.
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { WanStudioTesting } from '../../src/extension/activate';
@@ -144,6 +144,30 @@ suite('Tasks: queue, cancel, failure and expiry', () => {
     assert.equal(api.notifications().filter((n) => n.recordId === failed.id).length, 1);
     assert.equal(notices[0]!.severity, 'error');
     assert.match(notices[0]!.message, /will fail 1.*DataInspectionFailed: Output data may contain inappropriate content\./);
+  });
+
+  test('a task made elsewhere (the CLI, another machine) is added by its ID, followed to the end and saved', async function () {
+    this.timeout(60_000);
+    await useEndpoint(fast.url, 'sk-integration-tasks');
+    const image = `data:image/jpeg;base64,${readFileSync(join(workspaceRoot(), 'inputs', 'dog.jpg')).toString('base64')}`;
+    const res = await fetch(`${fast.url}/api/v1/services/aigc/video-generation/video-synthesis`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-integration-tasks', 'content-type': 'application/json', 'x-dashscope-async': 'enable' },
+      body: JSON.stringify({ model: 'wan2.7-i2v-2026-04-25', input: { prompt: 'made by the CLI', media: [{ type: 'first_frame', url: image }] }, parameters: { resolution: '720P', duration: 2 } }),
+    });
+    const taskId = ((await res.json()) as { output: { task_id: string } }).output.task_id;
+    const added = await vscode.commands.executeCommand<TaskRecord>('wanStudio.addTaskById', taskId);
+    assert.ok(added);
+    assert.equal(added.taskId, taskId);
+    assert.equal(added.request.prompt, 'made by the CLI', 'the prompt comes from the service (orig_prompt)');
+    const saved = await waitFor(api, 'the adopted task saved', () => (isSaved(record(api, added.id)) ? record(api, added.id) : undefined));
+    assert.match(saved.save!.file!, /_made-by-the-cli_/);
+    // Inputs unknown: it cannot be generated again, but it can be continued.
+    assert.equal(item(api, added.id).contextValue, 'task:succeeded:saved:hasTaskId:hasPrompt:removable');
+    // Adding it twice does not make a second record; an ID the service does not know is refused.
+    assert.equal((await vscode.commands.executeCommand<TaskRecord>('wanStudio.addTaskById', taskId))?.id, added.id);
+    assert.equal(await vscode.commands.executeCommand('wanStudio.addTaskById', 'no-such-task-id'), undefined);
+    assert.match(api.notifications().at(-1)?.message ?? '', /Task no-such-task-id could not be added: .*does not know task no-such-task-id/);
   });
 
   test('expiry: time left counts down on the service’s clock, a warning with Retry comes an hour before, and an unsaved result expires', async function () {
