@@ -55,6 +55,13 @@ describe('media structure checks', function () {
       clip('good.mp4'),
       clip('faststart.mp4', '-movflags', '+faststart'),
       clip('good.mov'),
+      // Fragmented: an empty moov, then a moof+mdat pair per keyframe (one a second here).
+      clip('fragmented.mp4', '-g', '24', '-movflags', 'frag_keyframe+empty_moov'),
+      ffmpeg([
+        '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=24:duration=4.5', '-f', 'lavfi', '-i', 'sine=frequency=300:duration=4.5',
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '48', '-c:a', 'aac',
+        '-movflags', 'frag_keyframe+empty_moov', f('fragmented-av.mp4'),
+      ]),
       tone('good.wav'),
       tone('good.mp3', '-c:a', 'libmp3lame', '-b:a', '64k'),
     ]);
@@ -199,6 +206,17 @@ describe('media structure checks', function () {
 
     it('refuses a cut file whose last mdat runs "to the end of the file", by its sample tables', async function () {
       await refused('first_clip', 'open-mdat-cut.mp4', /truncated MP4 file/, /samples/);
+    });
+
+    it('measures a fragmented MP4 by its fragments (trun sample durations), not as 0 s', async function () {
+      const boxes = topBoxes(await read('fragmented.mp4')).map(([t]) => t);
+      assert.ok(boxes.filter((t) => t === 'moof').length >= 3, `fixture boxes: ${boxes.join(' ')}`);
+      const v = await probeVideo(f('fragmented.mp4'));
+      assert.ok(v);
+      assert.deepEqual([v.width, v.height, v.hasVideoTrack], [320, 240, true]);
+      assert.ok(Math.abs(v.durationSeconds - 3) <= 0.1, `measured ${v.durationSeconds} s`);
+      const av = await validateLocalMedia('first_clip', f('fragmented-av.mp4'));
+      assert.ok(Math.abs(av.durationSeconds - 4.5) <= 0.1, `measured ${av.durationSeconds} s`);
     });
 
     it('reads only box headers of a large file: a 100 MB clip is checked in well under a second', async function () {

@@ -19,6 +19,8 @@ export interface VideoInfo {
 const TOP_LEVEL = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot', 'uuid', 'meta', 'moof', 'mfra', 'styp', 'sidx', 'ssix', 'pdin', 'prft', 'emsg', 'udta', 'junk']);
 const IMAGE_BRANDS = /^(heic|heix|heim|heis|hevc|hevx|mif1|msf1|avif|avis)$/;
 const MAX_MOOV_BYTES = 64 * 1024 * 1024;
+/** All moof boxes together; a fragment header is a few hundred bytes per second of video. */
+const MAX_MOOF_BYTES = 32 * 1024 * 1024;
 
 const n = (v: number) => v.toLocaleString('en-US');
 
@@ -35,6 +37,8 @@ async function probeVideoSource(src: ByteSource): Promise<VideoInfo | null> {
   let format: VideoFormat | undefined;
   let moov: Buffer | undefined;
   let hasMdat = false;
+  const moofs: Buffer[] = [];
+  let moofBytes = 0;
   const fail = (kind: 'damaged' | 'truncated', why: string) =>
     new MediaProbeError(`${kind} ${(format ?? 'mp4').toUpperCase()} file (${why})`);
   // Box sizes must chain exactly to the end of the file: a cut file leaves its last box short.
@@ -84,13 +88,17 @@ async function probeVideoSource(src: ByteSource): Promise<VideoInfo | null> {
       if (moov.length < size - headerLen) throw fail('truncated', 'the moov box is cut short');
     } else if (type === 'mdat') {
       hasMdat = true;
+    } else if (type === 'moof') {
+      moofBytes += size;
+      if (moofBytes > MAX_MOOF_BYTES) throw fail('damaged', `its fragment headers (moof boxes) exceed ${n(MAX_MOOF_BYTES)} bytes`);
+      moofs.push(await src.read(pos + headerLen, size - headerLen));
     }
     pos += size;
   }
   if (!format) return null;
   if (!moov) throw fail('damaged', 'no moov box: the movie header is missing');
   if (!hasMdat) throw fail('damaged', 'no mdat box: the file holds no media data');
-  const parsed = parseMoov(moov);
+  const parsed = parseMoov(moov, moofs);
   if (parsed.sampleDataEnd > src.size) {
     throw fail('truncated', `the tracks' samples run to byte ${n(parsed.sampleDataEnd)}, but the file ends at byte ${n(src.size)}`);
   }
@@ -150,7 +158,7 @@ function timeHeader(d: Buffer): { timescale: number; duration: number } | undefi
   return { timescale: d.readUInt32BE(12), duration: dur === 0xffffffff ? 0 : dur };
 }
 
-function parseMoov(moov: Buffer): Omit<VideoInfo, 'format' | 'bytes'> & { sampleDataEnd: number } {
+function parseMoov(moov: Buffer, moofs: Buffer[]): Omit<VideoInfo, 'format' | 'bytes'> & { sampleDataEnd: number } {
   let durationSeconds = 0;
   const mvhd = child(moov, 'mvhd');
   const mv = mvhd ? timeHeader(mvhd) : undefined;
@@ -182,6 +190,8 @@ function parseMoov(moov: Buffer): Omit<VideoInfo, 'format' | 'bytes'> & { sample
     if (!video || (!video.enabled && dims.enabled) || (video.width === 0 && dims.width > 0)) video = dims;
   }
   if (!durationSeconds) durationSeconds = longestTrack;
+  // A fragmented file's samples (all of them, with an empty moov) are described by its moof boxes.
+  if (moofs.length) durationSeconds = Math.max(durationSeconds, fragmentsDuration(moov, moofs));
   return {
     durationSeconds,
     width: video?.width ?? 0,
@@ -265,4 +275,65 @@ function trackDims(trak: Buffer, mdia: Buffer): { width: number; height: number;
     }
   }
   return rotated ? { width: height, height: width, enabled } : { width, height, enabled };
+}
+
+/** u32 at `o`, or undefined past the end of `b`. */
+const u32 = (b: Buffer, o: number): number | undefined => (o + 4 <= b.length ? b.readUInt32BE(o) : undefined);
+
+/**
+ * Seconds covered by the fragments: per track, the end of its last fragment run (tfdt decode time, or the
+ * running total, plus the trun sample durations, defaulting to tfhd's then trex's), over its mdhd timescale.
+ */
+function fragmentsDuration(moov: Buffer, moofs: Buffer[]): number {
+  const tracks = new Map<number, { timescale: number; defaultDuration: number; end: number; next: number }>();
+  for (const b of boxes(moov)) {
+    if (b.type !== 'trak') continue;
+    const tkhd = child(b.data, 'tkhd');
+    const mdhd = path(b.data, 'mdia', 'mdhd');
+    const id = tkhd && u32(tkhd, tkhd[0] === 1 ? 20 : 12);
+    const md = mdhd && timeHeader(mdhd);
+    if (id === undefined || !md || !(md.timescale > 0)) continue;
+    // Samples already in the moov come first (a file fragmented after its first part).
+    tracks.set(id, { timescale: md.timescale, defaultDuration: 0, end: md.duration, next: md.duration });
+  }
+  const mvex = child(moov, 'mvex');
+  for (const b of mvex ? boxes(mvex) : []) {
+    if (b.type !== 'trex') continue;
+    const t = tracks.get(u32(b.data, 4) ?? -1);
+    if (t) t.defaultDuration = u32(b.data, 12) ?? 0;
+  }
+  for (const moof of moofs) {
+    for (const traf of boxes(moof)) {
+      if (traf.type !== 'traf') continue;
+      const tfhd = child(traf.data, 'tfhd');
+      const t = tfhd && tracks.get(u32(tfhd, 4) ?? -1);
+      if (!tfhd || !t) continue;
+      const tfFlags = tfhd.readUInt32BE(0) & 0xffffff;
+      // Optional tfhd fields, in order: base_data_offset (8), sample_description_index, default_sample_duration.
+      let o = 8 + (tfFlags & 0x01 ? 8 : 0) + (tfFlags & 0x02 ? 4 : 0);
+      const defaultDuration = tfFlags & 0x08 ? (u32(tfhd, o) ?? t.defaultDuration) : t.defaultDuration;
+      const tfdt = child(traf.data, 'tfdt');
+      let at = t.next;
+      if (tfdt && tfdt.length >= 8) at = tfdt[0] === 1 && tfdt.length >= 12 ? Number(tfdt.readBigUInt64BE(4)) : tfdt.readUInt32BE(4);
+      for (const run of boxes(traf.data)) {
+        if (run.type !== 'trun' || run.data.length < 8) continue;
+        const flags = run.data.readUInt32BE(0) & 0xffffff;
+        const count = run.data.readUInt32BE(4);
+        o = 8 + (flags & 0x01 ? 4 : 0) + (flags & 0x04 ? 4 : 0); // data_offset, first_sample_flags
+        if (flags & 0x100) {
+          // Per-sample records: duration first, then size, flags, composition offset when present.
+          const stride = 4 * (1 + (flags & 0x200 ? 1 : 0) + (flags & 0x400 ? 1 : 0) + (flags & 0x800 ? 1 : 0));
+          const records = Math.min(count, Math.floor((run.data.length - o) / stride));
+          for (let i = 0; i < records; i++) at += run.data.readUInt32BE(o + i * stride);
+        } else {
+          at += count * defaultDuration;
+        }
+      }
+      t.next = at;
+      t.end = Math.max(t.end, at);
+    }
+  }
+  let seconds = 0;
+  for (const t of tracks.values()) seconds = Math.max(seconds, t.end / t.timescale);
+  return seconds;
 }
