@@ -225,6 +225,7 @@ export class TaskStore {
       const resolution: Resolution = req.parameters?.resolution ?? RESOLUTION_DEFAULT;
       let source: { width: number; height: number };
       let clipSeconds = 0;
+      let firstOrientation: number | undefined;
       if (paths.first_clip) {
         const clip = await validateLocalMedia('first_clip', paths.first_clip);
         clipSeconds = clip.durationSeconds;
@@ -236,9 +237,11 @@ export class TaskStore {
           );
         }
       } else {
-        source = await validateLocalMedia('first_frame', paths.first_frame!);
+        const first = await validateLocalMedia('first_frame', paths.first_frame!);
+        source = first; // the displayed size, EXIF orientation applied
+        firstOrientation = first.orientation;
       }
-      if (paths.last_frame) await validateLocalMedia('last_frame', paths.last_frame);
+      const last = paths.last_frame ? await validateLocalMedia('last_frame', paths.last_frame) : undefined;
       if (paths.driving_audio) await validateLocalMedia('driving_audio', paths.driving_audio);
       const size = estimateOutputSize(source, resolution);
       const fileName = `${randomUUID()}.mp4`;
@@ -248,8 +251,10 @@ export class TaskStore {
         outPath,
         ...size,
         durationSeconds: duration,
-        ...(paths.first_clip ? { firstClip: { path: paths.first_clip, durationSeconds: clipSeconds } } : { firstFrame: paths.first_frame! }),
-        ...(paths.last_frame ? { lastFrame: paths.last_frame } : {}),
+        ...(paths.first_clip
+          ? { firstClip: { path: paths.first_clip, durationSeconds: clipSeconds } }
+          : { firstFrame: paths.first_frame!, firstFrameOrientation: firstOrientation }),
+        ...(paths.last_frame ? { lastFrame: paths.last_frame, lastFrameOrientation: last?.orientation } : {}),
         ...(paths.driving_audio ? { drivingAudio: paths.driving_audio } : {}),
         watermark: req.parameters?.watermark ?? false,
         signal: this.aborter.signal,
