@@ -34,6 +34,16 @@ export interface RenderJob {
   signal?: AbortSignal;
 }
 
+/** The render ran past its time limit and ffmpeg was killed. */
+export class RenderTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the render ran past its ${timeoutMs / 1000} s limit and was stopped`);
+  }
+}
+
+/** Default time limit of one render: a 15 s 1080P render takes a few seconds on one core. */
+export const RENDER_TIMEOUT_MS = 60_000;
+
 export interface RenderResult {
   elapsedMs: number;
   frames: number;
@@ -168,7 +178,7 @@ export function buildRenderArgs(job: RenderJob, textDir: string, font: string | 
   return args;
 }
 
-/** Renders the job to `job.outPath`; rejects with ffmpeg's last lines if it fails. */
+/** Renders the job to `job.outPath`; rejects with ffmpeg's last lines if it fails, or RenderTimeoutError. */
 export async function renderVideo(job: RenderJob): Promise<RenderResult> {
   const started = Date.now();
   const textDir = await mkdtemp(join(tmpdir(), 'wan-emu-text-'));
@@ -176,7 +186,9 @@ export async function renderVideo(job: RenderJob): Promise<RenderResult> {
     await writeFile(join(textDir, 'label.txt'), REHEARSAL_LABEL, 'utf8');
     await writeFile(join(textDir, 'watermark.txt'), WATERMARK_TEXT, 'utf8');
     const args = buildRenderArgs(job, textDir, findFont());
-    const { code, stderr } = await runFfmpeg(args, { timeoutMs: job.timeoutMs ?? 180_000, signal: job.signal });
+    const timeoutMs = job.timeoutMs ?? RENDER_TIMEOUT_MS;
+    const { code, stderr, timedOut } = await runFfmpeg(args, { timeoutMs, signal: job.signal });
+    if (timedOut) throw new RenderTimeoutError(timeoutMs);
     if (code !== 0) {
       const tail = stderr.trim().split('\n').slice(-6).join('\n');
       throw new Error(`ffmpeg exited with ${code}: ${tail}`);

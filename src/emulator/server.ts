@@ -47,6 +47,10 @@ export interface EmulatorOptions {
   dataDir?: string;
   /** Upload size limit (default 100 MB, as DashScope's policy says). */
   maxUploadMb?: number;
+  /** Renders at once (ffmpeg is CPU-bound); more wait their turn. Default 2. */
+  renderConcurrency?: number;
+  /** Time limit of one render; a task over it ends FAILED with InternalError.Timeout. Default 60 s. */
+  renderTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -150,6 +154,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     runningMs: opts.runningMs ?? 6000,
     publicBase: () => baseUrl,
     log,
+    concurrency: opts.renderConcurrency,
+    renderTimeoutMs: opts.renderTimeoutMs,
   });
   const requestLog: RequestLogEntry[] = [];
   let seq = 0;
