@@ -1,7 +1,7 @@
-// Task store and state machine on the emulator clock: PENDING for pendingMs, then the task runs (media
-// fetched, validated and test-decoded, the video rendered within a time limit, a few renders at once)
-// and shows RUNNING for at least runningMs; then SUCCEEDED or FAILED. CANCELED only from PENDING.
-// UNKNOWN when missing or older than 24 h.
+// Task store and state machine on the emulator clock: PENDING for pendingMs (longer while its account
+// already has its limit of tasks RUNNING), then the task runs (media fetched, validated and test-decoded,
+// the video rendered within a time limit, a few renders at once) and shows RUNNING for at least
+// runningMs; then SUCCEEDED or FAILED. CANCELED only from PENDING. UNKNOWN when missing or older than 24 h.
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -42,7 +42,11 @@ export interface Task {
   keyHash: string;
   request: CreateTaskRequest;
   submitAt: number;
+  /** When it may leave PENDING: submitAt + pendingMs. */
+  readyAt: number;
+  /** When it left PENDING (its scheduled_time): readyAt, or later when it waited for its account's slot. */
   scheduledAt: number;
+  waitedForSlot?: boolean;
   runningMs: number;
   canceledAt?: number;
   forcedUnknown?: boolean;
@@ -70,7 +74,12 @@ export interface TaskStoreOptions {
   concurrency?: number;
   /** Time limit of one render, after which ffmpeg is killed (default RENDER_TIMEOUT_MS). */
   renderTimeoutMs?: number;
+  /** Tasks RUNNING at once per account (key hash); more stay PENDING until one ends. Default 5. */
+  maxRunningPerAccount?: number;
 }
+
+/** The service's limit of tasks processing at once per account, for wan2.7-i2v. */
+export const MAX_RUNNING_PER_ACCOUNT = 5;
 
 export class TaskStore {
   private readonly tasks = new Map<string, Task>();
@@ -106,6 +115,7 @@ export class TaskStore {
       keyHash,
       request,
       submitAt: now,
+      readyAt: now + this.o.pendingMs,
       scheduledAt: now + this.o.pendingMs,
       runningMs: this.o.runningMs,
       started: false,
@@ -134,7 +144,7 @@ export class TaskStore {
   status(t: Task): TaskStatus {
     if (t.canceledAt !== undefined) return 'CANCELED';
     const now = this.o.clock.now();
-    if (!t.started || now < t.scheduledAt) return 'PENDING';
+    if (!t.started) return 'PENDING';
     if (!t.outcome || now < t.scheduledAt + t.runningMs) return 'RUNNING';
     return t.outcome.ok ? 'SUCCEEDED' : 'FAILED';
   }
@@ -177,10 +187,21 @@ export class TaskStore {
   private tick(): void {
     if (this.closed) return;
     const now = this.o.clock.now();
+    const max = this.o.maxRunningPerAccount ?? MAX_RUNNING_PER_ACCOUNT;
+    const running = new Map<string, number>();
     for (const t of this.tasks.values()) {
-      if (!t.started && t.canceledAt === undefined && now >= t.scheduledAt) {
+      if (t.started && this.status(t) === 'RUNNING') running.set(t.keyHash, (running.get(t.keyHash) ?? 0) + 1);
+    }
+    // Oldest first: a task whose account is at its limit stays PENDING and keeps its place.
+    for (const t of this.tasks.values()) {
+      const due = !t.started && t.canceledAt === undefined && !t.forcedUnknown && now >= t.readyAt && now - t.submitAt <= TASK_TTL_MS;
+      const busy = running.get(t.keyHash) ?? 0;
+      if (due && busy >= max) t.waitedForSlot = true;
+      else if (due) {
+        running.set(t.keyHash, busy + 1);
         t.started = true;
-        if (now - t.submitAt <= TASK_TTL_MS) this.launch(t);
+        t.scheduledAt = t.waitedForSlot ? now : t.readyAt;
+        this.launch(t);
       }
       // Forget tasks (and their results) well past their 24 h.
       if (now - t.submitAt > 2 * TASK_TTL_MS) this.tasks.delete(t.id);

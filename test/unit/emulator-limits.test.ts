@@ -1,5 +1,6 @@
-// The emulator under bad input, over real HTTP on loopback: a corrupt or truncated input fails its task
-// fast without holding up others, and renders are time-limited.
+// The emulator under load and bad input, over real HTTP on loopback: a corrupt or truncated input fails
+// its task fast without holding up others, renders are time-limited, and the account limits hold
+// (5 tasks processing at once, 5 creates per second).
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { validateLocalMedia } from '../../src/wan/media';
 import { makeImage, tempDir } from '../support/fixtures';
 
 const KEY = 'sk-limits-a';
+const OTHER = 'sk-limits-b';
 
 interface Json {
   [k: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -38,7 +40,7 @@ describe('emulator limits', function () {
   const own: RunningEmulator[] = [];
 
   async function emulator(opts: Parameters<typeof startEmulator>[0]): Promise<RunningEmulator> {
-    const e = await startEmulator({ apiKeys: [KEY], ...opts });
+    const e = await startEmulator({ apiKeys: [KEY, OTHER], ...opts });
     own.push(e);
     return e;
   }
@@ -141,6 +143,66 @@ describe('emulator limits', function () {
       assert.deepEqual([out.task_status, out.code], ['FAILED', 'InternalError.Timeout'], JSON.stringify(out));
       assert.match(out.message, /time limit/);
       assert.ok(Date.now() - started < 5_000, `the render was not stopped at its limit: ${Date.now() - started} ms`);
+    });
+  });
+
+  describe('account limits', () => {
+    it('at most 5 creates per second per account: the 6th gets 429 Throttling.RateQuota', async () => {
+      // Tasks stay PENDING for a minute: nothing renders.
+      const emu = await emulator({ pendingMs: 60_000 });
+      const answers = await Promise.all(Array.from({ length: 6 }, () => post(emu, frame('good.png'))));
+      const statuses = answers.map((a) => a.status).sort();
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+      const refused = answers.find((a) => a.status === 429)!.body;
+      assert.equal(refused.code, 'Throttling.RateQuota');
+      assert.match(refused.message, /rate limit/i);
+      assert.match(refused.request_id, /^[0-9a-f-]{36}$/);
+      assert.equal(refused.output, undefined);
+      // Another account has its own quota; a second later this one has its quota back.
+      assert.equal((await post(emu, frame('good.png'), {}, OTHER)).status, 200);
+      emu.clock.advance(1000);
+      assert.equal((await post(emu, frame('good.png'))).status, 200);
+    });
+
+    it('the create rate is an option of startEmulator', async () => {
+      const emu = await emulator({ pendingMs: 60_000, maxCreatesPerSecond: 2 });
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await post(emu, frame('good.png'))).status);
+      assert.deepEqual(statuses, [200, 200, 429]);
+    });
+
+    it('at most 5 tasks RUNNING per account: a 6th stays PENDING until one ends, other accounts run', async () => {
+      // Each task shows RUNNING for 10 emulated minutes after it starts.
+      const emu = await emulator({ pendingMs: 0, runningMs: 600_000 });
+      const first = [];
+      for (let i = 0; i < 5; i++) first.push(await create(emu, frame('good.png')));
+      emu.clock.advance(1000); // a fresh second for the create quota
+      const sixth = await create(emu, frame('good.png'));
+      const other = await create(emu, frame('good.png'), {}, OTHER);
+      await new Promise((r) => setTimeout(r, 200)); // a few scheduler ticks
+      for (const id of first) assert.equal((await status(emu, id)).task_status, 'RUNNING', id);
+      const waiting = await status(emu, sixth);
+      assert.equal(waiting.task_status, 'PENDING');
+      assert.equal(waiting.scheduled_time, undefined);
+      assert.equal((await status(emu, other, OTHER)).task_status, 'RUNNING');
+      emu.clock.advance(600_000);
+      for (const id of first) assert.equal((await finished(emu, id, 60_000)).task_status, 'SUCCEEDED');
+      const deadline = Date.now() + 10_000;
+      let now = await status(emu, sixth);
+      while (now.task_status === 'PENDING' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        now = await status(emu, sixth);
+      }
+      assert.equal(now.task_status, 'RUNNING');
+      assert.ok(now.scheduled_time >= waiting.submit_time);
+    });
+
+    it('the running limit is an option of startEmulator', async () => {
+      const emu = await emulator({ pendingMs: 0, runningMs: 600_000, maxRunningPerAccount: 1 });
+      const a = await create(emu, frame('good.png'));
+      const b = await create(emu, frame('good.png'));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual([(await status(emu, a)).task_status, (await status(emu, b)).task_status], ['RUNNING', 'PENDING']);
     });
   });
 });
