@@ -1,0 +1,210 @@
+// The task engine against the emulator over real HTTP, with real files: a request walks from queued to a
+// saved video and its record; a restart mid-task resumes without a second create; the local queue keeps
+// to the account's limits; throttled creates wait; outages of the poll are ridden out.
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
+import { TaskEngine, type EngineDeps, type ListedTask } from '../../src/tasks/engine';
+import type { TaskRecord, TaskState } from '../../src/tasks/record';
+import { TaskStore } from '../../src/tasks/store';
+import { WanClient, WanValidationError } from '../../src/wan';
+import { makeImage, tempDir } from '../support/fixtures';
+
+const KEY = 'sk-engine-test-key';
+
+interface Harness {
+  store: TaskStore;
+  engine: TaskEngine;
+  ended: TaskRecord[];
+  states: Map<string, TaskState[]>;
+}
+
+describe('task engine (against the emulator)', function () {
+  this.timeout(60_000);
+  let emu: RunningEmulator;
+  let dir: string;
+  let image: string;
+  let out: string;
+  let running: Harness[] = [];
+
+  before(async () => {
+    dir = await tempDir('engine');
+    image = await makeImage(join(dir, 'cat.png'), 320, 240);
+    emu = await startEmulator({ pendingMs: 300, runningMs: 600, apiKeys: [KEY] });
+  });
+  after(async () => emu?.close());
+  beforeEach(async () => {
+    out = await tempDir('engine-out');
+    emu.clearRequests();
+  });
+  afterEach(async () => {
+    await Promise.all(running.map((h) => h.engine.stop()));
+    running = [];
+  });
+
+  function harness(file: string, over: Partial<EngineDeps> = {}): Harness {
+    const store = new TaskStore({ file, leaseMs: 3000 });
+    const ended: TaskRecord[] = [];
+    const states = new Map<string, TaskState[]>();
+    store.onDidChange(() => {
+      for (const r of store.all()) {
+        const seen = states.get(r.id) ?? [];
+        if (seen[seen.length - 1] !== r.state) seen.push(r.state);
+        states.set(r.id, seen);
+      }
+    });
+    const engine = new TaskEngine(
+      {
+        store,
+        connect: async () => ({ client: new WanClient({ baseUrl: emu.url, apiKey: KEY, retry: { baseDelayMs: 20 } }), endpoint: { kind: 'emulator', baseUrl: emu.url } }),
+        listCreated: async (): Promise<ListedTask[]> => [],
+        pollDelay: () => 150,
+        log: { info: () => {}, warn: () => {}, error: (m) => console.error(m) },
+        ...over,
+      },
+      { ended: (r) => ended.push(r) },
+    );
+    const h = { store, engine, ended, states };
+    running.push(h);
+    return h;
+  }
+
+  const endpoint = () => ({ kind: 'emulator' as const, baseUrl: emu.url });
+  const creates = () => emu.requests().filter((r) => r.route === 'create').length;
+
+  async function until<T>(what: string, probe: () => T | undefined | false, ms = 30_000): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = probe();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('walks a request from queued to a saved MP4 with its record beside it', async () => {
+    const h = harness(join(dir, 'walk.json'));
+    await h.store.load();
+    h.engine.start();
+    const r = await h.engine.submit({ firstFrame: image, prompt: 'The cat looks up', duration: 2, resolution: '720P', seed: 42 }, { endpoint: endpoint(), outputFolder: out });
+    assert.equal(r.state, 'queued');
+    const saved = await until('the save', () => h.store.get(r.id)?.save?.state === 'saved' && h.store.get(r.id));
+    assert.deepEqual(h.states.get(r.id), ['queued', 'creating', 'pending', 'running', 'succeeded']);
+    assert.equal(creates(), 1);
+    const files = (await readdir(out)).sort();
+    assert.equal(files.length, 2);
+    assert.match(files[1]!, /^\d{4}-\d\d-\d\d_\d{4}_the-cat-looks-up_[A-Za-z0-9]{1,8}\.mp4$/);
+    assert.equal(saved.save?.file, join(out, files[1]!));
+    const video = await readFile(join(out, files[1]!));
+    assert.equal(video.length, saved.save?.bytes);
+    assert.equal(video.toString('latin1', 4, 8), 'ftyp');
+    const sidecar = JSON.parse(await readFile(join(out, files[0]!), 'utf8'));
+    assert.equal(sidecar.task_id, saved.taskId);
+    assert.equal(sidecar.prompt, 'The cat looks up');
+    assert.equal(sidecar.seed, 42);
+    assert.equal(sidecar.media.first_frame, image);
+    assert.equal(sidecar.rehearsal, true);
+    assert.ok(!JSON.stringify(sidecar).includes(KEY), 'the key never reaches the record');
+    assert.ok(!(await readFile(join(dir, 'walk.json'), 'utf8')).includes(KEY), 'nor the task list');
+    await until('the announcement', () => h.ended.length > 0);
+    await h.engine.stop();
+    assert.equal(h.ended.length, 1, 'one announcement');
+    assert.equal(h.ended[0]?.save?.state, 'saved');
+  });
+
+  it('refuses a bad request before anything is queued or sent', async () => {
+    const h = harness(join(dir, 'bad.json'));
+    await h.store.load();
+    await assert.rejects(
+      h.engine.submit({ firstFrame: image, duration: 16 }, { endpoint: endpoint(), outputFolder: out }),
+      (e: unknown) => e instanceof WanValidationError && /parameters\.duration/.test(e.message),
+    );
+    await assert.rejects(h.engine.submit({ firstFrame: 'data:image/png;base64,AAAA' }, { endpoint: endpoint() }), /inline data: URIs are not stored/);
+    assert.equal(h.store.all().length, 0);
+    assert.equal(emu.requests().length, 0);
+  });
+
+  it('resumes a running task after a restart without creating it again', async () => {
+    const file = join(dir, 'restart.json');
+    const first = harness(file);
+    await first.store.load();
+    first.engine.start();
+    const r = await first.engine.submit({ firstFrame: image, prompt: 'restart', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    await until('the task to run', () => ['pending', 'running'].includes(first.store.get(r.id)?.state ?? '') && first.store.get(r.id)?.taskId);
+    await first.engine.stop(); // the window closes mid-task
+    running = running.filter((h) => h !== first);
+    const second = harness(file); // a new window: a new store owner
+    await second.store.load();
+    second.engine.start();
+    const saved = await until('the save after restart', () => second.store.get(r.id)?.save?.state === 'saved' && second.store.get(r.id));
+    assert.equal(creates(), 1, 'exactly one create');
+    assert.equal(saved.taskId, first.store.get(r.id)?.taskId);
+  });
+
+  it('runs five at once and queues the sixth until a slot frees', async () => {
+    const h = harness(join(dir, 'six.json'), { pollDelay: () => 100 });
+    await h.store.load();
+    let maxActive = 0;
+    h.store.onDidChange(() => {
+      const active = h.store.all().filter((t) => ['creating', 'pending', 'running'].includes(t.state)).length;
+      maxActive = Math.max(maxActive, active);
+    });
+    const six: TaskRecord[] = [];
+    for (let i = 0; i < 6; i++) six.push(await h.engine.submit({ firstFrame: image, prompt: `batch ${i}`, duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out }));
+    h.engine.start();
+    await until('five to be sent', () => h.store.all().filter((t) => t.taskId).length === 5);
+    assert.equal(h.store.get(six[5]!.id)?.state, 'queued', 'the sixth waits locally');
+    await until('all six saved', () => six.every((t) => h.store.get(t.id)?.save?.state === 'saved'), 60_000);
+    assert.equal(maxActive, 5);
+    assert.equal(creates(), 6);
+  });
+
+  it('puts a throttled create back in the queue and sends it later', async () => {
+    emu.faults.add({ route: 'create', kind: 'status', status: 429, code: 'Throttling.RateQuota', message: 'Requests rate limit exceeded', retryAfterSeconds: 0, times: 2 });
+    const h = harness(join(dir, 'throttle.json'), { random: () => 0 });
+    await h.store.load();
+    h.engine.start();
+    const r = await h.engine.submit({ firstFrame: image, duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    await until('the throttled request to be queued again', () => h.store.get(r.id)?.state === 'queued' && h.store.get(r.id)?.code === 'Throttling.RateQuota');
+    const saved = await until('the save', () => h.store.get(r.id)?.save?.state === 'saved' && h.store.get(r.id), 40_000);
+    assert.ok(saved.taskId);
+    assert.equal(emu.requests().filter((q) => q.route === 'create' && q.status === 200).length, 1, 'one task made');
+  });
+
+  it('rides out a poll outage: the paid task is followed until it ends', async () => {
+    const h = harness(join(dir, 'outage.json'), { random: () => 0 });
+    await h.store.load();
+    h.engine.start();
+    const r = await h.engine.submit({ firstFrame: image, duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    await until('the task ID', () => h.store.get(r.id)?.taskId);
+    emu.faults.add({ route: 'task', kind: 'status', status: 500, times: 14 });
+    await until('a recorded poll failure', () => (h.store.get(r.id)?.pollFailures ?? 0) > 0);
+    const saved = await until('the save', () => h.store.get(r.id)?.save?.state === 'saved' && h.store.get(r.id), 50_000);
+    assert.equal(saved.pollFailures, 0);
+    assert.equal(creates(), 1);
+  });
+
+  it('cancels a pending task on the service and a queued one locally', async () => {
+    const slow = await startEmulator({ pendingMs: 60_000, runningMs: 600, apiKeys: [KEY] });
+    try {
+      const h = harness(join(dir, 'cancel.json'), {
+        connect: async () => ({ client: new WanClient({ baseUrl: slow.url, apiKey: KEY }), endpoint: { kind: 'emulator', baseUrl: slow.url } }),
+      });
+      await h.store.load();
+      const queued = await h.engine.submit({ firstFrame: image, duration: 2 }, { endpoint: endpoint(), outputFolder: out });
+      assert.equal((await h.engine.cancel(queued.id))?.state, 'canceled');
+      h.engine.start();
+      const r = await h.engine.submit({ firstFrame: image, duration: 2 }, { endpoint: endpoint(), outputFolder: out });
+      await until('pending', () => h.store.get(r.id)?.state === 'pending' && h.store.get(r.id)?.taskId);
+      const canceled = await h.engine.cancel(r.id);
+      assert.equal(canceled?.state, 'canceled');
+      assert.equal(canceled?.serviceStatus, 'CANCELED');
+      assert.equal(slow.requests().filter((q) => q.route === 'cancel').length, 1);
+      assert.equal(slow.requests().filter((q) => q.route === 'create').length, 1, 'the queued one was never sent');
+      await assert.rejects(h.engine.cancel(r.id), /only a queued or PENDING task can be canceled/);
+    } finally {
+      await slow.close();
+    }
+  });
+});
