@@ -11,7 +11,7 @@ suite('Activation', () => {
     const ext = vscode.extensions.getExtension<WanStudioApi>('wan-studio.wan-studio');
     assert.ok(ext, 'the extension is installed in this host');
     const events = (ext.packageJSON.activationEvents ?? []) as string[];
-    assert.ok(!events.includes('*'), `eager activation events: ${events}`);
+    assert.ok(!events.includes('*'), `eager activation events: ${events.join(', ')}`);
     assert.ok(events.includes('onStartupFinished'));
     const deadline = Date.now() + 20_000;
     while (!ext.isActive && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -56,7 +56,7 @@ export function reloadRequestPath(): string | undefined {
 }
 
 function findTestFiles(dir: string): string[] {
-  const all = (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => f.endsWith('.test.js')).sort();
+  const all = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.test.js')).sort();
   const group = (f: string) => (f.startsWith('afterReload') ? 2 : f.startsWith('beforeReload') ? 1 : 0);
   const phase = isAfterReload() ? [2] : [0, 1];
   return all

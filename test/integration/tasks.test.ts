@@ -38,7 +38,7 @@ function look(api: WanStudioTesting, id: string): Seen | undefined {
   if (!node) return undefined;
   const item = api.treeItem(node);
   return {
-    label: String(item.label),
+    label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''),
     description: String(item.description),
     contextValue: item.contextValue ?? '',
     icon: (item.iconPath as vscode.ThemeIcon).id,
