@@ -212,7 +212,17 @@ suite('Tasks', () => {
     assert.ok(requests.some((r) => r.route === 'upload'), 'the local clip went up through the temporary upload');
   });
 
-  test('Copy Task ID, Copy Prompt, Remove from List and Clear Finished', async () => {
+  test('Play, Reveal, Details, Copy Task ID, Copy Prompt, Remove from List and Clear Finished', async function () {
+    this.timeout(30_000);
+    const errors = api.notifications().filter((n) => n.severity === 'error').length;
+    const player = await vscode.commands.executeCommand<{ file: vscode.Uri; metadata: Promise<{ width: number; height: number }> }>('wanStudio.task.play', walked.id);
+    assert.equal(player?.file.fsPath, walked.save!.file);
+    assert.deepEqual(await player.metadata.then((m) => [m.width, m.height]), [walked.outputSize!.width, walked.outputSize!.height]);
+    await vscode.commands.executeCommand('wanStudio.task.reveal', walked.id);
+    const details = await vscode.commands.executeCommand<vscode.TextDocument>('wanStudio.task.showDetails', walked.id);
+    assert.ok(details?.getText().includes(walked.taskId!.replace(/-/g, '\\-')), 'the details name the task ID');
+    assert.equal(api.notifications().filter((n) => n.severity === 'error').length, errors, 'no command failed');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     assert.equal(await vscode.commands.executeCommand('wanStudio.task.copyId', walked.id), walked.taskId);
     assert.equal(await vscode.commands.executeCommand('wanStudio.task.copyPrompt', walked.id), walked.request.prompt);
     assert.equal(await vscode.commands.executeCommand('wanStudio.task.remove', walked.id), 1);

@@ -117,8 +117,10 @@ export async function showTaskDetails(ctx: WanContext, arg: unknown): Promise<vs
   const r = resolveTask(ctx, arg);
   const node = ctx.tree.nodeFor(r.id);
   if (node) await ctx.treeView.reveal(node, { select: true, focus: false }).then(undefined, () => undefined);
-  const doc = await vscode.workspace.openTextDocument(TaskDetailsProvider.uriFor(r));
-  await vscode.window.showTextDocument(doc, { preview: true });
+  const uri = TaskDetailsProvider.uriFor(r);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  // Rendered, where the built-in Markdown preview is available; the plain text otherwise.
+  await vscode.commands.executeCommand('markdown.showPreview', uri).then(undefined, () => vscode.window.showTextDocument(doc, { preview: true }));
   return doc;
 }
 
