@@ -87,11 +87,17 @@ export class TaskNotifier {
     const line = `Notified (${kind}${recordId ? ` ${recordId}` : ''}): ${message}`;
     if (severity === 'error') this.log.warn(line);
     else this.log.info(line);
-    const api = severity === 'error' ? vscode.window.showErrorMessage : severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    void Promise.resolve(api(message, ...actions)).then((choice) => {
-      const command = choice ? run[choice] : undefined;
-      if (command) return vscode.commands.executeCommand(command, recordId);
-      return undefined;
-    }).then(undefined, (error: unknown) => this.log.warn(`Notification action failed: ${String(error)}`));
+    const shown =
+      severity === 'error'
+        ? vscode.window.showErrorMessage(message, ...actions)
+        : severity === 'warning'
+          ? vscode.window.showWarningMessage(message, ...actions)
+          : vscode.window.showInformationMessage(message, ...actions);
+    void Promise.resolve(shown)
+      .then((choice) => {
+        const command = choice ? run[choice] : undefined;
+        return command ? vscode.commands.executeCommand(command, recordId) : undefined;
+      })
+      .then(undefined, (error: unknown) => this.log.warn(`Notification action failed: ${String(error)}`));
   }
 }
