@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CommandIds } from '../../src/extension/commands/ids';
-import { TASK_FLAGS, VIDEO_CONTEXT_VALUE } from '../../src/extension/tasks/contextValue';
-import { TASK_STATES } from '../../src/tasks/record';
+import { TASK_FLAGS, VIDEO_CONTEXT_VALUE, taskContextValue } from '../../src/extension/tasks/contextValue';
+import { TASK_STATES, type TaskRecord, type TaskState } from '../../src/tasks/record';
+import { formatServiceTime } from '../../src/wan/time';
 
 const ROOT = resolve(__dirname, '../../..');
 const read = (name: string) => JSON.parse(readFileSync(join(ROOT, name), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -68,5 +69,52 @@ describe('manifest', () => {
     for (const key of ['wanStudio.endpoint', 'wanStudio.workspaceId', 'wanStudio.customBaseUrl']) assert.equal(props[key].scope, 'machine', key);
     assert.equal(props['wanStudio.outputFolder'].scope, 'machine-overridable');
     assert.equal(props['wanStudio.outputFolder'].default, 'videos');
+  });
+
+  it('offers each task the actions of its state, and only those (the when clauses run on real context values)', () => {
+    const items = contributes.menus['view/item/context'] as { command: string; when: string }[];
+    const now = Date.now();
+    const actionsFor = (contextValue: string) =>
+      [
+        ...new Set(
+          items
+            .filter(({ when }) => {
+              const m = /viewItem =~ \/(.+)\/$/.exec(when);
+              return m ? new RegExp(m[1]!).test(contextValue) : /viewItem == (\w+)/.exec(when)?.[1] === contextValue;
+            })
+            .map((i) => i.command.replace('wanStudio.task.', '')),
+        ),
+      ].sort();
+    const base = (state: TaskState, extra: Partial<TaskRecord> = {}): TaskRecord => ({
+      id: 'l',
+      state,
+      request: { firstFrame: '/ws/a.png', prompt: 'p' },
+      endpoint: { kind: 'emulator', baseUrl: '' },
+      requestedAt: now,
+      updatedAt: now,
+      createAttempts: 0,
+      polls: 0,
+      pollFailures: 0,
+      announced: false,
+      expiryWarned: false,
+      ...extra,
+    });
+    const sent = { taskId: 't', sentAt: now, endTime: formatServiceTime(new Date(now)) };
+    const expect: [TaskRecord, string[]][] = [
+      [base('queued'), ['cancel', 'copyPrompt', 'generateAgain', 'remove', 'showDetails']],
+      [base('creating', { sentAt: now }), ['copyPrompt', 'generateAgain', 'showDetails']],
+      [base('unresolved', { sentAt: now }), ['copyPrompt', 'createAgain', 'generateAgain', 'lookAgain', 'remove', 'showDetails']],
+      [base('pending', sent), ['cancel', 'copyId', 'copyPrompt', 'generateAgain', 'showDetails']],
+      [base('running', sent), ['copyId', 'copyPrompt', 'generateAgain', 'showDetails']],
+      [base('succeeded', { ...sent, save: { state: 'saved', file: '/ws/v.mp4', attempts: 1 } }), ['continueVideo', 'copyId', 'copyPrompt', 'generateAgain', 'play', 'remove', 'reveal', 'showDetails']],
+      [base('succeeded', { ...sent, save: { state: 'failed', attempts: 1 } }), ['copyId', 'copyPrompt', 'generateAgain', 'remove', 'retryDownload', 'showDetails']],
+      [base('failed', sent), ['copyId', 'copyPrompt', 'generateAgain', 'remove', 'showDetails']],
+      [base('canceled', sent), ['copyId', 'copyPrompt', 'generateAgain', 'remove', 'showDetails']],
+    ];
+    for (const [r, actions] of expect) {
+      const value = taskContextValue(r, now);
+      assert.deepEqual(actionsFor(value), actions, value);
+    }
+    assert.deepEqual(actionsFor(VIDEO_CONTEXT_VALUE), ['play', 'reveal']);
   });
 });
