@@ -34,8 +34,12 @@ export function sampleInput(name: 'first-frame.jpg' | 'last-frame.jpg' | 'clip.m
   return dest;
 }
 
-/** Resolves with `probe()`'s first defined value, checked on every task change and every 100 ms. */
-export async function waitFor<T>(api: WanStudioTesting, what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
+/**
+ * Resolves with `probe()`'s first defined value, checked on every change of the task list (after the tree
+ * and the badge have taken it) and, with `poll`, also every 100 ms (for what no task change announces,
+ * such as notifications). Without `poll`, a probe never sees a record before the tree does.
+ */
+export async function waitFor<T>(api: WanStudioTesting, what: string, probe: () => T | undefined | false, timeoutMs = 60_000, poll = false): Promise<T> {
   const first = probe();
   if (first !== undefined && first !== false) return first;
   return new Promise<T>((resolve, reject) => {
@@ -54,14 +58,14 @@ export async function waitFor<T>(api: WanStudioTesting, what: string, probe: () 
       }
     };
     const sub = api.onDidChangeTasks(check);
-    const timer = setInterval(check, 100);
+    const timer = poll ? setInterval(check, 100) : undefined;
     const deadline = setTimeout(() => {
       done();
       reject(new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`));
     }, timeoutMs);
     const done = () => {
       sub.dispose();
-      clearInterval(timer);
+      if (timer) clearInterval(timer);
       clearTimeout(deadline);
     };
   });
@@ -136,5 +140,5 @@ export function noticesFor(api: WanStudioTesting, recordId: string, kind: Notice
   return waitFor(api, `a "${kind}" notification for ${recordId}`, () => {
     const found = api.notifications().filter((n) => n.recordId === recordId && n.kind === kind);
     return found.length ? found : undefined;
-  }, 15_000);
+  }, 15_000, true);
 }

@@ -123,7 +123,7 @@ suite('Tasks: queue, cancel, failure and expiry', () => {
     // A task that is not PENDING any more cannot be canceled, and says why.
     assert.equal(await vscode.commands.executeCommand('wanStudio.task.cancel', pending[0]!.id), undefined);
     assert.match(api.notifications().at(-1)?.message ?? '', /only a queued or PENDING task can be canceled/);
-    await waitFor(api, 'nothing running', () => api.badge() === undefined, 10_000);
+    await waitFor(api, 'nothing running', () => api.badge() === undefined, 10_000, true);
   });
 
   test('a failed task shows the service’s code and message, in the tree and in one notification', async function () {
@@ -198,7 +198,7 @@ suite('Tasks: queue, cancel, failure and expiry', () => {
     assert.ok(Math.abs(api.now() - Date.now() - 23.5 * HOUR) < 10_000, 'the extension follows the service’s clock');
     assert.ok(api.tickCountdown() >= 2, 'the countdown refreshed both items');
     for (const r of unsaved) assert.match(String(item(api, r.id).description), /^Not saved · 23 h · [23]\d min left$/);
-    await waitFor(api, 'the expiry warnings', () => [a!.id, b!.id].every((id) => api.notifications().some((n) => n.recordId === id && n.kind === 'expiring')), 30_000);
+    await waitFor(api, 'the expiry warnings', () => [a!.id, b!.id].every((id) => api.notifications().some((n) => n.recordId === id && n.kind === 'expiring')), 30_000, true);
     const warning = api.notifications().find((n) => n.recordId === a!.id && n.kind === 'expiring')!;
     assert.equal(warning.severity, 'warning');
     assert.deepEqual(warning.actions, ['Retry Download', 'Details']);
