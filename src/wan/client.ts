@@ -6,16 +6,16 @@ import { FormData, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { WanAmbiguousCreateError, WanApiError, WanNetworkError, WanValidationError } from './errors';
 import { createDispatcher, DEFAULT_TIMEOUTS, isAbort, requestJson, toNetworkError, type Timeouts } from './http';
-import { DEFAULT_RETRY, isSafeToRepeatCreate, isTransient, sleep, withRetry, type RetryPolicy } from './retry';
+import { DEFAULT_RETRY, isSafeToRepeatCreate, isTransient, withRetry, type RetryPolicy } from './retry';
 import { downloadFile, type DownloadProgress } from './download';
-import { MODEL, RECOMMENDED_POLL_INTERVAL_MS } from './limits';
+import { MODEL } from './limits';
+import { ADAPTIVE_SCHEDULE, fixedSchedule, pollTask, type OutagePolicy, type PollSchedule } from './poll';
 import { validateDataUriImage } from './media';
 import {
   CancelTaskResponseSchema,
   CreateTaskResponseSchema,
   parseCreateRequest,
   TaskResponseSchema,
-  TERMINAL_STATUSES,
   UploadPolicyResponseSchema,
   type CreateTaskRequest,
   type CreateTaskResponse,
@@ -32,9 +32,22 @@ export interface WanClientOptions {
   apiKey: string;
   timeouts?: Partial<Timeouts>;
   retry?: Partial<RetryPolicy>;
+  /** How waitForTask rides out failed polls (see poll.ts). */
+  outage?: Partial<OutagePolicy>;
   dispatcher?: Dispatcher;
   /** Diagnostics; events never carry the key. */
   onEvent?: (event: ClientEvent) => void;
+}
+
+export interface WaitForTaskOptions {
+  /** Default: the adaptive schedule (poll.ts). */
+  schedule?: PollSchedule;
+  /** Shorthand for a fixed schedule with this interval. */
+  intervalMs?: number;
+  outage?: Partial<OutagePolicy>;
+  signal?: AbortSignal;
+  onUpdate?: (task: TaskResponse) => void;
+  random?: () => number;
 }
 
 const TASK_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -153,18 +166,33 @@ export class WanClient {
     await this.repeatable('POST', `/api/v1/tasks/${taskId}/cancel`, what, CancelTaskResponseSchema, options.signal);
   }
 
-  /** Polls until the task ends (SUCCEEDED, FAILED, CANCELED or UNKNOWN) and returns the last answer. */
-  async waitForTask(
-    taskId: string,
-    options: { intervalMs?: number; signal?: AbortSignal; onUpdate?: (task: TaskResponse) => void } = {},
-  ): Promise<TaskResponse> {
-    const interval = options.intervalMs ?? RECOMMENDED_POLL_INTERVAL_MS;
-    for (;;) {
-      const task = await this.getTask(taskId, options);
-      options.onUpdate?.(task);
-      if (TERMINAL_STATUSES.has(task.output.task_status)) return task;
-      await sleep(interval, options.signal);
-    }
+  /**
+   * Polls until the task ends (SUCCEEDED, FAILED, CANCELED or UNKNOWN) and returns the last answer.
+   * Transient failures are ridden out for as long as the task lives (see poll.ts); any rejection
+   * leaves the task intact, to be resumed with the same ID.
+   */
+  async waitForTask(taskId: string, options: WaitForTaskOptions = {}): Promise<TaskResponse> {
+    const what = `Poll task ${checkTaskId(taskId)}`;
+    const schedule = options.schedule ?? (options.intervalMs !== undefined ? fixedSchedule(options.intervalMs) : ADAPTIVE_SCHEDULE);
+    return pollTask(
+      (signal) =>
+        requestJson(
+          { method: 'GET', url: `${this.baseUrl}/api/v1/tasks/${taskId}`, headers: this.headers(), dispatcher: this.dispatcher, signal, what },
+          TaskResponseSchema,
+        ),
+      {
+        schedule,
+        outage: { ...this.options.outage, ...options.outage },
+        signal: options.signal,
+        random: options.random,
+        onUpdate: options.onUpdate,
+        onWait: (e) => {
+          if (e.kind === 'failure') {
+            this.options.onEvent?.({ kind: 'retry', what, attempt: e.failures ?? 1, delayMs: e.delayMs, reason: reason(e.error) });
+          }
+        },
+      },
+    );
   }
 
   /**

@@ -16,11 +16,14 @@ import {
   prepareRequest,
   type ClientEvent,
   type TaskResponse,
+  type WanClientOptions,
 } from '../../src/wan';
 import { makeAlphaPng, makeInputSet, tempDir } from '../support/fixtures';
 
 const KEY = 'sk-test-client';
 const FAST_RETRY = { baseDelayMs: 20, maxDelayMs: 200 };
+/** The outage policy with short waits, so a test can ride out many failures in a row. */
+const FAST_OUTAGE = { baseDelayMs: 20, maxDelayMs: 100, maxRetryAfterMs: 1500 };
 
 describe('WanClient against the emulator', function () {
   let emu: RunningEmulator;
@@ -37,8 +40,10 @@ describe('WanClient against the emulator', function () {
   after(async () => emu?.close());
   beforeEach(() => {
     events = [];
+    emu.faults.clear();
     emu.clearRequests();
-    client = new WanClient({ baseUrl: emu.url, apiKey: KEY, retry: FAST_RETRY, onEvent: (e) => events.push(e) });
+    const options: WanClientOptions = { baseUrl: emu.url, apiKey: KEY, retry: FAST_RETRY, onEvent: (e) => events.push(e) };
+    client = new WanClient(Object.assign(options, { outage: FAST_OUTAGE }));
   });
   afterEach(async () => client.close());
 
@@ -163,6 +168,29 @@ describe('WanClient against the emulator', function () {
     assert.equal(retries.length, 3, JSON.stringify(retries));
     assert.equal(retries[0]?.kind === 'retry' && retries[0].delayMs, 1000);
     assert.ok(Date.now() - started >= 1000, 'waited for Retry-After');
+  });
+
+  it('rides out six 500s in a row, a 404 on the task URL and a 429 with a very long Retry-After', async () => {
+    const created = await client.createTask(await firstFrameBody());
+    emu.faults.add([
+      { route: 'task', kind: 'status', status: 500, times: 6 },
+      { route: 'task', kind: 'status', status: 404, code: 'NotFound', message: 'route not found' },
+      { route: 'task', kind: 'status', status: 429, retryAfterSeconds: 3600 },
+    ]);
+    const task = await client.waitForTask(created.output.task_id, { intervalMs: 100 });
+    assert.equal(task.output.task_status, 'SUCCEEDED');
+    const retries = events.filter((e): e is Extract<ClientEvent, { kind: 'retry' }> => e.kind === 'retry');
+    assert.equal(retries.length, 8, JSON.stringify(retries));
+    assert.deepEqual(retries.map((r) => r.attempt), [1, 2, 3, 4, 5, 6, 7, 8], 'one outage: failures counted in a row');
+    assert.equal(retries.at(-1)?.delayMs, FAST_OUTAGE.maxRetryAfterMs, 'an hour-long Retry-After is cut to the cap, then polling goes on');
+  });
+
+  it('stops polling at once on a failure another try cannot fix, so the caller can report the task', async () => {
+    const created = await client.createTask(await firstFrameBody());
+    emu.clearRequests();
+    emu.faults.add({ route: 'task', kind: 'status', status: 403, code: 'AccessDenied', message: 'Access denied.' });
+    await assert.rejects(client.waitForTask(created.output.task_id, { intervalMs: 100 }), (e: unknown) => e instanceof WanApiError && e.httpStatus === 403);
+    assert.equal(emu.requests().filter((r) => r.route === 'task').length, 1);
   });
 
   async function succeeded(): Promise<Extract<TaskResponse['output'], { task_status: 'SUCCEEDED' }>> {
