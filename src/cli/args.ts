@@ -24,8 +24,9 @@ Generation options:
   --seed N                 0..2147483647
   --no-prompt-extend       send the prompt as written
   --watermark              add the "AI Generated" mark
-  --poll-interval S        seconds between polls (default 15)
-  --json                   print one JSON result on stdout
+  --poll-interval S        poll every S seconds (default: adaptive, a few quick
+                           polls, then every 5-15 s as the task's age suggests)
+  --json                   print one JSON object on stdout on every exit
 
 Endpoint options (key from DASHSCOPE_API_KEY):
   --region beijing|singapore|singapore-workspace  (with --workspace-id ID)
@@ -40,9 +41,13 @@ export type Command =
 
 export interface Common {
   baseUrl: string;
-  pollIntervalMs: number;
+  /** The endpoint options as given, so a printed `wait` command reaches the same endpoint. */
+  endpointArgs: string[];
+  /** A fixed interval; undefined means the adaptive schedule. */
+  pollIntervalMs?: number;
   json: boolean;
 }
+
 
 const OPTIONS = {
   'first-frame': { type: 'string' },
@@ -69,6 +74,18 @@ function integer(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^-?\d+$/.test(text.trim())) throw new CliUsageError(`--${name} must be a whole number, got "${text}"`);
   return Number(text);
+}
+
+/** Whether the user asked for JSON, even when the rest of the command line cannot be parsed. */
+export function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+function endpointArgs(values: Record<string, string | boolean | undefined>): string[] {
+  if (values['base-url']) return ['--base-url', values['base-url'] as string];
+  if (!values.region) return [];
+  return ['--region', values.region as string, ...(values['workspace-id'] ? ['--workspace-id', values['workspace-id'] as string] : [])];
 }
 
 function endpointFrom(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): string {
@@ -110,11 +127,12 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
   const { values, positionals } = parsed;
   const [verb, ...rest] = positionals;
   if (values.help || !verb || verb === 'help') return { kind: 'help' };
-  const pollSeconds = integer('poll-interval', values['poll-interval']) ?? 15;
-  if (pollSeconds < 1) throw new CliUsageError('--poll-interval must be at least 1 second');
+  const pollSeconds = integer('poll-interval', values['poll-interval']);
+  if (pollSeconds !== undefined && pollSeconds < 1) throw new CliUsageError('--poll-interval must be at least 1 second');
   const common = (): Common => ({
     baseUrl: endpointFrom(values, env),
-    pollIntervalMs: pollSeconds * 1000,
+    endpointArgs: endpointArgs(values),
+    ...(pollSeconds !== undefined ? { pollIntervalMs: pollSeconds * 1000 } : {}),
     json: values.json ?? false,
   });
   const outDir = () => {

@@ -8,6 +8,7 @@ export * from './regions';
 export * from './retry';
 export * from './poll';
 export * from './explain';
+export { isAbort } from './http';
 export { WanClient, type WanClientOptions, type ClientEvent, type WaitForTaskOptions } from './client';
 export type { DownloadProgress } from './download';
 export { prepareRequest, isUrl, type GenerationInput, type PreparedRequest, type Uploader } from './request';

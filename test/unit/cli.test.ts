@@ -1,13 +1,14 @@
 // The wan-video CLI (the bundled dist/cli.js) against the emulator: every media combination produces a
 // playable MP4, and every invalid combination or limit is refused before anything is sent.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, truncate } from 'node:fs/promises';
+import { readdir, readFile, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
 import { EXIT } from '../../src/cli/exitCodes';
+import { run as runInProcess } from '../../src/cli/main';
 import { makeAlphaPng, makeAudio, makeImage, makeInputSet, makeVideo, tempDir } from '../support/fixtures';
 
 const CLI = resolve(__dirname, '../../../dist/cli.js');
@@ -26,6 +27,22 @@ function cli(args: string[], env: NodeJS.ProcessEnv = { DASHSCOPE_API_KEY: KEY }
       done({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs the CLI in this process, where a test may shorten the outage policy's waits. */
+async function cliInProcess(args: string[], options: object, env: NodeJS.ProcessEnv = { DASHSCOPE_API_KEY: KEY }): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+  const code = await (runInProcess as (...a: unknown[]) => Promise<number>)(args, env, io, new AbortController().signal, process.cwd(), options);
+  return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.join('\n') };
+}
+
+/** The one JSON object --json prints on stdout, whatever the outcome. */
+function jsonOf(run: Run): Record<string, unknown> {
+  const lines = run.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `one JSON line on stdout, got: ${run.stdout}`);
+  return JSON.parse(lines[0]!) as Record<string, unknown>;
 }
 
 describe('wan-video CLI', function () {
@@ -207,6 +224,118 @@ describe('wan-video CLI', function () {
       assert.equal(emu.requests().filter((r) => r.route === 'create').length, 1);
     });
   }
+
+  describe('once a task exists, every failure is resumable', () => {
+    const taskIdIn = (text: string) => /wan-video wait ([A-Za-z0-9-]+) --out/.exec(text)?.[1];
+
+    it('a poll failure another try cannot fix exits 6 with the task ID and the wait command', async () => {
+      emu.clearRequests();
+      emu.faults.add({ route: 'task', kind: 'status', status: 403, code: 'AccessDenied', message: 'Access denied.' });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2']);
+      assert.equal(run.code, EXIT.networkError, run.stderr);
+      const created = emu.requests().find((r) => r.route === 'create')?.taskId;
+      assert.ok(created);
+      assert.equal(taskIdIn(run.stderr.split('AccessDenied')[1] ?? ''), created, `the wait command follows the error:\n${run.stderr}`);
+    });
+
+    it('polling rides out six 500s, a 404 on the task URL and a 429 with a long Retry-After', async () => {
+      emu.faults.add([
+        { route: 'task', kind: 'status', status: 500, times: 6 },
+        { route: 'task', kind: 'status', status: 404 },
+        { route: 'task', kind: 'status', status: 429, retryAfterSeconds: 3600 },
+      ]);
+      const run = await cliInProcess(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2'], {
+        outage: { baseDelayMs: 20, maxDelayMs: 100, maxRetryAfterMs: 300 },
+      });
+      assert.equal(run.code, EXIT.ok, run.stderr);
+      assert.match(run.stdout, /wan-[A-Za-z0-9-]+\.mp4\n$/);
+      assert.equal(emu.faults.pending().length, 0, 'every fault was met');
+    });
+
+    it('Ctrl-C during a download exits 130 with the wait command, not 8', async () => {
+      emu.faults.add({ route: 'download', kind: 'slow', bytesPerSecond: 20_000 });
+      const child = spawn(process.execPath, [CLI, 'generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json'], {
+        env: { PATH: process.env.PATH, DASHSCOPE_API_KEY: KEY },
+      });
+      let stderr = '';
+      let stdout = '';
+      let interrupted = false;
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        // Once: a second Ctrl-C is the user insisting, and ends the process at once.
+        if (/Downloading/.test(stderr) && !interrupted) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      emu.faults.clear();
+      assert.equal(code, EXIT.interrupted, stderr);
+      const id = taskIdIn(stderr);
+      assert.ok(id, stderr);
+      const json = jsonOf({ code: code ?? -1, stdout, stderr });
+      assert.deepEqual([json.exit_code, json.code, json.task_id], [EXIT.interrupted, 'Interrupted', id]);
+      const leftovers = (await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.part'));
+      assert.deepEqual(leftovers, [], 'no partial file is left behind');
+    });
+  });
+
+  describe('--json prints one JSON object on every exit', () => {
+    it('2: bad arguments', async () => {
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', 'x', '--json']);
+      assert.equal(run.code, EXIT.invalidInput);
+      const json = jsonOf(run);
+      assert.equal(json.exit_code, EXIT.invalidInput);
+      assert.equal(json.code, 'InvalidArguments');
+      assert.match(String(json.message), /--duration must be a whole number/);
+    });
+    it('3: no key', async () => {
+      const run = await cli(['status', 'abc', '--base-url', emu.url, '--json'], {});
+      assert.deepEqual([run.code, jsonOf(run).exit_code, jsonOf(run).code], [EXIT.notConfigured, EXIT.notConfigured, 'NotConfigured']);
+    });
+    it('4: a refused key, without echoing it', async () => {
+      const run = await cli(['status', 'abc', '--base-url', emu.url, '--json'], { DASHSCOPE_API_KEY: 'sk-json-wrong' });
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code, json.code], [EXIT.apiError, EXIT.apiError, 'InvalidApiKey']);
+      assert.doesNotMatch(run.stdout + run.stderr, /sk-json-wrong/);
+    });
+    it('5: a FAILED task, with its ID', async () => {
+      emu.clearRequests();
+      emu.faults.add({ route: 'outcome', kind: 'fail', code: 'DataInspectionFailed', message: 'flagged' });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code, json.code], [EXIT.taskNotSucceeded, EXIT.taskNotSucceeded, 'DataInspectionFailed']);
+      assert.equal(json.task_id, emu.requests().find((r) => r.route === 'create')?.taskId);
+    });
+    it('6: a failure while polling, with the task ID', async () => {
+      emu.faults.add({ route: 'task', kind: 'status', status: 401, code: 'InvalidApiKey', message: 'Invalid API-key provided.' });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code, json.code], [EXIT.networkError, EXIT.networkError, 'InvalidApiKey']);
+      assert.match(String(json.task_id), /^[A-Za-z0-9-]+$/);
+      assert.match(String(json.resume), new RegExp(`^wan-video wait ${String(json.task_id)} --out `));
+    });
+    it('7: an ambiguous create', async () => {
+      emu.faults.add({ route: 'create', kind: 'status', status: 502 });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code, json.code], [EXIT.createOutcomeUnknown, EXIT.createOutcomeUnknown, 'CreateOutcomeUnknown']);
+    });
+    it('8: the video could not be saved, with the task ID', async () => {
+      emu.faults.add({ route: 'download', kind: 'status', status: 403, code: 'AccessDenied', message: 'Request has expired.' });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code, json.code], [EXIT.downloadFailed, EXIT.downloadFailed, 'VideoUrlExpired']);
+      assert.match(String(json.task_id), /^[A-Za-z0-9-]+$/);
+    });
+    it('0: success carries exit_code too', async () => {
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code], [EXIT.ok, EXIT.ok]);
+      assert.match(String(json.file), /\.mp4$/);
+    });
+  });
 
   it('status and cancel speak to a task', async () => {
     const run = await cli(['status', 'no-such-task', '--base-url', emu.url]);
