@@ -24,7 +24,7 @@ Generation options:
   --seed N                 0..2147483647
   --no-prompt-extend       send the prompt as written
   --watermark              add the "AI Generated" mark
-  --poll-interval S        poll every S seconds (default: adaptive, a few quick
+  --poll-interval S        poll every S seconds, 1..600 (default: adaptive, a few quick
                            polls, then every 5-15 s as the task's age suggests)
   --json                   print one JSON object on stdout on every exit
 
@@ -48,6 +48,7 @@ export interface Common {
   json: boolean;
 }
 
+export const POLL_INTERVAL_MAX_S = 600;
 
 const OPTIONS = {
   'first-frame': { type: 'string' },
@@ -128,7 +129,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
   const [verb, ...rest] = positionals;
   if (values.help || !verb || verb === 'help') return { kind: 'help' };
   const pollSeconds = integer('poll-interval', values['poll-interval']);
-  if (pollSeconds !== undefined && pollSeconds < 1) throw new CliUsageError('--poll-interval must be at least 1 second');
+  if (pollSeconds !== undefined && (pollSeconds < 1 || pollSeconds > POLL_INTERVAL_MAX_S)) {
+    throw new CliUsageError(`--poll-interval must be 1..${POLL_INTERVAL_MAX_S} seconds, got ${pollSeconds}`);
+  }
   const common = (): Common => ({
     baseUrl: endpointFrom(values, env),
     endpointArgs: endpointArgs(values),

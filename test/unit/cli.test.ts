@@ -337,6 +337,16 @@ describe('wan-video CLI', function () {
     });
   });
 
+  it('bounds --poll-interval to 1..600 s, before sending anything', async () => {
+    emu.clearRequests();
+    for (const value of ['3000000', '601', '0']) {
+      const run = await cli(['wait', 'some-task', '--base-url', emu.url, '--out', join(dir, 'out'), '--poll-interval', value]);
+      assert.equal(run.code, EXIT.invalidInput, `${value}: ${run.stderr}`);
+      assert.match(run.stderr, new RegExp(`--poll-interval must be 1\\.\\.600 seconds, got ${value}`));
+    }
+    assert.deepEqual(emu.requests(), []);
+  });
+
   it('status and cancel speak to a task', async () => {
     const run = await cli(['status', 'no-such-task', '--base-url', emu.url]);
     assert.equal(run.code, EXIT.ok);
