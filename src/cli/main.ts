@@ -144,7 +144,7 @@ async function pollAndSave(
   ctx.phase = 'download';
   const dest = join(outDir, `wan-${taskId}.mp4`);
   let shown = -1;
-  const { bytes } = await client.downloadVideo(task.output.video_url, dest, {
+  const saved = await client.downloadVideo(task.output.video_url, dest, {
     signal,
     onProgress: ({ receivedBytes, totalBytes }) => {
       const pct = totalBytes ? Math.floor((receivedBytes / totalBytes) * 10) * 10 : -1;
@@ -152,7 +152,11 @@ async function pollAndSave(
       shown = pct;
     },
   });
-  return { task, dest, bytes };
+  if (saved.kept) io.err(`${dest} was already saved in full (${saved.bytes} bytes), by another run: kept it.`);
+  if (saved.expectedBytes === undefined) {
+    io.err('The storage host did not say how long the video is, so its length could not be checked; it was checked as a complete MP4.');
+  }
+  return { task, dest, bytes: saved.bytes, kept: saved.kept, lengthChecked: saved.expectedBytes !== undefined };
 }
 
 export async function run(
@@ -201,7 +205,13 @@ export async function run(
         await ensureWritableDir(command.outDir);
         Object.assign(ctx, { phase: 'poll', taskId: command.taskId, resume: waitCommand(command.taskId, command.outDir, common) });
         const saved = await pollAndSave(c, command.taskId, command.outDir, common, io, signal, ctx);
-        return succeed(saved.dest, { task_id: command.taskId, file: saved.dest, bytes: saved.bytes });
+        return succeed(saved.dest, {
+          task_id: command.taskId,
+          file: saved.dest,
+          bytes: saved.bytes,
+          kept_existing: saved.kept,
+          length_checked: saved.lengthChecked,
+        });
       }
       case 'generate': {
         await ensureWritableDir(command.outDir);
@@ -221,6 +231,8 @@ export async function run(
           task_id: taskId,
           file: saved.dest,
           bytes: saved.bytes,
+          kept_existing: saved.kept,
+          length_checked: saved.lengthChecked,
           usage: saved.task.usage,
           output_size: prepared.outputSize,
         });

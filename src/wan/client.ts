@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { WanAmbiguousCreateError, WanApiError, WanNetworkError, WanValidationError } from './errors';
 import { createDispatcher, DEFAULT_TIMEOUTS, isAbort, requestJson, toNetworkError, type Timeouts } from './http';
 import { DEFAULT_RETRY, isSafeToRepeatCreate, isTransient, withRetry, type RetryPolicy } from './retry';
-import { downloadFile, type DownloadProgress } from './download';
+import { downloadFile, type DownloadProgress, type DownloadResult } from './download';
 import { MODEL } from './limits';
 import { ADAPTIVE_SCHEDULE, fixedSchedule, pollTask, type OutagePolicy, type PollSchedule } from './poll';
 import { validateDataUriImage } from './media';
@@ -245,12 +245,15 @@ export class WanClient {
     );
   }
 
-  /** Saves a result video to `dest` (see download.ts); the key is never sent to the storage host. */
+  /**
+   * Saves a result video to `dest` (see download.ts); the key is never sent to the storage host. It
+   * resolves only once the file holds as many bytes as the server advertised and is a whole MP4.
+   */
   downloadVideo(
     url: string,
     dest: string,
     options: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void } = {},
-  ): Promise<{ bytes: number }> {
+  ): Promise<DownloadResult> {
     return downloadFile(url, dest, {
       dispatcher: this.dispatcher,
       retry: this.retry,

@@ -10,6 +10,7 @@ export * from './poll';
 export * from './explain';
 export { isAbort } from './http';
 export { WanClient, type WanClientOptions, type ClientEvent, type WaitForTaskOptions } from './client';
-export type { DownloadProgress } from './download';
+export type { DownloadProgress, DownloadResult } from './download';
+export { isCompleteMp4, makeDirs, probeWritable } from './files';
 export { prepareRequest, isUrl, type GenerationInput, type PreparedRequest, type Uploader } from './request';
 export * from './media';

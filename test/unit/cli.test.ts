@@ -281,6 +281,26 @@ describe('wan-video CLI', function () {
     });
   });
 
+  it('two runs saving the same task to the same folder both end with the complete video', async () => {
+    const first = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2']);
+    assert.equal(first.code, EXIT.ok, first.stderr);
+    const reference = await readFile(first.stdout.trim());
+    const taskId = /wan-([A-Za-z0-9-]+)\.mp4$/.exec(first.stdout.trim())![1]!;
+    const shared = join(dir, 'shared');
+    // Slow enough that the two downloads overlap for about two seconds.
+    emu.faults.add({ route: 'download', kind: 'slow', bytesPerSecond: Math.ceil(reference.length / 2), times: 2 });
+    const wait = () => cli(['wait', taskId, '--base-url', emu.url, '--out', shared, '--poll-interval', '1', '--json']);
+    const runs = await Promise.all([wait(), wait()]);
+    for (const r of runs) {
+      assert.equal(r.code, EXIT.ok, r.stderr);
+      const json = jsonOf(r);
+      assert.equal(json.file, join(shared, `wan-${taskId}.mp4`));
+      assert.equal(json.bytes, reference.length);
+    }
+    assert.ok((await readFile(join(shared, `wan-${taskId}.mp4`))).equals(reference), 'the saved file is the whole video');
+    assert.deepEqual(await readdir(shared), [`wan-${taskId}.mp4`], 'no temporary file is left behind');
+  });
+
   describe('--json prints one JSON object on every exit', () => {
     it('2: bad arguments', async () => {
       const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', 'x', '--json']);

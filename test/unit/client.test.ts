@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
-import { stat, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
@@ -13,6 +13,7 @@ import {
   WanClient,
   WanNetworkError,
   WanValidationError,
+  isCompleteMp4,
   prepareRequest,
   type ClientEvent,
   type TaskResponse,
@@ -222,6 +223,44 @@ describe('WanClient against the emulator', function () {
     const dest = join(dir, 'slow.mp4');
     await client.downloadVideo(output.video_url, dest);
     assert.equal((await inspectMedia(dest)).video?.codec, 'h264');
+  });
+
+  it('keeps a complete video already at the destination, and replaces a truncated one', async () => {
+    const output = await succeeded();
+    const dest = join(dir, 'kept', 'v.mp4');
+    const first = await client.downloadVideo(output.video_url, dest);
+    assert.deepEqual([first.kept, first.expectedBytes], [false, first.bytes]);
+    const again = await client.downloadVideo(output.video_url, dest);
+    assert.deepEqual([again.kept, again.bytes], [true, first.bytes]);
+    const whole = await readFile(dest);
+    await writeFile(dest, whole.subarray(0, whole.length - 1000));
+    assert.equal(await isCompleteMp4(dest), false, 'a cut file is not a complete MP4');
+    const replaced = await client.downloadVideo(output.video_url, dest);
+    assert.equal(replaced.kept, false);
+    assert.ok((await readFile(dest)).equals(whole));
+    assert.deepEqual((await readdir(join(dir, 'kept'))).sort(), ['v.mp4']);
+  });
+
+  it('says when the host advertised no length, and still refuses a video cut short', async () => {
+    const output = await succeeded();
+    const whole = Buffer.from(await (await fetch(output.video_url)).arrayBuffer());
+    let cut = false;
+    // Chunked answers carry no Content-Length: completeness then rests on the MP4 structure.
+    const host = createHttpServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp4' });
+      res.end(cut ? whole.subarray(0, whole.length - 4096) : whole);
+    });
+    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(host.address() as { port: number }).port}/v.mp4`;
+      const saved = await client.downloadVideo(url, join(dir, 'nolength', 'v.mp4'));
+      assert.deepEqual([saved.bytes, saved.expectedBytes, saved.kept], [whole.length, undefined, false]);
+      cut = true;
+      await assert.rejects(client.downloadVideo(url, join(dir, 'nolength', 'cut.mp4')), (e: unknown) => e instanceof WanNetworkError && e.errorCode === 'NOT_MP4');
+      assert.deepEqual(await readdir(join(dir, 'nolength')), ['v.mp4']);
+    } finally {
+      host.close();
+    }
   });
 
   it('follows a redirect on the video URL without sending the key along', async () => {
