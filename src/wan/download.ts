@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { interceptors, request, type Dispatcher } from 'undici';
-import { WanApiError, WanNetworkError } from './errors';
+import { WanApiError, WanLocalFileError, WanNetworkError, isLocalFileErrorCode } from './errors';
 import { isCompleteMp4, makeDirs } from './files';
 import { isTransient, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 import { toNetworkError } from './http';
@@ -46,6 +46,16 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
+/** Runs a local file operation; a refusal of the file system becomes a WanLocalFileError (never retried). */
+async function local<T>(path: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw isLocalFileErrorCode(code) ? new WanLocalFileError(code, path, { cause: error }) : error;
+  }
+}
+
 /** Expired, gone or failing result links, as errors the retry policy can judge. */
 function downloadStatusError(statusCode: number, retryAfter: string | string[] | undefined): WanApiError {
   const expired = statusCode === 403 || statusCode === 404;
@@ -67,7 +77,7 @@ function downloadStatusError(statusCode: number, retryAfter: string | string[] |
  */
 export async function downloadFile(url: string, dest: string, options: DownloadOptions): Promise<DownloadResult> {
   const part = join(dirname(dest), `.${basename(dest, extname(dest))}.${randomBytes(6).toString('hex')}.part`);
-  await makeDirs(dirname(dest));
+  await local(dirname(dest), () => makeDirs(dirname(dest)));
   let expected: number | undefined;
   // Storage hosts may redirect a result link; no credentials travel with it either way.
   const dispatcher = options.dispatcher.compose(interceptors.redirect({ maxRedirections: 5 }));
@@ -105,17 +115,23 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     let received = range.start;
     // Each chunk is written before the next is read, so what arrived before a failure is kept for
     // the Range resume (a stream pipeline would drop its buffered writes when it is torn down).
-    const file = await open(part, resumed ? 'a' : 'w');
+    let file;
+    try {
+      file = await local(part, () => open(part, resumed ? 'a' : 'w'));
+    } catch (error) {
+      await res.body.dump().catch(() => undefined);
+      throw error;
+    }
     try {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        await file.write(chunk);
+        await local(part, () => file.write(chunk));
         received += chunk.length;
         options.onProgress?.({ receivedBytes: received, totalBytes: expected });
       }
     } catch (error) {
-      throw toNetworkError(error, 'Download');
+      throw error instanceof WanLocalFileError ? error : toNetworkError(error, 'Download');
     } finally {
-      await file.close();
+      await local(part, () => file.close());
     }
     if (total !== undefined && received !== total) {
       throw new WanNetworkError(`Download ended early: ${received} of ${total} bytes`, true, 'TRUNCATED');
@@ -137,7 +153,7 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       await rm(part, { force: true });
       return { bytes: existing.size, expectedBytes: expected, kept: true };
     }
-    await rename(part, dest);
+    await local(dest, () => rename(part, dest));
     return { bytes, expectedBytes: expected, kept: false };
   } catch (error) {
     await rm(part, { force: true });

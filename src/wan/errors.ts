@@ -44,6 +44,40 @@ export class WanNetworkError extends Error {
   readonly retryable: boolean;
 }
 
+/**
+ * A local file could not be written or renamed (disk full, read-only, no permission, quota, size
+ * limit). Another download attempt cannot fix it, so it is never retried as a network error.
+ */
+export class WanLocalFileError extends Error {
+  override readonly name = 'WanLocalFileError';
+  constructor(
+    /** The system error code: ENOSPC, EACCES, EROFS, EDQUOT, EFBIG, … */
+    readonly errorCode: string,
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Could not write ${path}: ${errorCode}${LOCAL_REASONS[errorCode] ? ` (${LOCAL_REASONS[errorCode]})` : ''}`, options);
+  }
+}
+
+const LOCAL_REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  EFBIG: 'the file is larger than this system allows',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  EIO: 'an input/output error on the device',
+  EISDIR: 'a folder is in the way',
+  ENOTDIR: 'a file is in the way of the folder',
+  EMFILE: 'too many open files',
+};
+
+/** System error codes that mean the local file system refused, not the network. */
+export function isLocalFileErrorCode(code: unknown): code is string {
+  return typeof code === 'string' && code in LOCAL_REASONS;
+}
+
 /** A create whose outcome is unknown: the service may have created (and will bill) a task. */
 export class WanAmbiguousCreateError extends Error {
   override readonly name = 'WanAmbiguousCreateError';

@@ -1,5 +1,5 @@
 // Turns any failure into one plain sentence and, where we know one, what to do about it.
-import { WanAmbiguousCreateError, WanApiError, WanNetworkError, WanValidationError } from './errors';
+import { WanAmbiguousCreateError, WanApiError, WanLocalFileError, WanNetworkError, WanValidationError } from './errors';
 
 export interface Explanation {
   /** A stable code for programs (error code of the service, or one of ours). */
@@ -32,6 +32,13 @@ export function explainError(error: unknown): Explanation {
     const hint = HINTS[error.code] ?? (error.code.startsWith('Throttling') ? HINTS.Throttling : undefined);
     const where = error.requestId ? ` (request ${error.requestId})` : '';
     return { code: error.code, message: `${error.code}: ${error.serviceMessage}${where}`, hint };
+  }
+  if (error instanceof WanLocalFileError) {
+    return {
+      code: error.errorCode,
+      message: error.message,
+      hint: 'Free some disk space or choose another folder (check its permissions and quota); the result link stays valid for 24 hours.',
+    };
   }
   if (error instanceof WanNetworkError) {
     return {

@@ -301,6 +301,31 @@ describe('wan-video CLI', function () {
     assert.deepEqual(await readdir(shared), [`wan-${taskId}.mp4`], 'no temporary file is left behind');
   });
 
+  it('a local write error during the download is not retried as a network error: exit 8 with a disk hint and the task ID', async () => {
+    const first = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2']);
+    assert.equal(first.code, EXIT.ok, first.stderr);
+    const size = (await readFile(first.stdout.trim())).length;
+    const taskId = /wan-([A-Za-z0-9-]+)\.mp4$/.exec(first.stdout.trim())![1]!;
+    const small = join(dir, 'small-limit');
+    emu.clearRequests();
+    // A file size limit below the video's size: the kernel refuses the write (EFBIG), like a full disk.
+    const limitKb = Math.floor(size / 1024 / 2);
+    const run = await new Promise<Run>((done) => {
+      const script = `ulimit -f ${limitKb}; exec "$0" "$@"`;
+      execFile('sh', ['-c', script, process.execPath, CLI, 'wait', taskId, '--base-url', emu.url, '--out', small, '--poll-interval', '1'], {
+        env: { PATH: process.env.PATH, DASHSCOPE_API_KEY: KEY },
+        timeout: 60_000,
+      }, (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }));
+    });
+    assert.equal(run.code, EXIT.downloadFailed, run.stderr);
+    assert.match(run.stderr, /EFBIG/);
+    assert.match(run.stderr, /disk space|another folder/);
+    assert.doesNotMatch(run.stderr, /Check the network/);
+    assert.match(run.stderr, new RegExp(`Resume with: wan-video wait ${taskId} --out `));
+    assert.equal(emu.requests().filter((r) => r.route === 'download').length, 1, 'a local write error is not retried');
+    assert.deepEqual(await readdir(small), [], 'the partial file is removed');
+  });
+
   describe('--json prints one JSON object on every exit', () => {
     it('2: bad arguments', async () => {
       const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', 'x', '--json']);

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import {
   WanAmbiguousCreateError,
   WanApiError,
+  WanLocalFileError,
   WanNetworkError,
   WanValidationError,
   explainError,
+  isLocalFileErrorCode,
   backoffDelay,
   estimateOutputSize,
   formatServiceTime,
@@ -150,6 +152,17 @@ describe('error explanations', () => {
     const e = explainError(new WanAmbiguousCreateError(new WanNetworkError('Create task failed: ECONNRESET', true, 'ECONNRESET')));
     assert.equal(e.code, 'CreateOutcomeUnknown');
     assert.match(e.message, /not retried, so no duplicate task can be billed/);
+  });
+  it('points local write failures at the disk, not the network', () => {
+    for (const code of ['ENOSPC', 'EACCES', 'EROFS', 'EDQUOT']) {
+      assert.ok(isLocalFileErrorCode(code));
+      const e = explainError(new WanLocalFileError(code, '/videos/.wan-t.abc.part'));
+      assert.equal(e.code, code);
+      assert.match(e.message, new RegExp(`Could not write /videos/\\.wan-t\\.abc\\.part: ${code} \\(`));
+      assert.match(e.hint ?? '', /disk space or choose another folder/);
+      assert.ok(!isTransient(new WanLocalFileError(code, '/x')));
+    }
+    assert.ok(!isLocalFileErrorCode('ECONNRESET'));
   });
   it('points network failures at the endpoint', () => {
     const e = explainError(new WanNetworkError('Poll task t failed: ECONNREFUSED', false, 'ECONNREFUSED'));
