@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { FormData, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { WanAmbiguousCreateError, WanApiError, WanNetworkError, WanValidationError } from './errors';
+import { WanAmbiguousCreateError, WanApiError, WanNetworkError, WanValidationError, isUploadPolicyExpired } from './errors';
 import { createDispatcher, DEFAULT_TIMEOUTS, isAbort, requestJson, toNetworkError, type Timeouts } from './http';
 import { DEFAULT_RETRY, isSafeToRepeatCreate, isTransient, withRetry, type RetryPolicy } from './retry';
 import { downloadFile, type DownloadProgress, type DownloadResult } from './download';
@@ -49,6 +49,9 @@ export interface WaitForTaskOptions {
   onUpdate?: (task: TaskResponse) => void;
   random?: () => number;
 }
+
+/** Fresh upload policies tried after the first one expired. */
+const MAX_POLICY_RENEWALS = 2;
 
 const TASK_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -202,6 +205,9 @@ export class WanClient {
   async uploadFile(path: string, options: { signal?: AbortSignal } = {}): Promise<string> {
     const what = `Upload ${basename(path)}`;
     const policyUrl = `${this.baseUrl}/api/v1/uploads?action=getPolicy&model=${encodeURIComponent(MODEL)}`;
+    // Each try asks for a new policy, so an expired one is renewed by trying again (a bounded number of times).
+    let renewals = 0;
+    const shouldRetry = (error: unknown) => isTransient(error) || (isUploadPolicyExpired(error) && renewals++ < MAX_POLICY_RENEWALS);
     return withRetry(
       async () => {
         const { data: policy } = await requestJson(
@@ -241,7 +247,7 @@ export class WanClient {
         }
         return `oss://${key}`;
       },
-      { policy: this.retry, shouldRetry: isTransient, onRetry: this.onRetry(what), signal: options.signal },
+      { policy: this.retry, shouldRetry, onRetry: this.onRetry(what), signal: options.signal },
     );
   }
 

@@ -27,6 +27,11 @@ export class WanApiError extends Error {
   }
 }
 
+/** The storage host refused a temporary upload because its policy (valid about 300 s) had expired. */
+export function isUploadPolicyExpired(error: unknown): boolean {
+  return error instanceof WanApiError && error.httpStatus === 403 && /policy expired/i.test(error.serviceMessage);
+}
+
 /** The request never got a usable answer (connection refused, reset, timeout, malformed body). */
 export class WanNetworkError extends Error {
   override readonly name = 'WanNetworkError';

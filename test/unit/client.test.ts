@@ -13,6 +13,7 @@ import {
   WanClient,
   WanNetworkError,
   WanValidationError,
+  explainError,
   isCompleteMp4,
   prepareRequest,
   type ClientEvent,
@@ -330,6 +331,30 @@ describe('WanClient against the emulator', function () {
     const task = await client.waitForTask(created.output.task_id, { intervalMs: 100 });
     assert.equal(task.output.task_status, 'SUCCEEDED');
     assert.equal(task.usage?.output_video_duration, 4);
+  });
+
+  it('retries an upload whose policy expired on the way with a fresh policy', async () => {
+    // The storage host holds the upload while the emulator's clock passes the policy's 300 s.
+    emu.faults.add({ route: 'upload', kind: 'slow', delayMs: 1500 });
+    const uploading = client.uploadFile(inputs.audio);
+    while (!emu.requests().some((r) => r.route === 'upload')) await new Promise((r) => setTimeout(r, 10));
+    emu.clock.advance(301_000);
+    assert.match(await uploading, /^oss:\/\//);
+    const log = emu.requests();
+    assert.deepEqual(log.filter((r) => r.route === 'upload').map((r) => r.status), [403, 200]);
+    assert.equal(log.filter((r) => r.route === 'policy').length, 2, 'a new policy for the second try');
+  });
+
+  it('gives up after a few fresh policies, and explains an expired policy as such, not as a key problem', async () => {
+    emu.faults.add({ route: 'upload', kind: 'status', status: 403, code: 'AccessDenied', message: 'Invalid according to Policy: Policy expired.', times: 10 });
+    let failure: unknown;
+    await client.uploadFile(inputs.audio).catch((e: unknown) => (failure = e));
+    assert.ok(failure instanceof WanApiError && failure.httpStatus === 403, String(failure));
+    assert.equal(emu.requests().filter((r) => r.route === 'policy').length, 3, 'the first policy and two fresh ones');
+    const explained = explainError(failure);
+    assert.equal(explained.code, 'UploadPolicyExpired');
+    assert.match(explained.hint ?? '', /about 5 minutes/);
+    assert.doesNotMatch(explained.hint ?? '', /access|permission/i);
   });
 
   it('refuses a first clip that leaves no room for a continuation, before uploading', async () => {
