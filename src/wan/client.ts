@@ -6,7 +6,7 @@ import { FormData, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { WanAmbiguousCreateError, WanApiError, WanNetworkError, WanValidationError, isUploadPolicyExpired } from './errors';
 import { createDispatcher, DEFAULT_TIMEOUTS, isAbort, requestJson, toNetworkError, type Timeouts } from './http';
-import { DEFAULT_RETRY, isSafeToRepeatCreate, isTransient, withRetry, type RetryPolicy } from './retry';
+import { DEFAULT_RETRY, backoffDelay, isSafeToRepeatCreate, isTransient, sleep, withRetry, type RetryPolicy } from './retry';
 import { downloadFile, type DownloadProgress, type DownloadResult } from './download';
 import { MODEL } from './limits';
 import { ADAPTIVE_SCHEDULE, fixedSchedule, pollTask, type OutagePolicy, type PollSchedule } from './poll';
@@ -48,6 +48,15 @@ export interface WaitForTaskOptions {
   signal?: AbortSignal;
   onUpdate?: (task: TaskResponse) => void;
   random?: () => number;
+}
+
+/** A throttled create is tried again at most this often, and never after a longer Retry-After. */
+const CREATE_THROTTLE_RETRIES = 2;
+const CREATE_THROTTLE_MAX_WAIT_MS = 60_000;
+
+/** A 429 about request rate or quota: the create was refused, so no task exists. Not a billing 429. */
+function isCreateThrottling(error: unknown): error is WanApiError {
+  return error instanceof WanApiError && error.httpStatus === 429 && (error.code.startsWith('Throttling') || error.code === 'LimitRequests');
 }
 
 /** Fresh upload policies tried after the first one expired. */
@@ -109,16 +118,17 @@ export class WanClient {
   }
 
   /**
-   * Validates `body` locally, then sends it once. It is repeated only when the request provably never
-   * left this machine: a task that reached the service is billed, and a second one would be billed again.
+   * Validates `body` locally, then sends it. It is repeated only when no task can exist: the request
+   * provably never left this machine, or the service refused it with 429 throttling (then after its
+   * Retry-After, at most twice). A task that reached the service is billed, and a second one would be too.
    */
   async createTask(body: unknown, options: { signal?: AbortSignal } = {}): Promise<CreateTaskResponse> {
     const req = parseCreateRequest(body);
     await checkInlineImages(req);
     const usesOss = req.input.media.some((m) => m.url.startsWith('oss://'));
     const what = 'Create task';
-    try {
-      return await withRetry(
+    const send = () =>
+      withRetry(
         () =>
           requestJson(
             {
@@ -137,6 +147,18 @@ export class WanClient {
           ),
         { policy: this.retry, shouldRetry: isSafeToRepeatCreate, onRetry: this.onRetry(what), signal: options.signal },
       );
+    try {
+      for (let throttled = 0; ; throttled++) {
+        try {
+          return await send();
+        } catch (error) {
+          if (!isCreateThrottling(error) || throttled >= CREATE_THROTTLE_RETRIES || options.signal?.aborted) throw error;
+          const delayMs = error.retryAfterMs ?? Math.max(1000, backoffDelay(throttled + 1, this.retry));
+          if (delayMs > CREATE_THROTTLE_MAX_WAIT_MS) throw error;
+          this.onRetry(what)({ attempt: throttled + 1, delayMs, error });
+          await sleep(delayMs, options.signal);
+        }
+      }
     } catch (error) {
       if (isAbort(error) || !(error instanceof Error)) throw error;
       if (error instanceof WanNetworkError && !error.mayHaveReachedService) throw error;

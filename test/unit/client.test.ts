@@ -108,7 +108,7 @@ describe('WanClient against the emulator', function () {
 
   it('never repeats a create: a 4xx is a refusal, a timeout or 5xx an unknown outcome', async () => {
     const body = await firstFrameBody();
-    for (const [status, ambiguous] of [[429, false], [400, false], [408, true], [500, true], [502, true], [504, true]] as const) {
+    for (const [status, ambiguous] of [[400, false], [403, false], [408, true], [500, true], [502, true], [504, true]] as const) {
       emu.clearRequests();
       emu.faults.add({ route: 'create', kind: 'status', status, retryAfterSeconds: 0 });
       await assert.rejects(client.createTask(body), (e: unknown) =>
@@ -117,6 +117,32 @@ describe('WanClient against the emulator', function () {
           : e instanceof WanApiError && e.httpStatus === status,
       );
       assert.equal(creates().length, 1, `create sent once for ${status}`);
+    }
+  });
+
+  it('retries a create refused with 429 throttling after its Retry-After: no task exists yet', async () => {
+    const body = await firstFrameBody();
+    emu.faults.add({ route: 'create', kind: 'status', status: 429, code: 'Throttling.RateQuota', retryAfterSeconds: 1 });
+    const started = Date.now();
+    const created = await client.createTask(body);
+    assert.equal(created.output.task_status, 'PENDING');
+    assert.ok(Date.now() - started >= 1000, 'waited for Retry-After');
+    assert.deepEqual(creates().map((r) => r.status), [429, 200]);
+  });
+
+  it('retries a throttled create at most twice, never past a 60 s Retry-After, and not for a bill', async () => {
+    const body = await firstFrameBody();
+    const cases = [
+      [{ code: 'Throttling.AllocationQuota', retryAfterSeconds: 0, times: 3 }, 3],
+      [{ code: 'Throttling.RateQuota', retryAfterSeconds: 61 }, 1],
+      [{ code: 'PrepaidBillOverdue', retryAfterSeconds: 0 }, 1],
+    ] as const;
+    for (const [fault, sends] of cases) {
+      emu.clearRequests();
+      emu.faults.add({ route: 'create', kind: 'status', status: 429, message: 'refused', ...fault });
+      await assert.rejects(client.createTask(body), (e: unknown) => e instanceof WanApiError && e.httpStatus === 429 && e.code === fault.code);
+      assert.equal(creates().length, sends, fault.code);
+      emu.faults.clear();
     }
   });
 
