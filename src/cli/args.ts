@@ -50,6 +50,9 @@ export interface Common {
 
 export const POLL_INTERVAL_MAX_S = 600;
 
+/** An --out that names a video file: a folder of that name would surprise the user. */
+const VIDEO_FILE_NAME = /\.(mp4|mov|m4v|mkv|webm|avi)$/i;
+
 const OPTIONS = {
   'first-frame': { type: 'string' },
   'last-frame': { type: 'string' },
@@ -140,6 +143,11 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
   });
   const outDir = () => {
     if (!values.out) throw new CliUsageError('--out DIR is required: where to save the video');
+    if (VIDEO_FILE_NAME.test(values.out.replace(/[\\/]+$/, ''))) {
+      throw new CliUsageError(
+        `--out is the folder to save videos in, but ${values.out} looks like a video file name; the video is saved in it as wan-TASK_ID.mp4`,
+      );
+    }
     return resolve(cwd, values.out);
   };
   const local = (src: string | undefined) =>

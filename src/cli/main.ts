@@ -1,7 +1,6 @@
 // wan-video: the protocol core on the command line. Progress goes to stderr; stdout gets the saved
 // path, or with --json exactly one JSON object on every exit, so scripts can capture it.
-import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   WanAmbiguousCreateError,
@@ -12,6 +11,7 @@ import {
   explainError,
   isAbort,
   prepareRequest,
+  probeWritable,
   type OutagePolicy,
   type RetryPolicy,
   type TaskResponse,
@@ -54,15 +54,25 @@ interface RunContext {
   extra: Record<string, unknown>;
 }
 
-/** The video is paid for before it is saved: make sure it can be saved before anything is sent. */
+/** Refuses an --out that exists as a file. Read-only, so it runs with the other checks of the input. */
+async function checkOutDir(dir: string): Promise<void> {
+  const s = await stat(dir).catch(() => undefined);
+  if (s && !s.isDirectory()) throw new CliUsageError(`--out ${dir} is a file, not a folder`);
+}
+
+/**
+ * The video is paid for before it is saved: make sure it can be saved before the create. Makes the
+ * folder and writes a small probe file, within a time bound (a hung mount must not stall the run).
+ */
 async function ensureWritableDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
+    await probeWritable(dir, OUT_PROBE_TIMEOUT_MS);
   } catch (error) {
     throw new CliUsageError(`--out ${dir} cannot be used as a folder to save videos in (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
 }
+
+const OUT_PROBE_TIMEOUT_MS = 5000;
 
 function assertNever(value: never): never {
   throw new Error(`unhandled command ${JSON.stringify(value)}`);
@@ -202,6 +212,7 @@ export async function run(
         return succeed(`Canceled ${command.taskId}`, { task_id: command.taskId, canceled: true });
       }
       case 'wait': {
+        await checkOutDir(command.outDir);
         await ensureWritableDir(command.outDir);
         Object.assign(ctx, { phase: 'poll', taskId: command.taskId, resume: waitCommand(command.taskId, command.outDir, common) });
         const saved = await pollAndSave(c, command.taskId, command.outDir, common, io, signal, ctx);
@@ -214,11 +225,17 @@ export async function run(
         });
       }
       case 'generate': {
-        await ensureWritableDir(command.outDir);
-        const prepared = await prepareRequest(command.input, (path) => {
+        await checkOutDir(command.outDir);
+        // prepareRequest checks every input before its first upload; the folder comes after those
+        // checks and before anything is uploaded or created.
+        let outReady: Promise<void> | undefined;
+        const prepareOut = () => (outReady ??= ensureWritableDir(command.outDir));
+        const prepared = await prepareRequest(command.input, async (path) => {
+          await prepareOut();
           io.err(`Uploading ${path}…`);
           return c.uploadFile(path, { signal });
         });
+        await prepareOut();
         const size = prepared.outputSize ? `, about ${prepared.outputSize.width}x${prepared.outputSize.height}` : '';
         io.err(`Creating a ${prepared.duration} s ${prepared.resolution} video${size} (billed ${prepared.billedSeconds} s)…`);
         ctx.phase = 'create';

@@ -20,9 +20,9 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = { DASHSCOPE_API_KEY: KEY }): Promise<Run> {
+function cli(args: string[], env: NodeJS.ProcessEnv = { DASHSCOPE_API_KEY: KEY }, timeoutMs = 120_000): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       done({ code, stdout, stderr });
     });
@@ -180,6 +180,36 @@ describe('wan-video CLI', function () {
       const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', emu.url, '--out', join(inputs.firstFrame, 'videos')]);
       assert.equal(run.code, EXIT.invalidInput);
       assert.match(run.stderr, /--out .*first\.png\/videos cannot be used as a folder to save videos in \(ENOTDIR\)/);
+    });
+
+    it('refuses an --out that looks like a video file name, without creating it', async () => {
+      const out = join(dir, 'result.mp4');
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', emu.url, '--out', out]);
+      assert.equal(run.code, EXIT.invalidInput);
+      assert.match(run.stderr, /--out is the folder to save videos in, but .*result\.mp4 looks like a video file name/);
+      assert.equal(existsSync(out), false);
+    });
+
+    it('refuses an --out that is an existing file', async () => {
+      const run = await cli(['wait', 'some-task', '--base-url', emu.url, '--out', inputs.firstFrame]);
+      assert.equal(run.code, EXIT.invalidInput);
+      assert.match(run.stderr, /--out .*first\.png is a file, not a folder/);
+    });
+
+    it('validates every input before creating the --out folder', async () => {
+      const out = join(dir, 'not-yet');
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--duration', '1', '--base-url', emu.url, '--out', out]);
+      assert.equal(run.code, EXIT.invalidInput);
+      assert.match(run.stderr, /parameters\.duration/);
+      assert.equal(existsSync(out), false, 'the folder is made only once the inputs are valid');
+    });
+
+    it('answers quickly for an --out where no folder can be made (/proc)', async () => {
+      const started = Date.now();
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', emu.url, '--out', '/proc/wan-videos'], undefined, 20_000);
+      assert.equal(run.code, EXIT.invalidInput, `exit ${run.code} after ${Date.now() - started} ms: ${run.stderr}`);
+      assert.match(run.stderr, /--out \/proc\/wan-videos cannot be used as a folder to save videos in \(ENOENT\)/);
+      assert.ok(Date.now() - started < 10_000);
     });
 
     it('refuses to run without DASHSCOPE_API_KEY (exit 3)', async () => {
