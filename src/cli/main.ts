@@ -6,6 +6,7 @@ import {
   WanAmbiguousCreateError,
   WanApiError,
   WanClient,
+  WanConfigError,
   WanNetworkError,
   WanValidationError,
   explainError,
@@ -113,6 +114,9 @@ function classify(error: unknown, ctx: RunContext, aborted: boolean): Failure {
   }
   if (error instanceof CliUsageError) return { exitCode: EXIT.invalidInput, code: 'InvalidArguments', message: error.message };
   if (error instanceof NotConfigured) return { exitCode: EXIT.notConfigured, code: 'NotConfigured', message: error.message };
+  if (error instanceof WanConfigError) {
+    return { exitCode: EXIT.notConfigured, code: error.code, message: `DASHSCOPE_API_KEY: ${error.message}` };
+  }
   if (error instanceof TaskEnded) {
     const o = error.task.output;
     const code = (o.task_status === 'FAILED' && o.code) || `Task${o.task_status[0]}${o.task_status.slice(1).toLowerCase()}`;

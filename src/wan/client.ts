@@ -4,7 +4,15 @@ import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { FormData, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { WanAmbiguousCreateError, WanApiError, WanNetworkError, WanValidationError, isUploadPolicyExpired } from './errors';
+import {
+  WanAmbiguousCreateError,
+  WanApiError,
+  WanConfigError,
+  WanNetworkError,
+  WanValidationError,
+  apiKeyProblem,
+  isUploadPolicyExpired,
+} from './errors';
 import { createDispatcher, DEFAULT_TIMEOUTS, isAbort, requestJson, toNetworkError, type Timeouts } from './http';
 import { DEFAULT_RETRY, backoffDelay, isSafeToRepeatCreate, isTransient, sleep, withRetry, type RetryPolicy } from './retry';
 import { downloadFile, type DownloadProgress, type DownloadResult } from './download';
@@ -96,7 +104,8 @@ export class WanClient {
   private readonly retry: RetryPolicy;
 
   constructor(private readonly options: WanClientOptions) {
-    if (!options.apiKey.trim()) throw WanValidationError.one('apiKey', 'an API key is required');
+    const problem = apiKeyProblem(options.apiKey);
+    if (problem) throw new WanConfigError(problem.code, problem.message);
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.apiKey = options.apiKey.trim();
     this.ownsDispatcher = !options.dispatcher;

@@ -13,6 +13,32 @@ export class WanValidationError extends Error {
   }
 }
 
+/** The client is not set up to send anything (no key, or a key no HTTP header can carry). Nothing was sent. */
+export class WanConfigError extends Error {
+  override readonly name = 'WanConfigError';
+  constructor(
+    /** NoApiKey or InvalidApiKeyFormat. */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Why `key` cannot be used, in words that never repeat the key; undefined when it can. */
+export function apiKeyProblem(key: string): { code: string; message: string } | undefined {
+  const k = key.trim();
+  if (!k) return { code: 'NoApiKey', message: 'an API key is required' };
+  // Keys are printable ASCII. Anything else would make an invalid Authorization header, or a different one.
+  if (!/^[\x21-\x7e]+$/.test(k)) {
+    return {
+      code: 'InvalidApiKeyFormat',
+      message: 'the API key contains a line break, a space or another character an HTTP header cannot carry; set it again, copied without it',
+    };
+  }
+  return undefined;
+}
+
 /** The service answered with an error body (`{code, message, request_id}`) or an unexpected status. */
 export class WanApiError extends Error {
   override readonly name = 'WanApiError';

@@ -1,5 +1,5 @@
 // Turns any failure into one plain sentence and, where we know one, what to do about it.
-import { WanAmbiguousCreateError, WanApiError, WanLocalFileError, WanNetworkError, WanValidationError, isUploadPolicyExpired } from './errors';
+import { WanAmbiguousCreateError, WanApiError, WanConfigError, WanLocalFileError, WanNetworkError, WanValidationError, isUploadPolicyExpired } from './errors';
 
 export interface Explanation {
   /** A stable code for programs (error code of the service, or one of ours). */
@@ -25,6 +25,7 @@ const HINTS: Record<string, string> = {
 
 export function explainError(error: unknown): Explanation {
   if (error instanceof WanValidationError) return { code: 'InvalidInput', message: error.message };
+  if (error instanceof WanConfigError) return { code: error.code, message: error.message };
   if (error instanceof WanAmbiguousCreateError) {
     return { code: 'CreateOutcomeUnknown', message: error.message };
   }

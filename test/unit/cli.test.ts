@@ -212,6 +212,16 @@ describe('wan-video CLI', function () {
       assert.ok(Date.now() - started < 10_000);
     });
 
+    it('refuses a key no HTTP header can carry as a configuration error (exit 3), without echoing it', async () => {
+      for (const key of ['sk-abc123\nxyz789', 'sk-abc123\rxyz789', 'sk-abc123\txyz789', 'sk-abc123 xyz789', 'sk-abc123é']) {
+        const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--json'], { DASHSCOPE_API_KEY: key });
+        assert.equal(run.code, EXIT.notConfigured, JSON.stringify(key) + run.stderr);
+        assert.match(run.stderr, /DASHSCOPE_API_KEY: the API key contains a line break, a space or another character an HTTP header cannot carry/);
+        assert.doesNotMatch(run.stdout + run.stderr, /abc123|xyz789/);
+        assert.equal(jsonOf(run).code, 'InvalidApiKeyFormat');
+      }
+    });
+
     it('refuses to run without DASHSCOPE_API_KEY (exit 3)', async () => {
       const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base], {});
       assert.equal(run.code, EXIT.notConfigured);

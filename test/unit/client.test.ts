@@ -11,6 +11,7 @@ import {
   WanAmbiguousCreateError,
   WanApiError,
   WanClient,
+  WanConfigError,
   WanNetworkError,
   WanValidationError,
   explainError,
@@ -95,6 +96,14 @@ describe('WanClient against the emulator', function () {
       (e: unknown) => e instanceof WanValidationError && /says image\/jpeg but holds image\/png/.test(e.message),
     );
     assert.equal(emu.requests().length, 0);
+  });
+
+  it('refuses a key with a line break before sending anything, without echoing it', () => {
+    assert.throws(
+      () => new WanClient({ baseUrl: emu.url, apiKey: 'sk-abc123\r\nX-Injected: 1' }),
+      (e: unknown) => e instanceof WanConfigError && e.code === 'InvalidApiKeyFormat' && !/abc123|Injected/.test(e.message),
+    );
+    assert.throws(() => new WanClient({ baseUrl: emu.url, apiKey: '  ' }), (e: unknown) => e instanceof WanConfigError && e.code === 'NoApiKey');
   });
 
   it('maps a refused key to InvalidApiKey', async () => {
