@@ -1,6 +1,7 @@
 // Parses the wan-video command line into a checked command; wrong input is a CliUsageError.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { SEED_MAX } from '../wan/limits';
 import { EndpointSchema, resolveBaseUrl, type Endpoint } from '../wan/regions';
 import type { GenerationInput } from '../wan/request';
 import type { Resolution } from '../wan/schema';
@@ -80,6 +81,29 @@ function integer(name: string, text: string | undefined): number | undefined {
   return Number(text);
 }
 
+function integerIn(name: string, text: string | undefined, min: number, max: number): number | undefined {
+  const n = integer(name, text);
+  if (n !== undefined && (n < min || n > max)) throw new CliUsageError(`--${name} must be ${min}..${max}, got ${n}`);
+  return n;
+}
+
+/** Options whose value may be a negative number, which parseArgs would otherwise take for an option. */
+const NUMERIC_OPTIONS = new Set(['--seed', '--duration', '--poll-interval']);
+
+/** `--seed -1` becomes `--seed=-1`, so a negative value reaches the range check instead of a parser error. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (NUMERIC_OPTIONS.has(arg) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** Whether the user asked for JSON, even when the rest of the command line cannot be parsed. */
 export function wantsJson(argv: string[]): boolean {
   const end = argv.indexOf('--');
@@ -124,7 +148,7 @@ function endpointFrom(values: Record<string, string | boolean | undefined>, env:
 export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Command {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     throw new CliUsageError((error as Error).message);
   }
@@ -169,7 +193,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
         negativePrompt: values['negative-prompt'],
         resolution: resolution as Resolution | undefined,
         duration: integer('duration', values.duration),
-        seed: integer('seed', values.seed),
+        seed: integerIn('seed', values.seed, 0, SEED_MAX),
         promptExtend: values['no-prompt-extend'] ? false : undefined,
         watermark: values.watermark ? true : undefined,
       };
