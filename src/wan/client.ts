@@ -23,12 +23,16 @@ import {
   CancelTaskResponseSchema,
   CreateTaskResponseSchema,
   parseCreateRequest,
+  TaskListResponseSchema,
   TaskResponseSchema,
   UploadPolicyResponseSchema,
   type CreateTaskRequest,
   type CreateTaskResponse,
+  type TaskListResponse,
   type TaskResponse,
+  type TaskStatus,
 } from './schema';
+import { formatListTime } from './time';
 
 export type ClientEvent =
   | { kind: 'retry'; what: string; attempt: number; delayMs: number; reason: string }
@@ -45,6 +49,19 @@ export interface WanClientOptions {
   dispatcher?: Dispatcher;
   /** Diagnostics; events never carry the key. */
   onEvent?: (event: ClientEvent) => void;
+}
+
+export interface TaskListQuery {
+  /** 1-based (default 1). */
+  pageNo?: number;
+  /** Default 10. */
+  pageSize?: number;
+  /** Tasks created at or after this time. */
+  startTime?: Date;
+  /** Tasks created at or before this time. */
+  endTime?: Date;
+  modelName?: string;
+  status?: TaskStatus;
 }
 
 export interface WaitForTaskOptions {
@@ -198,6 +215,19 @@ export class WanClient {
   async cancelTask(taskId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const what = `Cancel task ${checkTaskId(taskId)}`;
     await this.repeatable('POST', `/api/v1/tasks/${taskId}/cancel`, what, CancelTaskResponseSchema, options.signal);
+  }
+
+  /**
+   * One page of the account's tasks, newest first (`GET /api/v1/tasks`). Times are sent to the second
+   * in the service's UTC+8: `startTime` rounded down, `endTime` up, so the window is never narrower.
+   */
+  async listTasks(query: TaskListQuery = {}, options: { signal?: AbortSignal } = {}): Promise<TaskListResponse> {
+    const params = new URLSearchParams({ page_no: String(query.pageNo ?? 1), page_size: String(query.pageSize ?? 10) });
+    if (query.startTime) params.set('start_time', formatListTime(query.startTime));
+    if (query.endTime) params.set('end_time', formatListTime(new Date(Math.ceil(query.endTime.getTime() / 1000) * 1000)));
+    if (query.modelName) params.set('model_name', query.modelName);
+    if (query.status) params.set('status', query.status);
+    return this.repeatable('GET', `/api/v1/tasks?${params}`, 'List tasks', TaskListResponseSchema, options.signal);
   }
 
   /**

@@ -15,7 +15,10 @@ import {
   WanNetworkError,
   WanValidationError,
   explainError,
+  findTasksCreatedBetween,
   isCompleteMp4,
+  listAllTasks,
+  taskCreatedAt,
   prepareRequest,
   type ClientEvent,
   type TaskResponse,
@@ -390,6 +393,52 @@ describe('WanClient against the emulator', function () {
     assert.equal(explained.code, 'UploadPolicyExpired');
     assert.match(explained.hint ?? '', /about 5 minutes/);
     assert.doesNotMatch(explained.hint ?? '', /access|permission/i);
+  });
+
+  describe('task list', () => {
+    let lst: RunningEmulator;
+    let c: WanClient;
+    const ids: string[] = [];
+    before(async () => {
+      // Tasks stay PENDING (no renders); a minute of emulated time between creates.
+      lst = await startEmulator({ pendingMs: 2 * 60 * 60_000, runningMs: 100, apiKeys: [KEY] });
+      c = new WanClient({ baseUrl: lst.url, apiKey: KEY, retry: FAST_RETRY });
+      for (let i = 0; i < 7; i++) {
+        ids.push((await c.createTask(await firstFrameBody())).output.task_id);
+        lst.clock.advance(60_000);
+      }
+    });
+    after(async () => {
+      await c?.close();
+      await lst?.close();
+    });
+    const created = async (i: number) => {
+      const { tasks } = await listAllTasks(c, {});
+      return taskCreatedAt(tasks.find((t) => t.task_id === ids[i])!)!;
+    };
+
+    it('lists one page, and every page within a bound', async () => {
+      const page = await c.listTasks({ pageNo: 2, pageSize: 3 });
+      assert.deepEqual([page.total, page.total_page, page.page_no, page.page_size], [7, 3, 2, 3]);
+      assert.deepEqual(page.data.map((t) => t.task_id), [ids[3], ids[2], ids[1]]);
+      const all = await listAllTasks(c, { modelName: MODEL, status: 'PENDING' }, { pageSize: 2 });
+      assert.deepEqual(all.tasks.map((t) => t.task_id), [...ids].reverse());
+      assert.deepEqual([all.total, all.complete], [7, true]);
+      const bounded = await listAllTasks(c, {}, { pageSize: 2, maxPages: 2 });
+      assert.deepEqual([bounded.tasks.length, bounded.total, bounded.complete], [4, 7, false]);
+      const lists = lst.requests().filter((r) => r.route === 'list');
+      assert.ok(lists.every((r) => r.authorization));
+    });
+
+    it('finds the tasks created in a window, oldest first, by time to the millisecond', async () => {
+      const [t2, t4] = [await created(2), await created(4)];
+      const found = await findTasksCreatedBetween(c, new Date(t2.getTime() - 1000), new Date(t4.getTime() + 1000));
+      assert.deepEqual(found.map((t) => t.task_id), [ids[2], ids[3], ids[4]]);
+      const none = await findTasksCreatedBetween(c, new Date(t4.getTime() + 1000), new Date(t4.getTime() + 30_000));
+      assert.deepEqual(none, []);
+      const otherModel = await findTasksCreatedBetween(c, t2, t4, { model: 'wan2.2-i2v-plus' });
+      assert.deepEqual(otherModel, []);
+    });
   });
 
   it('refuses a first clip that leaves no room for a continuation, before uploading', async () => {

@@ -9,7 +9,10 @@ import {
   isLocalFileErrorCode,
   backoffDelay,
   estimateOutputSize,
+  formatListTime,
   formatServiceTime,
+  parseListTime,
+  parseTaskTime,
   isSafeToRepeatCreate,
   isTransient,
   parseRetryAfter,
@@ -45,6 +48,22 @@ describe('service time (UTC+8)', () => {
     const d = new Date(Date.UTC(2025, 8, 25, 3, 7, 28, 590));
     assert.equal(formatServiceTime(d), '2025-09-25 11:07:28.590');
     assert.equal(parseServiceTime('2025-09-25 11:07:28.590')?.getTime(), d.getTime());
+  });
+  it('writes task list bounds as yyyyMMddHHmmss in UTC+8, and reads them back', () => {
+    const d = new Date(Date.UTC(2026, 3, 24, 20, 30, 5, 900));
+    assert.equal(formatListTime(d), '20260425043005');
+    assert.equal(parseListTime('20260425043005')?.getTime(), d.getTime() - 900);
+    assert.equal(parseListTime('20261340000000'), undefined);
+    assert.equal(parseListTime('2026-04-25'), undefined);
+  });
+  it('reads task list times in any of the forms the service may use', () => {
+    const d = Date.UTC(2026, 3, 25, 2, 0, 0, 123);
+    assert.equal(parseTaskTime('2026-04-25 10:00:00.123')?.getTime(), d);
+    assert.equal(parseTaskTime('2026-04-25T10:00:00.123+08:00')?.getTime(), d);
+    assert.equal(parseTaskTime(d)?.getTime(), d);
+    assert.equal(parseTaskTime('20260425100000')?.getTime(), d - 123);
+    assert.equal(parseTaskTime('2026-04-25T10:00:00'), undefined, 'no zone: ambiguous');
+    assert.equal(parseTaskTime(null), undefined);
   });
   it('refuses malformed times', () => {
     assert.equal(parseServiceTime('yesterday'), undefined);
