@@ -9,12 +9,16 @@ import {
   WanConfigError,
   WanNetworkError,
   WanValidationError,
+  MODEL,
   explainError,
   isAbort,
+  listAllTasks,
   prepareRequest,
   probeWritable,
+  taskCreatedAt,
   type OutagePolicy,
   type RetryPolicy,
+  type TaskListItem,
   type TaskResponse,
 } from '../wan';
 import { CliUsageError, USAGE, parseCommand, wantsJson, type Common } from './args';
@@ -53,6 +57,8 @@ interface RunContext {
   resume?: string;
   /** More fields for the JSON result of a failure. */
   extra: Record<string, unknown>;
+  /** Lines printed after a failure's message. */
+  notes: string[];
 }
 
 /** Refuses an --out that exists as a file. Read-only, so it runs with the other checks of the input. */
@@ -95,6 +101,19 @@ function waitCommand(taskId: string, outDir: string, common: Common): string {
   return ['wan-video', 'wait', taskId, '--out', outDir, ...common.endpointArgs].map(shellWord).join(' ');
 }
 
+/** A local time with its offset, e.g. 2026-04-25 10:00:05 +08:00. */
+function localTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const zone = `${off >= 0 ? '+' : '-'}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone}`;
+}
+
+function taskLine(t: TaskListItem): string {
+  const created = taskCreatedAt(t);
+  return `${t.task_id}  ${t.status.padEnd(9)}  ${created ? localTime(created) : String(t.gmt_create ?? '-')}`;
+}
+
 interface Failure {
   exitCode: number;
   code: string;
@@ -106,7 +125,7 @@ function classify(error: unknown, ctx: RunContext, aborted: boolean): Failure {
   if (aborted || isAbort(error)) {
     const message =
       ctx.phase === 'create'
-        ? 'Interrupted while creating the task: it may have reached the service (and be billed). Check your recent tasks before trying again.'
+        ? 'Interrupted while creating the task: it may have reached the service (and be billed). Check with `wan-video list --since 10m` before trying again.'
         : ctx.taskId
           ? `Interrupted. Task ${ctx.taskId} goes on at the service.`
           : 'Interrupted before anything was created.';
@@ -182,7 +201,7 @@ export async function run(
   options: RunOptions = {},
 ): Promise<number> {
   let json = wantsJson(argv);
-  const ctx: RunContext = { phase: 'setup', extra: {} };
+  const ctx: RunContext = { phase: 'setup', extra: {}, notes: [] };
   const succeed = (text: string, result: Record<string, unknown>): number => {
     io.out(json ? JSON.stringify({ exit_code: EXIT.ok, ...result }) : text);
     return EXIT.ok;
@@ -258,6 +277,24 @@ export async function run(
           output_size: prepared.outputSize,
         });
       }
+      case 'list': {
+        const { filter } = command;
+        const pageSize = Math.min(filter.limit, 50);
+        const { tasks, total } = await listAllTasks(
+          c,
+          { startTime: filter.since, endTime: filter.until, modelName: MODEL, status: filter.status },
+          { signal, pageSize, maxPages: Math.ceil(filter.limit / pageSize) },
+        );
+        const shown = tasks.slice(0, filter.limit);
+        if (shown.length === 0) io.err('No tasks found.');
+        else if (total > shown.length) io.err(`Showing ${shown.length} of ${total} tasks; raise --limit to see more.`);
+        if (json) {
+          const rows = shown.map((t) => ({ ...t, created_at: taskCreatedAt(t)?.toISOString() }));
+          return succeed('', { total, tasks: rows });
+        }
+        for (const t of shown) io.out(taskLine(t));
+        return EXIT.ok;
+      }
       default:
         return assertNever(command);
     }
@@ -269,6 +306,7 @@ export async function run(
       const state = ctx.phase === 'download' ? 'succeeded; its video stays downloadable for 24 hours' : 'goes on at the service';
       lines.push(`Task ${ctx.taskId} ${state}. Resume with: ${ctx.resume}`);
     }
+    lines.push(...ctx.notes);
     if (error instanceof CliUsageError) lines.push('', USAGE);
     io.err(lines.join('\n'));
     if (json) {

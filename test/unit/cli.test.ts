@@ -9,6 +9,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
 import { EXIT } from '../../src/cli/exitCodes';
 import { run as runInProcess } from '../../src/cli/main';
+import { WanClient, prepareRequest } from '../../src/wan';
 import { makeAlphaPng, makeAudio, makeImage, makeInputSet, makeVideo, tempDir } from '../support/fixtures';
 
 const CLI = resolve(__dirname, '../../../dist/cli.js');
@@ -432,6 +433,64 @@ describe('wan-video CLI', function () {
       assert.match(run.stderr, new RegExp(`--poll-interval must be 1\\.\\.600 seconds, got ${value}`));
     }
     assert.deepEqual(emu.requests(), []);
+  });
+
+  describe('list', () => {
+    let own: RunningEmulator;
+    beforeEach(async () => {
+      // Tasks stay PENDING: nothing renders, and only this test's tasks are listed.
+      own = await startEmulator({ pendingMs: 10 * 60 * 60_000, runningMs: 100, apiKeys: [KEY] });
+    });
+    afterEach(async () => own?.close());
+
+    it('lists recent tasks with --since, --until, --status, --limit and --json', async () => {
+      const client = new WanClient({ baseUrl: own.url, apiKey: KEY });
+      const body = (await prepareRequest({ firstFrame: inputs.firstFrame, resolution: '720P', duration: 2 }, () => assert.fail('no upload'))).body;
+      const ids: string[] = [];
+      try {
+        for (let i = 0; i < 3; i++) {
+          ids.push((await client.createTask(body)).output.task_id);
+          own.clock.advance(60 * 60_000);
+        }
+        await client.cancelTask(ids[1]!);
+      } finally {
+        await client.close();
+      }
+      // The emulator's clock ran ahead: its tasks are 0, 1 and 2 hours from now, as the CLI sees it.
+      const later = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+      const list = (...args: string[]) => cli(['list', '--base-url', own.url, ...args]);
+      const idsOf = (r: Run) => r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+
+      let run = await list('--since', '10m');
+      assert.equal(run.code, EXIT.ok, run.stderr);
+      const lines = run.stdout.trim().split('\n');
+      assert.deepEqual(idsOf(run), [ids[2], ids[1], ids[0]], run.stdout);
+      assert.match(lines[1]!, /CANCELED/);
+      assert.match(lines[0]!, /PENDING\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+      assert.deepEqual(idsOf(await list('--since', later(90))), [ids[2]]);
+      assert.deepEqual(idsOf(await list('--since', '10m', '--until', later(30))), [ids[0]]);
+
+      run = await list('--status', 'canceled', '--json');
+      let json = jsonOf(run);
+      assert.deepEqual([json.exit_code, json.total, (json.tasks as { task_id: string }[]).map((t) => t.task_id)], [EXIT.ok, 1, [ids[1]]]);
+
+      run = await list('--limit', '2', '--json');
+      json = jsonOf(run);
+      assert.deepEqual([json.total, (json.tasks as unknown[]).length], [3, 2]);
+      assert.match(run.stderr, /2 of 3/);
+
+      for (const [args, message] of [
+        [['--since', 'yesterday'], /--since must be a time .* or an age/],
+        [['--status', 'DONE'], /--status must be one of PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED/],
+        [['--limit', '0'], /--limit must be 1\.\.1000, got 0/],
+        [['--since', '1h', '--until', '2h'], /--since must be before --until/],
+      ] as const) {
+        run = await list(...args);
+        assert.equal(run.code, EXIT.invalidInput, run.stderr);
+        assert.match(run.stderr, message);
+      }
+    });
+
   });
 
   it('status and cancel speak to a task', async () => {
