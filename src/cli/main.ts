@@ -11,6 +11,7 @@ import {
   WanValidationError,
   MODEL,
   explainError,
+  findTasksCreatedBetween,
   isAbort,
   listAllTasks,
   prepareRequest,
@@ -101,6 +102,10 @@ function waitCommand(taskId: string, outDir: string, common: Common): string {
   return ['wan-video', 'wait', taskId, '--out', outDir, ...common.endpointArgs].map(shellWord).join(' ');
 }
 
+function listCommand(common: Common): string {
+  return ['wan-video', 'list', '--since', '10m', ...common.endpointArgs].map(shellWord).join(' ');
+}
+
 /** A local time with its offset, e.g. 2026-04-25 10:00:05 +08:00. */
 function localTime(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -112,6 +117,45 @@ function localTime(d: Date): string {
 function taskLine(t: TaskListItem): string {
   const created = taskCreatedAt(t);
   return `${t.task_id}  ${t.status.padEnd(9)}  ${created ? localTime(created) : String(t.gmt_create ?? '-')}`;
+}
+
+/** How far around the create's send time to look: clocks differ, and the service stamps on arrival. */
+const LOOKUP_MARGIN_MS = 2 * 60_000;
+const LOOKUP_TIMEOUT_MS = 20_000;
+
+/**
+ * After a create whose answer was lost: the tasks of this model created around it, each with the
+ * command that saves it, so the user can take the paid task instead of paying for another.
+ */
+async function reportCreatedTasks(client: WanClient, sentAt: number, outDir: string, common: Common, ctx: RunContext, signal: AbortSignal) {
+  const from = new Date(sentAt - LOOKUP_MARGIN_MS);
+  const to = new Date(Date.now() + LOOKUP_MARGIN_MS);
+  const between = `between ${localTime(from)} and ${localTime(to)}`;
+  try {
+    const found = await findTasksCreatedBetween(client, from, to, { signal: AbortSignal.any([signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]) });
+    ctx.extra.candidates = found.map((t) => ({
+      task_id: t.task_id,
+      status: t.status,
+      gmt_create: t.gmt_create,
+      resume: waitCommand(t.task_id, outDir, common),
+    }));
+    if (found.length === 0) {
+      ctx.notes.push(
+        `No task of this model was created ${between}, as far as the task list shows now. ` +
+          `Lists can lag: check again in a minute with ${listCommand(common)} before trying again.`,
+      );
+      return;
+    }
+    ctx.notes.push(
+      found.length === 1
+        ? `This task of this model was created ${between}; it is probably this run's. Save it instead of paying for another:`
+        : `These ${found.length} tasks of this model were created ${between}; one may be this run's. Save it instead of paying for another:`,
+    );
+    for (const t of found) ctx.notes.push(`  ${taskLine(t)}`, `    ${waitCommand(t.task_id, outDir, common)}`);
+  } catch (error) {
+    ctx.extra.candidates_error = explainError(error).message;
+    ctx.notes.push(`The task list could not be read (${explainError(error).message}). Before trying again, check with: ${listCommand(common)}`);
+  }
 }
 
 interface Failure {
@@ -262,7 +306,16 @@ export async function run(
         const size = prepared.outputSize ? `, about ${prepared.outputSize.width}x${prepared.outputSize.height}` : '';
         io.err(`Creating a ${prepared.duration} s ${prepared.resolution} video${size} (billed ${prepared.billedSeconds} s)…`);
         ctx.phase = 'create';
-        const created = await c.createTask(prepared.body, { signal });
+        const sentAt = Date.now();
+        let created;
+        try {
+          created = await c.createTask(prepared.body, { signal });
+        } catch (error) {
+          if (error instanceof WanAmbiguousCreateError && !signal.aborted) {
+            await reportCreatedTasks(c, sentAt, command.outDir, common, ctx, signal);
+          }
+          throw error;
+        }
         const taskId = created.output.task_id;
         Object.assign(ctx, { phase: 'poll', taskId, resume: waitCommand(taskId, command.outDir, common) });
         io.err(`Task ${taskId} created. If this stops, resume with: ${ctx.resume}`);

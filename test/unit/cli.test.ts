@@ -435,7 +435,7 @@ describe('wan-video CLI', function () {
     assert.deepEqual(emu.requests(), []);
   });
 
-  describe('list', () => {
+  describe('list, and finding the task of an ambiguous create', () => {
     let own: RunningEmulator;
     beforeEach(async () => {
       // Tasks stay PENDING: nothing renders, and only this test's tasks are listed.
@@ -491,6 +491,27 @@ describe('wan-video CLI', function () {
       }
     });
 
+    it('after a create whose answer was lost (exit 7), prints the task it made with the wait command', async () => {
+      own.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
+      const out = join(dir, 'ambiguous');
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', own.url, '--out', out, '--duration', '2', '--json']);
+      assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
+      const made = own.requests().find((r) => r.route === 'create')?.taskId;
+      assert.ok(made, 'the emulator made a task before dropping the answer');
+      assert.match(run.stderr, new RegExp(`${made}\\s+PENDING\\s+\\d{4}-\\d{2}-\\d{2} [\\d:]+.*\\n.*wan-video wait ${made} --out ${out} --base-url`));
+      const json = jsonOf(run);
+      assert.equal(json.code, 'CreateOutcomeUnknown');
+      assert.deepEqual((json.candidates as { task_id: string }[]).map((c) => c.task_id), [made]);
+      assert.equal(own.requests().filter((r) => r.route === 'create').length, 1, 'the create is not repeated');
+    });
+
+    it('after an ambiguous create that made nothing, says no task was found', async () => {
+      own.faults.add({ route: 'create', kind: 'status', status: 504 });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', own.url, '--out', join(dir, 'ambiguous'), '--duration', '2']);
+      assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
+      assert.match(run.stderr, /No task of this model was created between/);
+      assert.match(run.stderr, /wan-video list --since 10m/);
+    });
   });
 
   it('status and cancel speak to a task', async () => {
