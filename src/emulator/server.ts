@@ -207,6 +207,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       );
     }
     const task = tasks.create(request, auth.keyHash, faults.takeOutcome());
+    forgetOldTasks();
     created.push({ task, requestId });
     entry.taskId = task.id;
     log(`task ${task.id} created (${request.input.media.map((m) => m.type).join('+')})`);
@@ -230,6 +231,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       return errorReply(400, 'UnsupportedOperation', 'Failed to cancel the task, please confirm if the task is in PENDING status.', requestId);
     }
     return jsonReply(200, { request_id: requestId });
+  }
+
+  /** Drops list entries the task store has forgotten too (well past their 24 h), so a long demo stays small. */
+  function forgetOldTasks(): void {
+    const now = clock.now();
+    while (created.length && now - created[0]!.task.submitAt > 2 * TASK_TTL_MS) created.shift();
   }
 
   /**
@@ -266,9 +273,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       return bad(`The query parameter status must be one of ${TASK_STATUSES.filter((t) => t !== 'UNKNOWN').join(', ')}.`);
     }
     const model = q.get('model_name') || undefined;
-    const now = clock.now();
-    // Forget entries the store has forgotten too (well past their 24 h).
-    while (created.length && now - created[0]!.task.submitAt > 2 * TASK_TTL_MS) created.shift();
+    forgetOldTasks();
     const rows = [];
     for (let i = created.length - 1; i >= 0; i--) {
       const { task: t, requestId: createRequestId } = created[i]!;

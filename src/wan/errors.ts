@@ -101,6 +101,7 @@ const LOCAL_REASONS: Record<string, string> = {
   EIO: 'an input/output error on the device',
   EISDIR: 'a folder is in the way',
   ENOTDIR: 'a file is in the way of the folder',
+  ENOENT: 'the folder does not exist, or was removed',
   EMFILE: 'too many open files',
 };
 

@@ -473,6 +473,13 @@ describe('emulator', function () {
       }
       assert.equal((await api(lst, 'GET', '/api/v1/tasks', { key: null })).status, 401);
     });
+
+    it('drops tasks older than 24 h, as their lookups answer UNKNOWN', async () => {
+      lst.clock.advance(TASK_TTL_MS - 25 * 60_000);
+      assert.deepEqual((await listed('')).data.map((t: Json) => t.task_id), [ids[4], ids[3]]);
+      lst.clock.advance(2 * TASK_TTL_MS);
+      assert.deepEqual([(await listed('')).total, (await listed('')).data], [0, []]);
+    });
   });
 
   describe('temporary upload (oss://)', () => {
