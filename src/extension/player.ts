@@ -60,9 +60,9 @@ class PlayerPanel implements vscode.Disposable {
   private render(): string {
     const webview = this.panel.webview;
     const n = nonce();
-    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
+    const pages = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(pages, 'player.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(pages, 'player.css'));
     const csp = [
       `default-src 'none'`,
       `img-src ${webview.cspSource}`,

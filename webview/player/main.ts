@@ -1,7 +1,7 @@
 // The player page. Receives `load` from the host, reports `ready`, `metadata`, `mediaError` and `reveal`.
 // Every visible string comes from the host (localized there); this file only formats numbers.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import type { HostToWebviewMessage, LoadMessage, WebviewToHostMessage } from '../src/protocol/player';
+import type { HostToWebviewMessage, LoadMessage, WebviewToHostMessage } from '../../src/protocol/player';
 import './player.css';
 
 interface VsCodeApi {
