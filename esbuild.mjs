@@ -19,8 +19,8 @@ const nodeCommon = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  // The ffmpeg package locates its binary next to its own files, so it must stay a real module.
-  external: ['vscode', '@ffmpeg-installer/ffmpeg'],
+  // The ffmpeg packages locate their binary (or .wasm) next to their own files, so they stay real modules.
+  external: ['vscode', '@ffmpeg-installer/ffmpeg', '@ffmpeg/core'],
 };
 
 const builds = [
