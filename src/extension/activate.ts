@@ -19,7 +19,12 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
   const apiKeys = new ApiKeyStore(context.secrets);
   const emulator = new EmulatorProcess(vscode.Uri.joinPath(context.extensionUri, 'dist', 'emulator.js').fsPath, log);
   const connections = new ConnectionFactory(apiKeys, emulator, log);
-  const players = new PlayerManager(context.extensionUri, log);
+  const players = new PlayerManager({
+    extensionUri: context.extensionUri,
+    previewDir: vscode.Uri.joinPath(context.globalStorageUri, 'sound-previews'),
+    state: context.globalState,
+    log,
+  });
 
   context.subscriptions.push(
     log,

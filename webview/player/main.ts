@@ -1,7 +1,10 @@
-// The player page. Receives `load` from the host, reports `ready`, `metadata`, `mediaError` and `reveal`.
-// Every visible string comes from the host (localized there); this file only formats numbers.
+// The player page. Receives `load`, `notice`, `captureFrame` and `checkAudio` from the host; reports `ready`, `metadata`,
+// `mediaError`, `audioReport`, `action`, `frame` and `frameError`. Every visible string comes from the host
+// (localized there); this file only formats numbers.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import type { HostToWebviewMessage, LoadMessage, WebviewToHostMessage } from '../../src/protocol/player';
+import type { HostToWebviewMessage, LoadMessage, NoticeMessage, PlayerAction, WebviewToHostMessage } from '../../src/protocol/player';
+import { checkAudio, playbackAudioCheck } from './audio';
+import { captureFrame } from './frame';
 import './player.css';
 
 interface VsCodeApi {
@@ -20,10 +23,25 @@ const $ = <T extends HTMLElement>(id: string) => {
 const title = $('title');
 const video = $<HTMLVideoElement>('video');
 const details = $('details');
+const facts = $('facts');
+const factsTitle = $('facts-title');
 const status = $('status');
-const reveal = $('reveal');
+const notice = $('notice');
+const noticeText = $('notice-text');
+const noticeOpen = $('notice-open');
+
+const buttons: [HTMLElement, keyof LoadMessage['labels'], () => void][] = [
+  [$('use-frame'), 'useFrame', () => void sendFrame()],
+  [$('continue'), 'continueVideo', () => action('continue')],
+  [$('generate-again'), 'generateAgain', () => action('generateAgain')],
+  [$('copy-prompt'), 'copyPrompt', () => action('copyPrompt')],
+  [$('open-system'), 'openSystem', () => action('openSystem')],
+  [$('reveal'), 'reveal', () => action('reveal')],
+];
 
 let current: LoadMessage | undefined;
+
+const action = (name: PlayerAction) => post({ type: 'action', action: name });
 
 function formatBytes(bytes: number, locale: string): string {
   const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
@@ -40,29 +58,71 @@ function formatDuration(seconds: number, locale: string): string {
   return new Intl.NumberFormat(locale, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 2 }).format(seconds);
 }
 
-function renderDetails(rows: [string, string][]): void {
-  details.replaceChildren(
-    ...rows.flatMap(([term, value]) => {
+function renderList(list: HTMLElement, rows: { label: string; value: string; long?: boolean }[]): void {
+  list.replaceChildren(
+    ...rows.flatMap(({ label, value, long }) => {
       const dt = document.createElement('dt');
-      dt.textContent = term;
+      dt.textContent = label;
       const dd = document.createElement('dd');
       dd.textContent = value;
+      if (long) dd.classList.add('long');
       return [dt, dd];
     }),
   );
 }
 
 function load(message: LoadMessage): void {
+  const sameFile = current?.title === message.title;
+  const resumeAt = sameFile ? video.currentTime : 0;
+  const wasPlaying = sameFile && !video.paused && !video.ended;
   current = message;
   const { labels, locale } = message;
   document.title = message.title;
   title.textContent = message.title;
-  reveal.textContent = labels.reveal;
+  for (const [el, key] of buttons) el.textContent = labels[key];
+  $('copy-prompt').toggleAttribute('disabled', !message.enabled.copyPrompt);
+  $('generate-again').toggleAttribute('disabled', !message.enabled.generateAgain);
+  noticeOpen.textContent = labels.openSystem;
   status.textContent = labels.loading;
   status.classList.remove('error');
-  renderDetails([[labels.size, formatBytes(message.bytes, locale)]]);
+  renderList(details, [{ label: labels.size, value: formatBytes(message.bytes, locale) }]);
+  factsTitle.textContent = labels.details;
+  factsTitle.hidden = message.facts.length === 0;
+  renderList(facts, message.facts);
   video.src = message.src;
   video.load();
+  // Switching to the sound copy keeps the playhead and the play state.
+  if (resumeAt > 0 || wasPlaying) {
+    video.addEventListener(
+      'loadedmetadata',
+      () => {
+        video.currentTime = resumeAt;
+        if (wasPlaying) void video.play().catch(() => undefined);
+      },
+      { once: true },
+    );
+  }
+}
+
+function showNotice(message: NoticeMessage): void {
+  notice.hidden = message.text === '';
+  notice.className = message.level;
+  noticeText.textContent = message.text;
+  noticeOpen.hidden = !message.openSystem;
+}
+
+async function sendFrame(id?: number, at?: number): Promise<void> {
+  try {
+    const frame = await captureFrame(video, at);
+    post({ type: 'frame', ...(id !== undefined ? { id } : {}), ...frame });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (id === undefined && current) {
+      status.textContent = current.labels.frameError.replace('{0}', message);
+      status.classList.add('error');
+    }
+    post({ type: 'frameError', ...(id !== undefined ? { id } : {}), message });
+  }
 }
 
 video.addEventListener('loadedmetadata', () => {
@@ -70,10 +130,10 @@ video.addEventListener('loadedmetadata', () => {
   const { labels, locale, bytes } = current;
   const { videoWidth: width, videoHeight: height, duration } = video;
   status.textContent = '';
-  renderDetails([
-    [labels.size, formatBytes(bytes, locale)],
-    [labels.duration, Number.isFinite(duration) ? formatDuration(duration, locale) : '—'],
-    [labels.dimensions, `${width} × ${height}`],
+  renderList(details, [
+    { label: labels.size, value: formatBytes(bytes, locale) },
+    { label: labels.duration, value: Number.isFinite(duration) ? formatDuration(duration, locale) : '—' },
+    { label: labels.dimensions, value: `${width} × ${height}` },
   ]);
   if (Number.isFinite(duration)) post({ type: 'metadata', width, height, duration });
 });
@@ -87,11 +147,23 @@ video.addEventListener('error', () => {
   post({ type: 'mediaError', message: reason });
 });
 
-reveal.addEventListener('click', () => post({ type: 'reveal' }));
+// The user's own playback tells whether sound is decoded (once per loaded file). No hidden probe runs by
+// default: a second media stream per page kept webview loads waiting when panels were switched quickly.
+playbackAudioCheck(video, () => current?.source, (source, r) => post({ type: 'audioReport', source, via: 'playback', ...r }));
+
+for (const [el, , run] of buttons) el.addEventListener('click', run);
+noticeOpen.addEventListener('click', () => action('openSystem'));
 
 window.addEventListener('message', (event: MessageEvent<HostToWebviewMessage>) => {
   const message = event.data;
-  if (message && typeof message === 'object' && message.type === 'load') load(message);
+  if (!message || typeof message !== 'object') return;
+  if (message.type === 'load') load(message);
+  else if (message.type === 'notice') showNotice(message);
+  else if (message.type === 'captureFrame') void sendFrame(message.id, message.at);
+  else if (message.type === 'checkAudio' && current) {
+    const { src, source } = current;
+    void checkAudio(src).then((r) => post({ type: 'audioReport', source, via: 'probe', ...r }));
+  }
 });
 
 post({ type: 'ready' });
