@@ -202,8 +202,8 @@ suite('Player: facts, actions and sound', () => {
     assert.equal(report.result, 'decoded', JSON.stringify(report));
     const load = h.lastLoad();
     assert.equal(load?.source, 'preview');
-    assert.match(load!.src, /sound-previews/);
-    assert.doesNotMatch(load!.src, /forced\.mp4/);
+    assert.match(load.src, /sound-previews/);
+    assert.doesNotMatch(load.src, /forced\.mp4/);
     assert.equal((await h.metadata).width, 640);
     const notice = await until(() => (h.lastNotice()?.text.includes('MP3') ? h.lastNotice() : undefined), 10_000, 'the notice');
     assert.equal(notice.openSystem, false);
