@@ -229,7 +229,7 @@ class PlayerPanel implements vscode.Disposable {
 
   /** First `ready` (and every webview reload): read the facts and the file's tracks, then load. */
   private async start(): Promise<void> {
-    this.log.info(`Player: page ready for ${this.file.fsPath}`);
+    this.log.trace(`Player: page ready for ${this.file.fsPath}`);
     this.reports.clear();
     [this.facts, this.info] = await Promise.all([
       readVideoFacts(this.file.fsPath, this.record),
@@ -245,7 +245,7 @@ class PlayerPanel implements vscode.Disposable {
     // resource request, which (code-server 4.100) can stall the next webview's loads for 30 s.
     const setting = this.soundSetting();
     const codec = this.info?.audio?.codec;
-    if (codec && codec !== 'mp3' && setting === 'always') return this.switchToPreview('the setting wanStudio.player.soundPreview is "always"');
+    if (codec && codec !== 'mp3' && setting === 'always') return this.switchToPreview('the setting wanStudio.player.soundPreview is "always"', true);
     if (codec === 'aac' && setting === 'auto' && this.ctx.state.get<boolean>(aacKey()) === false) {
       return this.switchToPreview('an earlier video showed that this window does not decode AAC');
     }
@@ -267,7 +267,7 @@ class PlayerPanel implements vscode.Disposable {
     }
     if (report.source !== this.source || report.result !== 'silent') {
       if (report.source === 'preview' && report.result === 'decoded' && this.source === 'preview') {
-        await this.sendNotice('info', vscode.l10n.t('Playing a copy with MP3 sound: this window cannot decode the original\'s {0} audio. The original file is unchanged.', (this.info?.audio?.codec ?? 'AAC').toUpperCase()), false);
+        await this.sendNotice('info', this.previewNotice(this.info?.audio?.codec ?? 'aac', this.soundSetting() === 'always'), false);
       }
       return;
     }
@@ -285,7 +285,7 @@ class PlayerPanel implements vscode.Disposable {
   }
 
   /** Makes (or reuses) the MP3-audio copy and plays it; says so when that fails. `why` is for the log. */
-  private async switchToPreview(why: string): Promise<void> {
+  private async switchToPreview(why: string, bySetting = false): Promise<void> {
     if (this.previewing || this.source === 'preview') return;
     this.previewing = true;
     try {
@@ -298,7 +298,7 @@ class PlayerPanel implements vscode.Disposable {
       if (this.disposed) return;
       this.previewFile = vscode.Uri.file(preview.path);
       await this.sendLoad('preview');
-      await this.sendNotice('info', vscode.l10n.t('Playing a copy with MP3 sound: this window cannot decode the original\'s {0} audio. The original file is unchanged.', preview.sourceCodec.toUpperCase()), false);
+      await this.sendNotice('info', this.previewNotice(preview.sourceCodec, bySetting), false);
     } catch (e) {
       if (!this.load && !this.disposed) await this.sendLoad('original'); // nothing shown yet: play the original
       const reason = e instanceof PreviewError && e.reason === 'no-audio' ? vscode.l10n.t('This video has no sound track.') : vscode.l10n.t('No sound can be played here: the sound copy could not be made ({0}).', (e as Error).message);
@@ -307,6 +307,12 @@ class PlayerPanel implements vscode.Disposable {
     } finally {
       this.previewing = false;
     }
+  }
+
+  private previewNotice(codec: string, bySetting: boolean): string {
+    return bySetting
+      ? vscode.l10n.t('Playing a copy with MP3 sound, as the setting wanStudio.player.soundPreview asks. The original file is unchanged.')
+      : vscode.l10n.t('Playing a copy with MP3 sound: this window cannot decode the original\'s {0} audio. The original file is unchanged.', codec.toUpperCase());
   }
 
   private async sendNotice(level: NoticeMessage['level'], text: string, openSystem: boolean): Promise<void> {
@@ -325,7 +331,7 @@ class PlayerPanel implements vscode.Disposable {
     if (this.disposed) return;
     this.source = source;
     const facts = this.facts.facts;
-    this.log.info(`Player: loading the ${source} of ${this.file.fsPath}`);
+    this.log.trace(`Player: loading the ${source} of ${this.file.fsPath}`);
     await this.post({
       type: 'load',
       src: this.panel.webview.asWebviewUri(target).toString(),

@@ -23,7 +23,7 @@ export function playerLabels(): PlayerLabels {
 }
 
 const seconds = (n: number, locale: string) =>
-  new Intl.NumberFormat(locale, { style: 'unit', unit: 'second', unitDisplay: 'narrow', maximumFractionDigits: 2 }).format(n);
+  new Intl.NumberFormat(locale, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 2 }).format(n);
 
 /** The facts from a sidecar or record as label/value lines; empty when nothing is known. */
 export function playerFacts(f: VideoFacts | undefined, locale: string): Fact[] {
