@@ -181,7 +181,7 @@ class PlayerPanel implements vscode.Disposable {
   private async handle(message: WebviewToHostMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
-        await this.start();
+        await this.start(message.canPlayAac);
         return;
       case 'metadata': {
         const { width, height, duration } = message;
@@ -228,7 +228,7 @@ class PlayerPanel implements vscode.Disposable {
   }
 
   /** First `ready` (and every webview reload): read the facts and the file's tracks, then load. */
-  private async start(): Promise<void> {
+  private async start(canPlayAac: string | undefined): Promise<void> {
     this.log.trace(`Player: page ready for ${this.file.fsPath}`);
     this.reports.clear();
     [this.facts, this.info] = await Promise.all([
@@ -246,6 +246,7 @@ class PlayerPanel implements vscode.Disposable {
     const setting = this.soundSetting();
     const codec = this.info?.audio?.codec;
     if (codec && codec !== 'mp3' && setting === 'always') return this.switchToPreview('the setting wanStudio.player.soundPreview is "always"', true);
+    if (codec === 'aac' && setting === 'auto' && canPlayAac === '') return this.switchToPreview('the page says it cannot play AAC');
     if (codec === 'aac' && setting === 'auto' && this.ctx.state.get<boolean>(aacKey()) === false) {
       return this.switchToPreview('an earlier video showed that this window does not decode AAC');
     }

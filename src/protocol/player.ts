@@ -9,8 +9,14 @@ const MAX_FRAME_BASE64 = Math.ceil(MAX_FRAME_PNG_BYTES / 3) * 4;
 /** Which file the page is playing: the user's file, or the sound preview copy made on the host. */
 export const PlaySource = z.enum(['original', 'preview']);
 
-/** webview → host: the page has loaded and can take a `load`. Sent again after every webview reload. */
-export const ReadyMessage = z.object({ type: z.literal('ready') }).strict();
+const CanPlay = z.enum(['', 'maybe', 'probably']);
+
+/**
+ * webview → host: the page has loaded and can take a `load`. Sent again after every webview reload.
+ * `canPlayAac`: `canPlayType('audio/mp4; codecs="mp4a.40.2"')`; an empty answer lets the host start with the
+ * sound copy at once (a non-empty one proves nothing: desktop VS Code may claim AAC and still play it silently).
+ */
+export const ReadyMessage = z.object({ type: z.literal('ready'), canPlayAac: CanPlay.optional() }).strict();
 
 /** webview → host: the video element has read the file's header. */
 export const MetadataMessage = z
@@ -38,7 +44,7 @@ export const AudioReportMessage = z
     type: z.literal('audioReport'),
     source: PlaySource,
     via: z.enum(['probe', 'playback']),
-    canPlayAac: z.enum(['', 'maybe', 'probably']),
+    canPlayAac: CanPlay,
     result: z.enum(['decoded', 'silent', 'unknown']),
     audioBytes: z.number().int().nonnegative(),
     videoBytes: z.number().int().nonnegative(),

@@ -33,6 +33,7 @@ suite('Player panel', () => {
 
   test('the protocol accepts valid messages and rejects invalid ones', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
+    assert.equal(parseWebviewMessage({ type: 'ready', canPlayAac: '' }).ok, true);
     const meta = parseWebviewMessage({ type: 'metadata', width: 320, height: 240, duration: 2 });
     assert.equal(meta.ok, true);
     const report = { type: 'audioReport', source: 'preview', via: 'probe', canPlayAac: '', result: 'silent', audioBytes: 0, videoBytes: 10 };
@@ -48,6 +49,7 @@ suite('Player panel', () => {
       { type: 'metadata', width: 320, height: 240 },
       { type: 'metadata', width: 320, height: 240, duration: Infinity },
       { type: 'mediaError' },
+      { type: 'ready', canPlayAac: 'yes' },
       { type: 'reveal' },
       { type: 'action', action: 'reveal', path: '/etc/passwd' },
       { type: 'action', action: 'deleteFile' },

@@ -14,7 +14,7 @@ interface ChromiumCounters {
 const PROBE_PLAY_MS = 800;
 const PROBE_TIMEOUT_MS = 10_000;
 
-function canPlayAac(): Report['canPlayAac'] {
+export function canPlayAac(): Report['canPlayAac'] {
   const answer = document.createElement('video').canPlayType('audio/mp4; codecs="mp4a.40.2"');
   return answer === 'probably' || answer === 'maybe' ? answer : '';
 }

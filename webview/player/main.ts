@@ -3,7 +3,7 @@
 // (localized there); this file only formats numbers.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { HostToWebviewMessage, LoadMessage, NoticeMessage, PlayerAction, WebviewToHostMessage } from '../../src/protocol/player';
-import { checkAudio, playbackAudioCheck } from './audio';
+import { canPlayAac, checkAudio, playbackAudioCheck } from './audio';
 import { captureFrame } from './frame';
 import './player.css';
 
@@ -166,4 +166,4 @@ window.addEventListener('message', (event: MessageEvent<HostToWebviewMessage>) =
   }
 });
 
-post({ type: 'ready' });
+post({ type: 'ready', canPlayAac: canPlayAac() });
