@@ -229,4 +229,32 @@ suite('Player: facts, actions and sound', () => {
     assert.equal(h.lastLoad()?.source, 'original', 'no copy is made for a video without sound');
     h.panel.dispose();
   });
+  test('when the page reports a silent AAC decode (desktop VS Code), it switches to the MP3 copy and starts the next AAC video with it', async function () {
+    this.timeout(150_000);
+    await settle();
+    const desk = join(dir, 'desktop.mp4');
+    await copyFile(video.fsPath, desk);
+    const h = await play(vscode.Uri.file(desk));
+    assert.ok(h);
+    await within(h.metadata, 45_000, 'metadata');
+    assert.equal(h.lastLoad()?.source, 'original');
+    // What the page sends in desktop VS Code after a moment of playback: video decoded, no audio bytes.
+    await h.deliver({ type: 'audioReport', source: 'original', via: 'playback', canPlayAac: 'probably', result: 'silent', audioBytes: 0, videoBytes: 48_000 });
+    assert.equal(h.lastLoad()?.source, 'preview');
+    assert.match(h.lastNotice()?.text ?? '', /cannot decode the original's AAC audio/);
+    const report = await within(h.audioReport('preview'), 45_000, 'the audio report for the preview');
+    assert.equal(report.result, 'decoded', JSON.stringify(report));
+
+    // The next AAC video in this window starts with its copy, without another silent start.
+    await settle();
+    const next = join(dir, 'desktop-next.mp4');
+    await copyFile(video.fsPath, next);
+    const h2 = await play(vscode.Uri.file(next));
+    assert.ok(h2);
+    await within(h2.metadata, 45_000, 'metadata of the next video');
+    assert.equal(h2.lastLoad()?.source, 'preview');
+    // Put the window's memory back: the page's own measurement of an original says AAC is decoded here.
+    await h2.deliver({ type: 'audioReport', source: 'original', via: 'probe', canPlayAac: 'probably', result: 'decoded', audioBytes: 100, videoBytes: 100 });
+    await settle();
+  });
 });
