@@ -1,4 +1,4 @@
-// Builds every bundle: the extension host, the CLI and the emulator for Node, the webview for the browser.
+// Builds every bundle: the extension host, the CLI and the emulator for Node, the webview pages for the browser.
 // `--production` minifies; `--watch` rebuilds on change. Source maps are always written.
 import * as esbuild from 'esbuild';
 
@@ -19,16 +19,16 @@ const nodeCommon = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  // The ffmpeg package locates its binary next to its own files, so it must stay a real module.
-  external: ['vscode', '@ffmpeg-installer/ffmpeg'],
+  // The ffmpeg packages locate their binary (or .wasm) next to their own files, so they stay real modules.
+  external: ['vscode', '@ffmpeg-installer/ffmpeg', '@ffmpeg/core'],
 };
 
 const builds = [
   { ...nodeCommon, entryPoints: ['src/extension/activate.ts'], outfile: 'dist/extension.js' },
   { ...nodeCommon, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...nodeCommon, entryPoints: ['src/emulator/main.ts'], outfile: 'dist/emulator.js' },
-  // The webview page; its CSS import becomes dist/webview.css.
-  { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', target: 'es2022', format: 'esm' },
+  // The webview pages, one folder per view under webview/; each page's CSS import becomes dist/webview/<view>.css.
+  { ...common, entryPoints: { player: 'webview/player/main.ts' }, outdir: 'dist/webview', platform: 'browser', target: 'es2022', format: 'esm' },
 ];
 
 if (watch) {

@@ -31,7 +31,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/wan/**', 'src/tasks/**', 'src/emulator/**', 'src/cli/**', 'src/protocol/**'],
+    files: ['src/wan/**', 'src/tasks/**', 'src/emulator/**', 'src/cli/**', 'src/protocol/**', 'src/player/**', 'src/preview/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { paths: [noVscode] }],
     },

@@ -67,7 +67,14 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
     }),
   );
   const connections = disposables.add(new ConnectionFactory(apiKeys, emulator, log));
-  const players = disposables.add(new PlayerManager(context.extensionUri, log));
+  const players = disposables.add(
+    new PlayerManager({
+      extensionUri: context.extensionUri,
+      previewDir: vscode.Uri.joinPath(context.globalStorageUri, 'sound-previews'),
+      state: context.globalState,
+      log,
+    }),
+  );
   const notifier = new TaskNotifier(log, () => connections.now());
   const tasks = disposables.add(
     new TaskService({

@@ -1,10 +1,33 @@
-// The video player panel: one WebviewPanel per file, showing it in a <video controls> element.
+// The video player panel: one WebviewPanel per file, showing it in a <video controls> element with what is
+// known about it (sidecar or task record) and its actions. Sound: desktop VS Code's webviews cannot decode
+// AAC, so when the page reports that it cannot, the panel switches to an MP3-audio preview copy made on the
+// host (src/preview/), and when no sound can be played at all it says so.
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseWebviewMessage, type HostToWebviewMessage, type VideoMetadata, type WebviewToHostMessage } from '../protocol/player';
+import { readVideoFacts, type FactsResult } from '../player/facts';
+import { decodeFramePng, writeFrameBeside } from '../player/frame';
+import { makeAudioPreview, PreviewError } from '../preview/audioPreview';
+import {
+  parseWebviewMessage,
+  type AudioReportMessage,
+  type HostToWebviewMessage,
+  type LoadMessage,
+  type NoticeMessage,
+  type PlayerAction,
+  type PlaySource,
+  type VideoMetadata,
+  type WebviewToHostMessage,
+} from '../protocol/player';
+import type { TaskRecord } from '../tasks/record';
+import { probeVideo, type VideoInfo } from '../wan/media/video';
+import { playerFacts, playerLabels } from './playerFacts';
+import { continueVideo, copyPrompt, generateAgain, offerFrame, openInSystemPlayer } from './playerActions';
 
 export const PLAYER_VIEW_TYPE = 'wanStudio.player';
+
+/** `wanStudio.player.soundPreview`: when to play an MP3-audio copy instead of the file. */
+export type SoundPreviewSetting = 'auto' | 'always' | 'never';
 
 /** What `wanStudio.playVideo` resolves to: enough for automation and tests to follow the panel. */
 export interface PlayerHandle {
@@ -19,11 +42,32 @@ export interface PlayerHandle {
    * first or the panel closes before any metadata arrived.
    */
   readonly metadata: Promise<VideoMetadata>;
+  /** The last `load` sent to the page (what it shows), and the last notice. */
+  lastLoad(): LoadMessage | undefined;
+  lastNotice(): NoticeMessage | undefined;
+  /** The audio report about `source` received so far, else asks the page to measure now (if it plays that source). */
+  audioReport(source: PlaySource): Promise<AudioReportMessage>;
+  /** Handles a message exactly as if the page had sent it (validation included). */
+  deliver(raw: unknown): Promise<void>;
+  /** Asks the page for the frame at `at` seconds; resolves with the PNG written beside the video. */
+  captureFrame(at?: number): Promise<vscode.Uri>;
 }
 
 const nonce = () => randomBytes(18).toString('base64');
 
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export interface PlayerContext {
+  extensionUri: vscode.Uri;
+  /** Where sound previews are cached (the extension's global storage). */
+  previewDir: vscode.Uri;
+  /** Remembers whether this kind of window decodes AAC (global state). */
+  state: vscode.Memento;
+  log: vscode.LogOutputChannel;
+}
+
+/** Per VS Code build and host: desktop 1.100 and a browser differ, and an update may change the answer. */
+const aacKey = () => `player.decodesAac/${vscode.env.appHost}/${vscode.env.uiKind}/${vscode.version}`;
 
 class PlayerPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
@@ -33,11 +77,23 @@ class PlayerPanel implements vscode.Disposable {
   readonly metadata: Promise<VideoMetadata>;
   lastMetadata: VideoMetadata | undefined;
 
+  private facts: FactsResult = { facts: undefined, from: 'none' };
+  private info: VideoInfo | null | undefined;
+  private source: PlaySource = 'original';
+  private previewFile: vscode.Uri | undefined;
+  private previewing = false;
+  private load: LoadMessage | undefined;
+  private notice: NoticeMessage | undefined;
+  private readonly reports = new Map<PlaySource, AudioReportMessage>();
+  private readonly reportWaiters: { source: PlaySource; resolve: (m: AudioReportMessage) => void }[] = [];
+  private readonly frameWaiters = new Map<number, { resolve: (u: vscode.Uri) => void; reject: (e: Error) => void }>();
+  private nextFrameId = 1;
+
   constructor(
     readonly panel: vscode.WebviewPanel,
     readonly file: vscode.Uri,
-    private readonly extensionUri: vscode.Uri,
-    private readonly log: vscode.LogOutputChannel,
+    private readonly ctx: PlayerContext,
+    private readonly record: TaskRecord | undefined,
     onDispose: () => void,
   ) {
     this.metadata = new Promise<VideoMetadata>((resolve, reject) => (this.settle = { resolve, reject }));
@@ -57,12 +113,16 @@ class PlayerPanel implements vscode.Disposable {
     panel.webview.html = this.render();
   }
 
+  private get log() {
+    return this.ctx.log;
+  }
+
   private render(): string {
     const webview = this.panel.webview;
     const n = nonce();
-    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
+    const pages = vscode.Uri.joinPath(this.ctx.extensionUri, 'dist', 'webview');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(pages, 'player.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(pages, 'player.css'));
     const csp = [
       `default-src 'none'`,
       `img-src ${webview.cspSource}`,
@@ -83,20 +143,36 @@ class PlayerPanel implements vscode.Disposable {
 <body>
 <main>
   <h1 id="title"></h1>
-  <video id="video" controls preload="metadata"></video>
-  <dl id="details"></dl>
+  <video id="video" controls preload="auto"></video>
+  <div id="notice" role="status" hidden><span id="notice-text"></span> <vscode-button id="notice-open" secondary hidden></vscode-button></div>
   <p id="status" role="status"></p>
-  <vscode-button id="reveal" secondary></vscode-button>
+  <div id="actions" class="actions">
+    <vscode-button id="use-frame"></vscode-button>
+    <vscode-button id="continue" secondary></vscode-button>
+    <vscode-button id="generate-again" secondary></vscode-button>
+    <vscode-button id="copy-prompt" secondary></vscode-button>
+    <vscode-button id="open-system" secondary></vscode-button>
+    <vscode-button id="reveal" secondary></vscode-button>
+  </div>
+  <dl id="details"></dl>
+  <h2 id="facts-title" hidden></h2>
+  <dl id="facts"></dl>
 </main>
 <script type="module" nonce="${n}" src="${escapeAttr(script.toString())}"></script>
 </body>
 </html>`;
   }
 
-  private async receive(raw: unknown): Promise<void> {
+  private post(message: HostToWebviewMessage): Thenable<boolean> {
+    if (message.type === 'load') this.load = message;
+    if (message.type === 'notice') this.notice = message;
+    return this.panel.webview.postMessage(message);
+  }
+
+  async receive(raw: unknown): Promise<void> {
     const parsed = parseWebviewMessage(raw);
     if (!parsed.ok) {
-      this.log.warn(`Player: ignored an invalid message from the webview: ${parsed.error}`);
+      this.log.warn(`Player: ignored an invalid message from the webview: ${parsed.error.slice(0, 500)}`);
       return;
     }
     await this.handle(parsed.message);
@@ -105,7 +181,7 @@ class PlayerPanel implements vscode.Disposable {
   private async handle(message: WebviewToHostMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
-        await this.sendLoad();
+        await this.start(message.canPlayAac);
         return;
       case 'metadata': {
         const { width, height, duration } = message;
@@ -118,19 +194,135 @@ class PlayerPanel implements vscode.Disposable {
         return;
       }
       case 'mediaError':
-        this.log.warn(`Player: cannot play ${this.file.fsPath}: ${message.message}`);
+        this.log.warn(`Player: cannot play ${this.file.fsPath} (${this.source}): ${message.message}`);
         if (!this.settled) {
           this.settled = true;
           this.settle.reject(new Error(message.message));
         }
         return;
-      case 'reveal':
-        await vscode.commands.executeCommand('revealInExplorer', this.file);
+      case 'audioReport':
+        await this.onAudioReport(message);
         return;
+      case 'action':
+        await this.onAction(message.action, message.seed);
+        return;
+      case 'frame':
+        await this.onFrame(message.id, message.time, message.width, message.height, message.pngBase64);
+        return;
+      case 'frameError': {
+        this.log.warn(`Player: the frame could not be captured: ${message.message}`);
+        const waiter = message.id !== undefined ? this.frameWaiters.get(message.id) : undefined;
+        if (waiter) {
+          this.frameWaiters.delete(message.id!);
+          waiter.reject(new Error(message.message));
+        } else {
+          void vscode.window.showErrorMessage(vscode.l10n.t('The frame could not be captured: {0}', message.message));
+        }
+        return;
+      }
     }
   }
 
-  private async sendLoad(): Promise<void> {
+  private soundSetting(): SoundPreviewSetting {
+    return vscode.workspace.getConfiguration('wanStudio.player').get<SoundPreviewSetting>('soundPreview', 'auto');
+  }
+
+  /** First `ready` (and every webview reload): read the facts and the file's tracks, then load. */
+  private async start(canPlayAac: string | undefined): Promise<void> {
+    this.log.trace(`Player: page ready for ${this.file.fsPath}`);
+    this.reports.clear();
+    [this.facts, this.info] = await Promise.all([
+      readVideoFacts(this.file.fsPath, this.record),
+      probeVideo(this.file.fsPath).catch((e: Error) => {
+        this.log.warn(`Player: cannot probe ${this.file.fsPath}: ${e.message}`);
+        return undefined;
+      }),
+    ]);
+    if (this.facts.from === 'none' && this.facts.problem) this.log.warn(`Player: the sidecar of ${this.file.fsPath} was not used: ${this.facts.problem}`);
+    if (this.disposed) return;
+    if (this.previewFile) return this.sendLoad('preview');
+    // When the copy is needed, it is made before anything loads: switching sources mid-load aborts a webview
+    // resource request, which (code-server 4.100) can stall the next webview's loads for 30 s.
+    const setting = this.soundSetting();
+    const codec = this.info?.audio?.codec;
+    if (codec && codec !== 'mp3' && setting === 'always') return this.switchToPreview('the setting wanStudio.player.soundPreview is "always"', true);
+    if (codec === 'aac' && setting === 'auto' && canPlayAac === '') return this.switchToPreview('the page says it cannot play AAC');
+    if (codec === 'aac' && setting === 'auto' && this.ctx.state.get<boolean>(aacKey()) === false) {
+      return this.switchToPreview('an earlier video showed that this window does not decode AAC');
+    }
+    await this.sendLoad('original');
+    if (this.info && !this.info.audio) await this.sendNotice('warning', vscode.l10n.t('This video has no sound track.'), true);
+  }
+
+  private async onAudioReport(report: AudioReportMessage): Promise<void> {
+    this.log.info(
+      `Player: audio of the ${report.source} (${report.via}): ${report.result}, ${report.audioBytes} audio / ${report.videoBytes} video bytes decoded, canPlayType(AAC) = "${report.canPlayAac}"`,
+    );
+    if (report.result !== 'unknown' || !this.reports.has(report.source)) this.reports.set(report.source, report);
+    if (report.source === 'original' && report.result !== 'unknown' && this.info?.audio?.codec === 'aac') {
+      await this.ctx.state.update(aacKey(), report.result === 'decoded');
+    }
+    for (const w of this.reportWaiters.filter((x) => x.source === report.source)) {
+      this.reportWaiters.splice(this.reportWaiters.indexOf(w), 1);
+      w.resolve(report);
+    }
+    if (report.source !== this.source || report.result !== 'silent') {
+      if (report.source === 'preview' && report.result === 'decoded' && this.source === 'preview') {
+        await this.sendNotice('info', this.previewNotice(this.info?.audio?.codec ?? 'aac', this.soundSetting() === 'always'), false);
+      }
+      return;
+    }
+    // Video decoded, sound not.
+    if (this.info && !this.info.audio) return; // already said: no sound track
+    if (report.source === 'preview') {
+      await this.sendNotice('warning', vscode.l10n.t('No sound can be played in this window, not even from the MP3 copy.'), true);
+      return;
+    }
+    if (this.soundSetting() === 'never') {
+      await this.sendNotice('warning', vscode.l10n.t('This window cannot decode the sound of this video ({0}), and sound previews are turned off (wanStudio.player.soundPreview).', this.info?.audio?.codec ?? '?'), true);
+      return;
+    }
+    await this.switchToPreview(`this window cannot decode its ${this.info?.audio?.codec ?? '?'} audio`);
+  }
+
+  /** Makes (or reuses) the MP3-audio copy and plays it; says so when that fails. `why` is for the log. */
+  private async switchToPreview(why: string, bySetting = false): Promise<void> {
+    if (this.previewing || this.source === 'preview') return;
+    this.previewing = true;
+    try {
+      await this.sendNotice('info', vscode.l10n.t('Preparing a copy with playable sound…'), false);
+      this.log.info(`Player: making a sound preview of ${this.file.fsPath}: ${why}`);
+      const preview = await makeAudioPreview({ file: this.file.fsPath, cacheDir: this.ctx.previewDir.fsPath });
+      this.log.info(
+        `Player: sound preview ${preview.cached ? 'reused' : `made in ${preview.elapsedMs} ms`}: ${preview.path} (${preview.bytes} bytes, ${preview.sourceCodec} → mp3)`,
+      );
+      if (this.disposed) return;
+      this.previewFile = vscode.Uri.file(preview.path);
+      await this.sendLoad('preview');
+      await this.sendNotice('info', this.previewNotice(preview.sourceCodec, bySetting), false);
+    } catch (e) {
+      if (!this.load && !this.disposed) await this.sendLoad('original'); // nothing shown yet: play the original
+      const reason = e instanceof PreviewError && e.reason === 'no-audio' ? vscode.l10n.t('This video has no sound track.') : vscode.l10n.t('No sound can be played here: the sound copy could not be made ({0}).', (e as Error).message);
+      this.log.warn(`Player: sound preview of ${this.file.fsPath} failed: ${(e as Error).message}`);
+      if (!this.disposed) await this.sendNotice('warning', reason, true);
+    } finally {
+      this.previewing = false;
+    }
+  }
+
+  private previewNotice(codec: string, bySetting: boolean): string {
+    return bySetting
+      ? vscode.l10n.t('Playing a copy with MP3 sound, as the setting wanStudio.player.soundPreview asks. The original file is unchanged.')
+      : vscode.l10n.t('Playing a copy with MP3 sound: this window cannot decode the original\'s {0} audio. The original file is unchanged.', codec.toUpperCase());
+  }
+
+  private async sendNotice(level: NoticeMessage['level'], text: string, openSystem: boolean): Promise<void> {
+    if (this.disposed) return;
+    await this.post({ type: 'notice', level, text, openSystem });
+  }
+
+  private async sendLoad(source: PlaySource): Promise<void> {
+    const target = source === 'preview' && this.previewFile ? this.previewFile : this.file;
     let bytes = 0;
     try {
       bytes = (await vscode.workspace.fs.stat(this.file)).size;
@@ -138,22 +330,86 @@ class PlayerPanel implements vscode.Disposable {
       this.log.warn(`Player: cannot stat ${this.file.fsPath}: ${String(error)}`);
     }
     if (this.disposed) return;
-    const message: HostToWebviewMessage = {
+    this.source = source;
+    const facts = this.facts.facts;
+    this.log.trace(`Player: loading the ${source} of ${this.file.fsPath}`);
+    await this.post({
       type: 'load',
-      src: this.panel.webview.asWebviewUri(this.file).toString(),
+      src: this.panel.webview.asWebviewUri(target).toString(),
+      source,
       title: path.basename(this.file.fsPath),
       bytes,
       locale: vscode.env.language,
-      labels: {
-        size: vscode.l10n.t('Size'),
-        duration: vscode.l10n.t('Duration'),
-        dimensions: vscode.l10n.t('Dimensions'),
-        loading: vscode.l10n.t('Loading…'),
-        reveal: vscode.l10n.t('Reveal in Explorer'),
-        mediaError: vscode.l10n.t('This video cannot be played: {0}'),
+      labels: playerLabels(),
+      facts: playerFacts(facts, vscode.env.language),
+      enabled: { copyPrompt: !!(facts?.prompt || facts?.orig_prompt), generateAgain: !!facts },
+    });
+    // Someone is waiting to know whether this source's sound is decoded: measure it now.
+    if (this.reportWaiters.some((w) => w.source === source)) await this.post({ type: 'checkAudio' });
+  }
+
+  private async onAction(action: PlayerAction, seed?: 'same' | 'new'): Promise<void> {
+    const facts = this.facts.facts;
+    switch (action) {
+      case 'openSystem':
+        return openInSystemPlayer(this.file, this.log);
+      case 'reveal':
+        await vscode.commands.executeCommand('revealInExplorer', this.file);
+        return;
+      case 'copyPrompt':
+        await copyPrompt(facts);
+        return;
+      case 'generateAgain':
+        await generateAgain(facts, seed, this.log);
+        return;
+      case 'continue':
+        await continueVideo(this.file, facts, this.log);
+        return;
+    }
+  }
+
+  private async onFrame(id: number | undefined, time: number, width: number, height: number, base64: string): Promise<void> {
+    const waiter = id !== undefined ? this.frameWaiters.get(id) : undefined;
+    if (id !== undefined) this.frameWaiters.delete(id);
+    try {
+      const png = decodeFramePng(base64, width, height);
+      const written = vscode.Uri.file(await writeFrameBeside(this.file.fsPath, time, png));
+      this.log.info(`Player: saved the frame at ${time.toFixed(3)} s (${width}x${height}) as ${written.fsPath}`);
+      waiter?.resolve(written);
+      void offerFrame(written, this.log);
+    } catch (e) {
+      this.log.warn(`Player: refused a frame: ${(e as Error).message}`);
+      if (waiter) waiter.reject(e as Error);
+      else void vscode.window.showErrorMessage(vscode.l10n.t('The frame could not be saved: {0}', (e as Error).message));
+    }
+  }
+
+  handleFor(reused: boolean): PlayerHandle {
+    return {
+      panel: this.panel,
+      viewType: this.panel.viewType,
+      title: this.panel.title,
+      file: this.file,
+      reused,
+      metadata: this.metadata,
+      lastLoad: () => this.load,
+      lastNotice: () => this.notice,
+      audioReport: (source) => {
+        const known = this.reports.get(source);
+        if (known) return Promise.resolve(known);
+        const next = new Promise<AudioReportMessage>((resolve) => this.reportWaiters.push({ source, resolve }));
+        if (this.source === source) void this.post({ type: 'checkAudio' });
+        return next;
+      },
+      deliver: (raw) => this.receive(raw),
+      captureFrame: (at) => {
+        const id = this.nextFrameId++;
+        return new Promise<vscode.Uri>((resolve, reject) => {
+          this.frameWaiters.set(id, { resolve, reject });
+          void this.post({ type: 'captureFrame', id, ...(at !== undefined ? { at } : {}) });
+        });
       },
     };
-    await this.panel.webview.postMessage(message);
   }
 
   dispose(): void {
@@ -163,6 +419,8 @@ class PlayerPanel implements vscode.Disposable {
       this.settled = true;
       this.settle.reject(new Error('The player was closed before the video loaded.'));
     }
+    for (const w of this.frameWaiters.values()) w.reject(new Error('The player was closed.'));
+    this.frameWaiters.clear();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }
@@ -172,45 +430,33 @@ class PlayerPanel implements vscode.Disposable {
 export class PlayerManager implements vscode.Disposable {
   private readonly panels = new Map<string, PlayerPanel>();
 
-  constructor(
-    private readonly extensionUri: vscode.Uri,
-    private readonly log: vscode.LogOutputChannel,
-  ) {}
+  constructor(private readonly ctx: PlayerContext) {}
 
-  show(file: vscode.Uri): PlayerHandle {
+  /** `record`: the task the video came from, when the caller has it (else the sidecar beside the file is read). */
+  show(file: vscode.Uri, record?: TaskRecord): PlayerHandle {
     const key = file.toString();
     const existing = this.panels.get(key);
     if (existing) {
       existing.panel.reveal();
-      return this.handle(existing, true);
+      return existing.handleFor(true);
     }
     const folder = vscode.Uri.joinPath(file, '..');
     const panel = vscode.window.createWebviewPanel(PLAYER_VIEW_TYPE, path.basename(file.fsPath), vscode.ViewColumn.Active, {
       enableScripts: true,
       retainContextWhenHidden: false,
       localResourceRoots: [
-        vscode.Uri.joinPath(this.extensionUri, 'dist'),
-        vscode.Uri.joinPath(this.extensionUri, 'media'),
+        vscode.Uri.joinPath(this.ctx.extensionUri, 'dist'),
+        vscode.Uri.joinPath(this.ctx.extensionUri, 'media'),
         folder,
+        this.ctx.previewDir,
       ],
     });
-    const player = new PlayerPanel(panel, file, this.extensionUri, this.log, () => {
+    const player = new PlayerPanel(panel, file, this.ctx, record, () => {
       if (this.panels.get(key) === player) this.panels.delete(key);
     });
     this.panels.set(key, player);
-    this.log.info(`Player: opened ${file.fsPath}`);
-    return this.handle(player, false);
-  }
-
-  private handle(player: PlayerPanel, reused: boolean): PlayerHandle {
-    return {
-      panel: player.panel,
-      viewType: player.panel.viewType,
-      title: player.panel.title,
-      file: player.file,
-      reused,
-      metadata: player.metadata,
-    };
+    this.ctx.log.info(`Player: opened ${file.fsPath}`);
+    return player.handleFor(false);
   }
 
   dispose(): void {

@@ -76,7 +76,8 @@ function writeResults(file: string | undefined, results: IntegrationResults): vo
 export function run(): Promise<void> {
   const started = Date.now();
   const outFile = resultsPath();
-  const mocha = new Mocha({ ui: 'tdd', reporter: 'spec', color: false, timeout: 30_000 });
+  // WAN_TEST_GREP (inherited like WAN_TEST_RESULTS) runs only the matching tests, for quick iteration.
+  const mocha = new Mocha({ ui: 'tdd', reporter: 'spec', color: false, timeout: 30_000, grep: process.env.WAN_TEST_GREP || undefined });
 
   // Capture what the spec reporter prints, and still pass it on to the host's console.
   const lines: string[] = [];

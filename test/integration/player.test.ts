@@ -33,8 +33,13 @@ suite('Player panel', () => {
 
   test('the protocol accepts valid messages and rejects invalid ones', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
+    assert.equal(parseWebviewMessage({ type: 'ready', canPlayAac: '' }).ok, true);
     const meta = parseWebviewMessage({ type: 'metadata', width: 320, height: 240, duration: 2 });
     assert.equal(meta.ok, true);
+    const report = { type: 'audioReport', source: 'preview', via: 'probe', canPlayAac: '', result: 'silent', audioBytes: 0, videoBytes: 10 };
+    assert.equal(parseWebviewMessage(report).ok, true);
+    assert.equal(parseWebviewMessage({ type: 'action', action: 'generateAgain', seed: 'new' }).ok, true);
+    assert.equal(parseWebviewMessage({ type: 'frame', id: 1, time: 1, width: 2, height: 2, pngBase64: 'iVBORw0KGgo=' }).ok, true);
     for (const bad of [
       null,
       'ready',
@@ -44,14 +49,25 @@ suite('Player panel', () => {
       { type: 'metadata', width: 320, height: 240 },
       { type: 'metadata', width: 320, height: 240, duration: Infinity },
       { type: 'mediaError' },
-      { type: 'reveal', path: '/etc/passwd' },
+      { type: 'ready', canPlayAac: 'yes' },
+      { type: 'reveal' },
+      { type: 'action', action: 'reveal', path: '/etc/passwd' },
+      { type: 'action', action: 'deleteFile' },
+      { type: 'action', action: 'generateAgain', seed: 42 },
+      { ...report, result: 'loud' },
+      { ...report, source: '/tmp/other.mp4' },
+      { type: 'frame', time: 1, width: 2, height: 2, pngBase64: 'not base64!' },
+      { type: 'frame', time: 1, width: 0, height: 2, pngBase64: 'iVBORw0KGgo=' },
+      { type: 'frame', time: 1, width: 9000, height: 2, pngBase64: 'iVBORw0KGgo=' },
+      // Over the size bound (40 MB of PNG): refused before any decoding.
+      { type: 'frame', time: 1, width: 2, height: 2, pngBase64: 'A'.repeat(56 * 1024 * 1024) },
     ]) {
       const result = parseWebviewMessage(bad);
-      assert.equal(result.ok, false, `accepted ${JSON.stringify(bad)}`);
+      assert.equal(result.ok, false, `accepted ${JSON.stringify(bad)?.slice(0, 200)}`);
       assert.ok(!result.ok && result.error.length > 0);
     }
     // The host→webview schema is strict too.
-    assert.equal(LoadMessage.safeParse({ type: 'load', src: 'x', title: 't', bytes: -1, locale: 'en', labels: {} }).success, false);
+    assert.equal(LoadMessage.safeParse({ type: 'load', src: 'x', source: 'original', title: 't', bytes: -1, locale: 'en', labels: {}, facts: [], enabled: {} }).success, false);
   });
 
   test('plays an MP4 in a webview, which reports its real width, height and duration', async function () {

@@ -32,6 +32,13 @@ const clip = (seconds: number, size: string, out: string, ...extra: string[]) =>
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...extra, f(out),
   );
 
+/** A 2 s 320x240 clip with a 2 s 440 Hz tone, its audio encoded with `audio` args. */
+const withTone = (out: string, ...audio: string[]) =>
+  ffmpeg(
+    '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10:duration=2', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100:duration=2',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...audio, '-shortest', f(out),
+  );
+
 /** Runs fn and returns the WanValidationError it throws (fails if it does not). */
 async function refusal(fn: () => Promise<unknown>): Promise<WanValidationError> {
   try {
@@ -106,6 +113,12 @@ describe('media probing and validation', function () {
       clip(12, '320x240', 'long12.mp4'),
       clip(3, '200x200', 'square200.mp4'),
       tone(3, 'audio-only.m4a', '-c:a', 'aac'),
+      // Video with sound: the player's audio-preview decision depends on the codec.
+      withTone('av-aac.mp4', '-c:a', 'aac', '-ac', '2'),
+      withTone('av-mp3.mp4', '-c:a', 'libmp3lame', '-ac', '1'),
+      withTone('av-aac.mov', '-c:a', 'aac', '-ac', '1'),
+      withTone('av-flac.mp4', '-c:a', 'flac', '-strict', '-2'),
+      withTone('av-opus.mp4', '-c:a', 'libopus', '-strict', '-2'),
     ];
     await Promise.all(jobs);
 
@@ -308,6 +321,27 @@ describe('media probing and validation', function () {
       assert.ok(v);
       assert.deepEqual([v.width, v.height, v.bytes > GB5], [320, 240, true]);
       near(v.durationSeconds, 3, 0.05, 'duration');
+    });
+
+    it("reports the audio track's codec, rate and duration (AAC, MP3, FLAC, Opus; MP4 and MOV)", async function () {
+      const expected: [string, string][] = [
+        ['av-aac.mp4', 'aac'],
+        ['av-mp3.mp4', 'mp3'],
+        ['av-aac.mov', 'aac'],
+        ['av-flac.mp4', 'flac'],
+        ['av-opus.mp4', 'opus'],
+      ];
+      for (const [file, codec] of expected) {
+        const v = await probeVideo(f(file));
+        assert.ok(v?.audio, `${file}: no audio track found`);
+        assert.equal(v.audio.codec, codec, file);
+        assert.ok([44100, 48000].includes(v.audio.sampleRate), `${file} rate ${v.audio.sampleRate}`);
+        near(v.audio.durationSeconds, 2, 0.1, `${file} audio duration`);
+        assert.deepEqual([v.width, v.height, v.hasVideoTrack], [320, 240, true], file);
+      }
+      // No audio track: no `audio` at all (and an audio-only file still reports its codec).
+      assert.equal((await probeVideo(f('clip3.mp4')))?.audio, undefined);
+      assert.equal((await probeVideo(f('audio-only.m4a')))?.audio?.codec, 'aac');
     });
 
     it('returns null for non-video data', async function () {

@@ -7,7 +7,7 @@ export {
   type ImageInfo,
 } from './image';
 export { probeAudio, type AudioFormat, type AudioInfo } from './audio';
-export { probeVideo, type VideoFormat, type VideoInfo } from './video';
+export { probeVideo, type AudioCodec, type AudioTrackInfo, type VideoFormat, type VideoInfo } from './video';
 export { probeMediaFormat, uploadFileName, type MediaFormat } from './uploadName';
 export {
   imageIssues,

@@ -1,6 +1,6 @@
 // Pure-TypeScript MP4/QuickTime probing: walks the top-level boxes by seeking (mdat is never read) to
 // the end of the file, so a cut file is caught, then parses the moov box: mvhd duration, the video
-// track's displayed size, and the sample tables' extent (which must lie inside the file).
+// track's displayed size, the audio track's codec, and the sample tables' extent (which must lie inside the file).
 import { MediaProbeError, withSource, type ByteSource } from './image';
 
 export type VideoFormat = 'mp4' | 'mov';
@@ -14,6 +14,21 @@ export interface VideoInfo {
   /** File size in bytes. */
   bytes: number;
   hasVideoTrack: boolean;
+  /** The first audio track, when there is one (the player needs its codec: desktop VS Code cannot decode AAC). */
+  audio?: AudioTrackInfo;
+}
+
+/**
+ * Audio codec of a track: `aac`, `mp3`, `opus`, `flac`, `vorbis`, `ac3`, `eac3`, `alac`, `pcm`, or the
+ * sample entry's four-character code when it is none of those.
+ */
+export type AudioCodec = 'aac' | 'mp3' | 'opus' | 'flac' | 'vorbis' | 'ac3' | 'eac3' | 'alac' | 'pcm' | (string & {});
+
+export interface AudioTrackInfo {
+  codec: AudioCodec;
+  /** As the sample entry declares it (MP4 writers may put a template value there). */
+  sampleRate: number;
+  durationSeconds: number;
 }
 
 const TOP_LEVEL = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot', 'uuid', 'meta', 'moof', 'mfra', 'styp', 'sidx', 'ssix', 'pdin', 'prft', 'emsg', 'udta', 'junk']);
@@ -102,8 +117,8 @@ async function probeVideoSource(src: ByteSource): Promise<VideoInfo | null> {
   if (parsed.sampleDataEnd > src.size) {
     throw fail('truncated', `the tracks' samples run to byte ${n(parsed.sampleDataEnd)}, but the file ends at byte ${n(src.size)}`);
   }
-  const { durationSeconds, width, height, hasVideoTrack } = parsed;
-  return { format, durationSeconds, width, height, bytes: src.size, hasVideoTrack };
+  const { durationSeconds, width, height, hasVideoTrack, audio } = parsed;
+  return { format, durationSeconds, width, height, bytes: src.size, hasVideoTrack, ...(audio ? { audio } : {}) };
 }
 
 interface Box {
@@ -173,6 +188,7 @@ function parseMoov(moov: Buffer, moofs: Buffer[]): Omit<VideoInfo, 'format' | 'b
   }
 
   let video: { width: number; height: number; enabled: boolean } | undefined;
+  let audio: AudioTrackInfo | undefined;
   let longestTrack = 0;
   let sampleDataEnd = 0;
   for (const b of boxes(moov)) {
@@ -184,7 +200,12 @@ function parseMoov(moov: Buffer, moofs: Buffer[]): Omit<VideoInfo, 'format' | 'b
     const md = mdhd ? timeHeader(mdhd) : undefined;
     if (md && md.timescale > 0) longestTrack = Math.max(longestTrack, md.duration / md.timescale);
     const hdlr = mdia && child(mdia, 'hdlr');
-    if (!hdlr || hdlr.length < 12 || hdlr.toString('latin1', 8, 12) !== 'vide') continue;
+    const handler = hdlr && hdlr.length >= 12 ? hdlr.toString('latin1', 8, 12) : '';
+    if (handler === 'soun' && !audio && mdia) {
+      audio = audioTrack(mdia, md && md.timescale > 0 ? md.duration / md.timescale : 0);
+      continue;
+    }
+    if (handler !== 'vide' || !mdia) continue;
     const dims = trackDims(b.data, mdia);
     // Prefer the first enabled video track with a size.
     if (!video || (!video.enabled && dims.enabled) || (video.width === 0 && dims.width > 0)) video = dims;
@@ -197,9 +218,68 @@ function parseMoov(moov: Buffer, moofs: Buffer[]): Omit<VideoInfo, 'format' | 'b
     width: video?.width ?? 0,
     height: video?.height ?? 0,
     hasVideoTrack: video !== undefined,
+    ...(audio ? { audio } : {}),
     sampleDataEnd,
   };
 }
+const PCM_ENTRIES = new Set(['lpcm', 'sowt', 'twos', 'in24', 'in32', 'fl32', 'fl64', 'raw ', 'ipcm', 'fpcm']);
+const FOURCC_CODECS: Record<string, AudioCodec> = {
+  Opus: 'opus', fLaC: 'flac', 'ac-3': 'ac3', 'ec-3': 'eac3', alac: 'alac', '.mp3': 'mp3', 'ms\x00\x55': 'mp3',
+};
+
+/** Codec and rate of a sound track's first sample entry (ISO and QuickTime sound descriptions). Its channel
+ * count is not reported: ISO writers put the template value 2 there whatever the stream holds. */
+function audioTrack(mdia: Buffer, durationSeconds: number): AudioTrackInfo | undefined {
+  const stsd = path(mdia, 'minf', 'stbl', 'stsd');
+  if (!stsd || stsd.length < 8) return undefined;
+  for (const entry of boxes(stsd, 8)) {
+    const d = entry.data;
+    // SoundSampleEntry: 6 reserved + data ref (2) + version (2) + 6 reserved + channels (2) + bits (2) + 4 + rate (16.16).
+    const sampleRate = d.length >= 28 ? d.readUInt32BE(24) >>> 16 : 0;
+    let codec: AudioCodec = FOURCC_CODECS[entry.type] ?? (PCM_ENTRIES.has(entry.type) ? 'pcm' : entry.type.trim());
+    if (entry.type === 'mp4a') codec = mp4aCodec(d) ?? 'aac';
+    return { codec, sampleRate, durationSeconds };
+  }
+  return undefined;
+}
+
+/**
+ * `mp4a` covers AAC and MP3 alike: the esds box's DecoderConfigDescriptor names the object type
+ * (0x40, 0x66..0x68 AAC; 0x69, 0x6B MPEG audio layer 3). The esds may sit inside a QuickTime `wave` box,
+ * so it is searched for by name within the sample entry.
+ */
+function mp4aCodec(entry: Buffer): AudioCodec | undefined {
+  const at = entry.indexOf('esds', 0, 'latin1');
+  if (at < 4) return undefined;
+  const esds = entry.subarray(at + 4 + 4); // past the name and the esds version/flags
+  let p = 0;
+  const descriptor = (): { tag: number; len: number } | undefined => {
+    if (p >= esds.length) return undefined;
+    const tag = esds[p++]!;
+    let len = 0;
+    for (let i = 0; i < 4 && p < esds.length; i++) {
+      const b = esds[p++]!;
+      len = (len << 7) | (b & 0x7f);
+      if (!(b & 0x80)) break;
+    }
+    return { tag, len };
+  };
+  const es = descriptor();
+  if (!es || es.tag !== 0x03 || p + 3 > esds.length) return undefined;
+  const flags = esds[p + 2]!;
+  p += 3; // ES_ID, flags
+  if (flags & 0x80) p += 2; // dependsOn_ES_ID
+  if (flags & 0x40) p += 1 + (esds[p] ?? 0); // URL
+  if (flags & 0x20) p += 2; // OCR_ES_Id
+  const config = descriptor();
+  if (!config || config.tag !== 0x04 || p >= esds.length) return undefined;
+  const objectType = esds[p]!;
+  if (objectType === 0x69 || objectType === 0x6b) return 'mp3';
+  if (objectType === 0x40 || (objectType >= 0x66 && objectType <= 0x68)) return 'aac';
+  if (objectType === 0xdd) return 'vorbis';
+  return `mp4a.${objectType.toString(16)}`;
+}
+
 
 /**
  * The end of a track's last sample in the file, from its sample tables (stsz sizes, stsc chunk
