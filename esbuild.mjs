@@ -29,6 +29,8 @@ const builds = [
   { ...nodeCommon, entryPoints: ['src/emulator/main.ts'], outfile: 'dist/emulator.js' },
   // The webview page; its CSS import becomes dist/webview.css.
   { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', target: 'es2022', format: 'esm' },
+  // The generation panel's page; its CSS becomes dist/generate.css.
+  { ...common, entryPoints: ['webview/generate/main.ts'], outfile: 'dist/generate.js', platform: 'browser', target: 'es2022', format: 'esm' },
 ];
 
 if (watch) {

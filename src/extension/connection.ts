@@ -23,11 +23,15 @@ export class ConnectionFactory {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  /** A new client; the caller closes it. Throws NotConfiguredError with a message fit for the user. */
-  async connect(): Promise<Connection> {
+  /**
+   * A new client; the caller closes it. Throws NotConfiguredError with a message fit for the user.
+   * `rehearsalWithoutKey`: the emulator takes any key, so generating there needs none stored.
+   */
+  async connect(options: { rehearsalWithoutKey?: boolean } = {}): Promise<Connection> {
     const setting = readEndpoint();
     if ('problem' in setting) throw new NotConfiguredError(setting.problem);
-    const apiKey = await this.apiKeys.get();
+    const stored = await this.apiKeys.get();
+    const apiKey = stored ?? (options.rehearsalWithoutKey && setting.endpoint.kind === 'emulator' ? 'sk-rehearsal-no-key' : undefined);
     if (!apiKey) throw new NotConfiguredError(vscode.l10n.t('No API key is set. Run "Wan Studio: Set DashScope API Key" first.'));
     const rehearsal = setting.endpoint.kind === 'emulator';
     const baseUrl = setting.endpoint.kind === 'emulator' ? await this.emulator.url() : resolveBaseUrl(setting.endpoint);
