@@ -1,10 +1,13 @@
 import * as vscode from 'vscode';
 import { registerApiKeyCommands } from './commands/apiKey';
 import { registerConnectionCommands } from './commands/connection';
+import { registerGenerateCommands } from './commands/generate';
 import { registerLogCommands } from './commands/log';
 import { registerPlayerCommands } from './commands/player';
 import { ConnectionFactory } from './connection';
 import { EmulatorProcess } from './emulatorProcess';
+import { GeneratorManager } from './panel/manager';
+import { InterimTasks } from './panel/interimTasks';
 import { PlayerManager } from './player';
 import { ApiKeyStore } from './secrets';
 
@@ -20,6 +23,8 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
   const emulator = new EmulatorProcess(vscode.Uri.joinPath(context.extensionUri, 'dist', 'emulator.js').fsPath, log);
   const connections = new ConnectionFactory(apiKeys, emulator, log);
   const players = new PlayerManager(context.extensionUri, log);
+  const tasks = new InterimTasks(context.globalStorageUri, connections, log);
+  const generators = new GeneratorManager({ extensionUri: context.extensionUri, log, tasks, memento: context.globalState });
 
   context.subscriptions.push(
     log,
@@ -29,6 +34,8 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
     ...registerLogCommands(log),
     ...registerConnectionCommands(connections, log),
     ...[players, ...registerPlayerCommands(players, log)],
+    tasks,
+    ...[generators, ...registerGenerateCommands(generators)],
   );
 
   log.info(`Wan Studio ${String(context.extension.packageJSON.version)} activated (VS Code ${vscode.version}).`);

@@ -5,4 +5,9 @@ export const CommandIds = {
   showLog: 'wanStudio.showLog',
   testConnection: 'wanStudio.testConnection',
   playVideo: 'wanStudio.playVideo',
+  openGenerator: 'wanStudio.openGenerator',
+  generateFromImage: 'wanStudio.generateFromImage',
+  morphImages: 'wanStudio.morphImages',
+  continueVideo: 'wanStudio.continueVideo',
+  useAsDrivingAudio: 'wanStudio.useAsDrivingAudio',
 } as const;
