@@ -7,7 +7,18 @@ import type { ConnectionCheck } from '../../src/extension/commands/connection';
 import type { WanStudioApi } from '../../src/extension/activate';
 
 const EXTENSION_ID = 'wan-studio.wan-studio';
-const COMMANDS = ['wanStudio.setApiKey', 'wanStudio.clearApiKey', 'wanStudio.showLog', 'wanStudio.testConnection', 'wanStudio.playVideo'];
+const COMMANDS = [
+  'wanStudio.setApiKey',
+  'wanStudio.clearApiKey',
+  'wanStudio.showLog',
+  'wanStudio.testConnection',
+  'wanStudio.playVideo',
+  'wanStudio.openGenerator',
+  'wanStudio.generateFromImage',
+  'wanStudio.morphImages',
+  'wanStudio.continueVideo',
+  'wanStudio.useAsDrivingAudio',
+];
 
 /** The literal first arguments of every `l10n.t(...)` call in the extension's sources. */
 function l10nStrings(srcDir: string): Set<string> {

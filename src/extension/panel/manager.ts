@@ -18,6 +18,8 @@ export interface GeneratorHandle {
   validate(draft?: DraftInput): Promise<Validation>;
   /** What the Generate button does. */
   generate(draft?: DraftInput): Promise<TaskView[]>;
+  /** The tasks this panel follows, as the page sees them. */
+  tasks(): TaskView[];
   /** Feeds one raw message through the page's channel (validation, dispatch and reply). */
   receive(raw: unknown): Promise<ReplyMessage | undefined>;
 }
@@ -99,6 +101,7 @@ export class GeneratorManager implements vscode.Disposable {
       validate: (draft) => p.validate(draft ?? p.draft),
       generate: (draft) => p.generate(draft ?? p.draft),
       receive: (raw) => p.receive(raw),
+      tasks: () => p.taskViews(),
     };
   }
 

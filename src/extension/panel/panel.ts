@@ -332,6 +332,10 @@ export class GeneratorPanel implements vscode.Disposable {
     }
   }
 
+  taskViews(): TaskView[] {
+    return [...this.followed].map((id) => this.deps.tasks.get(id)).filter((r): r is TaskRecord => !!r).map((r) => viewOf(r, this.panel.webview));
+  }
+
   private pushTasks(): void {
     for (const id of this.followed) {
       const r = this.deps.tasks.get(id);
