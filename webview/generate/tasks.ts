@@ -58,7 +58,7 @@ export class TaskList {
   private body(task: TaskView): HTMLElement[] {
     const out: HTMLElement[] = [];
     if (task.video) {
-      const video = el('video', { src: task.video, controls: true, autoplay: true, loop: true, preload: 'auto' }) as HTMLVideoElement;
+      const video = el('video', { src: task.video, controls: true, autoplay: true, loop: true, preload: 'auto' });
       video.muted = true; // autoplay needs it; the controls unmute
       out.push(
         video,

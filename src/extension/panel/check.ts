@@ -37,7 +37,7 @@ export function seedOf(draft: Draft): number | undefined {
 /** The task requests a draft stands for: one, or one per image in a batch. Only the mode's inputs are sent. */
 export function requestsOf(draft: Draft, seed = seedOf(draft)): TaskRequest[] {
   const used = new Set<Slot>(MODE_SLOTS[draft.mode]);
-  const pick = (slot: Slot) => (used.has(slot) && draft[slot]?.trim() ? draft[slot]!.trim() : undefined);
+  const pick = (slot: Slot) => (used.has(slot) && draft[slot]?.trim() ? draft[slot].trim() : undefined);
   const base: TaskRequest = {
     firstFrame: pick('firstFrame'),
     lastFrame: pick('lastFrame'),

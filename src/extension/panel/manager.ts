@@ -57,7 +57,7 @@ export class GeneratorManager implements vscode.Disposable {
     this.registration = vscode.window.registerWebviewPanelSerializer(GENERATOR_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: unknown) => {
         this.current?.dispose();
-        this.current = this.adopt(panel, (state ?? undefined) as PanelState | undefined);
+        this.current = this.adopt(panel, (state ?? undefined));
       },
     });
   }

@@ -201,7 +201,7 @@ export class GeneratorPanel implements vscode.Disposable {
   private async answer(request: PageRequest): Promise<ReplyMessage> {
     let reply: ReplyMessage;
     try {
-      const result = await this.run(request.method, request.params as never);
+      const result = await this.run(request.method, request.params);
       reply = { type: 'reply', id: request.id, ok: true, result };
     } catch (error) {
       if (error instanceof PanelRefusal) {
@@ -217,7 +217,7 @@ export class GeneratorPanel implements vscode.Disposable {
   }
 
   private async run<M extends Method>(method: M, params: ParamsOf<M>): Promise<Results[M]> {
-    const p = params as ParamsOf<Method>;
+    const p = params;
     switch (method) {
       case 'validate':
         return (await this.validate((p as ParamsOf<'validate'>).draft)) as Results[M];
