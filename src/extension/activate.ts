@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
 import { registerApiKeyCommands } from './commands/apiKey';
 import { registerConnectionCommands } from './commands/connection';
-import { registerGenerateCommands } from './commands/generate';
+import { registerGenerateCommands } from './commands/generator';
 import { registerLogCommands } from './commands/log';
 import { registerPlayerCommands } from './commands/player';
 import { ConnectionFactory } from './connection';
 import { EmulatorProcess } from './emulatorProcess';
+import { DraftBackup } from './panel/draftBackup';
 import { GeneratorManager } from './panel/manager';
 import { InterimTasks } from './panel/interimTasks';
 import { PlayerManager } from './player';
@@ -24,7 +25,8 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
   const connections = new ConnectionFactory(apiKeys, emulator, log);
   const players = new PlayerManager(context.extensionUri, log);
   const tasks = new InterimTasks(context.globalStorageUri, connections, log);
-  const generators = new GeneratorManager({ extensionUri: context.extensionUri, log, tasks, memento: context.globalState });
+  const backup = new DraftBackup((context.storageUri ?? context.globalStorageUri).fsPath, (m) => log.warn(m));
+  const generators = new GeneratorManager({ extensionUri: context.extensionUri, log, tasks, memento: context.globalState, backup });
 
   context.subscriptions.push(
     log,
@@ -35,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
     ...registerConnectionCommands(connections, log),
     ...[players, ...registerPlayerCommands(players, log)],
     tasks,
+    backup,
     ...[generators, ...registerGenerateCommands(generators)],
   );
 

@@ -55,9 +55,11 @@ export class GeneratorManager implements vscode.Disposable {
 
   constructor(private readonly deps: Omit<PanelDeps, 'checker'>) {
     this.registration = vscode.window.registerWebviewPanelSerializer(GENERATOR_VIEW_TYPE, {
-      deserializeWebviewPanel: async (panel, state: unknown) => {
+      deserializeWebviewPanel: async (panel, state: PanelState | undefined) => {
+        // The host's copy is at least as fresh as the page's state; the page's is the fallback.
+        const kept = (await deps.backup.load()) ?? state ?? undefined;
         this.current?.dispose();
-        this.current = this.adopt(panel, (state ?? undefined));
+        this.current = this.adopt(panel, kept);
       },
     });
   }

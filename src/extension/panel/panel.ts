@@ -22,6 +22,7 @@ import {
 } from '../../protocol/generate';
 import { CommandIds } from '../commands/ids';
 import { DraftChecker, issuesOf, requestsOf } from './check';
+import type { DraftBackup } from './draftBackup';
 import { adviceFor, adviceForError } from './errors';
 import { generatorHtml } from './html';
 import { generatorLabels } from './labels';
@@ -44,6 +45,7 @@ export interface PanelDeps {
   checker: DraftChecker;
   /** Remembers the last seed across windows. */
   memento: vscode.Memento;
+  backup: DraftBackup;
 }
 
 const LAST_SEED_KEY = 'wanStudio.lastSeed';
@@ -111,6 +113,7 @@ export class GeneratorPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
       panel.onDidChangeViewState(() => {
         // A hidden webview is torn down; hold messages until the reloaded page says ready again.
+        this.deps.log.debug(`Generator: visible ${panel.visible}`);
         if (!panel.visible) this.ready = false;
       }),
       deps.tasks.onDidChange(() => this.pushTasks()),
@@ -119,6 +122,7 @@ export class GeneratorPanel implements vscode.Disposable {
         this.dispose();
       }),
     );
+    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'icon.svg');
     panel.webview.html = generatorHtml(panel.webview, deps.extensionUri, vscode.l10n.t('Generate Video'));
   }
 
@@ -127,9 +131,14 @@ export class GeneratorPanel implements vscode.Disposable {
     return this.ready ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
+  private keep(): void {
+    this.deps.backup.save({ draft: this.draft, taskIds: [...this.followed] });
+  }
+
   /** Fills the form (a prefill from a command); the page gets it now or when it is ready. */
   fill(draft: Draft): void {
     this.draft = draft;
+    this.keep();
     this.allowFolders(draft);
     this.post({ type: 'prefill', draft });
   }
@@ -174,6 +183,7 @@ export class GeneratorPanel implements vscode.Disposable {
         return undefined;
       case 'draft':
         this.draft = message.draft;
+        this.keep();
         return undefined;
       case 'request':
         return this.answer(message);
@@ -181,6 +191,7 @@ export class GeneratorPanel implements vscode.Disposable {
   }
 
   private onReady(): void {
+    this.deps.log.debug('Generator: the page is ready.');
     this.ready = true;
     const tasks = [...this.followed].map((id) => this.deps.tasks.get(id)).filter((r): r is TaskRecord => !!r);
     const init: HostMessage = {
@@ -303,6 +314,7 @@ export class GeneratorPanel implements vscode.Disposable {
       this.followed.add(record.id);
       views.push(viewOf(record, this.panel.webview));
     }
+    this.keep();
     await this.deps.memento.update(LAST_SEED_KEY, seed);
     return views;
   }
