@@ -241,9 +241,7 @@ function build() {
       changed(true);
     });
   const seedIssues = el('div', { className: 'issues' });
-  const dice = button('🎲', () => useSeed('random'), true);
-  dice.title = L('dice');
-  dice.setAttribute('aria-label', L('dice'));
+  const dice = button(L('dice'), () => useSeed('random'), true);
   const lastSeed = button(L('lastSeed'), () => useSeed('last'), true);
 
   const promptExtend = checkbox('promptExtend');
@@ -267,8 +265,7 @@ function build() {
       el('div', { className: 'field' }, [durationLabel, duration, durationIssues]),
       el('div', { className: 'field' }, [el('vscode-label', { textContent: L('seed') }), el('div', { className: 'controls' }, [seed, dice, lastSeed]), seedIssues]),
     ]),
-    promptExtend.box,
-    watermark.box,
+    el('div', { className: 'checks' }, [promptExtend.box, watermark.box]),
     mediaIssues,
     el('div', { className: 'actions' }, [generate, summary]),
     general,
@@ -380,6 +377,7 @@ async function onGenerate(): Promise<void> {
   try {
     const { tasks: started } = await request('generate', { draft });
     for (const t of started) tasks.upsert(t);
+    tasks.root.firstElementChild?.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
     save();
   } catch (error) {
     if (error instanceof RequestError) {
@@ -395,6 +393,7 @@ async function onGenerate(): Promise<void> {
 listen((message) => {
   switch (message.type) {
     case 'init': {
+      greeted = true;
       init = message;
       labels = message.labels;
       locale = message.locale;
@@ -419,4 +418,11 @@ listen((message) => {
   }
 });
 
-notify({ type: 'ready' });
+// Say ready until the host answers: a message to a webview that is being shown again can be lost.
+let greeted = false;
+const hello = () => {
+  if (greeted) return;
+  notify({ type: 'ready' });
+  setTimeout(hello, 1500);
+};
+hello();
