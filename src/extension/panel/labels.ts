@@ -32,7 +32,7 @@ export function generatorLabels(): Labels {
     durationClip: vscode.l10n.t('Total output length in seconds, the clip included'),
     seed: vscode.l10n.t('Seed'),
     seedPlaceholder: vscode.l10n.t('random'),
-    dice: vscode.l10n.t('Roll a random seed'),
+    dice: vscode.l10n.t('Random Seed'),
     lastSeed: vscode.l10n.t('Reuse the last seed'),
     generate: vscode.l10n.t('Generate'),
     generateMany: vscode.l10n.t('Generate {0} Videos'),
