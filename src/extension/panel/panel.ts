@@ -49,6 +49,8 @@ export interface PanelDeps {
 }
 
 const LAST_SEED_KEY = 'wanStudio.lastSeed';
+const READY_TIMEOUT_MS = 5000;
+const READY_RELOADS = 3;
 
 /** Local resource roots: the bundles, and every workspace folder (thumbnails, players, results). */
 export function resourceRoots(extensionUri: vscode.Uri, extra: readonly vscode.Uri[] = []): vscode.Uri[] {
@@ -95,6 +97,7 @@ export class GeneratorPanel implements vscode.Disposable {
   private readonly extraRoots: vscode.Uri[] = [];
   private disposed = false;
   private readyWaiters: (() => void)[] = [];
+  private readyTimer: NodeJS.Timeout | undefined;
   draft: Draft;
 
   constructor(
@@ -115,6 +118,7 @@ export class GeneratorPanel implements vscode.Disposable {
         // A hidden webview is torn down; hold messages until the reloaded page says ready again.
         this.deps.log.debug(`Generator: visible ${panel.visible}`);
         if (!panel.visible) this.ready = false;
+        else this.watchReady();
       }),
       deps.tasks.onDidChange(() => this.pushTasks()),
       panel.onDidDispose(() => {
@@ -123,7 +127,31 @@ export class GeneratorPanel implements vscode.Disposable {
       }),
     );
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'icon.svg');
-    panel.webview.html = generatorHtml(panel.webview, deps.extensionUri, vscode.l10n.t('Generate Video'));
+    this.load();
+  }
+
+  private load(): void {
+    this.panel.webview.html = generatorHtml(this.panel.webview, this.deps.extensionUri, vscode.l10n.t('Generate Video'));
+    this.watchReady();
+  }
+
+  /**
+   * A webview shown again right after it was hidden sometimes never runs its script (seen in code-server:
+   * the page stays blank). If the page hasn't said ready in time, load it again, a few times at most.
+   */
+  private watchReady(attempt = 1): void {
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.readyTimer = setTimeout(() => {
+      this.readyTimer = undefined;
+      if (this.ready || this.disposed || !this.panel.visible) return;
+      if (attempt > READY_RELOADS) {
+        this.deps.log.warn('Generator: the page did not load; close and reopen the panel.');
+        return;
+      }
+      this.deps.log.warn(`Generator: the page did not say ready within ${READY_TIMEOUT_MS / 1000} s; loading it again.`);
+      this.panel.webview.html = generatorHtml(this.panel.webview, this.deps.extensionUri, vscode.l10n.t('Generate Video'));
+      this.watchReady(attempt + 1);
+    }, READY_TIMEOUT_MS);
   }
 
   /** Resolves once the page has said ready (at once when it already has). */
@@ -378,6 +406,7 @@ export class GeneratorPanel implements vscode.Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.readyTimer) clearTimeout(this.readyTimer);
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }
