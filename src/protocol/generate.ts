@@ -18,6 +18,8 @@ export const MODE_SLOTS: Record<Mode, readonly Slot[]> = {
   morph: ['firstFrame', 'lastFrame', 'drivingAudio'],
   continue: ['firstClip', 'lastFrame'],
 };
+/** The inputs a mode can do without. */
+export const OPTIONAL_SLOTS: Record<Mode, readonly Slot[]> = { animate: ['drivingAudio'], morph: ['drivingAudio'], continue: ['lastFrame'] };
 
 // Transport bounds only (a page can't flood the host); the product's limits are the core's, checked on the host.
 const source = z.string().max(8192);
@@ -176,6 +178,9 @@ export interface InitMessage {
   /** For the live counters beside the prompts (the rule itself is checked on the host). */
   promptMax: number;
   negativePromptMax: number;
+  /** MODE_SLOTS and OPTIONAL_SLOTS, so the page holds no copy of them. */
+  modeSlots: Record<Mode, readonly Slot[]>;
+  optionalSlots: Record<Mode, readonly Slot[]>;
   tasks: TaskView[];
 }
 /** Fill the open form (from an explorer command or a player action). */

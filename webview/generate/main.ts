@@ -16,12 +16,6 @@ import { TaskList } from './tasks';
 import { el, button, showIssues } from './dom';
 import './generate.css';
 
-const MODE_SLOTS: Record<Mode, Slot[]> = {
-  animate: ['firstFrame', 'drivingAudio'],
-  morph: ['firstFrame', 'lastFrame', 'drivingAudio'],
-  continue: ['firstClip', 'lastFrame'],
-};
-const OPTIONAL: Record<Mode, Slot[]> = { animate: ['drivingAudio'], morph: ['drivingAudio'], continue: ['lastFrame'] };
 
 interface PageState {
   draft: Draft;
@@ -114,8 +108,8 @@ function slotBlock(slot: Slot) {
   return {
     wrap,
     update(mode: Mode) {
-      wrap.hidden = !MODE_SLOTS[mode].includes(slot);
-      title.textContent = OPTIONAL[mode].includes(slot) ? `${L(`slot_${slot}`)} (${L('optional')})` : L(`slot_${slot}`);
+      wrap.hidden = !init!.modeSlots[mode].includes(slot);
+      title.textContent = init!.optionalSlots[mode].includes(slot) ? `${L(`slot_${slot}`)} (${L('optional')})` : L(`slot_${slot}`);
       const value = draft?.[slot] ?? '';
       source.textContent = value;
       clear.hidden = !value;

@@ -17,7 +17,7 @@ import {
   type Size,
 } from '../../wan';
 import type { TaskRequest } from '../../tasks/record';
-import { MODE_SLOTS, type Draft, type Field, type Issue, type Probe, type Slot, type Validation } from '../../protocol/generate';
+import { MODE_SLOTS, OPTIONAL_SLOTS, type Draft, type Field, type Issue, type Probe, type Slot, type Validation } from '../../protocol/generate';
 
 export const SLOT_MEDIA: Record<Slot, LocalMediaType> = {
   firstFrame: 'first_frame',
@@ -138,7 +138,7 @@ export class DraftChecker {
     const issues: Issue[] = [];
     const probes: Validation['probes'] = {};
     const used = MODE_SLOTS[draft.mode];
-    const required: Slot[] = draft.mode === 'continue' ? ['firstClip'] : draft.mode === 'morph' ? ['firstFrame', 'lastFrame'] : ['firstFrame'];
+    const required = used.filter((s) => !OPTIONAL_SLOTS[draft.mode].includes(s));
     const [request] = requestsOf(draft);
 
     for (const slot of used) {

@@ -6,6 +6,8 @@ import { PROMPT_MAX_CHARS, NEGATIVE_PROMPT_MAX_CHARS, SEED_MAX, WanValidationErr
 import type { TaskRecord } from '../../tasks/record';
 import {
   DraftSchema,
+  MODE_SLOTS,
+  OPTIONAL_SLOTS,
   parsePageMessage,
   type Draft,
   type DraftInput,
@@ -229,6 +231,8 @@ export class GeneratorPanel implements vscode.Disposable {
       locale: vscode.env.language,
       promptMax: PROMPT_MAX_CHARS,
       negativePromptMax: NEGATIVE_PROMPT_MAX_CHARS,
+      modeSlots: MODE_SLOTS,
+      optionalSlots: OPTIONAL_SLOTS,
       tasks: tasks.map((r) => viewOf(r, this.panel.webview)),
     };
     void this.panel.webview.postMessage(init);
