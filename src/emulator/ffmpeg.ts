@@ -21,6 +21,8 @@ export function ffmpegPath(): string {
 export interface FfmpegResult {
   code: number | null;
   stderr: string;
+  /** Killed for running past `timeoutMs`. */
+  timedOut: boolean;
 }
 
 /** Runs ffmpeg with the given arguments; resolves with its exit code and (the tail of) stderr. */
@@ -33,7 +35,13 @@ export function runFfmpeg(args: readonly string[], opts: { timeoutMs?: number; s
       stderr += d;
       if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
     });
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    let timedOut = false;
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, opts.timeoutMs)
+      : undefined;
     const kill = () => child.kill('SIGKILL');
     if (opts.signal?.aborted) kill();
     else opts.signal?.addEventListener('abort', kill, { once: true });
@@ -47,9 +55,26 @@ export function runFfmpeg(args: readonly string[], opts: { timeoutMs?: number; s
     });
     child.on('close', (code) => {
       done();
-      resolve({ code, stderr });
+      resolve({ code, stderr, timedOut });
     });
   });
+}
+
+/**
+ * Decodes the first video frame (or first second of audio) of a file; returns ffmpeg's last complaint
+ * when nothing decodes (for the log: it names the file). A file can be well-formed yet undecodable
+ * (scrambled image data under correct CRCs), and looping such an image (`-loop 1`) spins ffmpeg
+ * forever instead of failing.
+ */
+export async function decodeProblem(path: string, kind: 'video' | 'audio', opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string | undefined> {
+  const select = kind === 'video' ? ['-map', '0:v:0', '-frames:v', '1'] : ['-map', '0:a:0', '-t', '1'];
+  const { code, stderr, timedOut } = await runFfmpeg(['-v', 'error', '-i', path, ...select, '-f', 'null', '-'], {
+    timeoutMs: opts.timeoutMs ?? 20_000,
+    signal: opts.signal,
+  });
+  if (code === 0) return undefined;
+  if (timedOut) return 'decoding it took too long';
+  return stderr.trim().split('\n').pop() || `ffmpeg exited with ${code}`;
 }
 
 export interface MediaInfo {

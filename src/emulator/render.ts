@@ -22,6 +22,9 @@ export interface RenderJob {
   durationSeconds: number;
   /** Exactly one of firstFrame / firstClip. */
   firstFrame?: string;
+  /** EXIF orientation (1–8) of the first and last frame: this ffmpeg decodes JPEGs as stored. */
+  firstFrameOrientation?: number;
+  lastFrameOrientation?: number;
   firstClip?: { path: string; durationSeconds: number };
   lastFrame?: string;
   drivingAudio?: string;
@@ -30,6 +33,16 @@ export interface RenderJob {
   /** Kills ffmpeg when aborted (the emulator is closing). */
   signal?: AbortSignal;
 }
+
+/** The render ran past its time limit and ffmpeg was killed. */
+export class RenderTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the render ran past its ${timeoutMs / 1000} s limit and was stopped`);
+  }
+}
+
+/** Default time limit of one render: a 15 s 1080P render takes a few seconds on one core. */
+export const RENDER_TIMEOUT_MS = 60_000;
 
 export interface RenderResult {
   elapsedMs: number;
@@ -62,6 +75,18 @@ function esc(value: string): string {
 
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
 
+/** Filters that turn a stored image into its displayed orientation (EXIF 1–8), with a trailing comma. */
+const ORIENT: Record<number, string> = {
+  2: 'hflip,',
+  3: 'hflip,vflip,',
+  4: 'vflip,',
+  5: 'transpose=cclock_flip,',
+  6: 'transpose=clock,',
+  7: 'transpose=clock_flip,',
+  8: 'transpose=cclock,',
+};
+const orient = (o: number | undefined) => ORIENT[o ?? 1] ?? '';
+
 /** Builds the ffmpeg arguments for a job; `textDir` holds the label text files. */
 export function buildRenderArgs(job: RenderJob, textDir: string, font: string | null): string[] {
   const W = job.width;
@@ -86,7 +111,7 @@ export function buildRenderArgs(job: RenderJob, textDir: string, font: string | 
     );
   } else if (job.firstFrame) {
     args.push('-loop', '1', '-framerate', String(FPS), '-t', String(D), '-i', job.firstFrame);
-    filters.push(`[0:v]${cover},format=yuv420p[base]`);
+    filters.push(`[0:v]${orient(job.firstFrameOrientation)}${cover},format=yuv420p[base]`);
   } else {
     throw new Error('a render needs a first frame or a first clip');
   }
@@ -103,7 +128,7 @@ export function buildRenderArgs(job: RenderJob, textDir: string, font: string | 
     args.push('-loop', '1', '-framerate', String(FPS), '-t', String(D), '-i', job.lastFrame);
     const start = r3((K + 0.3 * M) / FPS);
     const dur = r3((0.55 * M) / FPS);
-    filters.push(`[${idx}:v]${cover},format=yuva420p,fade=t=in:st=${start}:d=${dur}:alpha=1[last]`);
+    filters.push(`[${idx}:v]${orient(job.lastFrameOrientation)}${cover},format=yuva420p,fade=t=in:st=${start}:d=${dur}:alpha=1[last]`);
     filters.push(`[zoomed][last]overlay=shortest=1:format=yuv420[faded]`);
     video = 'faded';
   }
@@ -153,7 +178,7 @@ export function buildRenderArgs(job: RenderJob, textDir: string, font: string | 
   return args;
 }
 
-/** Renders the job to `job.outPath`; rejects with ffmpeg's last lines if it fails. */
+/** Renders the job to `job.outPath`; rejects with ffmpeg's last lines if it fails, or RenderTimeoutError. */
 export async function renderVideo(job: RenderJob): Promise<RenderResult> {
   const started = Date.now();
   const textDir = await mkdtemp(join(tmpdir(), 'wan-emu-text-'));
@@ -161,7 +186,9 @@ export async function renderVideo(job: RenderJob): Promise<RenderResult> {
     await writeFile(join(textDir, 'label.txt'), REHEARSAL_LABEL, 'utf8');
     await writeFile(join(textDir, 'watermark.txt'), WATERMARK_TEXT, 'utf8');
     const args = buildRenderArgs(job, textDir, findFont());
-    const { code, stderr } = await runFfmpeg(args, { timeoutMs: job.timeoutMs ?? 180_000, signal: job.signal });
+    const timeoutMs = job.timeoutMs ?? RENDER_TIMEOUT_MS;
+    const { code, stderr, timedOut } = await runFfmpeg(args, { timeoutMs, signal: job.signal });
+    if (timedOut) throw new RenderTimeoutError(timeoutMs);
     if (code !== 0) {
       const tail = stderr.trim().split('\n').slice(-6).join('\n');
       throw new Error(`ffmpeg exited with ${code}: ${tail}`);

@@ -14,6 +14,7 @@ import { sleep } from '../wan/retry';
 import { parseCreateRequest } from '../wan/schema';
 import { EmulatorClock } from './clock';
 import { FaultInjector, defaultFaultError, type FaultRoute, type HttpFault } from './faults';
+import { CreateRateLimiter } from './rate';
 import {
   BodyTooLarge,
   errorReply,
@@ -47,6 +48,14 @@ export interface EmulatorOptions {
   dataDir?: string;
   /** Upload size limit (default 100 MB, as DashScope's policy says). */
   maxUploadMb?: number;
+  /** Tasks RUNNING at once per account (key); more stay PENDING until one ends. Default 5, as the service. */
+  maxRunningPerAccount?: number;
+  /** Task creates per second per account, on the emulated clock; more get 429 Throttling.RateQuota. Default 5. */
+  maxCreatesPerSecond?: number;
+  /** Renders at once (ffmpeg is CPU-bound); more wait their turn. Default 2. */
+  renderConcurrency?: number;
+  /** Time limit of one render; a task over it ends FAILED with InternalError.Timeout. Default 60 s. */
+  renderTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -150,7 +159,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     runningMs: opts.runningMs ?? 6000,
     publicBase: () => baseUrl,
     log,
+    concurrency: opts.renderConcurrency,
+    renderTimeoutMs: opts.renderTimeoutMs,
+    maxRunningPerAccount: opts.maxRunningPerAccount,
   });
+  const createQuota = new CreateRateLimiter(clock, opts.maxCreatesPerSecond);
   const requestLog: RequestLogEntry[] = [];
   let seq = 0;
 
@@ -200,6 +213,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         `The media url ${oss.url} (${oss.type}) is an oss:// URL; requests that use oss:// URLs must send the header X-DashScope-OssResourceResolve: enable.`,
         requestId,
       );
+    }
+    // Only a create that would make a task counts against the quota.
+    if (!createQuota.take(auth.keyHash)) {
+      return errorReply(429, 'Throttling.RateQuota', defaultFaultError(429).message, requestId);
     }
     const task = tasks.create(request, auth.keyHash, faults.takeOutcome());
     entry.taskId = task.id;

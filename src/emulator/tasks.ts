@@ -1,6 +1,7 @@
-// Task store and state machine on the emulator clock: PENDING for pendingMs, then the task runs (media
-// fetched and validated, the video rendered) and shows RUNNING for at least runningMs; then SUCCEEDED
-// or FAILED. CANCELED only from PENDING. UNKNOWN when missing or older than 24 h.
+// Task store and state machine on the emulator clock: PENDING for pendingMs (longer while its account
+// already has its limit of tasks RUNNING), then the task runs (media fetched, validated and test-decoded,
+// the video rendered within a time limit, a few renders at once) and shows RUNNING for at least
+// runningMs; then SUCCEEDED or FAILED. CANCELED only from PENDING. UNKNOWN when missing or older than 24 h.
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -12,8 +13,9 @@ import { billedSeconds, estimateOutputSize } from '../wan/sizing';
 import { formatServiceTime } from '../wan/time';
 import type { EmulatorClock } from './clock';
 import type { OutcomeFault } from './faults';
+import { decodeProblem } from './ffmpeg';
 import { MediaFetchError, fetchMedia } from './media';
-import { renderVideo } from './render';
+import { RenderTimeoutError, renderVideo } from './render';
 import type { UploadStore } from './upload';
 
 export interface TaskUsage {
@@ -40,7 +42,11 @@ export interface Task {
   keyHash: string;
   request: CreateTaskRequest;
   submitAt: number;
+  /** When it may leave PENDING: submitAt + pendingMs. */
+  readyAt: number;
+  /** When it left PENDING (its scheduled_time): readyAt, or later when it waited for its account's slot. */
   scheduledAt: number;
+  waitedForSlot?: boolean;
   runningMs: number;
   canceledAt?: number;
   forcedUnknown?: boolean;
@@ -64,15 +70,22 @@ export interface TaskStoreOptions {
   /** Base of result URLs, e.g. http://127.0.0.1:8787 */
   publicBase: () => string;
   log: (line: string) => void;
-  /** Renders running at once (ffmpeg is CPU-bound). */
+  /** Renders running at once (ffmpeg is CPU-bound); more wait their turn. Default 2. */
   concurrency?: number;
+  /** Time limit of one render, after which ffmpeg is killed (default RENDER_TIMEOUT_MS). */
+  renderTimeoutMs?: number;
+  /** Tasks RUNNING at once per account (key hash); more stay PENDING until one ends. Default 5. */
+  maxRunningPerAccount?: number;
 }
+
+/** The service's limit of tasks processing at once per account, for wan2.7-i2v. */
+export const MAX_RUNNING_PER_ACCOUNT = 5;
 
 export class TaskStore {
   private readonly tasks = new Map<string, Task>();
   readonly files = new Map<string, ResultFile>();
-  private running = 0;
-  private readonly queue: Task[] = [];
+  private rendering = 0;
+  private readonly renderWaiters: (() => void)[] = [];
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private readonly aborter = new AbortController();
@@ -91,6 +104,7 @@ export class TaskStore {
     this.closed = true;
     clearInterval(this.timer);
     this.aborter.abort();
+    for (const wake of this.renderWaiters.splice(0)) wake();
     await Promise.allSettled(this.inFlight);
   }
 
@@ -101,6 +115,7 @@ export class TaskStore {
       keyHash,
       request,
       submitAt: now,
+      readyAt: now + this.o.pendingMs,
       scheduledAt: now + this.o.pendingMs,
       runningMs: this.o.runningMs,
       started: false,
@@ -129,7 +144,7 @@ export class TaskStore {
   status(t: Task): TaskStatus {
     if (t.canceledAt !== undefined) return 'CANCELED';
     const now = this.o.clock.now();
-    if (!t.started || now < t.scheduledAt) return 'PENDING';
+    if (!t.started) return 'PENDING';
     if (!t.outcome || now < t.scheduledAt + t.runningMs) return 'RUNNING';
     return t.outcome.ok ? 'SUCCEEDED' : 'FAILED';
   }
@@ -138,8 +153,6 @@ export class TaskStore {
   cancel(t: Task): boolean {
     if (this.status(t) !== 'PENDING') return false;
     t.canceledAt = this.o.clock.now();
-    const i = this.queue.indexOf(t);
-    if (i >= 0) this.queue.splice(i, 1);
     return true;
   }
 
@@ -174,11 +187,21 @@ export class TaskStore {
   private tick(): void {
     if (this.closed) return;
     const now = this.o.clock.now();
+    const max = this.o.maxRunningPerAccount ?? MAX_RUNNING_PER_ACCOUNT;
+    const running = new Map<string, number>();
     for (const t of this.tasks.values()) {
-      if (!t.started && t.canceledAt === undefined && now >= t.scheduledAt) {
+      if (t.started && this.status(t) === 'RUNNING') running.set(t.keyHash, (running.get(t.keyHash) ?? 0) + 1);
+    }
+    // Oldest first: a task whose account is at its limit stays PENDING and keeps its place.
+    for (const t of this.tasks.values()) {
+      const due = !t.started && t.canceledAt === undefined && !t.forcedUnknown && now >= t.readyAt && now - t.submitAt <= TASK_TTL_MS;
+      const busy = running.get(t.keyHash) ?? 0;
+      if (due && busy >= max) t.waitedForSlot = true;
+      else if (due) {
+        running.set(t.keyHash, busy + 1);
         t.started = true;
-        if (now - t.submitAt > TASK_TTL_MS) continue;
-        this.queue.push(t);
+        t.scheduledAt = t.waitedForSlot ? now : t.readyAt;
+        this.launch(t);
       }
       // Forget tasks (and their results) well past their 24 h.
       if (now - t.submitAt > 2 * TASK_TTL_MS) this.tasks.delete(t.id);
@@ -189,25 +212,36 @@ export class TaskStore {
         void rm(f.path, { force: true });
       }
     }
-    this.pump();
   }
 
-  private pump(): void {
-    const max = this.o.concurrency ?? 2;
-    while (this.running < max && this.queue.length) {
-      const t = this.queue.shift()!;
-      this.running++;
-      const job = this.run(t)
-        .then((outcome) => {
-          t.outcome = outcome;
-          this.o.log(`task ${t.id} ${outcome.ok ? `rendered ${outcome.size?.width}x${outcome.size?.height} in ${outcome.renderMs} ms` : `failed: ${outcome.code}: ${outcome.message}`}`);
-        })
-        .finally(() => {
-          this.inFlight.delete(job);
-          this.running--;
-          if (!this.closed) this.pump();
-        });
-      this.inFlight.add(job);
+  private launch(t: Task): void {
+    const job = this.run(t)
+      .catch((e: unknown): Outcome => {
+        const message = `The emulator failed: ${(e as Error).message}`;
+        return { ok: false, code: 'InternalError', message, finishedAt: this.o.clock.now() };
+      })
+      .then((outcome) => {
+        t.outcome = outcome;
+        this.o.log(`task ${t.id} ${outcome.ok ? `rendered ${outcome.size?.width}x${outcome.size?.height} in ${outcome.renderMs} ms` : `failed: ${outcome.code}: ${outcome.message}`}`);
+      })
+      .finally(() => {
+        this.inFlight.delete(job);
+        this.tick();
+      });
+    this.inFlight.add(job);
+  }
+
+  /** Runs `fn` when fewer than `concurrency` renders are running; fetching and checks need no slot. */
+  private async withRenderSlot<T>(fn: () => Promise<T>): Promise<T> {
+    while (!this.closed && this.rendering >= (this.o.concurrency ?? 2)) {
+      await new Promise<void>((wake) => this.renderWaiters.push(wake));
+    }
+    this.rendering++;
+    try {
+      return await fn();
+    } finally {
+      this.rendering--;
+      this.renderWaiters.shift()?.();
     }
   }
 
@@ -216,15 +250,16 @@ export class TaskStore {
     const fail = (code: string, message: string): Outcome => ({ ok: false, code, message, finishedAt: clock.now() });
     if (t.forcedFailure) return fail(t.forcedFailure.code, t.forcedFailure.message);
     const work = join(this.o.dataDir, 'work', t.id);
-    await mkdir(work, { recursive: true });
     const paths: Partial<Record<MediaType, string>> = {};
     try {
+      await mkdir(work, { recursive: true });
       const req = t.request;
       for (const m of req.input.media) paths[m.type] = await fetchMedia(m.type, m.url, work, this.o.uploads);
       const duration = req.parameters?.duration ?? DURATION_DEFAULT_S;
       const resolution: Resolution = req.parameters?.resolution ?? RESOLUTION_DEFAULT;
       let source: { width: number; height: number };
       let clipSeconds = 0;
+      let firstOrientation: number | undefined;
       if (paths.first_clip) {
         const clip = await validateLocalMedia('first_clip', paths.first_clip);
         clipSeconds = clip.durationSeconds;
@@ -236,24 +271,40 @@ export class TaskStore {
           );
         }
       } else {
-        source = await validateLocalMedia('first_frame', paths.first_frame!);
+        const first = await validateLocalMedia('first_frame', paths.first_frame!);
+        source = first; // the displayed size, EXIF orientation applied
+        firstOrientation = first.orientation;
       }
-      if (paths.last_frame) await validateLocalMedia('last_frame', paths.last_frame);
+      const last = paths.last_frame ? await validateLocalMedia('last_frame', paths.last_frame) : undefined;
       if (paths.driving_audio) await validateLocalMedia('driving_audio', paths.driving_audio);
+      // Well-formed is not decodable: a scrambled image would leave the renderer looping on nothing.
+      for (const [type, p] of Object.entries(paths) as [MediaType, string][]) {
+        const problem = await decodeProblem(p, type === 'driving_audio' ? 'audio' : 'video', { signal: this.aborter.signal });
+        if (problem) {
+          this.o.log(`task ${t.id}: the ${type} does not decode: ${problem}`);
+          const kind = type === 'driving_audio' ? 'audio' : type === 'first_clip' ? 'video' : 'image';
+          return fail('InvalidParameter', `The ${type} ${kind} could not be decoded: its data is damaged or in an unsupported encoding.`);
+        }
+      }
       const size = estimateOutputSize(source, resolution);
       const fileName = `${randomUUID()}.mp4`;
       const outPath = join(this.o.dataDir, 'results', fileName);
       await mkdir(join(this.o.dataDir, 'results'), { recursive: true });
-      const r = await renderVideo({
-        outPath,
-        ...size,
-        durationSeconds: duration,
-        ...(paths.first_clip ? { firstClip: { path: paths.first_clip, durationSeconds: clipSeconds } } : { firstFrame: paths.first_frame! }),
-        ...(paths.last_frame ? { lastFrame: paths.last_frame } : {}),
-        ...(paths.driving_audio ? { drivingAudio: paths.driving_audio } : {}),
-        watermark: req.parameters?.watermark ?? false,
-        signal: this.aborter.signal,
-      });
+      const r = await this.withRenderSlot(() =>
+        renderVideo({
+          outPath,
+          ...size,
+          durationSeconds: duration,
+          ...(paths.first_clip
+            ? { firstClip: { path: paths.first_clip, durationSeconds: clipSeconds } }
+            : { firstFrame: paths.first_frame!, firstFrameOrientation: firstOrientation }),
+          ...(paths.last_frame ? { lastFrame: paths.last_frame, lastFrameOrientation: last?.orientation } : {}),
+          ...(paths.driving_audio ? { drivingAudio: paths.driving_audio } : {}),
+          watermark: req.parameters?.watermark ?? false,
+          timeoutMs: this.o.renderTimeoutMs,
+          signal: this.aborter.signal,
+        }),
+      );
       this.renderTimings.push({ taskId: t.id, ms: r.elapsedMs, ...size, duration });
       const finishedAt = clock.now();
       this.files.set(fileName, { path: outPath, expiresAt: Math.max(finishedAt, t.scheduledAt + t.runningMs) + TASK_TTL_MS });
@@ -279,6 +330,9 @@ export class TaskStore {
         return fail('InvalidParameter', message);
       }
       if (e instanceof MediaFetchError) return fail('InvalidParameter', e.message);
+      if (e instanceof RenderTimeoutError) {
+        return fail('InternalError.Timeout', `Generating the video did not finish within the time limit (${e.timeoutMs / 1000} s); the task was stopped.`);
+      }
       return fail('InternalError', `The emulator could not render the video: ${(e as Error).message.slice(0, 500)}`);
     } finally {
       await rm(work, { recursive: true, force: true });

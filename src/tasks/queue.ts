@@ -27,9 +27,13 @@ export function admit(records: readonly TaskRecord[], now: number, limits: Accou
   const start: TaskRecord[] = [];
   let wakeAt: number | undefined;
   const later = (t: number) => (wakeAt = wakeAt === undefined ? t : Math.min(wakeAt, t));
+  // Throttling is account-wide: while an older request backs off, newer ones on that account wait too.
+  const backingOff: TaskRecord[] = [];
   for (const r of queued) {
+    if (backingOff.some((b) => sameAccount(b.endpoint, r.endpoint))) continue;
     if (r.notBefore !== undefined && r.notBefore > now) {
       later(r.notBefore);
+      backingOff.push(r);
       continue;
     }
     const peers = records.filter((p) => sameAccount(p.endpoint, r.endpoint));

@@ -9,7 +9,7 @@ import { createDispatcher, DEFAULT_TIMEOUTS, isAbort, requestJson, toNetworkErro
 import { DEFAULT_RETRY, isSafeToRepeatCreate, isTransient, sleep, withRetry, type RetryPolicy } from './retry';
 import { downloadFile, type DownloadProgress } from './download';
 import { MODEL, RECOMMENDED_POLL_INTERVAL_MS } from './limits';
-import { validateDataUriImage } from './media';
+import { probeMediaFormat, uploadFileName, validateDataUriImage, type MediaFormat } from './media';
 import {
   CancelTaskResponseSchema,
   CreateTaskResponseSchema,
@@ -171,8 +171,10 @@ export class WanClient {
    * DashScope's temporary upload: ask for a policy, post the file to the storage host, and return the
    * `oss://` URL (valid about 48 h). Creates that use it must send X-DashScope-OssResourceResolve.
    */
-  async uploadFile(path: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+  async uploadFile(path: string, options: { signal?: AbortSignal; format?: MediaFormat } = {}): Promise<string> {
     const what = `Upload ${basename(path)}`;
+    // Named for what the file is (its probed format), not for its extension.
+    const safeName = uploadFileName(path, options.format ?? (await probeMediaFormat(path)));
     const policyUrl = `${this.baseUrl}/api/v1/uploads?action=getPolicy&model=${encodeURIComponent(MODEL)}`;
     return withRetry(
       async () => {
@@ -181,7 +183,6 @@ export class WanClient {
           UploadPolicyResponseSchema,
         );
         // A fresh key on every attempt: the policy forbids overwriting a half-finished earlier one.
-        const safeName = basename(path).replace(/[^A-Za-z0-9._-]/g, '_');
         const key = `${policy.upload_dir.replace(/\/+$/, '')}/${randomUUID()}-${safeName}`;
         const form = new FormData();
         form.append('OSSAccessKeyId', policy.oss_access_key_id);

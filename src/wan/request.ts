@@ -2,7 +2,15 @@
 // Everything is validated before the first byte goes out: the cheap checks first, then the files.
 import { WanValidationError } from './errors';
 import { DURATION_DEFAULT_S, MODEL, RESOLUTION_DEFAULT } from './limits';
-import { readImageAsDataUri, validateDataUriImage, validateLocalMedia, type AudioInfo, type ImageInfo, type VideoInfo } from './media';
+import {
+  readImageAsDataUri,
+  validateDataUriImage,
+  validateLocalMedia,
+  type AudioInfo,
+  type ImageInfo,
+  type MediaFormat,
+  type VideoInfo,
+} from './media';
 import { parseCreateRequest, type CreateTaskRequest, type MediaItem, type MediaType, type Resolution } from './schema';
 import { billedSeconds, estimateOutputSize, type Size } from './sizing';
 
@@ -30,8 +38,11 @@ export interface PreparedRequest {
   duration: number;
 }
 
-/** Local audio and video must become URLs; the client's temporary upload gives oss:// ones. */
-export type Uploader = (path: string) => Promise<string>;
+/**
+ * Local audio and video must become URLs; the client's temporary upload gives oss:// ones. `media.format`
+ * is what the file was probed to be, so the object can be named for it (WanClient.uploadFile's `format`).
+ */
+export type Uploader = (path: string, media: { type: MediaType; format: MediaFormat }) => Promise<string>;
 
 export function isUrl(source: string): boolean {
   return /^(https?:\/\/|oss:\/\/|data:)/i.test(source);
@@ -84,6 +95,7 @@ export async function prepareRequest(input: GenerationInput, upload: Uploader): 
   const duration = input.duration ?? DURATION_DEFAULT_S;
   // Local images are read, checked and encoded in one pass; the URIs wait here until nothing is wrong.
   const encoded = new Map<MediaType, string>();
+  const formats = new Map<MediaType, MediaFormat>();
   const check = async (type: MediaType, src: string): Promise<ImageInfo | AudioInfo | VideoInfo | undefined> => {
     const image = type === 'first_frame' || type === 'last_frame';
     if (image && /^data:/i.test(src)) return validateDataUriImage(type, src);
@@ -97,6 +109,7 @@ export async function prepareRequest(input: GenerationInput, upload: Uploader): 
     try {
       const info = await check(type, src);
       if (!info) continue;
+      formats.set(type, info.format);
       if ('width' in info && (type === 'first_frame' || type === 'first_clip')) outputBasis = { width: info.width, height: info.height };
       if ('width' in info && 'durationSeconds' in info) clipSeconds = info.durationSeconds;
     } catch (error) {
@@ -114,7 +127,7 @@ export async function prepareRequest(input: GenerationInput, upload: Uploader): 
 
   const media: MediaItem[] = [];
   for (const [type, src] of picked) {
-    media.push({ type, url: isUrl(src) ? src : (encoded.get(type) ?? (await upload(src))) });
+    media.push({ type, url: isUrl(src) ? src : (encoded.get(type) ?? (await upload(src, { type, format: formats.get(type)! }))) });
   }
   const body = parseCreateRequest(bodyWith(input, media));
   return {

@@ -54,6 +54,13 @@ export function parseDataUri(uri: string): { mime: string; base64: string } | un
   const m = DATA_URI.exec(uri);
   return m ? { mime: m[1]!.toLowerCase(), base64: m[2]! } : undefined;
 }
+
+/** Bytes that base64 text decodes to: trailing `=` padding stands for no data. */
+export function base64DecodedBytes(base64: string): number {
+  let end = base64.length;
+  while (end > 0 && base64[end - 1] === '=') end--;
+  return Math.floor((end * 3) / 4);
+}
 const IMAGE_MIMES = new Set<string>([...Object.values(IMAGE_MIME), 'image/jpg']);
 
 function urlProblem(type: MediaType, url: string): string | undefined {
@@ -76,9 +83,9 @@ function urlProblem(type: MediaType, url: string): string | undefined {
     if (!IMAGE_MIMES.has(mime)) {
       return `data URI type ${mime} is not supported; use image/jpeg, image/png, image/bmp or image/webp`;
     }
-    const bytes = Math.floor((base64.length * 3) / 4);
+    const bytes = base64DecodedBytes(base64);
     if (bytes > IMAGE.maxBytes) {
-      return `the image is ${(bytes / MB).toFixed(1)} MB; images may be at most ${IMAGE.maxBytes / MB} MB`;
+      return `the image is ${(bytes / MB).toFixed(1)} MB (${bytes.toLocaleString('en-US')} bytes); images may be at most ${IMAGE.maxBytes / MB} MB`;
     }
     return undefined;
   }

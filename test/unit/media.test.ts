@@ -187,7 +187,7 @@ describe('media probing and validation', function () {
         const info = await probeImage(f(name));
         assert.ok(info);
         const { size } = await fsp.stat(f(name));
-        assert.deepEqual(info, { format, mime: `image/${format}`, width, height, bytes: size, hasAlpha });
+        assert.deepEqual(info, { format, mime: `image/${format}`, width, height, bytes: size, hasAlpha, animated: false, orientation: 1 });
       });
     }
 

@@ -107,7 +107,10 @@ describe('task engine (against the emulator)', function () {
     assert.equal(sidecar.rehearsal, true);
     assert.ok(!JSON.stringify(sidecar).includes(KEY), 'the key never reaches the record');
     assert.ok(!(await readFile(join(dir, 'walk.json'), 'utf8')).includes(KEY), 'nor the task list');
+    await until('the announcement', () => h.ended.length > 0);
+    await h.engine.stop();
     assert.equal(h.ended.length, 1, 'one announcement');
+    assert.equal(h.ended[0]?.save?.state, 'saved');
   });
 
   it('refuses a bad request before anything is queued or sent', async () => {

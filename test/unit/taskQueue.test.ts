@@ -43,6 +43,14 @@ describe('task queue', () => {
     assert.equal(admit([held], now + 4000).start.length, 1);
   });
 
+  it('lets no newer request overtake one that backs off after throttling', () => {
+    const held = record({ requestedAt: now - 2000, notBefore: now + 4000 });
+    const newer = record({ requestedAt: now - 1000 });
+    const other = record({ requestedAt: now - 500, endpoint: { kind: 'beijing', baseUrl: 'https://dashscope.aliyuncs.com' } });
+    assert.deepEqual(admit([held, newer, other], now).start, [other]);
+    assert.deepEqual(admit([held, newer, other], now + 4000).start.map((r) => r.id), [held.id, newer.id, other.id]);
+  });
+
   it('counts each endpoint (account) separately', () => {
     const other = { kind: 'beijing' as const, baseUrl: 'https://dashscope.aliyuncs.com' };
     const busy = Array.from({ length: 5 }, () => record({ state: 'pending', taskId: 't' }));

@@ -1,6 +1,8 @@
 // Pure-TypeScript audio probing (WAV, MP3): duration, sample rate, channels. Reads headers only,
 // except an MP3 without a Xing/Info/VBRI header, whose frame headers are scanned in 1 MB windows.
+// A file shorter than its header says (a WAV data chunk, an MP3's Xing/VBRI byte count) is refused.
 import { MediaProbeError, withSource, type ByteSource } from './image';
+import { ReadWindow } from './window';
 
 export type AudioFormat = 'wav' | 'mp3';
 
@@ -53,7 +55,13 @@ async function probeWav(src: ByteSource): Promise<AudioInfo> {
       if (!fmt) throw new MediaProbeError('damaged WAV header (data chunk before fmt chunk)');
       // A streaming writer may leave 0 or 0xFFFFFFFF: then the data runs to the end of the file.
       const available = src.size - (pos + 8);
-      const dataBytes = size === 0 || size === 0xffffffff || size > available ? available : size;
+      const open = size === 0 || size === 0xffffffff;
+      if (!open && size > available) {
+        throw new MediaProbeError(
+          `truncated WAV file (the data chunk declares ${size.toLocaleString('en-US')} bytes of audio, but the file holds ${available.toLocaleString('en-US')})`,
+        );
+      }
+      const dataBytes = open ? available : size;
       const byteRate = fmt.byteRate || fmt.blockAlign * fmt.sampleRate;
       if (!byteRate) throw new MediaProbeError('damaged WAV header (byte rate is 0)');
       return {
@@ -112,20 +120,6 @@ export function parseMp3FrameHeader(b: Buffer, o: number): FrameHeader | undefin
   return { mpeg1, sampleRate, channels, samples, length, bitrateKbps };
 }
 
-/** Reads a file through a sliding window, so sequential scans do few reads. */
-class Window {
-  private buf: Buffer = Buffer.alloc(0);
-  private start = 0;
-  constructor(private readonly src: ByteSource, private readonly size = 1 << 20) {}
-  async bytes(pos: number, len: number): Promise<{ buf: Buffer; off: number }> {
-    if (pos < this.start || pos + len > this.start + this.buf.length) {
-      this.start = pos;
-      this.buf = await this.src.read(pos, Math.max(len, this.size));
-    }
-    return { buf: this.buf, off: pos - this.start };
-  }
-}
-
 async function skipId3v2(src: ByteSource): Promise<number> {
   let pos = 0;
   for (let n = 0; n < 16; n++) {
@@ -144,7 +138,7 @@ async function probeMp3(src: ByteSource): Promise<AudioInfo | null> {
   // Find the first frame whose successor is also a valid frame (with the same version and sample rate).
   // Without an ID3 tag the frame must start the file, so random data is never taken for MP3.
   const searchLimit = hadId3 ? 256 * 1024 : 1;
-  const win = new Window(src);
+  const win = new ReadWindow(src);
   let first = -1;
   let fh: FrameHeader | undefined;
   for (let p = tagEnd; p < tagEnd + searchLimit && p + 4 <= src.size; p++) {
@@ -165,6 +159,12 @@ async function probeMp3(src: ByteSource): Promise<AudioInfo | null> {
 
   const frame = await src.read(first, Math.min(fh.length, 512));
   const vbr = parseVbrHeader(frame, fh);
+  // The encoder's byte count covers the whole stream from this frame; a cut file holds less.
+  if (vbr?.bytes && first + vbr.bytes > src.size) {
+    throw new MediaProbeError(
+      `truncated MP3 file (its ${vbr.tag} header declares ${vbr.bytes.toLocaleString('en-US')} bytes of audio, but the file holds ${(src.size - first).toLocaleString('en-US')})`,
+    );
+  }
   let durationSeconds: number;
   if (vbr && vbr.frames > 0) {
     let samples = vbr.frames * fh.samples;
@@ -183,7 +183,7 @@ async function probeMp3(src: ByteSource): Promise<AudioInfo | null> {
 }
 
 /** Xing/Info (with the LAME tag's encoder delay and padding) or VBRI header in the first frame. */
-function parseVbrHeader(f: Buffer, h: FrameHeader): { frames: number; delay: number; padding: number } | undefined {
+function parseVbrHeader(f: Buffer, h: FrameHeader): { tag: string; frames: number; bytes: number; delay: number; padding: number } | undefined {
   const sideInfo = h.mpeg1 ? (h.channels === 1 ? 17 : 32) : h.channels === 1 ? 9 : 17;
   const x = 4 + sideInfo;
   const tag = f.toString('latin1', x, x + 4);
@@ -191,12 +191,16 @@ function parseVbrHeader(f: Buffer, h: FrameHeader): { frames: number; delay: num
     const flags = f.readUInt32BE(x + 4);
     let p = x + 8;
     let frames = 0;
+    let bytes = 0;
     if (flags & 1) {
       if (f.length < p + 4) return undefined;
       frames = f.readUInt32BE(p);
       p += 4;
     }
-    if (flags & 2) p += 4; // bytes
+    if (flags & 2) {
+      if (f.length >= p + 4) bytes = f.readUInt32BE(p);
+      p += 4;
+    }
     if (flags & 4) p += 100; // TOC
     if (flags & 8) p += 4; // quality
     let delay = 0;
@@ -207,17 +211,16 @@ function parseVbrHeader(f: Buffer, h: FrameHeader): { frames: number; delay: num
       delay = dp >> 12;
       padding = dp & 0xfff;
     }
-    if (!(flags & 1)) return { frames: 0, delay, padding };
-    return { frames, delay, padding };
+    return { tag, frames, bytes, delay, padding };
   }
   if (f.toString('latin1', 36, 40) === 'VBRI' && f.length >= 36 + 18) {
-    return { frames: f.readUInt32BE(36 + 14), delay: 0, padding: 0 };
+    return { tag: 'VBRI', frames: f.readUInt32BE(36 + 14), bytes: f.readUInt32BE(36 + 10), delay: 0, padding: 0 };
   }
   return undefined;
 }
 
 /** Sums the samples of every frame from `pos` on; undefined if the stream cannot be followed. */
-async function scanFrames(src: ByteSource, win: Window, pos: number): Promise<number | undefined> {
+async function scanFrames(src: ByteSource, win: ReadWindow, pos: number): Promise<number | undefined> {
   let samples = 0;
   let frames = 0;
   let lostBytes = 0;

@@ -8,6 +8,7 @@ export {
 } from './image';
 export { probeAudio, type AudioFormat, type AudioInfo } from './audio';
 export { probeVideo, type VideoFormat, type VideoInfo } from './video';
+export { probeMediaFormat, uploadFileName, type MediaFormat } from './uploadName';
 export {
   imageIssues,
   imageToDataUri,

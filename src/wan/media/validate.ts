@@ -83,13 +83,18 @@ async function readHead(path: string, n: number): Promise<Buffer> {
   }
 }
 
-/** Runs a probe, turning I/O and header errors into a WanValidationError for `field`. */
-async function runProbe<T>(field: string, name: string, what: string, probe: () => Promise<T>): Promise<T> {
+/**
+ * Runs a probe, turning I/O and structure errors into a WanValidationError for `field`; `also` adds
+ * problems already known (an oversized file is both), so every violation is reported at once.
+ */
+async function runProbe<T>(field: string, name: string, what: string, probe: () => Promise<T>, also: (string | undefined)[] = []): Promise<T> {
   try {
     return await probe();
   } catch (e) {
     if (e instanceof WanValidationError) throw e;
-    if (e instanceof MediaProbeError) throw WanValidationError.one(field, `${name} cannot be read as ${what}: ${e.message}`);
+    if (e instanceof MediaProbeError) {
+      fail(field, [`${name} cannot be read as ${what}: ${e.message}`, ...also]);
+    }
     const code = (e as NodeJS.ErrnoException).code;
     throw WanValidationError.one(field, `${name} cannot be read (${code ?? (e as Error).message})`);
   }
@@ -140,6 +145,10 @@ export function imageIssues(name: string, info: ImageInfo): string[] {
   if (info.format === 'png' && info.hasAlpha) {
     out.push(`${name} has an alpha channel (transparency); the API refuses PNGs with alpha — flatten it or save as JPEG`);
   }
+  // Plain WEBP decoders (libwebp's WebPDecode) refuse animations; the API documents still images.
+  if (info.animated) {
+    out.push(`${name} is an animated ${info.format.toUpperCase()}; the API takes still images — export a single frame as PNG or JPEG`);
+  }
   return out;
 }
 
@@ -147,7 +156,7 @@ async function validateImage(type: ImageMediaType, path: string): Promise<ImageI
   const field = mediaField(type);
   const name = basename(path);
   const bytes = await statFile(field, name, path);
-  const info = await runProbe(field, name, 'an image', () => probeImage(path));
+  const info = await runProbe(field, name, 'an image', () => probeImage(path), [sizeIssue(name, bytes, IMAGE.maxBytes, 'image')]);
   if (!info) {
     const head = await runProbe(field, name, 'an image', () => readHead(path, 1024));
     const what = describeUnsupportedImage(head);
@@ -166,7 +175,7 @@ async function validateAudio(path: string): Promise<AudioInfo> {
   const field = mediaField('driving_audio');
   const name = basename(path);
   const bytes = await statFile(field, name, path);
-  const info = await runProbe(field, name, 'audio', () => probeAudio(path));
+  const info = await runProbe(field, name, 'audio', () => probeAudio(path), [sizeIssue(name, bytes, AUDIO.maxBytes, 'audio')]);
   if (!info) {
     fail(field, [`${name} is not a WAV or MP3 file (judged by its contents); driving audio must be wav or mp3`, sizeIssue(name, bytes, AUDIO.maxBytes, 'audio')]);
   }
@@ -182,7 +191,7 @@ async function validateVideo(path: string): Promise<VideoInfo> {
   const field = mediaField('first_clip');
   const name = basename(path);
   const bytes = await statFile(field, name, path);
-  const info = await runProbe(field, name, 'an MP4/MOV video', () => probeVideo(path));
+  const info = await runProbe(field, name, 'an MP4/MOV video', () => probeVideo(path), [sizeIssue(name, bytes, VIDEO.maxBytes, 'video')]);
   if (!info) {
     fail(field, [`${name} is not an MP4 or MOV file (judged by its contents); the first clip must be mp4 or mov`, sizeIssue(name, bytes, VIDEO.maxBytes, 'video')]);
   }

@@ -1,5 +1,6 @@
-// Pure-TypeScript MP4/QuickTime probing: walks the top-level boxes by seeking (mdat is never read),
-// then parses only the moov box: mvhd duration, the video track's displayed size.
+// Pure-TypeScript MP4/QuickTime probing: walks the top-level boxes by seeking (mdat is never read) to
+// the end of the file, so a cut file is caught, then parses the moov box: mvhd duration, the video
+// track's displayed size, and the sample tables' extent (which must lie inside the file).
 import { MediaProbeError, withSource, type ByteSource } from './image';
 
 export type VideoFormat = 'mp4' | 'mov';
@@ -15,13 +16,17 @@ export interface VideoInfo {
   hasVideoTrack: boolean;
 }
 
-const TOP_LEVEL = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot', 'uuid', 'meta', 'moof', 'mfra', 'styp', 'sidx', 'pdin', 'prft', 'emsg']);
+const TOP_LEVEL = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot', 'uuid', 'meta', 'moof', 'mfra', 'styp', 'sidx', 'ssix', 'pdin', 'prft', 'emsg', 'udta', 'junk']);
 const IMAGE_BRANDS = /^(heic|heix|heim|heis|hevc|hevx|mif1|msf1|avif|avis)$/;
 const MAX_MOOV_BYTES = 64 * 1024 * 1024;
+/** All moof boxes together; a fragment header is a few hundred bytes per second of video. */
+const MAX_MOOF_BYTES = 32 * 1024 * 1024;
+
+const n = (v: number) => v.toLocaleString('en-US');
 
 /**
  * Probes an MP4 or MOV file. Returns null when the data is not an ISO BMFF/QuickTime movie;
- * throws MediaProbeError when it is one but is damaged or has no moov box.
+ * throws MediaProbeError when it is one but is damaged, truncated or has no moov box.
  */
 export async function probeVideo(input: string | Buffer): Promise<VideoInfo | null> {
   return withSource(input, (src) => probeVideoSource(src));
@@ -31,22 +36,33 @@ async function probeVideoSource(src: ByteSource): Promise<VideoInfo | null> {
   let pos = 0;
   let format: VideoFormat | undefined;
   let moov: Buffer | undefined;
-  for (let n = 0; n < 100000 && pos + 8 <= src.size; n++) {
+  let hasMdat = false;
+  const moofs: Buffer[] = [];
+  let moofBytes = 0;
+  const fail = (kind: 'damaged' | 'truncated', why: string) =>
+    new MediaProbeError(`${kind} ${(format ?? 'mp4').toUpperCase()} file (${why})`);
+  // Box sizes must chain exactly to the end of the file: a cut file leaves its last box short.
+  for (let count = 0; pos < src.size; count++) {
+    if (count > 1_000_000) throw fail('damaged', 'more than a million top-level boxes');
     const h = await src.read(pos, 16);
-    if (h.length < 8) break;
+    const notABox = () => fail('damaged', `${n(src.size - pos)} bytes after the last box, from byte ${n(pos)}, are not a box`);
+    if (h.length < 8) {
+      if (count === 0) return null;
+      throw notABox();
+    }
     let size = h.readUInt32BE(0);
     const type = h.toString('latin1', 4, 8);
     let headerLen = 8;
     if (size === 1) {
-      if (h.length < 16) break;
+      if (h.length < 16) throw count === 0 ? fail('truncated', 'the file ends inside the first box header') : notABox();
       size = Number(h.readBigUInt64BE(8));
       headerLen = 16;
     } else if (size === 0) {
       size = src.size - pos; // runs to the end of the file
     }
-    if (n === 0) {
+    if (count === 0) {
       if (type === 'ftyp') {
-        const brands = await src.read(pos + 8, Math.min(size - 8, 64));
+        const brands = await src.read(pos + 8, Math.min(Math.max(size - 8, 0), 64));
         const major = brands.toString('latin1', 0, 4);
         if (IMAGE_BRANDS.test(major)) return null;
         format = major === 'qt  ' ? 'mov' : 'mp4';
@@ -56,18 +72,38 @@ async function probeVideoSource(src: ByteSource): Promise<VideoInfo | null> {
         return null;
       }
     }
-    if (size < headerLen) throw new MediaProbeError(`damaged ${format ?? 'MP4'} file (box "${type}" has size ${size})`);
-    if (type === 'moov') {
-      if (size > MAX_MOOV_BYTES) throw new MediaProbeError(`moov box is implausibly large (${size} bytes)`);
+    if (size < headerLen) {
+      if (!TOP_LEVEL.has(type)) throw notABox();
+      throw fail('damaged', `the ${type} box at byte ${n(pos)} has size ${size}`);
+    }
+    if (pos + size > src.size) {
+      // Unknown bytes that do not even fit are junk; a known box that does not fit was cut short.
+      if (!TOP_LEVEL.has(type)) throw notABox();
+      const noMoov = moov || type === 'moov' ? '' : '; no moov box (movie header) came before it';
+      throw fail('truncated', `the ${type} box at byte ${n(pos)} declares ${n(size)} bytes, but the file ends ${n(src.size - pos)} bytes into it${noMoov}`);
+    }
+    if (type === 'moov' && !moov) {
+      if (size > MAX_MOOV_BYTES) throw fail('damaged', `the moov box is implausibly large (${n(size)} bytes)`);
       moov = await src.read(pos + headerLen, size - headerLen);
-      if (moov.length < size - headerLen) throw new MediaProbeError('truncated file (moov box cut short)');
-      break;
+      if (moov.length < size - headerLen) throw fail('truncated', 'the moov box is cut short');
+    } else if (type === 'mdat') {
+      hasMdat = true;
+    } else if (type === 'moof') {
+      moofBytes += size;
+      if (moofBytes > MAX_MOOF_BYTES) throw fail('damaged', `its fragment headers (moof boxes) exceed ${n(MAX_MOOF_BYTES)} bytes`);
+      moofs.push(await src.read(pos + headerLen, size - headerLen));
     }
     pos += size;
   }
   if (!format) return null;
-  if (!moov) throw new MediaProbeError(`damaged ${format.toUpperCase()} file (no moov box: the movie header is missing or the file is truncated)`);
-  return { format, bytes: src.size, ...parseMoov(moov) };
+  if (!moov) throw fail('damaged', 'no moov box: the movie header is missing');
+  if (!hasMdat) throw fail('damaged', 'no mdat box: the file holds no media data');
+  const parsed = parseMoov(moov, moofs);
+  if (parsed.sampleDataEnd > src.size) {
+    throw fail('truncated', `the tracks' samples run to byte ${n(parsed.sampleDataEnd)}, but the file ends at byte ${n(src.size)}`);
+  }
+  const { durationSeconds, width, height, hasVideoTrack } = parsed;
+  return { format, durationSeconds, width, height, bytes: src.size, hasVideoTrack };
 }
 
 interface Box {
@@ -122,7 +158,7 @@ function timeHeader(d: Buffer): { timescale: number; duration: number } | undefi
   return { timescale: d.readUInt32BE(12), duration: dur === 0xffffffff ? 0 : dur };
 }
 
-function parseMoov(moov: Buffer): Omit<VideoInfo, 'format' | 'bytes'> {
+function parseMoov(moov: Buffer, moofs: Buffer[]): Omit<VideoInfo, 'format' | 'bytes'> & { sampleDataEnd: number } {
   let durationSeconds = 0;
   const mvhd = child(moov, 'mvhd');
   const mv = mvhd ? timeHeader(mvhd) : undefined;
@@ -138,9 +174,12 @@ function parseMoov(moov: Buffer): Omit<VideoInfo, 'format' | 'bytes'> {
 
   let video: { width: number; height: number; enabled: boolean } | undefined;
   let longestTrack = 0;
+  let sampleDataEnd = 0;
   for (const b of boxes(moov)) {
     if (b.type !== 'trak') continue;
     const mdia = child(b.data, 'mdia');
+    const stbl = mdia && path(mdia, 'minf', 'stbl');
+    if (stbl) sampleDataEnd = Math.max(sampleDataEnd, samplesEnd(stbl));
     const mdhd = mdia && child(mdia, 'mdhd');
     const md = mdhd ? timeHeader(mdhd) : undefined;
     if (md && md.timescale > 0) longestTrack = Math.max(longestTrack, md.duration / md.timescale);
@@ -151,12 +190,54 @@ function parseMoov(moov: Buffer): Omit<VideoInfo, 'format' | 'bytes'> {
     if (!video || (!video.enabled && dims.enabled) || (video.width === 0 && dims.width > 0)) video = dims;
   }
   if (!durationSeconds) durationSeconds = longestTrack;
+  // A fragmented file's samples (all of them, with an empty moov) are described by its moof boxes.
+  if (moofs.length) durationSeconds = Math.max(durationSeconds, fragmentsDuration(moov, moofs));
   return {
     durationSeconds,
     width: video?.width ?? 0,
     height: video?.height ?? 0,
     hasVideoTrack: video !== undefined,
+    sampleDataEnd,
   };
+}
+
+/**
+ * The end of a track's last sample in the file, from its sample tables (stsz sizes, stsc chunk
+ * layout, stco/co64 chunk offsets); 0 when the tables are empty (a fragmented file) or unreadable.
+ */
+function samplesEnd(stbl: Buffer): number {
+  const stsz = child(stbl, 'stsz');
+  const stsc = child(stbl, 'stsc');
+  const stco = child(stbl, 'stco');
+  const co64 = child(stbl, 'co64');
+  const offsets = stco ?? co64;
+  if (!stsz || !stsc || !offsets || stsz.length < 12 || stsc.length < 8 || offsets.length < 8) return 0;
+  const fixedSize = stsz.readUInt32BE(4);
+  const sampleCount = fixedSize ? stsz.readUInt32BE(8) : Math.min(stsz.readUInt32BE(8), (stsz.length - 12) >> 2);
+  const sampleSize = (i: number) => stsz.readUInt32BE(12 + 4 * i);
+  const width = stco ? 4 : 8;
+  const chunkCount = Math.min(offsets.readUInt32BE(4), Math.floor((offsets.length - 8) / width));
+  const chunkOffset = (i: number) => (stco ? stco.readUInt32BE(8 + 4 * i) : Number(co64!.readBigUInt64BE(8 + 8 * i)));
+  const runs = Math.min(stsc.readUInt32BE(4), Math.floor((stsc.length - 8) / 12));
+  let sample = 0;
+  let end = 0;
+  for (let r = 0; r < runs && sample < sampleCount; r++) {
+    const first = stsc.readUInt32BE(8 + 12 * r);
+    const perChunk = stsc.readUInt32BE(12 + 12 * r);
+    const next = r + 1 < runs ? stsc.readUInt32BE(8 + 12 * (r + 1)) : chunkCount + 1;
+    for (let c = Math.max(first, 1); c < next && c <= chunkCount && sample < sampleCount; c++) {
+      let at = chunkOffset(c - 1);
+      if (fixedSize) {
+        const k = Math.min(perChunk, sampleCount - sample);
+        at += k * fixedSize;
+        sample += k;
+      } else {
+        for (let k = 0; k < perChunk && sample < sampleCount; k++) at += sampleSize(sample++);
+      }
+      if (at > end) end = at;
+    }
+  }
+  return end;
 }
 
 function trackDims(trak: Buffer, mdia: Buffer): { width: number; height: number; enabled: boolean } {
@@ -194,4 +275,65 @@ function trackDims(trak: Buffer, mdia: Buffer): { width: number; height: number;
     }
   }
   return rotated ? { width: height, height: width, enabled } : { width, height, enabled };
+}
+
+/** u32 at `o`, or undefined past the end of `b`. */
+const u32 = (b: Buffer, o: number): number | undefined => (o + 4 <= b.length ? b.readUInt32BE(o) : undefined);
+
+/**
+ * Seconds covered by the fragments: per track, the end of its last fragment run (tfdt decode time, or the
+ * running total, plus the trun sample durations, defaulting to tfhd's then trex's), over its mdhd timescale.
+ */
+function fragmentsDuration(moov: Buffer, moofs: Buffer[]): number {
+  const tracks = new Map<number, { timescale: number; defaultDuration: number; end: number; next: number }>();
+  for (const b of boxes(moov)) {
+    if (b.type !== 'trak') continue;
+    const tkhd = child(b.data, 'tkhd');
+    const mdhd = path(b.data, 'mdia', 'mdhd');
+    const id = tkhd && u32(tkhd, tkhd[0] === 1 ? 20 : 12);
+    const md = mdhd && timeHeader(mdhd);
+    if (id === undefined || !md || !(md.timescale > 0)) continue;
+    // Samples already in the moov come first (a file fragmented after its first part).
+    tracks.set(id, { timescale: md.timescale, defaultDuration: 0, end: md.duration, next: md.duration });
+  }
+  const mvex = child(moov, 'mvex');
+  for (const b of mvex ? boxes(mvex) : []) {
+    if (b.type !== 'trex') continue;
+    const t = tracks.get(u32(b.data, 4) ?? -1);
+    if (t) t.defaultDuration = u32(b.data, 12) ?? 0;
+  }
+  for (const moof of moofs) {
+    for (const traf of boxes(moof)) {
+      if (traf.type !== 'traf') continue;
+      const tfhd = child(traf.data, 'tfhd');
+      const t = tfhd && tracks.get(u32(tfhd, 4) ?? -1);
+      if (!tfhd || !t) continue;
+      const tfFlags = tfhd.readUInt32BE(0) & 0xffffff;
+      // Optional tfhd fields, in order: base_data_offset (8), sample_description_index, default_sample_duration.
+      let o = 8 + (tfFlags & 0x01 ? 8 : 0) + (tfFlags & 0x02 ? 4 : 0);
+      const defaultDuration = tfFlags & 0x08 ? (u32(tfhd, o) ?? t.defaultDuration) : t.defaultDuration;
+      const tfdt = child(traf.data, 'tfdt');
+      let at = t.next;
+      if (tfdt && tfdt.length >= 8) at = tfdt[0] === 1 && tfdt.length >= 12 ? Number(tfdt.readBigUInt64BE(4)) : tfdt.readUInt32BE(4);
+      for (const run of boxes(traf.data)) {
+        if (run.type !== 'trun' || run.data.length < 8) continue;
+        const flags = run.data.readUInt32BE(0) & 0xffffff;
+        const count = run.data.readUInt32BE(4);
+        o = 8 + (flags & 0x01 ? 4 : 0) + (flags & 0x04 ? 4 : 0); // data_offset, first_sample_flags
+        if (flags & 0x100) {
+          // Per-sample records: duration first, then size, flags, composition offset when present.
+          const stride = 4 * (1 + (flags & 0x200 ? 1 : 0) + (flags & 0x400 ? 1 : 0) + (flags & 0x800 ? 1 : 0));
+          const records = Math.min(count, Math.floor((run.data.length - o) / stride));
+          for (let i = 0; i < records; i++) at += run.data.readUInt32BE(o + i * stride);
+        } else {
+          at += count * defaultDuration;
+        }
+      }
+      t.next = at;
+      t.end = Math.max(t.end, at);
+    }
+  }
+  let seconds = 0;
+  for (const t of tracks.values()) seconds = Math.max(seconds, t.end / t.timescale);
+  return seconds;
 }
