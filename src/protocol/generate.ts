@@ -110,6 +110,8 @@ export interface TaskView {
   video?: string;
   file?: string;
   error?: { message: string; hint?: string; actions: Action[] };
+  /** Why a queued request is waiting (throttled, offline); it goes again by itself. */
+  note?: string;
 }
 
 // ---- page → host ----

@@ -88,6 +88,7 @@ export class TaskList {
     parts.push(this.L('elapsed', formatElapsed(end - (task.startedAt ?? task.requestedAt))));
     if (task.outputSize) parts.push(`${task.outputSize.width} × ${task.outputSize.height}`);
     if (task.seed !== undefined) parts.push(`seed ${task.seed.toLocaleString(this.locale)}`);
+    if (task.note) parts.push(task.note);
     entry.status.textContent = parts.join(' · ');
   }
 

@@ -63,6 +63,14 @@ export function adviceFor(code: string | undefined, message: string): Actionable
       actions: ['openSettings', 'showLog'],
     };
   }
+  if (c === 'CreateOutcomeUnknown' || c === 'Unresolved') {
+    // Never offer Retry here: the service may have made (and will bill) the task already.
+    return {
+      message,
+      hint: vscode.l10n.t('The service may have created this task. It was not sent again, so nothing is billed twice; check your recent tasks before generating it again.'),
+      actions: ['showLog'],
+    };
+  }
   if (c === 'NotConfigured') {
     return { message, actions: ['setKey', 'openSettings'] };
   }

@@ -70,8 +70,10 @@ function viewOf(r: TaskRecord, webview: vscode.Webview): TaskView {
   const saveFailed = r.state === 'succeeded' && (r.save?.state === 'failed' || r.save?.state === 'expired');
   const error =
     ended || saveFailed
-      ? adviceFor(r.code, r.message ?? r.save?.error ?? vscode.l10n.t('The task ended as {0}.', r.state))
+      ? adviceFor(r.state === 'unresolved' ? 'Unresolved' : r.code, r.message ?? r.save?.error ?? vscode.l10n.t('The task ended as {0}.', r.state))
       : undefined;
+  // A request put back in the queue (throttled, or the network was down) says why while it waits.
+  const waiting = r.state === 'queued' && r.message ? r.message : undefined;
   const prompt = r.request.prompt?.replace(/\s+/g, ' ').trim();
   const source = r.request.firstFrame ?? r.request.firstClip ?? '';
   return {
@@ -87,6 +89,7 @@ function viewOf(r: TaskRecord, webview: vscode.Webview): TaskView {
     video: file ? webview.asWebviewUri(vscode.Uri.file(file)).toString() : undefined,
     file,
     error: error && { message: error.message, hint: error.hint, actions: error.actions },
+    note: waiting,
   };
 }
 
