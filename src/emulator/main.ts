@@ -1,15 +1,29 @@
-// CLI: node dist/emulator.js [--port 8787] [--host 127.0.0.1] [--time-scale N] [--pending-ms N] [--running-ms N] [--quiet]
+// CLI: node dist/emulator.js [--port 8787] [--host 127.0.0.1] [--time-scale N] [--pending-ms N] [--running-ms N]
+//   [--data-dir DIR] [--state-file FILE] [--idle-exit-minutes N] [--quiet]
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { startEmulator } from './server';
 
 function usage(): never {
   process.stderr.write(
-    'Usage: node dist/emulator.js [--port 8787] [--host 127.0.0.1] [--time-scale N] [--pending-ms N] [--running-ms N] [--api-key KEY]... [--quiet]\n',
+    'Usage: node dist/emulator.js [--port 8787] [--host 127.0.0.1] [--time-scale N] [--pending-ms N] [--running-ms N] [--api-key KEY]...\n' +
+      '         [--data-dir DIR] [--state-file FILE] [--idle-exit-minutes N] [--quiet]\n',
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]) {
-  const out = { port: 8787, host: '127.0.0.1', timeScale: 1, pendingMs: undefined as number | undefined, runningMs: undefined as number | undefined, apiKeys: [] as string[], quiet: false };
+  const out = {
+    port: 8787,
+    host: '127.0.0.1',
+    timeScale: 1,
+    pendingMs: undefined as number | undefined,
+    runningMs: undefined as number | undefined,
+    apiKeys: [] as string[],
+    dataDir: undefined as string | undefined,
+    stateFile: undefined as string | undefined,
+    idleExitMinutes: undefined as number | undefined,
+    quiet: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -30,6 +44,9 @@ function parseArgs(argv: string[]) {
       case '--pending-ms': out.pendingMs = num(0); break;
       case '--running-ms': out.runningMs = num(0); break;
       case '--api-key': out.apiKeys.push(value()); break;
+      case '--data-dir': out.dataDir = value(); break;
+      case '--state-file': out.stateFile = value(); break;
+      case '--idle-exit-minutes': out.idleExitMinutes = num(Number.MIN_VALUE); break;
       case '--quiet': out.quiet = true; break;
       case '-h': case '--help': usage();
       default: usage();
@@ -47,6 +64,7 @@ async function main(): Promise<void> {
     ...(args.pendingMs !== undefined ? { pendingMs: args.pendingMs } : {}),
     ...(args.runningMs !== undefined ? { runningMs: args.runningMs } : {}),
     ...(args.apiKeys.length ? { apiKeys: args.apiKeys } : {}),
+    ...(args.dataDir ? { dataDir: args.dataDir } : {}),
     log: args.quiet ? undefined : (line) => process.stderr.write(`[emulator] ${line}\n`),
   });
   process.stdout.write(
@@ -63,10 +81,26 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+  // Whoever started us (the extension, detached) finds us, and knows we are ours, through this file.
+  const stateFile = args.stateFile;
+  if (stateFile) {
+    const tmp = `${stateFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify({ url: emu.url, pid: process.pid, startedAt: new Date().toISOString() })}\n`);
+    renameSync(tmp, stateFile); // never half a file for a reader
+  }
+  const forgetState = () => {
+    if (!stateFile) return;
+    try {
+      if ((JSON.parse(readFileSync(stateFile, 'utf8')) as { pid?: unknown }).pid === process.pid) rmSync(stateFile, { force: true });
+    } catch {
+      /* gone or replaced by a newer emulator */
+    }
+  };
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    forgetState();
     process.stderr.write(`[emulator] ${signal}: shutting down\n`);
     const force = setTimeout(() => process.exit(0), 3000);
     force.unref();
@@ -79,6 +113,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   // Started by the extension (fork): when its host goes away, so do we, with our port and temp files.
   if (process.send) process.on('disconnect', () => stop('parent gone'));
+  // Started detached (it outlives window reloads): it leaves once nobody has needed it for a while.
+  if (args.idleExitMinutes !== undefined) {
+    const idleLimitMs = args.idleExitMinutes * 60_000;
+    setInterval(() => {
+      if (emu.idleMs() >= idleLimitMs) stop(`idle for ${args.idleExitMinutes} min`);
+    }, Math.min(15_000, Math.max(250, idleLimitMs / 4)));
+  }
 }
 
 main().catch((e: unknown) => {

@@ -85,6 +85,8 @@ export interface RunningEmulator {
   dataDir: string;
   /** A copy of the request log. */
   requests(): RequestLogEntry[];
+  /** Real milliseconds since the last request of any kind, or 0 while a task is PENDING or RUNNING. */
+  idleMs(): number;
   clearRequests(): void;
   close(): Promise<void>;
 }
@@ -166,6 +168,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const createQuota = new CreateRateLimiter(clock, opts.maxCreatesPerSecond);
   const requestLog: RequestLogEntry[] = [];
   let seq = 0;
+  let lastRequestAt = Date.now();
 
   /** Checks `Authorization: Bearer KEY`; returns the key's hash or an error reply. */
   function authorize(req: IncomingMessage, requestId: string): { keyHash: string } | Reply {
@@ -421,7 +424,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    lastRequestAt = Date.now();
     res.setHeader(EMULATOR_HEADER, 'rehearsal');
+    // Clients that follow the service's clock (expiry countdowns) see the emulated one, jumps included.
+    res.setHeader('date', new Date(clock.now()).toUTCString());
     res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://emulator');
     const method = req.method ?? 'GET';
@@ -540,6 +546,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     uploads,
     dataDir,
     requests: () => requestLog.map((e) => ({ ...e, headers: { ...e.headers } })),
+    idleMs: () => (tasks.active() > 0 ? 0 : Date.now() - lastRequestAt),
     clearRequests: () => {
       requestLog.length = 0;
     },

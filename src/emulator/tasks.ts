@@ -180,6 +180,16 @@ export class TaskStore {
     return out;
   }
 
+  /** How many tasks are PENDING or RUNNING (the idle exit waits for them). */
+  active(): number {
+    let n = 0;
+    for (const t of this.tasks.values()) {
+      const status = this.status(t);
+      if ((status === 'PENDING' || status === 'RUNNING') && this.o.clock.now() - t.submitAt <= TASK_TTL_MS) n++;
+    }
+    return n;
+  }
+
   usage(t: Task): TaskUsage | undefined {
     return this.status(t) === 'SUCCEEDED' ? t.outcome!.usage : undefined;
   }

@@ -1,72 +1,189 @@
-// Runs the bundled rehearsal emulator as a child process on loopback, started on first use.
-// A separate process keeps rendering (and any crash) out of the extension host.
-import { fork, type ChildProcess } from 'node:child_process';
+// The bundled rehearsal emulator, run as a detached process on loopback. Its tasks live in its memory,
+// so it must outlive a window reload: every window of this user reuses the one that runs (found through
+// a state file in globalStorage and checked with a cheap request), and it leaves by itself once idle.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 
-const READY = /^WAN_EMULATOR_URL=(http:\/\/127\.0\.0\.1:\d+)\s*$/m;
 const START_TIMEOUT_MS = 20_000;
+const LOCK_STALE_MS = 30_000;
+/** A URL checked this recently is trusted without another request. */
+const RECHECK_MS = 5000;
+const LOG_LIMIT_BYTES = 2 * 1024 * 1024;
+
+export interface EmulatorProcessOptions {
+  scriptPath: string;
+  /** globalStorage: the state file, the log and the emulator's data live here. */
+  stateDir: string;
+  log: vscode.LogOutputChannel;
+  /** The emulator exits after this long with no request and no running task. */
+  idleExitMinutes?: number;
+  /** More emulator arguments (WAN_EMULATOR_ARGS), e.g. `--running-ms 60000` to rehearse long tasks. */
+  extraArgs?: readonly string[];
+}
+
+export interface EmulatorState {
+  url: string;
+  pid: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The emulator answers on `url` (a stale state file may name a port some other program took since). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/__emulator/info`, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.headers.get('x-wan-emulator') === 'rehearsal';
+  } catch {
+    return false;
+  }
+}
 
 export class EmulatorProcess implements vscode.Disposable {
-  private child: ChildProcess | undefined;
+  private current: (EmulatorState & { checkedAt: number }) | undefined;
   private starting: Promise<string> | undefined;
+  private readonly stateFile: string;
 
-  constructor(
-    private readonly scriptPath: string,
-    private readonly log: vscode.LogOutputChannel,
-  ) {}
+  constructor(private readonly o: EmulatorProcessOptions) {
+    this.stateFile = join(o.stateDir, 'emulator.json');
+  }
 
-  /** The emulator's base URL, starting it when needed. */
-  url(): Promise<string> {
-    this.starting ??= this.start().catch((error: unknown) => {
-      this.starting = undefined;
-      throw error;
-    });
+  /** The emulator's base URL: the running one, or a new one started now. */
+  async url(): Promise<string> {
+    const known = this.current;
+    if (known && Date.now() - known.checkedAt < RECHECK_MS) return known.url;
+    if (known && isAlive(known.pid) && (await answers(known.url))) {
+      known.checkedAt = Date.now();
+      return known.url;
+    }
+    this.current = undefined;
+    this.starting ??= this.findOrStart().finally(() => (this.starting = undefined));
     return this.starting;
   }
 
-  private start(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = fork(this.scriptPath, ['--port', '0', '--host', '127.0.0.1'], { silent: true });
-      this.child = child;
-      let out = '';
-      const timer = setTimeout(() => {
-        child.kill();
-        reject(new Error(vscode.l10n.t('The rehearsal emulator did not start within {0} seconds.', START_TIMEOUT_MS / 1000)));
-      }, START_TIMEOUT_MS);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        const text = chunk.toString();
-        for (const line of text.split(/\r?\n/)) if (line.trim()) this.log.debug(`[emulator] ${line}`);
-        out += text;
-        const match = READY.exec(out);
-        if (match) {
-          clearTimeout(timer);
-          this.log.info(`Rehearsal emulator (not the real Wan model) listening on ${match[1]}`);
-          resolve(match[1]!);
-        }
+  /** The emulator this window uses, if it has found or started one. */
+  state(): EmulatorState | undefined {
+    return this.current && { url: this.current.url, pid: this.current.pid };
+  }
+
+  private async readState(): Promise<EmulatorState | undefined> {
+    try {
+      const s = JSON.parse(await readFile(this.stateFile, 'utf8')) as Partial<EmulatorState>;
+      return typeof s.url === 'string' && typeof s.pid === 'number' ? { url: s.url, pid: s.pid } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async findOrStart(): Promise<string> {
+    await mkdir(this.o.stateDir, { recursive: true });
+    // Two windows opening at once must not start two emulators: each would hold half the tasks.
+    const unlock = await this.lock();
+    try {
+      const found = await this.readState();
+      if (found && isAlive(found.pid) && (await answers(found.url))) {
+        this.current = { ...found, checkedAt: Date.now() };
+        this.o.log.info(`Rehearsal emulator (not the real Wan model): reusing the one at ${found.url} (pid ${found.pid})`);
+        return found.url;
+      }
+      const started = await this.start();
+      this.current = { ...started, checkedAt: Date.now() };
+      return started.url;
+    } finally {
+      await unlock();
+    }
+  }
+
+  private async lock(): Promise<() => Promise<void>> {
+    const dir = join(this.o.stateDir, 'emulator.lock');
+    const deadline = Date.now() + START_TIMEOUT_MS + 5000;
+    for (;;) {
+      try {
+        await mkdir(dir);
+        return () => rm(dir, { recursive: true, force: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const age = await stat(dir).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > LOCK_STALE_MS || Date.now() > deadline) await rm(dir, { recursive: true, force: true });
+        else await sleep(100);
+      }
+    }
+  }
+
+  private async start(): Promise<EmulatorState> {
+    const dataDir = join(this.o.stateDir, 'emulator-data');
+    const logFile = join(this.o.stateDir, 'emulator.log');
+    // No emulator runs (we hold the lock): its uploads and results died with it.
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(this.stateFile, { force: true });
+    const size = await stat(logFile).then((s) => s.size, () => 0);
+    if (size > LOG_LIMIT_BYTES) await truncate(logFile, 0);
+    const args = [
+      this.o.scriptPath,
+      '--port', '0',
+      '--host', '127.0.0.1',
+      '--data-dir', dataDir,
+      '--state-file', this.stateFile,
+      '--idle-exit-minutes', String(this.o.idleExitMinutes ?? 20),
+      ...(this.o.extraArgs ?? []),
+    ];
+    const out = openSync(logFile, 'a');
+    let child;
+    try {
+      // Detached, in its own process group, with no pipe to this host: a reload or a crash of this window
+      // leaves it running for the next one.
+      child = spawn(process.execPath, args, {
+        detached: true,
+        stdio: ['ignore', out, out],
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        windowsHide: true,
       });
-      // The emulator logs its requests on stderr: routine, not warnings.
-      child.stderr?.on('data', (chunk: Buffer) => this.log.debug(chunk.toString().trimEnd()));
-      // Without a listener a spawn failure would be thrown as an uncaught 'error' event.
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        this.log.error(`Rehearsal emulator could not start: ${error.message}`);
-        reject(error);
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        if (this.child === child) {
-          this.child = undefined;
-          this.starting = undefined;
-        }
-        this.log.info(`Rehearsal emulator exited (${signal ?? code})`);
-        reject(new Error(vscode.l10n.t('The rehearsal emulator stopped before it was ready.')));
-      });
-    });
+    } finally {
+      closeSync(out);
+    }
+    child.unref();
+    let failure: Error | undefined;
+    // Without a listener a spawn failure would be thrown as an uncaught 'error' event.
+    child.once('error', (error) => (failure = error));
+    child.once('exit', (code, signal) => (failure ??= new Error(`exit ${signal ?? code}`)));
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const state = await this.readState();
+      if (state && state.pid === child.pid) {
+        this.o.log.info(`Rehearsal emulator (not the real Wan model) started: ${state.url} (pid ${state.pid}, log ${logFile})`);
+        return state;
+      }
+      if (failure) {
+        this.o.log.error(`Rehearsal emulator could not start: ${failure.message} (log ${logFile})`);
+        throw new Error(vscode.l10n.t('The rehearsal emulator stopped before it was ready.'));
+      }
+      if (Date.now() > deadline) {
+        if (child.pid) process.kill(child.pid);
+        throw new Error(vscode.l10n.t('The rehearsal emulator did not start within {0} seconds.', START_TIMEOUT_MS / 1000));
+      }
+      await sleep(50);
+    }
   }
 
   dispose(): void {
-    this.child?.kill();
-    this.child = undefined;
-    this.starting = undefined;
+    // Nothing to stop: the emulator is shared with the next window and exits by itself when idle.
+    this.current = undefined;
   }
+}
+
+/** WAN_EMULATOR_ARGS as an argument list ("--running-ms 60000 --pending-ms 5000"). */
+export function emulatorArgsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.WAN_EMULATOR_ARGS ?? '').split(/\s+/).filter(Boolean);
 }

@@ -38,3 +38,14 @@ export function readEndpoint(): { endpoint: EndpointSetting } | { problem: strin
 export function affectsEndpoint(e: vscode.ConfigurationChangeEvent): boolean {
   return e.affectsConfiguration(SECTION);
 }
+
+export const OUTPUT_FOLDER_DEFAULT = 'videos';
+
+/**
+ * `wanStudio.outputFolder` as seen from a workspace folder (machine-overridable: a workspace may choose
+ * where its own videos go). A relative value is relative to that workspace folder.
+ */
+export function readOutputFolder(scope?: vscode.Uri): string {
+  const value = vscode.workspace.getConfiguration(SECTION, scope).get<string>('outputFolder', OUTPUT_FOLDER_DEFAULT).trim();
+  return value || OUTPUT_FOLDER_DEFAULT;
+}

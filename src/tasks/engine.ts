@@ -350,7 +350,7 @@ export class TaskEngine {
           ? (r.notBefore ?? now + 1000)
           : r.state === 'creating' || r.state === 'pending' || r.state === 'running'
             ? (r.nextPollAt ?? now)
-            : r.state === 'succeeded' && r.save && r.save.state !== 'saved'
+            : r.state === 'succeeded' && (r.save?.state === 'waiting' || r.save?.state === 'saving')
               ? (r.save.notBefore ?? now)
               : undefined;
       if (due !== undefined) at = Math.min(at, due);
@@ -458,7 +458,14 @@ export class TaskEngine {
     const r = this.store.get(id);
     if (!r || r.state !== 'creating' || r.sentAt === undefined) return;
     const window = this.deps.lookupWindowMs ?? 120_000;
-    const conn = await this.deps.connect(r.endpoint);
+    let conn: EngineConnection;
+    try {
+      conn = await this.deps.connect(r.endpoint);
+    } catch (error) {
+      this.deps.log.warn(`Task ${id}: cannot look up the interrupted create now (${explainError(error).message}); trying again`);
+      await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
+      return;
+    }
     try {
       let listed: ListedTask[];
       try {
@@ -584,8 +591,9 @@ export class TaskEngine {
       t.outputFolder = folder;
       t.save = { state: 'saving', attempts: (t.save?.attempts ?? 0) + 1 };
     });
-    const conn = await this.deps.connect(r.endpoint);
+    let conn: EngineConnection | undefined;
     try {
+      conn = await this.deps.connect(r.endpoint);
       await mkdir(folder, { recursive: true });
       const base = videoBaseName({
         date: parseServiceTime(r.endTime) ?? new Date(now),
@@ -620,7 +628,7 @@ export class TaskEngine {
       this.deps.log.warn(`Task ${id}: saving the video failed (${message})`);
       if (s && s.save?.state !== 'waiting') await this.announce(s);
     } finally {
-      await conn.client.close();
+      await conn?.client.close();
     }
   }
 

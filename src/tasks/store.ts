@@ -35,6 +35,8 @@ export class TaskStore {
   private seen = '';
   private readonly listeners = new Set<Listener>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** The file held records that could not be read (a copy is kept aside): the next update rewrites it. */
+  private unreadable = false;
 
   constructor(private readonly options: TaskStoreOptions) {
     this.file = options.file;
@@ -86,9 +88,12 @@ export class TaskStore {
     const run = async () => {
       const result = await this.exclusive(async () => {
         await this.read();
+        const before = JSON.stringify(this.tasks);
         const value = change(this.tasks);
         this.tasks.sort((a, b) => b.requestedAt - a.requestedAt);
-        await this.write();
+        // A change that changed nothing (a claim with no lease to take or renew) leaves the file alone, so
+        // idle windows don't rewrite it and wake each other every few seconds.
+        if (this.unreadable || JSON.stringify(this.tasks) !== before) await this.write();
         return value;
       });
       this.fire();
@@ -177,6 +182,7 @@ export class TaskStore {
   }
 
   private async read(): Promise<void> {
+    this.unreadable = false;
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -216,6 +222,7 @@ export class TaskStore {
       if (r.success) tasks.push(r.data);
       else bad++;
     }
+    this.unreadable = bad > 0;
     if (bad) await this.keepAside('partial', `${bad} of its ${raw.length} records could not be read`, true);
     return tasks;
   }
@@ -230,6 +237,7 @@ export class TaskStore {
 
   private async write(): Promise<void> {
     await writeAtomic(this.file, `${JSON.stringify({ version: STORE_VERSION, tasks: this.tasks }, null, 1)}\n`);
+    this.unreadable = false;
     this.seen = await this.signature();
   }
 

@@ -23,6 +23,20 @@ export function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * The extension runs its emulator detached (so it outlives window reloads) and records it in its
+ * globalStorage; stop the one this server's extension started, by its pid.
+ */
+export function stopDetachedEmulator(userDataDir) {
+  const stateFile = join(userDataDir, 'User', 'globalStorage', 'wan-studio.wan-studio', 'emulator.json');
+  try {
+    const { pid } = JSON.parse(readFileSync(stateFile, 'utf8'));
+    if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGTERM');
+  } catch {
+    /* none was started, or it already left */
+  }
+}
+
+/**
  * @param {object} opts
  * @param {string} opts.folder        workspace folder to open (absolute path)
  * @param {number} [opts.port]        fixed port; a free one when omitted
@@ -100,6 +114,7 @@ export async function startCodeServer(opts) {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    stopDetachedEmulator(userDataDir);
     if (child.pid) {
       if (!exited) {
         try {

@@ -29,7 +29,8 @@ export async function runElectron({ extensionPath, testsPath }) {
       ...(process.env.WAN_VSCODE_EXECUTABLE ? { vscodeExecutablePath: process.env.WAN_VSCODE_EXECUTABLE } : {}),
       extensionDevelopmentPath: extensionPath,
       extensionTestsPath: testsPath,
-      extensionTestsEnv: { WAN_TEST_RESULTS: resultsFile },
+      // No page to reload here: the reload test falls back to restarting the task engine in place.
+      extensionTestsEnv: { WAN_TEST_RESULTS: resultsFile, WAN_EMULATOR_ARGS: '--pending-ms 1500 --running-ms 10000 --idle-exit-minutes 2' },
       launchArgs: ['--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes', workspace],
     });
     ok = true;

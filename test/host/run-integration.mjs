@@ -10,9 +10,16 @@
 // WAN_VSCODE_RUNNER=electron runs the same suite through @vscode/test-electron (VS Code desktop) instead.
 //
 // Prerequisites: `node esbuild.mjs` (dist/extension.js) and `npm run compile-tests` (out/test/integration).
-// Env: WAN_TEST_TIMEOUT_MS (overall, default 300000), WAN_KEEP_TMP=1 keeps the temp dirs, WAN_DEBUG=1 echoes
+// A test can ask for a real window reload (test/integration/beforeReload/): the suite's results then say
+// `reloadRequested`, this launcher moves them aside (which tells the reloaded window it is phase 2),
+// reloads the page, and waits for the reloaded window's results (test/integration/afterReload/).
+//
+// The bundled emulator runs detached (it outlives reloads); the test run gives it test timings through
+// WAN_EMULATOR_ARGS, and code-server.mjs stops it with the server.
+//
+// Env: WAN_TEST_TIMEOUT_MS (overall, default 480000), WAN_KEEP_TMP=1 keeps the temp dirs, WAN_DEBUG=1 echoes
 // code-server and browser output.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,7 +27,9 @@ import { installCodeServer, REPO_ROOT } from './install-code-server.mjs';
 
 const EXTENSION_PATH = REPO_ROOT;
 const TESTS_PATH = join(REPO_ROOT, 'out', 'test', 'integration', 'index.js');
-const OVERALL_TIMEOUT_MS = Number(process.env.WAN_TEST_TIMEOUT_MS || 300_000);
+const OVERALL_TIMEOUT_MS = Number(process.env.WAN_TEST_TIMEOUT_MS || 480_000);
+/** Emulator timings for the suite: a task stays RUNNING long enough to be caught mid-way by a reload. */
+const TEST_EMULATOR_ARGS = '--pending-ms 1500 --running-ms 10000 --idle-exit-minutes 10';
 const debug = !!process.env.WAN_DEBUG;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,15 +43,22 @@ function checkBuilt() {
   }
 }
 
-/** Prints the suite's report and the summary line; returns the exit code. */
-function printResults(results) {
-  if (results.vscodeVersion) console.log(`VS Code ${results.vscodeVersion} extension host`);
-  console.log(results.report || '(no reporter output)');
-  if (results.error) console.log(`\nsuite error: ${results.error}`);
-  const failed = results.failures ?? 0;
-  const passed = results.passes ?? 0;
+/** Prints the suite's report(s) and the summary line; returns the exit code. */
+function printResults(...phases) {
+  let passed = 0;
+  let failed = 0;
+  let error = false;
+  for (const results of phases) {
+    if (phases.length > 1) console.log(`\n=== ${results.phase === 2 ? 'after the window reload' : 'before the window reload'} ===`);
+    if (results.vscodeVersion) console.log(`VS Code ${results.vscodeVersion} extension host`);
+    console.log(results.report || '(no reporter output)');
+    if (results.error) console.log(`\nsuite error: ${results.error}`);
+    failed += results.failures ?? 0;
+    passed += results.passes ?? 0;
+    error ||= !!results.error;
+  }
   console.log(`\nintegration: ${passed} passed, ${failed} failed`);
-  return failed === 0 && passed > 0 && !results.error ? 0 : 1;
+  return failed === 0 && passed > 0 && !error ? 0 : 1;
 }
 
 async function runInCodeServer() {
@@ -78,7 +94,7 @@ async function runInCodeServer() {
   try {
     server = await startCodeServer({
       folder: workspace,
-      env: { WAN_TEST_RESULTS: resultsFile },
+      env: { WAN_TEST_RESULTS: resultsFile, WAN_TEST_RELOAD: '1', WAN_EMULATOR_ARGS: TEST_EMULATOR_ARGS },
       inheritOutput: debug,
     });
     console.log(`code-server up on ${server.url} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -105,18 +121,31 @@ async function runInCodeServer() {
     const deadline = t0 + OVERALL_TIMEOUT_MS;
     let serverGone = false;
     server.exited.then(() => (serverGone = true));
-    while (!existsSync(resultsFile)) {
-      if (serverGone) throw new Error('code-server exited before the tests reported results');
-      if (Date.now() > deadline) {
-        throw new Error(
-          `no test results after ${OVERALL_TIMEOUT_MS / 1000} s` +
-            (browserErrors.length ? `\nbrowser errors:\n  ${browserErrors.slice(-10).join('\n  ')}` : ''),
-        );
+    const waitForResults = async () => {
+      while (!existsSync(resultsFile)) {
+        if (serverGone) throw new Error('code-server exited before the tests reported results');
+        if (Date.now() > deadline) {
+          throw new Error(
+            `no test results after ${OVERALL_TIMEOUT_MS / 1000} s` +
+              (browserErrors.length ? `\nbrowser errors:\n  ${browserErrors.slice(-10).join('\n  ')}` : ''),
+          );
+        }
+        await sleep(250);
       }
-      await sleep(250);
+      return JSON.parse(readFileSync(resultsFile, 'utf8'));
+    };
+    const results = await waitForResults();
+    const phases = [results];
+    if (results.reloadRequested) {
+      // The marker the reloaded window looks for: phase 1's results, moved aside.
+      renameSync(resultsFile, `${resultsFile}.phase1.json`);
+      const reloadAt = Date.now();
+      await page.reload({ waitUntil: 'domcontentloaded' });
+      const after = await waitForResults();
+      console.log(`window reloaded; the second phase reported after ${((Date.now() - reloadAt) / 1000).toFixed(1)} s`);
+      phases.push(after);
     }
-    const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
-    code = printResults(results);
+    code = printResults(...phases);
     console.log(`integration run took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     if (code !== 0) console.error(`\n--- code-server log (tail) ---\n${server.logTail(80)}`);
   } catch (err) {

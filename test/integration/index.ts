@@ -3,7 +3,7 @@
 // It runs every out/test/integration/**/*.test.js file and, when the launcher asks for it, writes a
 // JSON results file (counts, titles and the spec reporter's text), because under code-server the
 // extension host runs on the server side and its console is not visible to the launcher.
-import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import Mocha from 'mocha';
@@ -33,12 +33,35 @@ export interface IntegrationResults {
   durationMs: number;
   vscodeVersion?: string;
   error?: string;
+  /** A test asked the launcher to reload the window and run the afterReload/ tests. */
+  reloadRequested?: boolean;
+  phase?: 1 | 2;
+}
+
+/**
+ * The launcher can reload the window in the middle of the run (code-server: it reloads the page). Phase 1
+ * runs every file except those in afterReload/, with beforeReload/ last, so its test hands over right
+ * before the reload; phase 2 (the reloaded window) runs afterReload/. The launcher marks phase 2 by
+ * moving phase 1's results aside (see run-integration.mjs).
+ */
+export function isAfterReload(): boolean {
+  const out = resultsPath();
+  return !!out && existsSync(`${out}.phase1.json`);
+}
+
+/** Where a test asks for a reload and leaves what the reloaded window needs to know. */
+export function reloadRequestPath(): string | undefined {
+  const out = resultsPath();
+  return out && process.env.WAN_TEST_RELOAD === '1' ? `${out}.reload.json` : undefined;
 }
 
 function findTestFiles(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[])
-    .filter((f) => f.endsWith('.test.js'))
-    .sort()
+  const all = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.test.js')).sort();
+  const group = (f: string) => (f.startsWith('afterReload') ? 2 : f.startsWith('beforeReload') ? 1 : 0);
+  const phase = isAfterReload() ? [2] : [0, 1];
+  return all
+    .filter((f) => phase.includes(group(f)))
+    .sort((a, b) => group(a) - group(b) || a.localeCompare(b))
     .map((f) => join(dir, f));
 }
 
@@ -84,6 +107,8 @@ export function run(): Promise<void> {
         durationMs: Date.now() - started,
         vscodeVersion,
         error,
+        reloadRequested: !isAfterReload() && !!reloadRequestPath() && existsSync(reloadRequestPath()!),
+        phase: isAfterReload() ? 2 : 1,
       };
       try {
         writeResults(outFile, results);

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import { type ApiKeyProblem, type ApiKeyStore, checkApiKey } from '../secrets';
-import { CommandIds } from './ids';
 
 export interface ApiKeyCommandDeps {
   readonly apiKeys: ApiKeyStore;
@@ -34,7 +33,7 @@ async function promptForApiKey(): Promise<string | undefined> {
  * `wanStudio.setApiKey [key]`: with a string argument (automation, tests) stores it directly,
  * otherwise asks for it. Resolves to true when a key was stored.
  */
-async function setApiKey(deps: ApiKeyCommandDeps, arg?: unknown): Promise<boolean> {
+export async function setApiKey(deps: ApiKeyCommandDeps, arg?: unknown): Promise<boolean> {
   const raw = typeof arg === 'string' ? arg : await promptForApiKey();
   if (raw === undefined) {
     deps.log.info('Setting the API key was cancelled.');
@@ -53,7 +52,7 @@ async function setApiKey(deps: ApiKeyCommandDeps, arg?: unknown): Promise<boolea
 }
 
 /** `wanStudio.clearApiKey`: removes the stored key. Resolves to true when there was one. */
-async function clearApiKey(deps: ApiKeyCommandDeps): Promise<boolean> {
+export async function clearApiKey(deps: ApiKeyCommandDeps): Promise<boolean> {
   const had = await deps.apiKeys.has();
   await deps.apiKeys.clear();
   deps.log.info(had ? 'API key removed from secret storage.' : 'Clear API key: no key was stored.');
@@ -61,11 +60,4 @@ async function clearApiKey(deps: ApiKeyCommandDeps): Promise<boolean> {
     had ? vscode.l10n.t('The API key was removed.') : vscode.l10n.t('No API key was stored.'),
   );
   return had;
-}
-
-export function registerApiKeyCommands(deps: ApiKeyCommandDeps): vscode.Disposable[] {
-  return [
-    vscode.commands.registerCommand(CommandIds.setApiKey, (arg?: unknown) => setApiKey(deps, arg)),
-    vscode.commands.registerCommand(CommandIds.clearApiKey, () => clearApiKey(deps)),
-  ];
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { NotConfiguredError, type ConnectionFactory } from '../connection';
 import { WanApiError, explainError } from '../../wan';
-import { CommandIds } from './ids';
 
 /**
  * The service checks the key before it looks the task up, so a lookup of a task that cannot exist
@@ -19,7 +18,7 @@ export type ConnectionCheck = { ok: true; baseUrl: string; rehearsal: boolean } 
  * `wanStudio.testConnection`: checks that the endpoint answers and accepts the stored key, with a
  * free read (a task lookup), never a create. Resolves to the outcome so automation can use it.
  */
-async function testConnection(connections: ConnectionFactory, log: vscode.LogOutputChannel): Promise<ConnectionCheck> {
+export async function testConnection(connections: ConnectionFactory, log: vscode.LogOutputChannel): Promise<ConnectionCheck> {
   let result: ConnectionCheck;
   try {
     const { client, baseUrl, rehearsal } = await connections.connect();
@@ -50,8 +49,4 @@ async function testConnection(connections: ConnectionFactory, log: vscode.LogOut
     void vscode.window.showErrorMessage(vscode.l10n.t('Connection check failed: {0}', result.message));
   }
   return result;
-}
-
-export function registerConnectionCommands(connections: ConnectionFactory, log: vscode.LogOutputChannel): vscode.Disposable[] {
-  return [vscode.commands.registerCommand(CommandIds.testConnection, () => testConnection(connections, log))];
 }

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import type { PlayerHandle, PlayerManager } from '../player';
-import { CommandIds } from './ids';
 
 const VIDEO = /\.(mp4|mov)$/i;
 
@@ -8,7 +7,7 @@ const VIDEO = /\.(mp4|mov)$/i;
  * `wanStudio.playVideo [uri]`: opens (or reveals) the player for an .mp4/.mov file. Without a Uri
  * (from the palette) it asks for one. Resolves to the panel's handle, or undefined when nothing opened.
  */
-async function playVideo(players: PlayerManager, log: vscode.LogOutputChannel, arg?: unknown): Promise<PlayerHandle | undefined> {
+export async function playVideo(players: PlayerManager, log: vscode.LogOutputChannel, arg?: unknown): Promise<PlayerHandle | undefined> {
   let file = arg instanceof vscode.Uri ? arg : undefined;
   if (!file) {
     const picked = await vscode.window.showOpenDialog({
@@ -25,8 +24,4 @@ async function playVideo(players: PlayerManager, log: vscode.LogOutputChannel, a
     return undefined;
   }
   return players.show(file);
-}
-
-export function registerPlayerCommands(players: PlayerManager, log: vscode.LogOutputChannel): vscode.Disposable[] {
-  return [vscode.commands.registerCommand(CommandIds.playVideo, (arg?: unknown) => playVideo(players, log, arg))];
 }

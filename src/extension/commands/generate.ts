@@ -1,0 +1,206 @@
+// Commands that create tasks without the generation panel: New Generation (a request object, or quick
+// inputs from the palette or the explorer), Generate Again and Continue This Video. Every request goes
+// through the task engine, which checks it completely before queuing anything.
+import { isAbsolute, join } from 'node:path';
+import * as vscode from 'vscode';
+import { TaskRequestSchema, type TaskRecord, type TaskRequest } from '../../tasks/record';
+import { WanValidationError } from '../../wan/errors';
+import { DURATION_DEFAULT_S, DURATION_MAX_S, DURATION_MIN_S, PROMPT_MAX_CHARS } from '../../wan/limits';
+import { validateLocalMedia } from '../../wan/media';
+import { billedSeconds } from '../../wan/sizing';
+import type { WanContext } from '../context';
+import { askForOutputFolder, resolveOutputFolder, workspaceFolderFor } from '../tasks/outputFolder';
+import { label, savedFile } from '../tasks/present';
+import { resolveTask } from './taskArgs';
+
+const SOURCE_FIELDS = ['firstFrame', 'lastFrame', 'drivingAudio', 'firstClip'] as const;
+const REQUEST_FIELDS = new Set(Object.keys(TaskRequestSchema.shape));
+const IMAGE_GLOB = '**/*.{png,jpg,jpeg,bmp,webp,PNG,JPG,JPEG,BMP,WEBP}';
+
+/** A path relative to the first workspace folder, a file: URI or a vscode.Uri becomes an absolute path. */
+function toSource(value: unknown): unknown {
+  if (value instanceof vscode.Uri) return value.scheme === 'file' ? value.fsPath : value.toString();
+  if (typeof value !== 'string') return value;
+  if (/^file:\/\//i.test(value)) return vscode.Uri.parse(value).fsPath;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(value) && !/^[a-z]:[\\/]/i.test(value)) return value; // http(s), oss, data
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return isAbsolute(value) || !root ? value : join(root, value);
+}
+
+/** The command's argument as a request; unknown fields are refused rather than silently dropped. */
+export function requestFromArgument(arg: object): TaskRequest {
+  const unknown = Object.keys(arg).filter((k) => !REQUEST_FIELDS.has(k));
+  if (unknown.length) {
+    throw new WanValidationError(unknown.map((k) => ({ field: k, message: `is not a request field (expected one of ${[...REQUEST_FIELDS].join(', ')})` })));
+  }
+  const raw: Record<string, unknown> = { ...arg };
+  for (const f of SOURCE_FIELDS) if (raw[f] !== undefined) raw[f] = toSource(raw[f]);
+  const parsed = TaskRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new WanValidationError(parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'request', message: i.message })));
+  }
+  return parsed.data;
+}
+
+/** Queues `request` on the configured endpoint; undefined when the user backed out or it was refused (they were told why). */
+export async function submitRequest(ctx: WanContext, request: TaskRequest, where: { workspaceFolder?: string; outputFolder?: string } = {}): Promise<TaskRecord | undefined> {
+  // The endpoint and the key are checked before anything else (no key: nothing is queued).
+  const { client, endpoint } = await ctx.connections.connect();
+  await client.close();
+  const workspaceFolder = where.workspaceFolder ?? workspaceFolderFor(SOURCE_FIELDS.map((f) => request[f]));
+  let outputFolder = where.outputFolder;
+  if (!outputFolder && !resolveOutputFolder(workspaceFolder)) {
+    outputFolder = await askForOutputFolder();
+    if (!outputFolder) return undefined;
+  }
+  try {
+    const record = await ctx.tasks.tasks.submit(request, { endpoint, workspaceFolder, outputFolder });
+    ctx.log.info(`Task ${record.id}: queued "${label(record)}" (${record.request.duration ?? DURATION_DEFAULT_S} s ${record.request.resolution ?? '1080P'})`);
+    return record;
+  } catch (error) {
+    if (!(error instanceof WanValidationError)) throw error;
+    const issues = error.issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+    ctx.log.warn(`Request refused before anything was sent: ${issues}`);
+    ctx.notifier.error(vscode.l10n.t('Nothing was requested (nothing was sent or billed): {0}', issues));
+    return undefined;
+  }
+}
+
+async function pickImage(): Promise<string | undefined> {
+  const browse = vscode.l10n.t('Browse…');
+  const files = await vscode.workspace.findFiles(IMAGE_GLOB, '**/{node_modules,.git}/**', 200);
+  const items: (vscode.QuickPickItem & { path?: string })[] = files
+    .map((uri) => ({ label: vscode.workspace.asRelativePath(uri), path: uri.fsPath, iconPath: new vscode.ThemeIcon('file-media') }))
+    .sort((a, b) => a.label.localeCompare(b.label));
+  items.push({ label: browse, iconPath: new vscode.ThemeIcon('folder-opened'), alwaysShow: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: vscode.l10n.t('New Generation (1/4): first frame'),
+    placeHolder: vscode.l10n.t('The image the video starts from'),
+    ignoreFocusOut: true,
+    matchOnDescription: true,
+  });
+  if (!picked) return undefined;
+  if (picked.path) return picked.path;
+  const chosen = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    openLabel: vscode.l10n.t('Use This Image'),
+    filters: { [vscode.l10n.t('Images')]: ['png', 'jpg', 'jpeg', 'bmp', 'webp'] },
+  });
+  return chosen?.[0]?.fsPath;
+}
+
+function askDuration(title: string, min: number, value: number): Thenable<string | undefined> {
+  return vscode.window.showInputBox({
+    title,
+    prompt: vscode.l10n.t('Total length in seconds ({0}–{1}). Billing is per second of output.', min, DURATION_MAX_S),
+    value: String(value),
+    ignoreFocusOut: true,
+    validateInput: (v) => {
+      const n = Number(v);
+      return Number.isInteger(n) && n >= min && n <= DURATION_MAX_S ? undefined : vscode.l10n.t('A whole number from {0} to {1}.', min, DURATION_MAX_S);
+    },
+  });
+}
+
+function askPrompt(title: string): Thenable<string | undefined> {
+  return vscode.window.showInputBox({
+    title,
+    prompt: vscode.l10n.t('What should happen in the video? (optional)'),
+    placeHolder: vscode.l10n.t('e.g. the cat slowly turns its head and blinks'),
+    ignoreFocusOut: true,
+    validateInput: (v) => ([...v].length > PROMPT_MAX_CHARS ? vscode.l10n.t('At most {0} characters.', PROMPT_MAX_CHARS) : undefined),
+  });
+}
+
+/** The palette's (and the explorer's) quick inputs: image, prompt, duration, resolution. */
+async function askForRequest(image?: string): Promise<TaskRequest | undefined> {
+  const firstFrame = image ?? (await pickImage());
+  if (!firstFrame) return undefined;
+  const prompt = await askPrompt(vscode.l10n.t('New Generation (2/4): prompt'));
+  if (prompt === undefined) return undefined;
+  const duration = await askDuration(vscode.l10n.t('New Generation (3/4): duration'), DURATION_MIN_S, DURATION_DEFAULT_S);
+  if (duration === undefined) return undefined;
+  const resolution = await vscode.window.showQuickPick(
+    [
+      { label: '1080P', description: vscode.l10n.t('about 1920×1080 pixels') },
+      { label: '720P', description: vscode.l10n.t('about 1280×720 pixels') },
+    ],
+    { title: vscode.l10n.t('New Generation (4/4): resolution'), ignoreFocusOut: true },
+  );
+  if (!resolution) return undefined;
+  return { firstFrame, prompt: prompt.trim() || undefined, duration: Number(duration), resolution: resolution.label as '1080P' | '720P' };
+}
+
+/**
+ * `wanStudio.generate [request]`: with a request object (`{firstFrame, prompt, duration, …}`, file paths
+ * or URLs) queues it at once; from the palette asks for an image and a prompt; from the explorer starts
+ * from the clicked image. Resolves to the queued task record, or undefined (refused or backed out of).
+ */
+export async function generate(ctx: WanContext, arg?: unknown): Promise<TaskRecord | undefined> {
+  let request: TaskRequest | undefined;
+  if (arg instanceof vscode.Uri) request = await askForRequest(toSource(arg) as string);
+  else if (arg && typeof arg === 'object') {
+    try {
+      request = requestFromArgument(arg);
+    } catch (error) {
+      if (!(error instanceof WanValidationError)) throw error;
+      const issues = error.issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+      ctx.notifier.error(vscode.l10n.t('Nothing was requested (nothing was sent or billed): {0}', issues));
+      return undefined;
+    }
+  } else request = await askForRequest();
+  return request && submitRequest(ctx, request);
+}
+
+/**
+ * `wanStudio.task.generateAgain task [{confirm: false}]`: the same request as a new (billed) task, after a
+ * confirmation that says what it costs. Programmatic callers may skip the confirmation.
+ */
+export async function generateAgain(ctx: WanContext, arg?: unknown, options?: { confirm?: boolean }): Promise<TaskRecord | undefined> {
+  const r = resolveTask(ctx, arg);
+  if (!r.request.firstFrame && !r.request.firstClip) {
+    ctx.notifier.error(vscode.l10n.t('"{0}" was added by its task ID, so its inputs are unknown; it cannot be generated again.', label(r)), r.id);
+    return undefined;
+  }
+  if (options?.confirm !== false) {
+    const rehearsal = (await ctx.connections.endpoint()).kind === 'emulator';
+    const seconds = billedSeconds(r.request.duration ?? DURATION_DEFAULT_S);
+    const go = vscode.l10n.t('Generate Again');
+    const question = rehearsal
+      ? vscode.l10n.t('Generate "{0}" again on the rehearsal emulator ({1} s, free)?', label(r), seconds)
+      : vscode.l10n.t('Generate "{0}" again? This creates a new task, billed {1} s of {2} video.', label(r), seconds, r.request.resolution ?? '1080P');
+    if ((await vscode.window.showWarningMessage(question, { modal: true }, go)) !== go) return undefined;
+  }
+  return submitRequest(ctx, r.request, { workspaceFolder: r.workspaceFolder, outputFolder: r.outputFolder });
+}
+
+/**
+ * `wanStudio.task.continueVideo task [{prompt, duration}]`: a new task that continues the saved video
+ * (sent as first_clip). Asks for the prompt and the total duration unless given.
+ */
+export async function continueVideo(ctx: WanContext, arg?: unknown, options?: { prompt?: string; duration?: number }): Promise<TaskRecord | undefined> {
+  const r = resolveTask(ctx, arg);
+  const file = savedFile(r);
+  if (!file) {
+    ctx.notifier.error(vscode.l10n.t('"{0}" has no saved video to continue.', label(r)), r.id);
+    return undefined;
+  }
+  let clipSeconds: number;
+  try {
+    clipSeconds = (await validateLocalMedia('first_clip', file)).durationSeconds;
+  } catch (error) {
+    if (!(error instanceof WanValidationError)) throw error;
+    ctx.notifier.error(vscode.l10n.t('This video cannot be continued: {0}', error.issues.map((i) => i.message).join('; ')), r.id);
+    return undefined;
+  }
+  const prompt = options?.prompt ?? (await askPrompt(vscode.l10n.t('Continue This Video (1/2): prompt')));
+  if (prompt === undefined) return undefined;
+  const min = Math.min(DURATION_MAX_S, Math.floor(clipSeconds) + 1);
+  const duration = options?.duration ?? Number((await askDuration(vscode.l10n.t('Continue This Video (2/2): total duration, clip included'), min, Math.min(DURATION_MAX_S, min + 4))) ?? Number.NaN);
+  if (Number.isNaN(duration)) return undefined;
+  return submitRequest(
+    ctx,
+    { firstClip: file, prompt: prompt.trim() || undefined, duration, resolution: r.request.resolution },
+    { workspaceFolder: r.workspaceFolder, outputFolder: r.outputFolder },
+  );
+}

@@ -1,0 +1,51 @@
+// The view's badge (how many tasks run) and a status bar item shown while anything runs.
+import * as vscode from 'vscode';
+import type { TaskRecord } from '../../tasks/record';
+import { isRunning } from './present';
+import type { TaskTreeNode } from './tree';
+
+export class TaskIndicators implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private last = -1;
+
+  constructor(
+    private readonly view: vscode.TreeView<TaskTreeNode>,
+    focusCommand: string,
+  ) {
+    this.item = vscode.window.createStatusBarItem('wanStudio.tasks', vscode.StatusBarAlignment.Left, 50);
+    this.item.name = vscode.l10n.t('Wan Studio Tasks');
+    this.item.command = focusCommand;
+  }
+
+  /** How many are running now (the badge's number). */
+  get count(): number {
+    return Math.max(0, this.last);
+  }
+
+  update(records: readonly TaskRecord[]): void {
+    let running = 0;
+    let queued = 0;
+    for (const r of records) {
+      if (!isRunning(r)) continue;
+      if (r.state === 'queued') queued++;
+      else running++;
+    }
+    const total = running + queued;
+    if (total === this.last) return;
+    this.last = total;
+    if (total === 0) {
+      this.view.badge = undefined;
+      this.item.hide();
+      return;
+    }
+    const tooltip = queued ? vscode.l10n.t('{0} running, {1} queued', running, queued) : vscode.l10n.t('{0} running', running);
+    this.view.badge = { value: total, tooltip };
+    this.item.text = `$(loading~spin) ${vscode.l10n.t('Wan: {0}', tooltip)}`;
+    this.item.tooltip = vscode.l10n.t('Wan Studio: {0}. Click to show the tasks.', tooltip);
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,44 @@
+// Where a task's video is saved: `wanStudio.outputFolder`, relative to the task's workspace folder.
+import { isAbsolute, join } from 'node:path';
+import { homedir } from 'node:os';
+import * as vscode from 'vscode';
+import type { TaskRecord } from '../../tasks/record';
+import { readOutputFolder } from '../settings';
+
+function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+}
+
+/** The folder for a task of `workspaceFolder`; undefined when the setting is relative and there is none. */
+export function resolveOutputFolder(workspaceFolder: string | undefined): string | undefined {
+  const setting = expandHome(readOutputFolder(workspaceFolder ? vscode.Uri.file(workspaceFolder) : undefined));
+  if (isAbsolute(setting)) return setting;
+  return workspaceFolder ? join(workspaceFolder, setting) : undefined;
+}
+
+/** For the engine, at save time: never asks (nobody may be looking); undefined makes the save wait for the user. */
+export function outputFolderFor(record: TaskRecord): Promise<string | undefined> {
+  return Promise.resolve(resolveOutputFolder(record.workspaceFolder ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath));
+}
+
+/** Asks for a folder (when there is no workspace to save in). */
+export async function askForOutputFolder(): Promise<string | undefined> {
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: false,
+    canSelectFolders: true,
+    canSelectMany: false,
+    openLabel: vscode.l10n.t('Save Videos Here'),
+    title: vscode.l10n.t('Where should Wan Studio save the video?'),
+  });
+  return picked?.[0]?.fsPath;
+}
+
+/** The workspace folder a task belongs to: the one holding its first input, else the first one open. */
+export function workspaceFolderFor(sources: readonly (string | undefined)[]): string | undefined {
+  for (const s of sources) {
+    if (!s || /^[a-z][a-z0-9+.-]*:\/\//i.test(s)) continue;
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(s));
+    if (folder) return folder.uri.fsPath;
+  }
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}

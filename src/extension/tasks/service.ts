@@ -1,0 +1,130 @@
+// Wires the task core to this window: a store on globalStorage/tasks.json shared by every window, one
+// engine started on activation and stopped (awaited) on deactivate, and a cheap look at the file every
+// couple of seconds so changes made by other windows show up and leases they hand back are taken over.
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import { TaskEngine, type EngineEvents } from '../../tasks/engine';
+import type { TaskRecord } from '../../tasks/record';
+import { TaskStore, removeStaleTemporaries } from '../../tasks/store';
+import type { ConnectionFactory } from '../connection';
+import { outputFolderFor } from './outputFolder';
+import { adaptivePollDelay } from './pollSchedule';
+
+const REFRESH_MS = 2000;
+
+export interface TaskServiceOptions {
+  file: string;
+  connections: ConnectionFactory;
+  log: vscode.LogOutputChannel;
+  events: EngineEvents;
+  /** A lease lapses after this long without renewal (another window then takes the task over). */
+  leaseMs?: number;
+}
+
+export class TaskService implements vscode.Disposable {
+  private store!: TaskStore;
+  private engine!: TaskEngine;
+  private refresher: NodeJS.Timeout | undefined;
+  private storeListener: vscode.Disposable | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires on every change of the list, made here or by another window. */
+  readonly onDidChange = this.changed.event;
+  private running = false;
+
+  constructor(private readonly o: TaskServiceOptions) {
+    this.build();
+  }
+
+  /** A store and an engine with a fresh owner, as a newly opened window has. */
+  private build(): void {
+    this.storeListener?.dispose();
+    this.store = new TaskStore({
+      file: this.o.file,
+      owner: randomUUID(),
+      leaseMs: this.o.leaseMs,
+      onWarning: (message) => {
+        this.o.log.warn(message);
+        void vscode.window.showWarningMessage(message);
+      },
+    });
+    const sub = this.store.onDidChange(() => this.changed.fire());
+    this.storeListener = { dispose: () => sub.dispose() };
+    const log = this.o.log;
+    this.engine = new TaskEngine(
+      {
+        store: this.store,
+        connect: (endpoint) => this.o.connections.connectEngine(endpoint),
+        listCreated: (client, from, to) => this.o.connections.listCreated(client, from, to),
+        pollDelay: adaptivePollDelay,
+        outputFolderFor,
+        // Expiry is counted on the service's clock (see ServiceClock).
+        now: () => this.o.connections.now(),
+        log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+      },
+      this.o.events,
+    );
+  }
+
+  get tasks(): TaskEngine {
+    return this.engine;
+  }
+
+  /** Which window this is, in the store's leases. */
+  get owner(): string {
+    return this.store.owner;
+  }
+
+  get file(): string {
+    return this.o.file;
+  }
+
+  all(): readonly TaskRecord[] {
+    return this.store.all();
+  }
+
+  get(id: string): TaskRecord | undefined {
+    return this.store.get(id);
+  }
+
+  /** Changes a record directly (the output folder the user just chose, say). */
+  patch(id: string, change: (r: TaskRecord) => void): Promise<TaskRecord | undefined> {
+    return this.store.patch(id, change);
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await removeStaleTemporaries(this.o.file).catch(() => 0);
+    await this.store.load();
+    this.engine.start();
+    this.refresher = setInterval(() => {
+      this.store.refresh().then(
+        (changed) => changed && this.engine.wake(),
+        (error: unknown) => this.o.log.warn(`Reading the task list failed: ${String(error)}`),
+      );
+    }, REFRESH_MS);
+    this.o.log.info(`Tasks: ${this.store.all().length} in ${this.o.file}; this window is ${this.store.owner}`);
+  }
+
+  /** Stops polling and hands this window's tasks back (another window, or the next one, takes them over). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.refresher) clearInterval(this.refresher);
+    this.refresher = undefined;
+    await this.engine.stop();
+  }
+
+  /** Stops, then starts again as a new window would (new owner, new store and engine). */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.build();
+    await this.start();
+  }
+
+  dispose(): void {
+    if (this.refresher) clearInterval(this.refresher);
+    this.storeListener?.dispose();
+    this.changed.dispose();
+  }
+}

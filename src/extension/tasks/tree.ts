@@ -1,0 +1,216 @@
+// The "Tasks" view: one node per task record (newest first), with its saved video as a child. Nodes are
+// kept across refreshes (stable ids) and only the nodes that changed are refreshed. Time-dependent text
+// (age, time left) is refreshed by one timer, and only while the view is visible.
+import * as vscode from 'vscode';
+import type { TaskRecord } from '../../tasks/record';
+import { CommandIds } from '../commands/ids';
+import { VIDEO_CONTEXT_VALUE, taskContextValue } from './contextValue';
+import { describe, detailsMarkdown, fileName, isBusy, isExpiredNow, label, savedFile } from './present';
+
+export interface TaskSource {
+  all(): readonly TaskRecord[];
+  onDidChange(listener: () => void): vscode.Disposable;
+}
+
+export abstract class TaskTreeNode {
+  abstract readonly id: string;
+  abstract readonly parent: TaskTreeNode | undefined;
+  abstract getTreeItem(now: number): vscode.TreeItem;
+  abstract getChildren(): TaskTreeNode[];
+}
+
+function iconFor(r: TaskRecord, now: number): vscode.ThemeIcon {
+  if (isBusy(r)) return new vscode.ThemeIcon('loading~spin');
+  switch (r.state) {
+    case 'succeeded':
+      if (isExpiredNow(r, now)) return new vscode.ThemeIcon('history', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+      if (r.save?.state === 'failed') return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    case 'failed':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+    case 'canceled':
+      return new vscode.ThemeIcon('circle-slash');
+    case 'unresolved':
+      return new vscode.ThemeIcon('question', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    default:
+      return new vscode.ThemeIcon('question');
+  }
+}
+
+/** What the tree shows of a record that can change without the clock: a changed signature means refresh. */
+function signature(r: TaskRecord): string {
+  return [r.updatedAt, r.state, r.taskId, r.code, r.message, r.endTime, r.submitTime, r.save?.state, r.save?.file, r.save?.error, r.outputFolder].join('|');
+}
+
+export class TaskNode extends TaskTreeNode {
+  readonly id: string;
+  readonly parent = undefined;
+  private video: VideoNode | undefined;
+  private sig: string;
+  /** The time-dependent text last shown, so the countdown refreshes only what changed. */
+  shown = '';
+
+  constructor(public record: TaskRecord) {
+    super();
+    this.id = `task/${record.id}`;
+    this.sig = signature(record);
+  }
+
+  /** Takes the newest record; true when the node must be redrawn. */
+  update(record: TaskRecord): boolean {
+    this.record = record;
+    const sig = signature(record);
+    if (sig === this.sig) return false;
+    this.sig = sig;
+    return true;
+  }
+
+  /** The parts of the item that move with the clock. */
+  timeText(now: number): string {
+    return `${describe(this.record, now)}|${taskContextValue(this.record, now)}|${isExpiredNow(this.record, now)}`;
+  }
+
+  getChildren(): TaskTreeNode[] {
+    const file = savedFile(this.record);
+    if (!file) {
+      this.video = undefined;
+      return [];
+    }
+    if (this.video?.file !== file) this.video = new VideoNode(this, file, this.record.save?.bytes);
+    return [this.video];
+  }
+
+  getTreeItem(now: number): vscode.TreeItem {
+    const r = this.record;
+    const item = new vscode.TreeItem(label(r), savedFile(r) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.description = describe(r, now);
+    item.iconPath = iconFor(r, now);
+    item.contextValue = taskContextValue(r, now);
+    item.accessibilityInformation = { label: `${label(r)}, ${item.description}` };
+    this.shown = this.timeText(now);
+    return item;
+  }
+}
+
+export class VideoNode extends TaskTreeNode {
+  readonly id: string;
+
+  constructor(
+    readonly parent: TaskNode,
+    readonly file: string,
+    private readonly bytes: number | undefined,
+  ) {
+    super();
+    this.id = `${parent.id}/video`;
+  }
+
+  getChildren(): TaskTreeNode[] {
+    return [];
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const uri = vscode.Uri.file(this.file);
+    const item = new vscode.TreeItem(fileName(this.file), vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.resourceUri = uri;
+    item.iconPath = new vscode.ThemeIcon('file-media');
+    item.description = this.bytes !== undefined ? `${(this.bytes / 1024 / 1024).toFixed(1)} MB` : undefined;
+    item.tooltip = this.file;
+    item.contextValue = VIDEO_CONTEXT_VALUE;
+    item.command = { command: CommandIds.playVideo, title: vscode.l10n.t('Play'), arguments: [uri] };
+    return item;
+  }
+}
+
+const COUNTDOWN_MS = 30_000;
+
+export class TaskTreeProvider implements vscode.TreeDataProvider<TaskTreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TaskTreeNode | TaskTreeNode[] | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly nodes = new Map<string, TaskNode>();
+  private roots: TaskNode[] = [];
+  private countdown: NodeJS.Timeout | undefined;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(
+    private readonly source: TaskSource,
+    private readonly now: () => number,
+  ) {
+    this.subscription = source.onDidChange(() => this.sync());
+    this.sync();
+  }
+
+  /** Takes the records as they are now and refreshes what changed (the whole list only when it changed shape). */
+  sync(): void {
+    const records = this.source.all();
+    const changed: TaskNode[] = [];
+    let reshaped = records.length !== this.roots.length;
+    const seen = new Set<string>();
+    const roots: TaskNode[] = [];
+    for (const [i, r] of records.entries()) {
+      seen.add(r.id);
+      let node = this.nodes.get(r.id);
+      if (!node) {
+        node = new TaskNode(r);
+        this.nodes.set(r.id, node);
+        reshaped = true;
+      } else if (node.update(r)) {
+        changed.push(node);
+      }
+      if (this.roots[i] !== node) reshaped = true;
+      roots.push(node);
+    }
+    for (const id of [...this.nodes.keys()]) if (!seen.has(id)) this.nodes.delete(id);
+    this.roots = roots;
+    if (reshaped) this.changed.fire(undefined);
+    else if (changed.length) this.changed.fire(changed);
+  }
+
+  nodeFor(recordId: string): TaskNode | undefined {
+    return this.nodes.get(recordId);
+  }
+
+  getChildren(element?: TaskTreeNode): TaskTreeNode[] {
+    return element ? element.getChildren() : this.roots;
+  }
+
+  getTreeItem(element: TaskTreeNode): vscode.TreeItem {
+    return element.getTreeItem(this.now());
+  }
+
+  getParent(element: TaskTreeNode): TaskTreeNode | undefined {
+    return element.parent;
+  }
+
+  /** The full details are built only when the user hovers the item. */
+  resolveTreeItem(item: vscode.TreeItem, element: TaskTreeNode): vscode.TreeItem {
+    if (element instanceof TaskNode) item.tooltip = detailsMarkdown(element.record, this.now());
+    return item;
+  }
+
+  /** The countdown runs only while somebody can see it. */
+  setVisible(visible: boolean): void {
+    if (visible && !this.countdown) {
+      this.countdown = setInterval(() => this.tick(), COUNTDOWN_MS);
+      this.tick();
+    } else if (!visible && this.countdown) {
+      clearInterval(this.countdown);
+      this.countdown = undefined;
+    }
+  }
+
+  /** Refreshes the nodes whose time-dependent text changed; returns how many. */
+  tick(): number {
+    const now = this.now();
+    const stale = this.roots.filter((n) => n.shown !== '' && n.timeText(now) !== n.shown);
+    if (stale.length) this.changed.fire(stale);
+    return stale.length;
+  }
+
+  dispose(): void {
+    this.setVisible(false);
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}

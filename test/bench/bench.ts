@@ -1,0 +1,168 @@
+// Figures, not a pass/fail test (npm run bench):
+//  1. the Tasks tree with 1,000 tasks: building it, a full refresh (getChildren + getTreeItem for every
+//     item and saved-video child), a one-task change, a countdown tick, one tooltip;
+//  2. poll schedules compared on a virtual clock: requests per task and the delay from a task's end to
+//     its detection, for tasks of 60 to 300 s, with the extension's adaptive schedule, the official
+//     SDK's (1, 1, 2, 2, 2, 4, 4, 4, then 5 s) and a fixed 15 s (the API reference).
+import { performance } from 'node:perf_hooks';
+import { TaskTreeProvider, type TaskSource } from '../../src/extension/tasks/tree';
+import { adaptivePollDelay } from '../../src/extension/tasks/pollSchedule';
+import type { TaskRecord, TaskState } from '../../src/tasks/record';
+import { formatServiceTime } from '../../src/wan/time';
+
+const NOW = Date.now();
+
+/** A deterministic random source (mulberry32), so runs compare. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function records(n: number): TaskRecord[] {
+  const states: TaskState[] = ['succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed', 'canceled', 'running', 'pending', 'queued', 'unknown'];
+  return Array.from({ length: n }, (_, i) => {
+    const state = states[i % states.length]!;
+    const requestedAt = NOW - i * 60_000;
+    const ended = state === 'succeeded' || state === 'failed' || state === 'canceled';
+    return {
+      id: `local-${i}`,
+      state,
+      request: { firstFrame: `/ws/inputs/image-${i}.png`, prompt: `task ${i}: a cat slowly turns its head towards the window and blinks`, duration: 5, resolution: '720P' },
+      endpoint: { kind: 'emulator', baseUrl: 'http://127.0.0.1:8787' },
+      workspaceFolder: '/ws',
+      requestedAt,
+      updatedAt: requestedAt,
+      sentAt: state === 'queued' ? undefined : requestedAt,
+      createAttempts: 1,
+      taskId: state === 'queued' ? undefined : `0385dc79-5ff8-4d82-bcb6-${String(i).padStart(12, '0')}`,
+      requestId: `req-${i}`,
+      submitTime: state === 'queued' ? undefined : formatServiceTime(new Date(requestedAt)),
+      endTime: ended ? formatServiceTime(new Date(requestedAt + 120_000)) : undefined,
+      code: state === 'failed' ? 'DataInspectionFailed' : undefined,
+      message: state === 'failed' ? 'Output data may contain inappropriate content.' : undefined,
+      usage: state === 'succeeded' ? { duration: 5, output_video_duration: 5, SR: 720, video_count: 1 } : undefined,
+      save: state === 'succeeded' ? (i % 8 === 0 ? { state: 'failed', attempts: 5, error: 'EACCES' } : { state: 'saved', file: `/ws/videos/video-${i}.mp4`, bytes: 1_300_000, attempts: 1 }) : undefined,
+      polls: 10,
+      pollFailures: 0,
+      announced: ended,
+      expiryWarned: false,
+    } satisfies TaskRecord;
+  });
+}
+
+function time(fn: () => void, runs: number): { median: number; min: number } {
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  return { median: ms[Math.floor(ms.length / 2)]!, min: ms[0]! };
+}
+
+function treeBench(n: number): void {
+  let list = records(n);
+  const listeners = new Set<() => void>();
+  const source: TaskSource = { all: () => list, onDidChange: (l) => (listeners.add(l), { dispose: () => listeners.delete(l) }) };
+  let provider!: TaskTreeProvider;
+  const build = time(() => {
+    provider?.dispose();
+    provider = new TaskTreeProvider(source, () => NOW);
+  }, 5);
+  let items = 0;
+  const full = time(() => {
+    items = 0;
+    for (const node of provider.getChildren()) {
+      provider.getTreeItem(node);
+      items++;
+      for (const child of provider.getChildren(node)) {
+        provider.getTreeItem(child);
+        items++;
+      }
+    }
+  }, 20);
+  let fired = 0;
+  provider.onDidChangeTreeData(() => fired++);
+  const change = time(() => {
+    list = list.map((r, i) => (i === 7 ? { ...r, updatedAt: r.updatedAt + 1, state: 'succeeded' as const } : r));
+    for (const l of listeners) l();
+  }, 20);
+  const firedByChanges = fired;
+  const tick = time(() => provider.tick(), 20);
+  const node = provider.getChildren()[0]!;
+  const tooltip = time(() => provider.resolveTreeItem(provider.getTreeItem(node), node), 50);
+  console.log(`\nTasks tree, ${n} tasks (${items} items with the saved-video children), median of repeated runs:`);
+  console.log(`  build the provider (first sync)              ${build.median.toFixed(2)} ms`);
+  console.log(`  full refresh: getChildren + getTreeItem, all ${full.median.toFixed(2)} ms  (best ${full.min.toFixed(2)} ms)`);
+  console.log(`  one task changed: sync + fire that node      ${change.median.toFixed(2)} ms  (${firedByChanges} change events for 20 changes)`);
+  console.log(`  countdown tick over every item               ${tick.median.toFixed(2)} ms`);
+  console.log(`  one tooltip (Markdown details, on hover)     ${tooltip.median.toFixed(3)} ms`);
+}
+
+type Schedule = (polls: number, random: () => number) => number;
+
+const SDK_STEPS = [1, 1, 2, 2, 2, 4, 4, 4];
+const schedules: [string, Schedule][] = [
+  ['adaptive (extension)', adaptivePollDelay],
+  ['SDK 1,1,2,2,2,4,4,4→5 s', (polls) => (SDK_STEPS[polls] ?? 5) * 1000],
+  ['fixed 15 s', () => 15_000],
+];
+
+/** Polls a task ending at `durationMs` (created at 0; the first poll follows delay(0)). */
+function simulate(schedule: Schedule, durationMs: number, random: () => number): { requests: number; delayMs: number } {
+  let t = 0;
+  let polls = 0;
+  for (;;) {
+    t += schedule(polls, random);
+    polls++;
+    if (t >= durationMs) return { requests: polls, delayMs: t - durationMs };
+  }
+}
+
+function pollBench(): void {
+  const durations = [60, 90, 120, 180, 240, 300];
+  const samples = 2000;
+  console.log(`\nPoll schedules on a virtual clock (task created at 0 s, ends at the duration; ${samples} tasks per cell, uniform within ±15 s of it):`);
+  const header = ['schedule', ...durations.map((d) => `${d} s`), 'all (60–300 s uniform)'];
+  const rows: string[][] = [];
+  for (const [name, schedule] of schedules) {
+    const random = seeded(42);
+    const cells: string[] = [];
+    const cell = (pick: () => number) => {
+      let requests = 0;
+      let delay = 0;
+      let worst = 0;
+      for (let i = 0; i < samples; i++) {
+        const r = simulate(schedule, pick(), random);
+        requests += r.requests;
+        delay += r.delayMs;
+        worst = Math.max(worst, r.delayMs);
+      }
+      return `${(requests / samples).toFixed(1)} req, ${(delay / samples / 1000).toFixed(1)} s (max ${(worst / 1000).toFixed(1)})`;
+    };
+    for (const d of durations) cells.push(cell(() => (d + (random() * 30 - 15)) * 1000));
+    cells.push(cell(() => (60 + random() * 240) * 1000));
+    rows.push([name, ...cells]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cols: string[]) => `  ${cols.map((c, i) => c.padEnd(widths[i]!)).join(' | ')}`;
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(r));
+  console.log('  (each cell: requests per task, mean delay from the end to its detection, and the worst delay)');
+  // What five tasks at once cost in queries against the account's 20 per second.
+  for (const [name, schedule] of schedules) {
+    const steady = schedule(100, () => 0.5) / 1000;
+    console.log(`  ${name}: five running tasks in steady state poll ${(5 / steady).toFixed(2)} times per second (account limit 20)`);
+  }
+}
+
+treeBench(1000);
+pollBench();

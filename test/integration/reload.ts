@@ -1,0 +1,72 @@
+// The window-reload scenario, shared by its two halves: three generations are started and caught
+// running; then the window reloads (code-server: the launcher reloads the page, a new extension host
+// starts); the new window must take the tasks over, poll them to the end, save the three videos with
+// their records, and create nothing: the emulator's request log holds exactly three creates.
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as vscode from 'vscode';
+import type { WanStudioTesting } from '../../src/extension/activate';
+import type { EmulatorState } from '../../src/extension/emulatorProcess';
+import type { TaskRecord } from '../../src/tasks/record';
+import { clearEmulatorRequests, emulatorRequests, isSaved, noticesFor, record, sampleInput, useEndpoint, waitFor, workspaceRoot } from './support';
+
+export interface Handoff {
+  ids: string[];
+  taskIds: string[];
+  windowId: string;
+  emulator: EmulatorState;
+  /** Real time when the first window handed over. */
+  at: number;
+}
+
+export async function startThreeAndCatchThemRunning(api: WanStudioTesting): Promise<Handoff> {
+  await useEndpoint(undefined);
+  sampleInput('last-frame.jpg', 'bird.jpg');
+  const emulator = await api.emulator();
+  await clearEmulatorRequests(emulator.url);
+  const made = await Promise.all(
+    [1, 2, 3].map((n) =>
+      vscode.commands.executeCommand<TaskRecord>('wanStudio.generate', { firstFrame: 'inputs/bird.jpg', prompt: `reload ${n}: the bird takes off`, duration: 2, resolution: '720P' }),
+    ),
+  );
+  const ids = made.map((r) => r.id);
+  const running = await waitFor(api, 'three tasks on the service, one of them RUNNING', () => {
+    const rs = ids.map((id) => record(api, id));
+    return rs.every((r) => r.taskId && (r.state === 'pending' || r.state === 'running')) && rs.some((r) => r.state === 'running') ? rs : undefined;
+  });
+  const creates = (await emulatorRequests(emulator.url)).filter((r) => r.route === 'create');
+  assert.equal(creates.length, 3);
+  return { ids, taskIds: running.map((r) => r.taskId!), windowId: api.windowId(), emulator, at: Date.now() };
+}
+
+export async function checkResumed(api: WanStudioTesting, handoff: Handoff): Promise<void> {
+  assert.notEqual(api.windowId(), handoff.windowId, 'a new window (a new lease owner) took over');
+  assert.deepEqual(await api.emulator(), handoff.emulator, 'the emulator outlived the reload: same process, same URL');
+  const done = await waitFor(api, 'the three videos', () => {
+    const rs = handoff.ids.map((id) => record(api, id));
+    return rs.every(isSaved) ? rs : undefined;
+  }, 120_000);
+  assert.deepEqual(done.map((r) => r.taskId), handoff.taskIds, 'the same tasks, followed to the end');
+
+  const requests = await emulatorRequests(handoff.emulator.url);
+  assert.equal(requests.filter((r) => r.route === 'create').length, 3, 'nothing was created twice');
+  for (const taskId of handoff.taskIds) {
+    const polls = requests.filter((r) => r.route === 'task' && r.path.endsWith(`/${taskId}`) && Date.parse(r.at) > handoff.at);
+    assert.ok(polls.length >= 1, `task ${taskId} was polled after the handover`);
+  }
+  // This window finished them: it announced each end, once.
+  for (const id of handoff.ids) {
+    await noticesFor(api, id, 'ended');
+    const notices = api.notifications().filter((n) => n.recordId === id);
+    assert.equal(notices.length, 1, `one notification for ${id}`);
+    assert.match(notices[0]!.message, /^Video ready: reload \d: the bird takes off/);
+  }
+  for (const r of done) {
+    assert.equal(dirname(r.save!.file!), join(workspaceRoot(), 'videos'));
+    assert.ok(existsSync(r.save!.file!));
+    const sidecar = JSON.parse(readFileSync(r.save!.file!.replace(/\.mp4$/, '.json'), 'utf8')) as { task_id: string; bytes: number };
+    assert.equal(sidecar.task_id, r.taskId);
+    assert.equal(sidecar.bytes, r.save!.bytes);
+  }
+}

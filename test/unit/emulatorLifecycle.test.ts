@@ -1,0 +1,70 @@
+// The emulator as the extension runs it: detached, found again through its state file, gone when idle,
+// and telling the time by its own (test-controlled) clock in the Date header.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { startEmulator } from '../../src/emulator/server';
+import { tempDir } from '../support/fixtures';
+
+const EMULATOR = resolve(__dirname, '../../../dist/emulator.js');
+const HOUR = 3600_000;
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('emulator lifecycle', () => {
+  it('answers with a Date header on its own clock, jumps included', async () => {
+    const emu = await startEmulator();
+    try {
+      const before = Date.parse((await fetch(`${emu.url}/__emulator/info`)).headers.get('date') ?? '');
+      assert.ok(Math.abs(before - Date.now()) < 2000, 'an unadvanced clock tells the real time');
+      await fetch(`${emu.url}/__emulator/clock`, { method: 'POST', body: JSON.stringify({ advanceMs: 23 * HOUR }) });
+      const after = Date.parse((await fetch(`${emu.url}/api/v1/tasks/nope`, { headers: { authorization: 'Bearer k' } })).headers.get('date') ?? '');
+      assert.ok(Math.abs(after - (Date.now() + 23 * HOUR)) < 2000, `Date header ${new Date(after).toISOString()} is 23 h ahead`);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('runs detached, writes its state file, keeps its data dir, and exits when idle, removing the state file', async function () {
+    this.timeout(30_000);
+    assert.ok(existsSync(EMULATOR), `${EMULATOR} is missing: run npm run build first`);
+    const dir = await tempDir('emulator-lifecycle');
+    const stateFile = join(dir, 'emulator.json');
+    const dataDir = join(dir, 'data');
+    await mkdir(dataDir);
+    await writeFile(join(dataDir, 'keep.txt'), 'not the emulator’s');
+    const child = spawn(
+      process.execPath,
+      [EMULATOR, '--port', '0', '--quiet', '--data-dir', dataDir, '--state-file', stateFile, '--idle-exit-minutes', String(1.5 / 60)],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const state = await waitFor('the state file', () =>
+      existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { url: string; pid: number }) : undefined,
+    );
+    assert.equal(state.pid, child.pid);
+    const info = await fetch(`${state.url}/__emulator/info`);
+    assert.equal(info.headers.get('x-wan-emulator'), 'rehearsal');
+    // Requests keep it alive past its idle limit.
+    const started = Date.now();
+    while (Date.now() - started < 2500) {
+      await fetch(`${state.url}/__emulator/info`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.equal(child.exitCode, null, 'still running while asked things');
+    assert.equal(await exited, 0);
+    assert.ok(Date.now() - started >= 2500 + 1000, 'it left only after being idle');
+    assert.equal(existsSync(stateFile), false, 'its state file is gone');
+    assert.equal(existsSync(join(dataDir, 'keep.txt')), true, 'a data dir it was given is not its to remove');
+  });
+});
