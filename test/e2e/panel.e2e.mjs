@@ -1,7 +1,8 @@
 // End-to-end: drives code-server's workbench through Playwright and headless Chromium, using the UI only
 // (clicks and keys; no command calls). Against the embedded emulator, with no key set:
 //   right-click an image → Generate Video from Image → an out-of-range duration shows its message and keeps
-//   Generate disabled → fill the prompt → Generate → the result plays in the panel, the MP4 is in videos/;
+//   Generate disabled → fill the prompt → Generate → the result plays in the panel, the MP4 is in videos/
+//   and the task is Saved in the Tasks view;
 //   a reload keeps a half-filled form; two images → Morph Between Images; the clip → Continue Video;
 //   two images → Generate Video from Image as a batch of two.
 // Screenshots go to test/e2e/screenshots/ (ignored by git); their paths are printed.
@@ -169,6 +170,14 @@ try {
     assert.deepEqual(metas[0], { width: 1232, height: 1648, duration: 2 });
     const saved = readdirSync(join(workspace, 'videos')).filter((f) => f.endsWith('.mp4'));
     assert.equal(saved.length, 1, saved.join(', '));
+  });
+
+  await step('the task is in the Tasks view, Saved', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Wan Studio"]').click();
+    const row = page.locator('.monaco-list-row', { hasText: 'the cat looks up at the camera' });
+    await until('the task row', async () => /Saved/.test(await row.first().innerText()), 20_000);
+    await shot('3-tasks-view');
+    await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
   });
 
   await step('a reload keeps a half-filled form', async () => {
