@@ -8,15 +8,16 @@
 // Screenshots go to test/e2e/screenshots/ (ignored by git); their paths are printed.
 //
 // Prerequisites: `node esbuild.mjs`. Run: npm run test:e2e
+/* global document -- page.evaluate callbacks run in the browser */
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
 
 const SHOTS = join(REPO_ROOT, 'test', 'e2e', 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what, fn, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
