@@ -1,6 +1,7 @@
 // Parses the wan-video command line into a checked command; wrong input is a CliUsageError.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { SEED_MAX } from '../wan/limits';
 import { EndpointSchema, resolveBaseUrl, type Endpoint } from '../wan/regions';
 import type { GenerationInput } from '../wan/request';
 import type { Resolution } from '../wan/schema';
@@ -15,6 +16,7 @@ export const USAGE = `Usage:
   wan-video status TASK_ID [endpoint options]
   wan-video wait TASK_ID --out DIR [endpoint options]
   wan-video cancel TASK_ID [endpoint options]
+  wan-video list [--since T] [--until T] [--status S] [--limit N] [endpoint options]
 
 Generation options:
   --prompt TEXT            what the video shows (up to 5000 characters)
@@ -24,8 +26,15 @@ Generation options:
   --seed N                 0..2147483647
   --no-prompt-extend       send the prompt as written
   --watermark              add the "AI Generated" mark
-  --poll-interval S        seconds between polls (default 15)
-  --json                   print one JSON result on stdout
+  --poll-interval S        poll every S seconds, 1..600 (default: adaptive, a few quick
+                           polls, then every 5-15 s as the task's age suggests)
+  --json                   print one JSON object on stdout on every exit
+
+List options (tasks of this model, newest first):
+  --since T, --until T     a time (2026-04-25T10:00:00Z; 2026-04-25 10:00 is local time) or an
+                           age (90s, 30m, 6h, 2d); default: the last 24 hours
+  --status S               PENDING, RUNNING, SUCCEEDED, FAILED or CANCELED
+  --limit N                at most N tasks, 1..1000 (default 20)
 
 Endpoint options (key from DASHSCOPE_API_KEY):
   --region beijing|singapore|singapore-workspace  (with --workspace-id ID)
@@ -36,13 +45,33 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'generate'; input: GenerationInput; outDir: string; common: Common }
   | { kind: 'status' | 'cancel'; taskId: string; common: Common }
-  | { kind: 'wait'; taskId: string; outDir: string; common: Common };
+  | { kind: 'wait'; taskId: string; outDir: string; common: Common }
+  | { kind: 'list'; filter: ListFilter; common: Common };
+
+export interface ListFilter {
+  since: Date;
+  until?: Date;
+  status?: ListStatus;
+  limit: number;
+}
+
+export const LIST_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELED'] as const;
+export type ListStatus = (typeof LIST_STATUSES)[number];
+export const LIST_LIMIT_MAX = 1000;
 
 export interface Common {
   baseUrl: string;
-  pollIntervalMs: number;
+  /** The endpoint options as given, so a printed `wait` command reaches the same endpoint. */
+  endpointArgs: string[];
+  /** A fixed interval; undefined means the adaptive schedule. */
+  pollIntervalMs?: number;
   json: boolean;
 }
+
+export const POLL_INTERVAL_MAX_S = 600;
+
+/** An --out that names a video file: a folder of that name would surprise the user. */
+const VIDEO_FILE_NAME = /\.(mp4|mov|m4v|mkv|webm|avi)$/i;
 
 const OPTIONS = {
   'first-frame': { type: 'string' },
@@ -61,6 +90,10 @@ const OPTIONS = {
   'workspace-id': { type: 'string' },
   'base-url': { type: 'string' },
   'poll-interval': { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -69,6 +102,58 @@ function integer(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^-?\d+$/.test(text.trim())) throw new CliUsageError(`--${name} must be a whole number, got "${text}"`);
   return Number(text);
+}
+
+function integerIn(name: string, text: string | undefined, min: number, max: number): number | undefined {
+  const n = integer(name, text);
+  if (n !== undefined && (n < min || n > max)) throw new CliUsageError(`--${name} must be ${min}..${max}, got ${n}`);
+  return n;
+}
+
+/** Options whose value may be a negative number, which parseArgs would otherwise take for an option. */
+const NUMERIC_OPTIONS = new Set(['--seed', '--duration', '--poll-interval', '--limit']);
+
+/** `--seed -1` becomes `--seed=-1`, so a negative value reaches the range check instead of a parser error. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (NUMERIC_OPTIONS.has(arg) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+const AGE_UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A time for --since/--until: an age before `now` (30m, 6h, 2d) or an ISO date and time. */
+function when(name: string, text: string | undefined, now: number): Date | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  const age = /^(\d+)\s*([smhd])$/i.exec(t);
+  if (age) return new Date(now - Number(age[1]) * AGE_UNITS_MS[age[2]!.toLowerCase()]!);
+  const iso = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(Z|[+-]\d{2}:?\d{2})?$/i.exec(t);
+  if (iso) {
+    // Without a zone, ECMAScript reads a date alone as UTC but a date and time as local: say local for both.
+    const ms = Date.parse(`${iso[1]}T${iso[2] ?? '00:00'}${iso[3] ?? ''}`);
+    if (!Number.isNaN(ms)) return new Date(ms);
+  }
+  throw new CliUsageError(`--${name} must be a time (2026-04-25T10:00:00Z, or 2026-04-25 10:00 in local time) or an age (30m, 6h, 2d), got "${text}"`);
+}
+
+/** Whether the user asked for JSON, even when the rest of the command line cannot be parsed. */
+export function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+function endpointArgs(values: Record<string, string | boolean | undefined>): string[] {
+  if (values['base-url']) return ['--base-url', values['base-url'] as string];
+  if (!values.region) return [];
+  return ['--region', values.region as string, ...(values['workspace-id'] ? ['--workspace-id', values['workspace-id'] as string] : [])];
 }
 
 function endpointFrom(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): string {
@@ -100,25 +185,33 @@ function endpointFrom(values: Record<string, string | boolean | undefined>, env:
   }
 }
 
-export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Command {
+export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string, now = Date.now()): Command {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     throw new CliUsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
   const [verb, ...rest] = positionals;
   if (values.help || !verb || verb === 'help') return { kind: 'help' };
-  const pollSeconds = integer('poll-interval', values['poll-interval']) ?? 15;
-  if (pollSeconds < 1) throw new CliUsageError('--poll-interval must be at least 1 second');
+  const pollSeconds = integer('poll-interval', values['poll-interval']);
+  if (pollSeconds !== undefined && (pollSeconds < 1 || pollSeconds > POLL_INTERVAL_MAX_S)) {
+    throw new CliUsageError(`--poll-interval must be 1..${POLL_INTERVAL_MAX_S} seconds, got ${pollSeconds}`);
+  }
   const common = (): Common => ({
     baseUrl: endpointFrom(values, env),
-    pollIntervalMs: pollSeconds * 1000,
+    endpointArgs: endpointArgs(values),
+    ...(pollSeconds !== undefined ? { pollIntervalMs: pollSeconds * 1000 } : {}),
     json: values.json ?? false,
   });
   const outDir = () => {
     if (!values.out) throw new CliUsageError('--out DIR is required: where to save the video');
+    if (VIDEO_FILE_NAME.test(values.out.replace(/[\\/]+$/, ''))) {
+      throw new CliUsageError(
+        `--out is the folder to save videos in, but ${values.out} looks like a video file name; the video is saved in it as wan-TASK_ID.mp4`,
+      );
+    }
     return resolve(cwd, values.out);
   };
   const local = (src: string | undefined) =>
@@ -140,7 +233,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
         negativePrompt: values['negative-prompt'],
         resolution: resolution as Resolution | undefined,
         duration: integer('duration', values.duration),
-        seed: integer('seed', values.seed),
+        seed: integerIn('seed', values.seed, 0, SEED_MAX),
         promptExtend: values['no-prompt-extend'] ? false : undefined,
         watermark: values.watermark ? true : undefined,
       };
@@ -153,6 +246,19 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
       if (!taskId || rest.length > 1) throw new CliUsageError(`${verb} takes exactly one TASK_ID`);
       if (verb === 'wait') return { kind: 'wait', taskId, outDir: outDir(), common: common() };
       return { kind: verb, taskId, common: common() };
+    }
+    case 'list': {
+      if (rest.length) throw new CliUsageError(`unexpected argument "${rest[0]}"`);
+      const since = when('since', values.since, now) ?? new Date(now - AGE_UNITS_MS.d!);
+      const until = when('until', values.until, now);
+      if (until && since.getTime() >= until.getTime()) throw new CliUsageError('--since must be before --until');
+      const status = values.status?.trim().toUpperCase();
+      if (status !== undefined && !(LIST_STATUSES as readonly string[]).includes(status)) {
+        throw new CliUsageError(`--status must be one of ${LIST_STATUSES.join(', ')}, got "${values.status}"`);
+      }
+      const limit = integerIn('limit', values.limit, 1, LIST_LIMIT_MAX) ?? 20;
+      const filter: ListFilter = { since, ...(until ? { until } : {}), ...(status ? { status: status as ListStatus } : {}), limit };
+      return { kind: 'list', filter, common: common() };
     }
     default:
       throw new CliUsageError(`unknown command "${verb}"`);

@@ -1,24 +1,39 @@
-// wan-video: the protocol core on the command line. Progress goes to stderr; the saved path (or
-// --json) to stdout, so scripts can capture it.
-import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+// wan-video: the protocol core on the command line. Progress goes to stderr; stdout gets the saved
+// path, or with --json exactly one JSON object on every exit, so scripts can capture it.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   WanAmbiguousCreateError,
   WanApiError,
   WanClient,
+  WanConfigError,
   WanNetworkError,
   WanValidationError,
+  MODEL,
   explainError,
+  findTasksCreatedBetween,
+  isAbort,
+  listAllTasks,
   prepareRequest,
+  probeWritable,
+  taskCreatedAt,
+  type OutagePolicy,
+  type RetryPolicy,
+  type TaskListItem,
   type TaskResponse,
 } from '../wan';
-import { CliUsageError, USAGE, parseCommand, type Common } from './args';
+import { CliUsageError, USAGE, parseCommand, wantsJson, type Common } from './args';
 import { EXIT } from './exitCodes';
 
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
+}
+
+/** For tests: shorter waits than a real outage calls for. Not reachable from the command line. */
+export interface RunOptions {
+  outage?: Partial<OutagePolicy>;
+  retry?: Partial<RetryPolicy>;
 }
 
 class TaskEnded extends Error {
@@ -27,28 +42,48 @@ class TaskEnded extends Error {
   }
 }
 
-/** The video is paid for before it is saved: make sure it can be saved before anything is sent. */
+class NotConfigured extends Error {
+  override readonly name = 'NotConfigured';
+}
+
+/**
+ * Where a run is. Once a task exists (`poll`, `download`) it is paid for, so every failure from then on
+ * must leave the user able to resume it: the task ID and the `wait` command are always printed.
+ */
+type Phase = 'setup' | 'create' | 'poll' | 'download';
+
+interface RunContext {
+  phase: Phase;
+  taskId?: string;
+  resume?: string;
+  /** More fields for the JSON result of a failure. */
+  extra: Record<string, unknown>;
+  /** Lines printed after a failure's message. */
+  notes: string[];
+}
+
+/** Refuses an --out that exists as a file. Read-only, so it runs with the other checks of the input. */
+async function checkOutDir(dir: string): Promise<void> {
+  const s = await stat(dir).catch(() => undefined);
+  if (s && !s.isDirectory()) throw new CliUsageError(`--out ${dir} is a file, not a folder`);
+}
+
+/**
+ * The video is paid for before it is saved: make sure it can be saved before the create. Makes the
+ * folder and writes a small probe file, within a time bound (a hung mount must not stall the run).
+ */
 async function ensureWritableDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
+    await probeWritable(dir, OUT_PROBE_TIMEOUT_MS);
   } catch (error) {
     throw new CliUsageError(`--out ${dir} cannot be used as a folder to save videos in (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
 }
 
+const OUT_PROBE_TIMEOUT_MS = 5000;
+
 function assertNever(value: never): never {
   throw new Error(`unhandled command ${JSON.stringify(value)}`);
-}
-
-function exitCodeFor(error: unknown): number {
-  if (error instanceof CliUsageError || error instanceof WanValidationError) return EXIT.invalidInput;
-  if (error instanceof WanAmbiguousCreateError) return EXIT.createOutcomeUnknown;
-  if (error instanceof TaskEnded) return EXIT.taskNotSucceeded;
-  if (error instanceof WanApiError) return EXIT.apiError;
-  if (error instanceof WanNetworkError) return EXIT.networkError;
-  if ((error as { name?: string })?.name === 'AbortError') return EXIT.interrupted;
-  return EXIT.unexpected;
 }
 
 function describeTask(task: TaskResponse): string {
@@ -58,11 +93,123 @@ function describeTask(task: TaskResponse): string {
   return o.task_status;
 }
 
-async function pollAndSave(client: WanClient, taskId: string, outDir: string, common: Common, io: Io, signal: AbortSignal) {
+/** A word a POSIX shell reads back unchanged. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function waitCommand(taskId: string, outDir: string, common: Common): string {
+  return ['wan-video', 'wait', taskId, '--out', outDir, ...common.endpointArgs].map(shellWord).join(' ');
+}
+
+function listCommand(common: Common): string {
+  return ['wan-video', 'list', '--since', '10m', ...common.endpointArgs].map(shellWord).join(' ');
+}
+
+/** A local time with its offset, e.g. 2026-04-25 10:00:05 +08:00. */
+function localTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const zone = `${off >= 0 ? '+' : '-'}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone}`;
+}
+
+function taskLine(t: TaskListItem): string {
+  const created = taskCreatedAt(t);
+  return `${t.task_id}  ${t.status.padEnd(9)}  ${created ? localTime(created) : String(t.gmt_create ?? '-')}`;
+}
+
+/** How far around the create's send time to look: clocks differ, and the service stamps on arrival. */
+const LOOKUP_MARGIN_MS = 2 * 60_000;
+const LOOKUP_TIMEOUT_MS = 20_000;
+
+/**
+ * After a create whose answer was lost: the tasks of this model created around it, each with the
+ * command that saves it, so the user can take the paid task instead of paying for another.
+ */
+async function reportCreatedTasks(client: WanClient, sentAt: number, outDir: string, common: Common, ctx: RunContext, signal: AbortSignal) {
+  const from = new Date(sentAt - LOOKUP_MARGIN_MS);
+  const to = new Date(Date.now() + LOOKUP_MARGIN_MS);
+  const between = `between ${localTime(from)} and ${localTime(to)}`;
+  try {
+    const found = await findTasksCreatedBetween(client, from, to, { signal: AbortSignal.any([signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]) });
+    ctx.extra.candidates = found.map((t) => ({
+      task_id: t.task_id,
+      status: t.status,
+      gmt_create: t.gmt_create,
+      resume: waitCommand(t.task_id, outDir, common),
+    }));
+    if (found.length === 0) {
+      ctx.notes.push(
+        `No task of this model was created ${between}, as far as the task list shows now. ` +
+          `Lists can lag: check again in a minute with ${listCommand(common)} before trying again.`,
+      );
+      return;
+    }
+    ctx.notes.push(
+      found.length === 1
+        ? `This task of this model was created ${between}; it is probably this run's. Save it instead of paying for another:`
+        : `These ${found.length} tasks of this model were created ${between}; one may be this run's. Save it instead of paying for another:`,
+    );
+    for (const t of found) ctx.notes.push(`  ${taskLine(t)}`, `    ${waitCommand(t.task_id, outDir, common)}`);
+  } catch (error) {
+    ctx.extra.candidates_error = explainError(error).message;
+    ctx.notes.push(`The task list could not be read (${explainError(error).message}). Before trying again, check with: ${listCommand(common)}`);
+  }
+}
+
+interface Failure {
+  exitCode: number;
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+function classify(error: unknown, ctx: RunContext, aborted: boolean): Failure {
+  if (aborted || isAbort(error)) {
+    const message =
+      ctx.phase === 'create'
+        ? 'Interrupted while creating the task: it may have reached the service (and be billed). Check with `wan-video list --since 10m` before trying again.'
+        : ctx.taskId
+          ? `Interrupted. Task ${ctx.taskId} goes on at the service.`
+          : 'Interrupted before anything was created.';
+    return { exitCode: EXIT.interrupted, code: 'Interrupted', message };
+  }
+  if (error instanceof CliUsageError) return { exitCode: EXIT.invalidInput, code: 'InvalidArguments', message: error.message };
+  if (error instanceof NotConfigured) return { exitCode: EXIT.notConfigured, code: 'NotConfigured', message: error.message };
+  if (error instanceof WanConfigError) {
+    return { exitCode: EXIT.notConfigured, code: error.code, message: `DASHSCOPE_API_KEY: ${error.message}` };
+  }
+  if (error instanceof TaskEnded) {
+    const o = error.task.output;
+    const code = (o.task_status === 'FAILED' && o.code) || `Task${o.task_status[0]}${o.task_status.slice(1).toLowerCase()}`;
+    return { exitCode: EXIT.taskNotSucceeded, code, message: `Task ${describeTask(error.task)}` };
+  }
+  const explained = explainError(error);
+  const failure = (exitCode: number): Failure => ({ exitCode, ...explained });
+  if (error instanceof WanValidationError) return failure(EXIT.invalidInput);
+  // The task exists and is paid for: whatever went wrong, `wait` picks it up again.
+  if (ctx.phase === 'download') return failure(EXIT.downloadFailed);
+  if (ctx.phase === 'poll') return failure(EXIT.networkError);
+  if (error instanceof WanAmbiguousCreateError) return failure(EXIT.createOutcomeUnknown);
+  if (error instanceof WanApiError) return failure(EXIT.apiError);
+  if (error instanceof WanNetworkError) return failure(EXIT.networkError);
+  return failure(EXIT.unexpected);
+}
+
+async function pollAndSave(
+  client: WanClient,
+  taskId: string,
+  outDir: string,
+  common: Common,
+  io: Io,
+  signal: AbortSignal,
+  ctx: RunContext,
+) {
   const started = Date.now();
   let last = '';
   const task = await client.waitForTask(taskId, {
-    intervalMs: common.pollIntervalMs,
+    ...(common.pollIntervalMs !== undefined ? { intervalMs: common.pollIntervalMs } : {}),
     signal,
     onUpdate: (t) => {
       const status = t.output.task_status;
@@ -71,105 +218,164 @@ async function pollAndSave(client: WanClient, taskId: string, outDir: string, co
     },
   });
   if (task.output.task_status !== 'SUCCEEDED') throw new TaskEnded(task);
+  ctx.phase = 'download';
   const dest = join(outDir, `wan-${taskId}.mp4`);
   let shown = -1;
-  try {
-    const { bytes } = await client.downloadVideo(task.output.video_url, dest, {
-      signal,
-      onProgress: ({ receivedBytes, totalBytes }) => {
-        const pct = totalBytes ? Math.floor((receivedBytes / totalBytes) * 10) * 10 : -1;
-        if (pct !== shown && pct >= 0) io.err(`Downloading… ${pct}%`);
-        shown = pct;
-      },
-    });
-    return { task, dest, bytes };
-  } catch (error) {
-    io.err(`The task succeeded, but saving the video failed. Retry with: wan-video wait ${taskId} --out ${outDir}`);
-    throw Object.assign(error as Error, { downloadFailed: true });
+  const saved = await client.downloadVideo(task.output.video_url, dest, {
+    signal,
+    onProgress: ({ receivedBytes, totalBytes }) => {
+      const pct = totalBytes ? Math.floor((receivedBytes / totalBytes) * 10) * 10 : -1;
+      if (pct !== shown && pct >= 0) io.err(`Downloading… ${pct}%`);
+      shown = pct;
+    },
+  });
+  if (saved.kept) io.err(`${dest} was already saved in full (${saved.bytes} bytes), by another run: kept it.`);
+  if (saved.expectedBytes === undefined) {
+    io.err('The storage host did not say how long the video is, so its length could not be checked; it was checked as a complete MP4.');
   }
+  return { task, dest, bytes: saved.bytes, kept: saved.kept, lengthChecked: saved.expectedBytes !== undefined };
 }
 
-export async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io, signal: AbortSignal, cwd = process.cwd()): Promise<number> {
+export async function run(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: Io,
+  signal: AbortSignal,
+  cwd = process.cwd(),
+  options: RunOptions = {},
+): Promise<number> {
+  let json = wantsJson(argv);
+  const ctx: RunContext = { phase: 'setup', extra: {}, notes: [] };
+  const succeed = (text: string, result: Record<string, unknown>): number => {
+    io.out(json ? JSON.stringify({ exit_code: EXIT.ok, ...result }) : text);
+    return EXIT.ok;
+  };
   let client: WanClient | undefined;
   try {
     const command = parseCommand(argv, env, cwd);
     if (command.kind === 'help') {
-      io.out(USAGE);
+      io.out(json ? JSON.stringify({ exit_code: EXIT.ok, usage: USAGE }) : USAGE);
       return EXIT.ok;
     }
+    const { common } = command;
+    json = common.json;
     const apiKey = env.DASHSCOPE_API_KEY?.trim();
-    if (!apiKey) {
-      io.err('DASHSCOPE_API_KEY is not set: export your Model Studio API key (same region as the endpoint).');
-      return EXIT.notConfigured;
-    }
+    if (!apiKey) throw new NotConfigured('DASHSCOPE_API_KEY is not set: export your Model Studio API key (same region as the endpoint).');
     client = new WanClient({
-      baseUrl: command.common.baseUrl,
+      baseUrl: common.baseUrl,
       apiKey,
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.outage ? { outage: options.outage } : {}),
       onEvent: (e) => e.kind === 'retry' && io.err(`${e.what}: ${e.reason}; retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`),
     });
     const c = client;
-    const { common } = command;
     switch (command.kind) {
       case 'status': {
         const task = await c.getTask(command.taskId, { signal });
-        io.out(common.json ? JSON.stringify(task) : describeTask(task));
-        return EXIT.ok;
+        return succeed(describeTask(task), { ...task });
       }
       case 'cancel': {
         await c.cancelTask(command.taskId, { signal });
-        io.out(common.json ? JSON.stringify({ task_id: command.taskId, canceled: true }) : `Canceled ${command.taskId}`);
-        return EXIT.ok;
+        return succeed(`Canceled ${command.taskId}`, { task_id: command.taskId, canceled: true });
       }
       case 'wait': {
+        await checkOutDir(command.outDir);
         await ensureWritableDir(command.outDir);
-        const saved = await pollAndSave(c, command.taskId, command.outDir, common, io, signal);
-        io.out(common.json ? JSON.stringify({ task_id: command.taskId, file: saved.dest, bytes: saved.bytes }) : saved.dest);
-        return EXIT.ok;
+        Object.assign(ctx, { phase: 'poll', taskId: command.taskId, resume: waitCommand(command.taskId, command.outDir, common) });
+        const saved = await pollAndSave(c, command.taskId, command.outDir, common, io, signal, ctx);
+        return succeed(saved.dest, {
+          task_id: command.taskId,
+          file: saved.dest,
+          bytes: saved.bytes,
+          kept_existing: saved.kept,
+          length_checked: saved.lengthChecked,
+        });
       }
       case 'generate': {
-        await ensureWritableDir(command.outDir);
-        const prepared = await prepareRequest(command.input, (path) => {
+        await checkOutDir(command.outDir);
+        // prepareRequest checks every input before its first upload; the folder comes after those
+        // checks and before anything is uploaded or created.
+        let outReady: Promise<void> | undefined;
+        const prepareOut = () => (outReady ??= ensureWritableDir(command.outDir));
+        const prepared = await prepareRequest(command.input, async (path) => {
+          await prepareOut();
           io.err(`Uploading ${path}…`);
           return c.uploadFile(path, { signal });
         });
+        await prepareOut();
         const size = prepared.outputSize ? `, about ${prepared.outputSize.width}x${prepared.outputSize.height}` : '';
         io.err(`Creating a ${prepared.duration} s ${prepared.resolution} video${size} (billed ${prepared.billedSeconds} s)…`);
+        ctx.phase = 'create';
+        const sentAt = Date.now();
         let created;
         try {
           created = await c.createTask(prepared.body, { signal });
         } catch (error) {
-          if (signal.aborted) {
-            io.err('Interrupted while creating the task: it may have reached the service. Check your recent tasks before trying again.');
+          if (error instanceof WanAmbiguousCreateError && !signal.aborted) {
+            await reportCreatedTasks(c, sentAt, command.outDir, common, ctx, signal);
           }
           throw error;
         }
         const taskId = created.output.task_id;
-        io.err(`Task ${taskId} created. If this stops, resume with: wan-video wait ${taskId} --out ${command.outDir}`);
-        const saved = await pollAndSave(c, taskId, command.outDir, common, io, signal);
-        const usage = saved.task.usage;
-        io.out(
-          common.json
-            ? JSON.stringify({ task_id: taskId, file: saved.dest, bytes: saved.bytes, usage, output_size: prepared.outputSize })
-            : saved.dest,
+        Object.assign(ctx, { phase: 'poll', taskId, resume: waitCommand(taskId, command.outDir, common) });
+        io.err(`Task ${taskId} created. If this stops, resume with: ${ctx.resume}`);
+        const saved = await pollAndSave(c, taskId, command.outDir, common, io, signal, ctx);
+        return succeed(saved.dest, {
+          task_id: taskId,
+          file: saved.dest,
+          bytes: saved.bytes,
+          kept_existing: saved.kept,
+          length_checked: saved.lengthChecked,
+          usage: saved.task.usage,
+          output_size: prepared.outputSize,
+        });
+      }
+      case 'list': {
+        const { filter } = command;
+        const pageSize = Math.min(filter.limit, 50);
+        const { tasks, total } = await listAllTasks(
+          c,
+          { startTime: filter.since, endTime: filter.until, modelName: MODEL, status: filter.status },
+          { signal, pageSize, maxPages: Math.ceil(filter.limit / pageSize) },
         );
+        const shown = tasks.slice(0, filter.limit);
+        if (shown.length === 0) io.err('No tasks found.');
+        else if (total > shown.length) io.err(`Showing ${shown.length} of ${total} tasks; raise --limit to see more.`);
+        if (json) {
+          const rows = shown.map((t) => ({ ...t, created_at: taskCreatedAt(t)?.toISOString() }));
+          return succeed('', { total, tasks: rows });
+        }
+        for (const t of shown) io.out(taskLine(t));
         return EXIT.ok;
       }
       default:
         return assertNever(command);
     }
   } catch (error) {
-    if (error instanceof CliUsageError) {
-      io.err(`wan-video: ${error.message}\n\n${USAGE}`);
-      return EXIT.invalidInput;
+    const f = classify(error, ctx, signal.aborted);
+    const lines = [`wan-video: ${f.message}`];
+    if (f.hint) lines.push(f.hint);
+    if (ctx.resume && (ctx.phase === 'poll' || ctx.phase === 'download')) {
+      const state = ctx.phase === 'download' ? 'succeeded; its video stays downloadable for 24 hours' : 'goes on at the service';
+      lines.push(`Task ${ctx.taskId} ${state}. Resume with: ${ctx.resume}`);
     }
-    if (error instanceof TaskEnded) {
-      io.err(`Task ${describeTask(error.task)}`);
-      return EXIT.taskNotSucceeded;
+    lines.push(...ctx.notes);
+    if (error instanceof CliUsageError) lines.push('', USAGE);
+    io.err(lines.join('\n'));
+    if (json) {
+      io.out(
+        JSON.stringify({
+          exit_code: f.exitCode,
+          code: f.code,
+          message: f.message,
+          ...(f.hint ? { hint: f.hint } : {}),
+          ...(ctx.taskId ? { task_id: ctx.taskId } : {}),
+          ...(ctx.resume && ctx.phase !== 'create' ? { resume: ctx.resume } : {}),
+          ...ctx.extra,
+        }),
+      );
     }
-    const { message, hint } = explainError(error);
-    io.err(`wan-video: ${message}${hint ? `\n${hint}` : ''}`);
-    if ((error as { downloadFailed?: boolean }).downloadFailed) return EXIT.downloadFailed;
-    return exitCodeFor(error);
+    return f.exitCode;
   } finally {
     await client?.close();
   }

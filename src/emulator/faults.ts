@@ -2,7 +2,7 @@
 // connections, slow or truncated downloads, and FAILED or UNKNOWN tasks.
 import { z } from 'zod';
 
-export const FAULT_ROUTES = ['create', 'task', 'cancel', 'policy', 'upload', 'download'] as const;
+export const FAULT_ROUTES = ['create', 'task', 'cancel', 'list', 'policy', 'upload', 'download'] as const;
 export type FaultRoute = (typeof FAULT_ROUTES)[number];
 
 const times = z.number().int().min(1).max(1000).optional();

@@ -9,9 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WanValidationError } from '../wan/errors';
-import { MODEL, NEGATIVE_PROMPT_MAX_CHARS, PROMPT_MAX_CHARS } from '../wan/limits';
+import { MODEL, NEGATIVE_PROMPT_MAX_CHARS, PROMPT_MAX_CHARS, TASK_TTL_MS } from '../wan/limits';
 import { sleep } from '../wan/retry';
-import { parseCreateRequest } from '../wan/schema';
+import { TASK_STATUSES, parseCreateRequest } from '../wan/schema';
+import { formatServiceTime, parseListTime } from '../wan/time';
 import { EmulatorClock } from './clock';
 import { FaultInjector, defaultFaultError, type FaultRoute, type HttpFault } from './faults';
 import { CreateRateLimiter } from './rate';
@@ -26,7 +27,7 @@ import {
   xmlReply,
   type Reply,
 } from './http';
-import { TaskStore } from './tasks';
+import { TaskStore, type Task } from './tasks';
 import { OssError, UploadStore } from './upload';
 
 export const EMULATOR_HEADER = 'X-Wan-Emulator';
@@ -109,6 +110,7 @@ type Route =
   | { name: 'create' }
   | { name: 'task'; id: string }
   | { name: 'cancel'; id: string }
+  | { name: 'list' }
   | { name: 'policy' }
   | { name: 'upload' }
   | { name: 'download'; file: string }
@@ -117,6 +119,7 @@ type Route =
 
 function matchRoute(method: string, path: string): Route {
   if (path === CREATE_PATH && method === 'POST') return { name: 'create' };
+  if (/^\/api\/v1\/tasks\/?$/.test(path) && method === 'GET') return { name: 'list' };
   let m = /^\/api\/v1\/tasks\/([^/]+)\/cancel\/?$/.exec(path);
   if (m && method === 'POST') return { name: 'cancel', id: decodeURIComponent(m[1]!) };
   m = /^\/api\/v1\/tasks\/([^/]+)\/?$/.exec(path);
@@ -169,6 +172,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const requestLog: RequestLogEntry[] = [];
   let seq = 0;
   let lastRequestAt = Date.now();
+  /** Every task created, oldest first, with the create's request ID, for the task list. */
+  const created: { task: Task; requestId: string }[] = [];
 
   /** Checks `Authorization: Bearer KEY`; returns the key's hash or an error reply. */
   function authorize(req: IncomingMessage, requestId: string): { keyHash: string } | Reply {
@@ -222,6 +227,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       return errorReply(429, 'Throttling.RateQuota', defaultFaultError(429).message, requestId);
     }
     const task = tasks.create(request, auth.keyHash, faults.takeOutcome());
+    forgetOldTasks();
+    created.push({ task, requestId });
     entry.taskId = task.id;
     log(`task ${task.id} created (${request.input.media.map((m) => m.type).join('+')})`);
     return jsonReply(200, { output: { task_id: task.id, task_status: 'PENDING' }, request_id: requestId });
@@ -244,6 +251,77 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       return errorReply(400, 'UnsupportedOperation', 'Failed to cancel the task, please confirm if the task is in PENDING status.', requestId);
     }
     return jsonReply(200, { request_id: requestId });
+  }
+
+  /** Drops list entries the task store has forgotten too (well past their 24 h), so a long demo stays small. */
+  function forgetOldTasks(): void {
+    const now = clock.now();
+    while (created.length && now - created[0]!.task.submitAt > 2 * TASK_TTL_MS) created.shift();
+  }
+
+  /**
+   * The task list: the caller's tasks (its key stands for the account), newest first, filtered by
+   * creation time (`yyyyMMddHHmmss`, UTC+8, both ends inclusive to the second), model and status.
+   */
+  function handleList(req: IncomingMessage, url: URL, requestId: string): Reply {
+    const auth = authorize(req, requestId);
+    if ('status' in auth) return auth;
+    const q = url.searchParams;
+    const bad = (message: string) => errorReply(400, 'InvalidParameter', message, requestId);
+    const positive = (name: string, fallback: number, max: number): number | Reply => {
+      const text = q.get(name);
+      if (text === null || text === '') return fallback;
+      const n = Number(text);
+      return /^\d+$/.test(text) && n >= 1 && n <= max ? n : bad(`The query parameter ${name} must be an integer from 1 to ${max}.`);
+    };
+    const pageNo = positive('page_no', 1, 1_000_000);
+    if (typeof pageNo !== 'number') return pageNo;
+    const pageSize = positive('page_size', 10, 100);
+    if (typeof pageSize !== 'number') return pageSize;
+    const bound = (name: string): number | undefined | Reply => {
+      const text = q.get(name);
+      if (text === null || text === '') return undefined;
+      const at = parseListTime(text);
+      return at ? at.getTime() : bad(`The query parameter ${name} must be a time in the form yyyyMMddHHmmss.`);
+    };
+    const start = bound('start_time');
+    if (typeof start === 'object') return start;
+    const end = bound('end_time');
+    if (typeof end === 'object') return end;
+    const status = q.get('status') || undefined;
+    if (status !== undefined && !(TASK_STATUSES as readonly string[]).includes(status)) {
+      return bad(`The query parameter status must be one of ${TASK_STATUSES.filter((t) => t !== 'UNKNOWN').join(', ')}.`);
+    }
+    const model = q.get('model_name') || undefined;
+    forgetOldTasks();
+    const rows = [];
+    for (let i = created.length - 1; i >= 0; i--) {
+      const { task: t, requestId: createRequestId } = created[i]!;
+      if (t.keyHash !== auth.keyHash || !tasks.get(t.id, auth.keyHash)) continue;
+      if (start !== undefined && t.submitAt < start) continue;
+      if (end !== undefined && t.submitAt >= end + 1000) continue;
+      if (model !== undefined && t.request.model !== model) continue;
+      const out = tasks.output(t);
+      if (status !== undefined && out.task_status !== status) continue;
+      rows.push({
+        task_id: t.id,
+        status: out.task_status,
+        model_name: t.request.model,
+        region: 'emulator',
+        request_id: createRequestId,
+        gmt_create: formatServiceTime(new Date(t.submitAt)),
+        ...(out.scheduled_time ? { start_time: out.scheduled_time } : {}),
+        ...(out.end_time ? { end_time: out.end_time } : {}),
+      });
+    }
+    return jsonReply(200, {
+      request_id: requestId,
+      total: rows.length,
+      total_page: Math.ceil(rows.length / pageSize),
+      page_no: pageNo,
+      page_size: pageSize,
+      data: rows.slice((pageNo - 1) * pageSize, pageNo * pageSize),
+    });
   }
 
   function handlePolicy(req: IncomingMessage, url: URL, requestId: string): Reply {
@@ -492,6 +570,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         break;
       case 'cancel':
         reply = handleCancel(req, route.id, requestId);
+        break;
+      case 'list':
+        reply = handleList(req, url, requestId);
         break;
       case 'policy':
         reply = handlePolicy(req, url, requestId);

@@ -7,8 +7,7 @@ import type { EmulatorProcess } from './emulatorProcess';
 import type { ApiKeyStore } from './secrets';
 import { readEndpoint } from './settings';
 import { ServiceClock, observeServiceClock, originOf } from './serviceClock';
-import { listCreatedTasks } from './tasks/listCreated';
-import type { EngineConnection, ListedTask } from '../tasks/engine';
+import type { EngineConnection } from '../tasks/engine';
 import type { EndpointRef } from '../tasks/record';
 import { WanClient, resolveBaseUrl } from '../wan';
 import { DEFAULT_TIMEOUTS, createDispatcher } from '../wan/http';
@@ -38,7 +37,6 @@ function sameEndpoint(a: EndpointRef, b: EndpointRef): boolean {
 export class ConnectionFactory implements vscode.Disposable {
   /** One connection pool for every client: it also shows each answer's Date header to the clock. */
   private readonly dispatcher: Dispatcher;
-  private readonly keys = new WeakMap<WanClient, string>();
   private configuredOrigin: string | undefined;
 
   constructor(
@@ -86,7 +84,6 @@ export class ConnectionFactory implements vscode.Disposable {
         if (e.kind === 'retry') this.log.warn(`${e.what}: ${e.reason}; retry ${e.attempt} in ${e.delayMs} ms`);
       },
     });
-    this.keys.set(client, apiKey);
     return { client, baseUrl: endpoint.baseUrl, rehearsal, endpoint };
   }
 
@@ -94,13 +91,6 @@ export class ConnectionFactory implements vscode.Disposable {
   async connectEngine(forTask?: EndpointRef): Promise<EngineConnection> {
     const { client, endpoint } = await this.connect(forTask);
     return { client, endpoint };
-  }
-
-  /** The account's tasks of this model created between two instants (the service's task list). */
-  listCreated(client: WanClient, from: Date, to: Date): Promise<ListedTask[]> {
-    const apiKey = this.keys.get(client);
-    if (!apiKey) return Promise.reject(new Error('listCreated: a client from another factory'));
-    return listCreatedTasks({ baseUrl: client.baseUrl, apiKey, dispatcher: this.dispatcher }, from, to);
   }
 
   dispose(): void {

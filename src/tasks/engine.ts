@@ -9,9 +9,14 @@ import {
   WanApiError,
   WanNetworkError,
   WanValidationError,
+  ADAPTIVE_SCHEDULE,
   explainError,
+  findTasksCreatedBetween,
   isTransient,
+  nextPollDelay,
   prepareRequest,
+  taskCreatedAt,
+  type PollSchedule,
   type TaskResponse,
   type WanClient,
 } from '../wan';
@@ -52,10 +57,8 @@ export interface EngineDeps {
   store: TaskStore;
   /** A client for the record's endpoint (or the configured one), with the stored key. The engine closes it. */
   connect(endpoint?: EndpointRef): Promise<EngineConnection>;
-  /** Tasks of this model the account created between two instants (the service's task list). */
-  listCreated(client: WanClient, from: Date, to: Date): Promise<ListedTask[]>;
-  /** Milliseconds until the next poll of a task, from how many polls it has had. */
-  pollDelay(polls: number, random: () => number): number;
+  /** When to poll a running task again (the protocol core's adaptive schedule by default). */
+  schedule?: PollSchedule;
   /** Where a task's video goes when its record names no folder; undefined: ask later (the save waits). */
   outputFolderFor?(record: TaskRecord): Promise<string | undefined>;
   log: EngineLog;
@@ -78,8 +81,8 @@ function isThrottling(error: unknown): error is WanApiError {
   return error instanceof WanApiError && error.httpStatus === 429 && /^(Throttling|LimitRequests)/.test(error.code);
 }
 
-const POLL_BACKOFF_MAX_MS = 60_000;
 const SAVE_ATTEMPTS = 5;
+const MAX_LOOKUP_CANDIDATES = 10;
 const QUERIES_PER_SECOND = 10; // half the account's 20, leaving room for other windows and tools
 const WARN_BEFORE_EXPIRY_MS = 60 * 60 * 1000;
 
@@ -208,7 +211,7 @@ export class TaskEngine {
     let listed: ListedTask[];
     try {
       const to = new Date(this.now() + 60_000);
-      listed = await this.deps.listCreated(conn.client, new Date(to.getTime() - 24 * 3600_000), to);
+      listed = await this.listCreated(conn.client, new Date(to.getTime() - 24 * 3600_000), to);
     } finally {
       await conn.client.close();
     }
@@ -370,6 +373,33 @@ export class TaskEngine {
     this.inFlight.set(id, p);
   }
 
+  /** The schedule's next delay for a task of this age; after failures, the outage backoff. */
+  private pollDelay(t: TaskRecord, failures: number, retryAfterMs?: number): number {
+    const since = parseServiceTime(t.submitTime)?.getTime() ?? t.sentAt ?? t.requestedAt;
+    const state = { polls: t.polls, taskAgeMs: Math.max(0, this.now() - since), failures, retryAfterMs };
+    return nextPollDelay(state, this.random, this.deps.schedule ?? ADAPTIVE_SCHEDULE);
+  }
+
+  /**
+   * The list says only when a task was made, and the account may have made others then (the CLI, another
+   * machine): a candidate counts only if the service echoes the same prompt (`orig_prompt` is the prompt
+   * as sent). The nearest in time wins among equals.
+   */
+  private async matchingCandidate(client: WanClient, r: TaskRecord, candidates: ListedTask[]): Promise<ListedTask | undefined> {
+    const sent = r.request.prompt ?? '';
+    for (const c of candidates) {
+      const task = await client.getTask(c.taskId, { signal: this.stopper.signal });
+      if ((task.output.orig_prompt ?? '') === sent) return c;
+    }
+    return undefined;
+  }
+
+  /** Tasks of this model the account created between two instants, from the service's task list. */
+  private async listCreated(client: WanClient, from: Date, to: Date): Promise<ListedTask[]> {
+    const items = await findTasksCreatedBetween(client, from, to, { signal: this.stopper.signal });
+    return items.map((i) => ({ taskId: i.task_id, status: i.status, createdAt: taskCreatedAt(i)?.getTime() }));
+  }
+
   // ---- the jobs ----
 
   private async create(id: string): Promise<void> {
@@ -410,7 +440,7 @@ export class TaskEngine {
           t.requestId = created.request_id;
           t.state = stateOfStatus(created.output.task_status);
           t.serviceStatus = created.output.task_status;
-          t.nextPollAt = this.now() + this.deps.pollDelay(0, this.random);
+          t.nextPollAt = this.now() + this.pollDelay(t, 0);
           t.polls = 0;
         });
         this.deps.log.info(`Task ${id}: created ${created.output.task_id}`);
@@ -469,7 +499,7 @@ export class TaskEngine {
     try {
       let listed: ListedTask[];
       try {
-        listed = await this.deps.listCreated(conn.client, new Date(r.sentAt - 60_000), new Date(Math.max(this.now(), r.sentAt + window) + 60_000));
+        listed = await this.listCreated(conn.client, new Date(r.sentAt - 60_000), new Date(Math.max(this.now(), r.sentAt + window) + 60_000));
       } catch (error) {
         this.deps.log.warn(`Task ${id}: looking up the interrupted create failed (${explainError(error).message}); trying again`);
         await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
@@ -478,7 +508,7 @@ export class TaskEngine {
       const known = new Set(this.store.all().map((t) => t.taskId).filter(Boolean));
       const candidates = listed.filter((t) => !known.has(t.taskId));
       candidates.sort((a, b) => Math.abs((a.createdAt ?? 0) - r.sentAt!) - Math.abs((b.createdAt ?? 0) - r.sentAt!));
-      const found = candidates[0];
+      const found = await this.matchingCandidate(conn.client, r, candidates.slice(0, MAX_LOOKUP_CANDIDATES));
       if (found) {
         await this.store.patch(id, (t) => {
           t.taskId = found.taskId;
@@ -529,8 +559,7 @@ export class TaskEngine {
     const retryAfter = error instanceof WanApiError ? error.retryAfterMs : undefined;
     const r = await this.store.patch(id, (t) => {
       t.pollFailures += 1;
-      const backoff = Math.min(POLL_BACKOFF_MAX_MS, 2000 * 2 ** Math.min(10, t.pollFailures - 1));
-      t.nextPollAt = this.now() + Math.max(retryAfter ?? 0, Math.round(backoff * (0.5 + this.random() / 2)));
+      t.nextPollAt = this.now() + this.pollDelay(t, t.pollFailures, retryAfter);
       t.message = `last check failed: ${explainError(error).message}`;
       const at = expiresAt(t);
       if (at !== undefined && this.now() > at) {
@@ -566,7 +595,7 @@ export class TaskEngine {
       } else if (o.task_status === 'UNKNOWN') {
         t.message = 'the service does not know this task (it never existed here, or it is older than 24 hours)';
       }
-      t.nextPollAt = this.now() + this.deps.pollDelay(t.polls, this.random);
+      t.nextPollAt = this.now() + this.pollDelay(t, 0);
     });
     if (r && (r.state === 'failed' || r.state === 'canceled' || r.state === 'unknown')) await this.announce(r);
   }

@@ -4,23 +4,35 @@ import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { FormData, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { WanAmbiguousCreateError, WanApiError, WanNetworkError, WanValidationError } from './errors';
+import {
+  WanAmbiguousCreateError,
+  WanApiError,
+  WanConfigError,
+  WanNetworkError,
+  WanValidationError,
+  apiKeyProblem,
+  isUploadPolicyExpired,
+} from './errors';
 import { createDispatcher, DEFAULT_TIMEOUTS, isAbort, requestJson, toNetworkError, type Timeouts } from './http';
-import { DEFAULT_RETRY, isSafeToRepeatCreate, isTransient, sleep, withRetry, type RetryPolicy } from './retry';
-import { downloadFile, type DownloadProgress } from './download';
-import { MODEL, RECOMMENDED_POLL_INTERVAL_MS } from './limits';
+import { DEFAULT_RETRY, backoffDelay, isSafeToRepeatCreate, isTransient, sleep, withRetry, type RetryPolicy } from './retry';
+import { downloadFile, type DownloadProgress, type DownloadResult } from './download';
+import { MODEL } from './limits';
+import { ADAPTIVE_SCHEDULE, fixedSchedule, pollTask, type OutagePolicy, type PollSchedule } from './poll';
 import { probeMediaFormat, uploadFileName, validateDataUriImage, type MediaFormat } from './media';
 import {
   CancelTaskResponseSchema,
   CreateTaskResponseSchema,
   parseCreateRequest,
+  TaskListResponseSchema,
   TaskResponseSchema,
-  TERMINAL_STATUSES,
   UploadPolicyResponseSchema,
   type CreateTaskRequest,
   type CreateTaskResponse,
+  type TaskListResponse,
   type TaskResponse,
+  type TaskStatus,
 } from './schema';
+import { formatListTime } from './time';
 
 export type ClientEvent =
   | { kind: 'retry'; what: string; attempt: number; delayMs: number; reason: string }
@@ -32,10 +44,48 @@ export interface WanClientOptions {
   apiKey: string;
   timeouts?: Partial<Timeouts>;
   retry?: Partial<RetryPolicy>;
+  /** How waitForTask rides out failed polls (see poll.ts). */
+  outage?: Partial<OutagePolicy>;
   dispatcher?: Dispatcher;
   /** Diagnostics; events never carry the key. */
   onEvent?: (event: ClientEvent) => void;
 }
+
+export interface TaskListQuery {
+  /** 1-based (default 1). */
+  pageNo?: number;
+  /** Default 10. */
+  pageSize?: number;
+  /** Tasks created at or after this time. */
+  startTime?: Date;
+  /** Tasks created at or before this time. */
+  endTime?: Date;
+  modelName?: string;
+  status?: TaskStatus;
+}
+
+export interface WaitForTaskOptions {
+  /** Default: the adaptive schedule (poll.ts). */
+  schedule?: PollSchedule;
+  /** Shorthand for a fixed schedule with this interval. */
+  intervalMs?: number;
+  outage?: Partial<OutagePolicy>;
+  signal?: AbortSignal;
+  onUpdate?: (task: TaskResponse) => void;
+  random?: () => number;
+}
+
+/** A throttled create is tried again at most this often, and never after a longer Retry-After. */
+const CREATE_THROTTLE_RETRIES = 2;
+const CREATE_THROTTLE_MAX_WAIT_MS = 60_000;
+
+/** A 429 about request rate or quota: the create was refused, so no task exists. Not a billing 429. */
+function isCreateThrottling(error: unknown): error is WanApiError {
+  return error instanceof WanApiError && error.httpStatus === 429 && (error.code.startsWith('Throttling') || error.code === 'LimitRequests');
+}
+
+/** Fresh upload policies tried after the first one expired. */
+const MAX_POLICY_RENEWALS = 2;
 
 const TASK_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -71,7 +121,8 @@ export class WanClient {
   private readonly retry: RetryPolicy;
 
   constructor(private readonly options: WanClientOptions) {
-    if (!options.apiKey.trim()) throw WanValidationError.one('apiKey', 'an API key is required');
+    const problem = apiKeyProblem(options.apiKey);
+    if (problem) throw new WanConfigError(problem.code, problem.message);
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.apiKey = options.apiKey.trim();
     this.ownsDispatcher = !options.dispatcher;
@@ -93,16 +144,17 @@ export class WanClient {
   }
 
   /**
-   * Validates `body` locally, then sends it once. It is repeated only when the request provably never
-   * left this machine: a task that reached the service is billed, and a second one would be billed again.
+   * Validates `body` locally, then sends it. It is repeated only when no task can exist: the request
+   * provably never left this machine, or the service refused it with 429 throttling (then after its
+   * Retry-After, at most twice). A task that reached the service is billed, and a second one would be too.
    */
   async createTask(body: unknown, options: { signal?: AbortSignal } = {}): Promise<CreateTaskResponse> {
     const req = parseCreateRequest(body);
     await checkInlineImages(req);
     const usesOss = req.input.media.some((m) => m.url.startsWith('oss://'));
     const what = 'Create task';
-    try {
-      return await withRetry(
+    const send = () =>
+      withRetry(
         () =>
           requestJson(
             {
@@ -121,6 +173,18 @@ export class WanClient {
           ),
         { policy: this.retry, shouldRetry: isSafeToRepeatCreate, onRetry: this.onRetry(what), signal: options.signal },
       );
+    try {
+      for (let throttled = 0; ; throttled++) {
+        try {
+          return await send();
+        } catch (error) {
+          if (!isCreateThrottling(error) || throttled >= CREATE_THROTTLE_RETRIES || options.signal?.aborted) throw error;
+          const delayMs = error.retryAfterMs ?? Math.max(1000, backoffDelay(throttled + 1, this.retry));
+          if (delayMs > CREATE_THROTTLE_MAX_WAIT_MS) throw error;
+          this.onRetry(what)({ attempt: throttled + 1, delayMs, error });
+          await sleep(delayMs, options.signal);
+        }
+      }
     } catch (error) {
       if (isAbort(error) || !(error instanceof Error)) throw error;
       if (error instanceof WanNetworkError && !error.mayHaveReachedService) throw error;
@@ -153,18 +217,46 @@ export class WanClient {
     await this.repeatable('POST', `/api/v1/tasks/${taskId}/cancel`, what, CancelTaskResponseSchema, options.signal);
   }
 
-  /** Polls until the task ends (SUCCEEDED, FAILED, CANCELED or UNKNOWN) and returns the last answer. */
-  async waitForTask(
-    taskId: string,
-    options: { intervalMs?: number; signal?: AbortSignal; onUpdate?: (task: TaskResponse) => void } = {},
-  ): Promise<TaskResponse> {
-    const interval = options.intervalMs ?? RECOMMENDED_POLL_INTERVAL_MS;
-    for (;;) {
-      const task = await this.getTask(taskId, options);
-      options.onUpdate?.(task);
-      if (TERMINAL_STATUSES.has(task.output.task_status)) return task;
-      await sleep(interval, options.signal);
-    }
+  /**
+   * One page of the account's tasks, newest first (`GET /api/v1/tasks`). Times are sent to the second
+   * in the service's UTC+8: `startTime` rounded down, `endTime` up, so the window is never narrower.
+   */
+  async listTasks(query: TaskListQuery = {}, options: { signal?: AbortSignal } = {}): Promise<TaskListResponse> {
+    const params = new URLSearchParams({ page_no: String(query.pageNo ?? 1), page_size: String(query.pageSize ?? 10) });
+    if (query.startTime) params.set('start_time', formatListTime(query.startTime));
+    if (query.endTime) params.set('end_time', formatListTime(new Date(Math.ceil(query.endTime.getTime() / 1000) * 1000)));
+    if (query.modelName) params.set('model_name', query.modelName);
+    if (query.status) params.set('status', query.status);
+    return this.repeatable('GET', `/api/v1/tasks?${params}`, 'List tasks', TaskListResponseSchema, options.signal);
+  }
+
+  /**
+   * Polls until the task ends (SUCCEEDED, FAILED, CANCELED or UNKNOWN) and returns the last answer.
+   * Transient failures are ridden out for as long as the task lives (see poll.ts); any rejection
+   * leaves the task intact, to be resumed with the same ID.
+   */
+  async waitForTask(taskId: string, options: WaitForTaskOptions = {}): Promise<TaskResponse> {
+    const what = `Poll task ${checkTaskId(taskId)}`;
+    const schedule = options.schedule ?? (options.intervalMs !== undefined ? fixedSchedule(options.intervalMs) : ADAPTIVE_SCHEDULE);
+    return pollTask(
+      (signal) =>
+        requestJson(
+          { method: 'GET', url: `${this.baseUrl}/api/v1/tasks/${taskId}`, headers: this.headers(), dispatcher: this.dispatcher, signal, what },
+          TaskResponseSchema,
+        ),
+      {
+        schedule,
+        outage: { ...this.options.outage, ...options.outage },
+        signal: options.signal,
+        random: options.random,
+        onUpdate: options.onUpdate,
+        onWait: (e) => {
+          if (e.kind === 'failure') {
+            this.options.onEvent?.({ kind: 'retry', what, attempt: e.failures ?? 1, delayMs: e.delayMs, reason: reason(e.error) });
+          }
+        },
+      },
+    );
   }
 
   /**
@@ -176,6 +268,9 @@ export class WanClient {
     // Named for what the file is (its probed format), not for its extension.
     const safeName = uploadFileName(path, options.format ?? (await probeMediaFormat(path)));
     const policyUrl = `${this.baseUrl}/api/v1/uploads?action=getPolicy&model=${encodeURIComponent(MODEL)}`;
+    // Each try asks for a new policy, so an expired one is renewed by trying again (a bounded number of times).
+    let renewals = 0;
+    const shouldRetry = (error: unknown) => isTransient(error) || (isUploadPolicyExpired(error) && renewals++ < MAX_POLICY_RENEWALS);
     return withRetry(
       async () => {
         const { data: policy } = await requestJson(
@@ -214,16 +309,19 @@ export class WanClient {
         }
         return `oss://${key}`;
       },
-      { policy: this.retry, shouldRetry: isTransient, onRetry: this.onRetry(what), signal: options.signal },
+      { policy: this.retry, shouldRetry, onRetry: this.onRetry(what), signal: options.signal },
     );
   }
 
-  /** Saves a result video to `dest` (see download.ts); the key is never sent to the storage host. */
+  /**
+   * Saves a result video to `dest` (see download.ts); the key is never sent to the storage host. It
+   * resolves only once the file holds as many bytes as the server advertised and is a whole MP4.
+   */
   downloadVideo(
     url: string,
     dest: string,
     options: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void } = {},
-  ): Promise<{ bytes: number }> {
+  ): Promise<DownloadResult> {
     return downloadFile(url, dest, {
       dispatcher: this.dispatcher,
       retry: this.retry,

@@ -1,14 +1,26 @@
-// Saves a result video: streamed to a .part file, resumed with Range after a failure, checked, then renamed.
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+// Saves a result video: streamed to a temporary file of its own, resumed with Range after a failure,
+// checked against the advertised length and as a whole MP4, then renamed into place.
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import { interceptors, request, type Dispatcher } from 'undici';
-import { WanApiError, WanNetworkError } from './errors';
+import { WanApiError, WanLocalFileError, WanNetworkError, isLocalFileErrorCode } from './errors';
+import { isCompleteMp4, makeDirs } from './files';
 import { isTransient, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 import { toNetworkError } from './http';
 
 export interface DownloadProgress {
   receivedBytes: number;
   totalBytes?: number;
+}
+
+export interface DownloadResult {
+  /** The length of the file now at `dest`. */
+  bytes: number;
+  /** The length the server advertised (Content-Length or the Content-Range total); undefined when it gave none. */
+  expectedBytes?: number;
+  /** true when `dest` already held the complete video (another run saved it first) and was kept as it was. */
+  kept: boolean;
 }
 
 export interface DownloadOptions {
@@ -19,10 +31,11 @@ export interface DownloadOptions {
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
 }
 
-/** The first byte of a 206 answer, from `Content-Range: bytes START-END/TOTAL`. */
-function rangeStart(header: string | string[] | undefined): number {
-  const m = /^bytes (\d+)-/.exec(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
-  return m ? Number(m[1]) : -1;
+/** The first byte and the total of a 206 answer, from `Content-Range: bytes START-END/TOTAL`. */
+function contentRange(header: string | string[] | undefined): { start: number; total?: number } {
+  const m = /^bytes (\d+)-\d+\/(\d+|\*)/.exec(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
+  if (!m) return { start: -1 };
+  return { start: Number(m[1]), ...(m[2] !== '*' ? { total: Number(m[2]) } : {}) };
 }
 
 async function sizeOf(path: string): Promise<number> {
@@ -33,15 +46,13 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
-/** An MP4 starts with a box whose type is `ftyp` (or, rarely, another top-level box). */
-async function looksLikeMp4(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
+/** Runs a local file operation; a refusal of the file system becomes a WanLocalFileError (never retried). */
+async function local<T>(path: string, work: () => Promise<T>): Promise<T> {
   try {
-    const head = Buffer.alloc(12);
-    await fh.read(head, 0, 12, 0);
-    return ['ftyp', 'moov', 'mdat', 'free', 'wide'].includes(head.toString('latin1', 4, 8));
-  } finally {
-    await fh.close();
+    return await work();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw isLocalFileErrorCode(code) ? new WanLocalFileError(code, path, { cause: error }) : error;
   }
 }
 
@@ -60,16 +71,18 @@ function downloadStatusError(statusCode: number, retryAfter: string | string[] |
 /**
  * Downloads `url` to `dest`. The video URL is a presigned link: it is fetched without our Authorization
  * header, so the API key never goes to the storage host.
+ *
+ * Several savers may target the same `dest` at once (two runs resuming one task): each writes its own
+ * temporary file, and the final rename never replaces a complete video with a shorter file.
  */
-export async function downloadFile(url: string, dest: string, options: DownloadOptions): Promise<{ bytes: number }> {
-  const part = `${dest}.part`;
-  await mkdir(dirname(dest), { recursive: true });
-  await rm(part, { force: true });
-  let total: number | undefined;
+export async function downloadFile(url: string, dest: string, options: DownloadOptions): Promise<DownloadResult> {
+  const part = join(dirname(dest), `.${basename(dest, extname(dest))}.${randomBytes(6).toString('hex')}.part`);
+  await local(dirname(dest), () => makeDirs(dirname(dest)));
+  let expected: number | undefined;
   // Storage hosts may redirect a result link; no credentials travel with it either way.
   const dispatcher = options.dispatcher.compose(interceptors.redirect({ maxRedirections: 5 }));
 
-  /** One try: asks for the bytes not yet saved and appends them to the .part file. */
+  /** One try: asks for the bytes not yet saved and appends them to the temporary file. */
   const attempt = async () => {
     const have = await sizeOf(part);
     let res: Dispatcher.ResponseData;
@@ -89,29 +102,36 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       throw downloadStatusError(statusCode, res.headers['retry-after']);
     }
     const resumed = statusCode === 206;
-    const start = resumed ? rangeStart(res.headers['content-range']) : 0;
-    if (resumed && start !== have) {
+    const range = resumed ? contentRange(res.headers['content-range']) : { start: 0 };
+    if (resumed && range.start !== have) {
       // Not the part we asked for: start over rather than splice mismatched bytes.
       await res.body.dump();
       await rm(part, { force: true });
-      throw new WanNetworkError(`Download resumed at byte ${start}, not ${have}`, true, 'BAD_RANGE');
+      throw new WanNetworkError(`Download resumed at byte ${range.start}, not ${have}`, true, 'BAD_RANGE');
     }
     const length = Number(res.headers['content-length']);
-    if (Number.isFinite(length)) total = start + length;
-    let received = start;
+    const total = range.total ?? (Number.isFinite(length) ? range.start + length : undefined);
+    expected = total;
+    let received = range.start;
     // Each chunk is written before the next is read, so what arrived before a failure is kept for
     // the Range resume (a stream pipeline would drop its buffered writes when it is torn down).
-    const file = await open(part, resumed ? 'a' : 'w');
+    let file;
+    try {
+      file = await local(part, () => open(part, resumed ? 'a' : 'w'));
+    } catch (error) {
+      await res.body.dump().catch(() => undefined);
+      throw error;
+    }
     try {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        await file.write(chunk);
+        await local(part, () => file.write(chunk));
         received += chunk.length;
-        options.onProgress?.({ receivedBytes: received, totalBytes: total });
+        options.onProgress?.({ receivedBytes: received, totalBytes: expected });
       }
     } catch (error) {
-      throw toNetworkError(error, 'Download');
+      throw error instanceof WanLocalFileError ? error : toNetworkError(error, 'Download');
     } finally {
-      await file.close();
+      await local(part, () => file.close());
     }
     if (total !== undefined && received !== total) {
       throw new WanNetworkError(`Download ended early: ${received} of ${total} bytes`, true, 'TRUNCATED');
@@ -120,14 +140,23 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
 
   try {
     await withRetry(attempt, { policy: options.retry, shouldRetry: isTransient, onRetry: options.onRetry, signal: options.signal });
-    if ((await sizeOf(part)) === 0 || !(await looksLikeMp4(part))) {
-      throw new WanNetworkError('Download finished but the file is not an MP4 video', true, 'NOT_MP4', { retryable: false });
+    const bytes = await sizeOf(part);
+    if (expected !== undefined && bytes !== expected) {
+      throw new WanNetworkError(`Download saved ${bytes} bytes, but the server announced ${expected}`, true, 'TRUNCATED', { retryable: false });
     }
+    if (!(await isCompleteMp4(part))) {
+      throw new WanNetworkError('Download finished but the file is not a complete MP4 video', true, 'NOT_MP4', { retryable: false });
+    }
+    // Someone else may have saved it meanwhile: keep a complete copy that is at least as long.
+    const existing = await stat(dest).catch(() => undefined);
+    if (existing?.isFile() && existing.size >= bytes && (await isCompleteMp4(dest))) {
+      await rm(part, { force: true });
+      return { bytes: existing.size, expectedBytes: expected, kept: true };
+    }
+    await local(dest, () => rename(part, dest));
+    return { bytes, expectedBytes: expected, kept: false };
   } catch (error) {
     await rm(part, { force: true });
     throw error;
   }
-  const bytes = await sizeOf(part);
-  await rename(part, dest);
-  return { bytes };
 }

@@ -1,5 +1,5 @@
 // Turns any failure into one plain sentence and, where we know one, what to do about it.
-import { WanAmbiguousCreateError, WanApiError, WanNetworkError, WanValidationError } from './errors';
+import { WanAmbiguousCreateError, WanApiError, WanConfigError, WanLocalFileError, WanNetworkError, WanValidationError, isUploadPolicyExpired } from './errors';
 
 export interface Explanation {
   /** A stable code for programs (error code of the service, or one of ours). */
@@ -25,13 +25,31 @@ const HINTS: Record<string, string> = {
 
 export function explainError(error: unknown): Explanation {
   if (error instanceof WanValidationError) return { code: 'InvalidInput', message: error.message };
+  if (error instanceof WanConfigError) return { code: error.code, message: error.message };
   if (error instanceof WanAmbiguousCreateError) {
     return { code: 'CreateOutcomeUnknown', message: error.message };
+  }
+  if (isUploadPolicyExpired(error)) {
+    const e = error as WanApiError;
+    return {
+      code: 'UploadPolicyExpired',
+      message: `${e.code}: ${e.serviceMessage}${e.requestId ? ` (request ${e.requestId})` : ''}`,
+      hint:
+        'The upload policy expired before the file reached the storage host (a policy lasts about 5 minutes), even with fresh policies. ' +
+        'This comes from a very slow upload or a wrong system clock: check the connection and the clock, then try again.',
+    };
   }
   if (error instanceof WanApiError) {
     const hint = HINTS[error.code] ?? (error.code.startsWith('Throttling') ? HINTS.Throttling : undefined);
     const where = error.requestId ? ` (request ${error.requestId})` : '';
     return { code: error.code, message: `${error.code}: ${error.serviceMessage}${where}`, hint };
+  }
+  if (error instanceof WanLocalFileError) {
+    return {
+      code: error.errorCode,
+      message: error.message,
+      hint: 'Free some disk space or choose another folder (check its permissions and quota); the result link stays valid for 24 hours.',
+    };
   }
   if (error instanceof WanNetworkError) {
     return {

@@ -48,13 +48,22 @@ export interface RetryOptions {
   random?: () => number;
 }
 
+/** setTimeout's largest delay: a longer one fires after 1 ms (Node only warns), so never ask for more. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A delay fit for setTimeout: whole milliseconds, 0..MAX_TIMER_MS (NaN counts as 0). */
+export function clampDelay(ms: number): number {
+  if (Number.isNaN(ms) || ms <= 0) return 0;
+  return Math.min(Math.round(ms), MAX_TIMER_MS);
+}
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, clampDelay(ms));
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal!.reason);

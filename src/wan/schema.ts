@@ -267,3 +267,36 @@ export const UploadPolicyResponseSchema = z.looseObject({
   data: UploadPolicySchema,
 });
 export type UploadPolicyResponse = z.infer<typeof UploadPolicyResponseSchema>;
+
+// ---- The task list (GET /api/v1/tasks). Lenient: only task_id and status are needed. ----
+
+/** Counts may come as numbers or numeric strings. */
+const count = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
+const listTime = z.union([z.string(), z.number()]).nullish();
+
+export const TaskListItemSchema = z.looseObject({
+  task_id: z.string().min(1),
+  /** PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED (kept as text: the service may add more). */
+  status: z.string(),
+  model_name: z.string().nullish(),
+  region: z.string().nullish(),
+  request_id: z.string().nullish(),
+  /** When the task was created (service time, UTC+8). */
+  gmt_create: listTime,
+  start_time: listTime,
+  end_time: listTime,
+});
+export type TaskListItem = z.infer<typeof TaskListItemSchema>;
+
+export const TaskListResponseSchema = z.looseObject({
+  request_id: z.string().optional(),
+  total: count.default(0),
+  total_page: count.default(0),
+  page_no: count.default(1),
+  page_size: count.default(10),
+  data: z
+    .array(TaskListItemSchema)
+    .nullish()
+    .transform((d) => d ?? []),
+});
+export type TaskListResponse = z.infer<typeof TaskListResponseSchema>;

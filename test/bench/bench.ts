@@ -6,7 +6,7 @@
 //     SDK's (1, 1, 2, 2, 2, 4, 4, 4, then 5 s) and a fixed 15 s (the API reference).
 import { performance } from 'node:perf_hooks';
 import { TaskTreeProvider, type TaskSource } from '../../src/extension/tasks/tree';
-import { adaptivePollDelay } from '../../src/extension/tasks/pollSchedule';
+import { POLL_SCHEDULES, simulatePolling, type PollSchedule } from '../../src/wan/poll';
 import type { TaskRecord, TaskState } from '../../src/tasks/record';
 import { formatServiceTime } from '../../src/wan/time';
 
@@ -106,24 +106,16 @@ function treeBench(n: number): void {
   console.log(`  one tooltip (Markdown details, on hover)     ${tooltip.median.toFixed(3)} ms`);
 }
 
-type Schedule = (polls: number, random: () => number) => number;
-
-const SDK_STEPS = [1, 1, 2, 2, 2, 4, 4, 4];
-const schedules: [string, Schedule][] = [
-  ['adaptive (extension)', adaptivePollDelay],
-  ['SDK 1,1,2,2,2,4,4,4→5 s', (polls) => (SDK_STEPS[polls] ?? 5) * 1000],
-  ['fixed 15 s', () => 15_000],
+// The protocol core's schedules, replayed by its own simulator (the same code the poller runs).
+const schedules: [string, PollSchedule][] = [
+  ['adaptive (default)', POLL_SCHEDULES.adaptive],
+  ['SDK 1,1,2,2,2,4,4,4→5 s', POLL_SCHEDULES.sdk],
+  ['fixed 15 s', POLL_SCHEDULES.fixed],
 ];
 
-/** Polls a task ending at `durationMs` (created at 0; the first poll follows delay(0)). */
-function simulate(schedule: Schedule, durationMs: number, random: () => number): { requests: number; delayMs: number } {
-  let t = 0;
-  let polls = 0;
-  for (;;) {
-    t += schedule(polls, random);
-    polls++;
-    if (t >= durationMs) return { requests: polls, delayMs: t - durationMs };
-  }
+function simulate(schedule: PollSchedule, durationMs: number, random: () => number): { requests: number; delayMs: number } {
+  const r = simulatePolling(schedule, durationMs, random);
+  return { requests: r.queries, delayMs: r.lateMs };
 }
 
 function pollBench(): void {
@@ -159,7 +151,7 @@ function pollBench(): void {
   console.log('  (each cell: requests per task, mean delay from the end to its detection, and the worst delay)');
   // What five tasks at once cost in queries against the account's 20 per second.
   for (const [name, schedule] of schedules) {
-    const steady = schedule(100, () => 0.5) / 1000;
+    const steady = schedule.baseDelayMs(100, 3 * 60_000) / 1000;
     console.log(`  ${name}: five running tasks in steady state poll ${(5 / steady).toFixed(2)} times per second (account limit 20)`);
   }
 }

@@ -1,13 +1,15 @@
 // The wan-video CLI (the bundled dist/cli.js) against the emulator: every media combination produces a
 // playable MP4, and every invalid combination or limit is refused before anything is sent.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, truncate } from 'node:fs/promises';
+import { readdir, readFile, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
 import { EXIT } from '../../src/cli/exitCodes';
+import { run as runInProcess } from '../../src/cli/main';
+import { WanClient, prepareRequest } from '../../src/wan';
 import { makeAlphaPng, makeAudio, makeImage, makeInputSet, makeVideo, tempDir } from '../support/fixtures';
 
 const CLI = resolve(__dirname, '../../../dist/cli.js');
@@ -19,13 +21,29 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = { DASHSCOPE_API_KEY: KEY }): Promise<Run> {
+function cli(args: string[], env: NodeJS.ProcessEnv = { DASHSCOPE_API_KEY: KEY }, timeoutMs = 120_000): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       done({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs the CLI in this process, where a test may shorten the outage policy's waits. */
+async function cliInProcess(args: string[], options: object, env: NodeJS.ProcessEnv = { DASHSCOPE_API_KEY: KEY }): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+  const code = await (runInProcess as (...a: unknown[]) => Promise<number>)(args, env, io, new AbortController().signal, process.cwd(), options);
+  return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.join('\n') };
+}
+
+/** The one JSON object --json prints on stdout, whatever the outcome. */
+function jsonOf(run: Run): Record<string, unknown> {
+  const lines = run.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `one JSON line on stdout, got: ${run.stdout}`);
+  return JSON.parse(lines[0]!) as Record<string, unknown>;
 }
 
 describe('wan-video CLI', function () {
@@ -126,8 +144,10 @@ describe('wan-video CLI', function () {
       ['duration 1', () => ['--first-frame', inputs.firstFrame, '--duration', '1'], /parameters\.duration: must be at least 2 seconds/],
       ['duration 16', () => ['--first-frame', inputs.firstFrame, '--duration', '16'], /parameters\.duration: must be at most 15 seconds/],
       ['a fractional duration', () => ['--first-frame', inputs.firstFrame, '--duration', '2.5'], /--duration must be a whole number/],
-      ['a seed above the range', () => ['--first-frame', inputs.firstFrame, '--seed', '2147483648'], /parameters\.seed: must be at most 2147483647/],
-      ['a negative seed', () => ['--first-frame', inputs.firstFrame, '--seed=-1'], /parameters\.seed: must be at least 0/],
+      ['a seed above the range', () => ['--first-frame', inputs.firstFrame, '--seed', '2147483648'], /--seed must be 0\.\.2147483647, got 2147483648/],
+      ['a negative seed', () => ['--first-frame', inputs.firstFrame, '--seed=-1'], /--seed must be 0\.\.2147483647, got -1/],
+      ['a negative seed as a separate word', () => ['--first-frame', inputs.firstFrame, '--seed', '-1'], /--seed must be 0\.\.2147483647, got -1/],
+      ['a negative duration as a separate word', () => ['--first-frame', inputs.firstFrame, '--duration', '-3'], /parameters\.duration: must be at least 2 seconds/],
       ['an unknown resolution', () => ['--first-frame', inputs.firstFrame, '--resolution', '4K'], /parameters\.resolution: must be 720P or 1080P/],
       ['a prompt over 5000 characters', () => ['--first-frame', inputs.firstFrame, '--prompt', 'x'.repeat(5001)], /input\.prompt: is 5001 characters; the limit is 5000/],
       ['a negative prompt over 500 characters', () => ['--first-frame', inputs.firstFrame, '--negative-prompt', 'y'.repeat(501)], /input\.negative_prompt: is 501 characters; the limit is 500/],
@@ -163,6 +183,46 @@ describe('wan-video CLI', function () {
       const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', emu.url, '--out', join(inputs.firstFrame, 'videos')]);
       assert.equal(run.code, EXIT.invalidInput);
       assert.match(run.stderr, /--out .*first\.png\/videos cannot be used as a folder to save videos in \(ENOTDIR\)/);
+    });
+
+    it('refuses an --out that looks like a video file name, without creating it', async () => {
+      const out = join(dir, 'result.mp4');
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', emu.url, '--out', out]);
+      assert.equal(run.code, EXIT.invalidInput);
+      assert.match(run.stderr, /--out is the folder to save videos in, but .*result\.mp4 looks like a video file name/);
+      assert.equal(existsSync(out), false);
+    });
+
+    it('refuses an --out that is an existing file', async () => {
+      const run = await cli(['wait', 'some-task', '--base-url', emu.url, '--out', inputs.firstFrame]);
+      assert.equal(run.code, EXIT.invalidInput);
+      assert.match(run.stderr, /--out .*first\.png is a file, not a folder/);
+    });
+
+    it('validates every input before creating the --out folder', async () => {
+      const out = join(dir, 'not-yet');
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--duration', '1', '--base-url', emu.url, '--out', out]);
+      assert.equal(run.code, EXIT.invalidInput);
+      assert.match(run.stderr, /parameters\.duration/);
+      assert.equal(existsSync(out), false, 'the folder is made only once the inputs are valid');
+    });
+
+    it('answers quickly for an --out where no folder can be made (/proc)', async () => {
+      const started = Date.now();
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', emu.url, '--out', '/proc/wan-videos'], undefined, 20_000);
+      assert.equal(run.code, EXIT.invalidInput, `exit ${run.code} after ${Date.now() - started} ms: ${run.stderr}`);
+      assert.match(run.stderr, /--out \/proc\/wan-videos cannot be used as a folder to save videos in \(ENOENT\)/);
+      assert.ok(Date.now() - started < 10_000);
+    });
+
+    it('refuses a key no HTTP header can carry as a configuration error (exit 3), without echoing it', async () => {
+      for (const key of ['sk-abc123\nxyz789', 'sk-abc123\rxyz789', 'sk-abc123\txyz789', 'sk-abc123 xyz789', 'sk-abc123é']) {
+        const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--json'], { DASHSCOPE_API_KEY: key });
+        assert.equal(run.code, EXIT.notConfigured, JSON.stringify(key) + run.stderr);
+        assert.match(run.stderr, /DASHSCOPE_API_KEY: the API key contains a line break, a space or another character an HTTP header cannot carry/);
+        assert.doesNotMatch(run.stdout + run.stderr, /abc123|xyz789/);
+        assert.equal(jsonOf(run).code, 'InvalidApiKeyFormat');
+      }
     });
 
     it('refuses to run without DASHSCOPE_API_KEY (exit 3)', async () => {
@@ -207,6 +267,252 @@ describe('wan-video CLI', function () {
       assert.equal(emu.requests().filter((r) => r.route === 'create').length, 1);
     });
   }
+
+  describe('once a task exists, every failure is resumable', () => {
+    const taskIdIn = (text: string) => /wan-video wait ([A-Za-z0-9-]+) --out/.exec(text)?.[1];
+
+    it('a poll failure another try cannot fix exits 6 with the task ID and the wait command', async () => {
+      emu.clearRequests();
+      emu.faults.add({ route: 'task', kind: 'status', status: 403, code: 'AccessDenied', message: 'Access denied.' });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2']);
+      assert.equal(run.code, EXIT.networkError, run.stderr);
+      const created = emu.requests().find((r) => r.route === 'create')?.taskId;
+      assert.ok(created);
+      assert.equal(taskIdIn(run.stderr.split('AccessDenied')[1] ?? ''), created, `the wait command follows the error:\n${run.stderr}`);
+    });
+
+    it('polling rides out six 500s, a 404 on the task URL and a 429 with a long Retry-After', async () => {
+      emu.faults.add([
+        { route: 'task', kind: 'status', status: 500, times: 6 },
+        { route: 'task', kind: 'status', status: 404 },
+        { route: 'task', kind: 'status', status: 429, retryAfterSeconds: 3600 },
+      ]);
+      const run = await cliInProcess(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2'], {
+        outage: { baseDelayMs: 20, maxDelayMs: 100, maxRetryAfterMs: 300 },
+      });
+      assert.equal(run.code, EXIT.ok, run.stderr);
+      assert.match(run.stdout, /wan-[A-Za-z0-9-]+\.mp4\n$/);
+      assert.equal(emu.faults.pending().length, 0, 'every fault was met');
+    });
+
+    it('Ctrl-C during a download exits 130 with the wait command, not 8', async () => {
+      emu.faults.add({ route: 'download', kind: 'slow', bytesPerSecond: 20_000 });
+      const child = spawn(process.execPath, [CLI, 'generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json'], {
+        env: { PATH: process.env.PATH, DASHSCOPE_API_KEY: KEY },
+      });
+      let stderr = '';
+      let stdout = '';
+      let interrupted = false;
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        // Once: a second Ctrl-C is the user insisting, and ends the process at once.
+        if (/Downloading/.test(stderr) && !interrupted) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      emu.faults.clear();
+      assert.equal(code, EXIT.interrupted, stderr);
+      const id = taskIdIn(stderr);
+      assert.ok(id, stderr);
+      const json = jsonOf({ code: code ?? -1, stdout, stderr });
+      assert.deepEqual([json.exit_code, json.code, json.task_id], [EXIT.interrupted, 'Interrupted', id]);
+      const leftovers = (await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.part'));
+      assert.deepEqual(leftovers, [], 'no partial file is left behind');
+    });
+  });
+
+  it('two runs saving the same task to the same folder both end with the complete video', async () => {
+    const first = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2']);
+    assert.equal(first.code, EXIT.ok, first.stderr);
+    const reference = await readFile(first.stdout.trim());
+    const taskId = /wan-([A-Za-z0-9-]+)\.mp4$/.exec(first.stdout.trim())![1]!;
+    const shared = join(dir, 'shared');
+    // Slow enough that the two downloads overlap for about two seconds.
+    emu.faults.add({ route: 'download', kind: 'slow', bytesPerSecond: Math.ceil(reference.length / 2), times: 2 });
+    const wait = () => cli(['wait', taskId, '--base-url', emu.url, '--out', shared, '--poll-interval', '1', '--json']);
+    const runs = await Promise.all([wait(), wait()]);
+    for (const r of runs) {
+      assert.equal(r.code, EXIT.ok, r.stderr);
+      const json = jsonOf(r);
+      assert.equal(json.file, join(shared, `wan-${taskId}.mp4`));
+      assert.equal(json.bytes, reference.length);
+    }
+    assert.ok((await readFile(join(shared, `wan-${taskId}.mp4`))).equals(reference), 'the saved file is the whole video');
+    assert.deepEqual(await readdir(shared), [`wan-${taskId}.mp4`], 'no temporary file is left behind');
+  });
+
+  it('a local write error during the download is not retried as a network error: exit 8 with a disk hint and the task ID', async () => {
+    const first = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2']);
+    assert.equal(first.code, EXIT.ok, first.stderr);
+    const size = (await readFile(first.stdout.trim())).length;
+    const taskId = /wan-([A-Za-z0-9-]+)\.mp4$/.exec(first.stdout.trim())![1]!;
+    const small = join(dir, 'small-limit');
+    emu.clearRequests();
+    // A file size limit below the video's size: the kernel refuses the write (EFBIG), like a full disk.
+    const limitKb = Math.floor(size / 1024 / 2);
+    const run = await new Promise<Run>((done) => {
+      const script = `ulimit -f ${limitKb}; exec "$0" "$@"`;
+      execFile('sh', ['-c', script, process.execPath, CLI, 'wait', taskId, '--base-url', emu.url, '--out', small, '--poll-interval', '1'], {
+        env: { PATH: process.env.PATH, DASHSCOPE_API_KEY: KEY },
+        timeout: 60_000,
+      }, (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }));
+    });
+    assert.equal(run.code, EXIT.downloadFailed, run.stderr);
+    assert.match(run.stderr, /EFBIG/);
+    assert.match(run.stderr, /disk space|another folder/);
+    assert.doesNotMatch(run.stderr, /Check the network/);
+    assert.match(run.stderr, new RegExp(`Resume with: wan-video wait ${taskId} --out `));
+    assert.equal(emu.requests().filter((r) => r.route === 'download').length, 1, 'a local write error is not retried');
+    assert.deepEqual(await readdir(small), [], 'the partial file is removed');
+  });
+
+  describe('--json prints one JSON object on every exit', () => {
+    it('2: bad arguments', async () => {
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', 'x', '--json']);
+      assert.equal(run.code, EXIT.invalidInput);
+      const json = jsonOf(run);
+      assert.equal(json.exit_code, EXIT.invalidInput);
+      assert.equal(json.code, 'InvalidArguments');
+      assert.match(String(json.message), /--duration must be a whole number/);
+    });
+    it('3: no key', async () => {
+      const run = await cli(['status', 'abc', '--base-url', emu.url, '--json'], {});
+      assert.deepEqual([run.code, jsonOf(run).exit_code, jsonOf(run).code], [EXIT.notConfigured, EXIT.notConfigured, 'NotConfigured']);
+    });
+    it('4: a refused key, without echoing it', async () => {
+      const run = await cli(['status', 'abc', '--base-url', emu.url, '--json'], { DASHSCOPE_API_KEY: 'sk-json-wrong' });
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code, json.code], [EXIT.apiError, EXIT.apiError, 'InvalidApiKey']);
+      assert.doesNotMatch(run.stdout + run.stderr, /sk-json-wrong/);
+    });
+    it('5: a FAILED task, with its ID', async () => {
+      emu.clearRequests();
+      emu.faults.add({ route: 'outcome', kind: 'fail', code: 'DataInspectionFailed', message: 'flagged' });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code, json.code], [EXIT.taskNotSucceeded, EXIT.taskNotSucceeded, 'DataInspectionFailed']);
+      assert.equal(json.task_id, emu.requests().find((r) => r.route === 'create')?.taskId);
+    });
+    it('6: a failure while polling, with the task ID', async () => {
+      emu.faults.add({ route: 'task', kind: 'status', status: 401, code: 'InvalidApiKey', message: 'Invalid API-key provided.' });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code, json.code], [EXIT.networkError, EXIT.networkError, 'InvalidApiKey']);
+      assert.match(String(json.task_id), /^[A-Za-z0-9-]+$/);
+      assert.match(String(json.resume), new RegExp(`^wan-video wait ${String(json.task_id)} --out `));
+    });
+    it('7: an ambiguous create', async () => {
+      emu.faults.add({ route: 'create', kind: 'status', status: 502 });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code, json.code], [EXIT.createOutcomeUnknown, EXIT.createOutcomeUnknown, 'CreateOutcomeUnknown']);
+    });
+    it('8: the video could not be saved, with the task ID', async () => {
+      emu.faults.add({ route: 'download', kind: 'status', status: 403, code: 'AccessDenied', message: 'Request has expired.' });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code, json.code], [EXIT.downloadFailed, EXIT.downloadFailed, 'VideoUrlExpired']);
+      assert.match(String(json.task_id), /^[A-Za-z0-9-]+$/);
+    });
+    it('0: success carries exit_code too', async () => {
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+      const json = jsonOf(run);
+      assert.deepEqual([run.code, json.exit_code], [EXIT.ok, EXIT.ok]);
+      assert.match(String(json.file), /\.mp4$/);
+    });
+  });
+
+  it('bounds --poll-interval to 1..600 s, before sending anything', async () => {
+    emu.clearRequests();
+    for (const value of ['3000000', '601', '0']) {
+      const run = await cli(['wait', 'some-task', '--base-url', emu.url, '--out', join(dir, 'out'), '--poll-interval', value]);
+      assert.equal(run.code, EXIT.invalidInput, `${value}: ${run.stderr}`);
+      assert.match(run.stderr, new RegExp(`--poll-interval must be 1\\.\\.600 seconds, got ${value}`));
+    }
+    assert.deepEqual(emu.requests(), []);
+  });
+
+  describe('list, and finding the task of an ambiguous create', () => {
+    let own: RunningEmulator;
+    beforeEach(async () => {
+      // Tasks stay PENDING: nothing renders, and only this test's tasks are listed.
+      own = await startEmulator({ pendingMs: 10 * 60 * 60_000, runningMs: 100, apiKeys: [KEY] });
+    });
+    afterEach(async () => own?.close());
+
+    it('lists recent tasks with --since, --until, --status, --limit and --json', async () => {
+      const client = new WanClient({ baseUrl: own.url, apiKey: KEY });
+      const body = (await prepareRequest({ firstFrame: inputs.firstFrame, resolution: '720P', duration: 2 }, () => assert.fail('no upload'))).body;
+      const ids: string[] = [];
+      try {
+        for (let i = 0; i < 3; i++) {
+          ids.push((await client.createTask(body)).output.task_id);
+          own.clock.advance(60 * 60_000);
+        }
+        await client.cancelTask(ids[1]!);
+      } finally {
+        await client.close();
+      }
+      // The emulator's clock ran ahead: its tasks are 0, 1 and 2 hours from now, as the CLI sees it.
+      const later = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+      const list = (...args: string[]) => cli(['list', '--base-url', own.url, ...args]);
+      const idsOf = (r: Run) => r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+
+      let run = await list('--since', '10m');
+      assert.equal(run.code, EXIT.ok, run.stderr);
+      const lines = run.stdout.trim().split('\n');
+      assert.deepEqual(idsOf(run), [ids[2], ids[1], ids[0]], run.stdout);
+      assert.match(lines[1]!, /CANCELED/);
+      assert.match(lines[0]!, /PENDING\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+      assert.deepEqual(idsOf(await list('--since', later(90))), [ids[2]]);
+      assert.deepEqual(idsOf(await list('--since', '10m', '--until', later(30))), [ids[0]]);
+
+      run = await list('--status', 'canceled', '--json');
+      let json = jsonOf(run);
+      assert.deepEqual([json.exit_code, json.total, (json.tasks as { task_id: string }[]).map((t) => t.task_id)], [EXIT.ok, 1, [ids[1]]]);
+
+      run = await list('--limit', '2', '--json');
+      json = jsonOf(run);
+      assert.deepEqual([json.total, (json.tasks as unknown[]).length], [3, 2]);
+      assert.match(run.stderr, /2 of 3/);
+
+      for (const [args, message] of [
+        [['--since', 'yesterday'], /--since must be a time .* or an age/],
+        [['--status', 'DONE'], /--status must be one of PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED/],
+        [['--limit', '0'], /--limit must be 1\.\.1000, got 0/],
+        [['--since', '1h', '--until', '2h'], /--since must be before --until/],
+      ] as const) {
+        run = await list(...args);
+        assert.equal(run.code, EXIT.invalidInput, run.stderr);
+        assert.match(run.stderr, message);
+      }
+    });
+
+    it('after a create whose answer was lost (exit 7), prints the task it made with the wait command', async () => {
+      own.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
+      const out = join(dir, 'ambiguous');
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', own.url, '--out', out, '--duration', '2', '--json']);
+      assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
+      const made = own.requests().find((r) => r.route === 'create')?.taskId;
+      assert.ok(made, 'the emulator made a task before dropping the answer');
+      assert.match(run.stderr, new RegExp(`${made}\\s+PENDING\\s+\\d{4}-\\d{2}-\\d{2} [\\d:]+.*\\n.*wan-video wait ${made} --out ${out} --base-url`));
+      const json = jsonOf(run);
+      assert.equal(json.code, 'CreateOutcomeUnknown');
+      assert.deepEqual((json.candidates as { task_id: string }[]).map((c) => c.task_id), [made]);
+      assert.equal(own.requests().filter((r) => r.route === 'create').length, 1, 'the create is not repeated');
+    });
+
+    it('after an ambiguous create that made nothing, says no task was found', async () => {
+      own.faults.add({ route: 'create', kind: 'status', status: 504 });
+      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', own.url, '--out', join(dir, 'ambiguous'), '--duration', '2']);
+      assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
+      assert.match(run.stderr, /No task of this model was created between/);
+      assert.match(run.stderr, /wan-video list --since 10m/);
+    });
+  });
 
   it('status and cancel speak to a task', async () => {
     const run = await cli(['status', 'no-such-task', '--base-url', emu.url]);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
-import { stat, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
@@ -11,16 +11,25 @@ import {
   WanAmbiguousCreateError,
   WanApiError,
   WanClient,
+  WanConfigError,
   WanNetworkError,
   WanValidationError,
+  explainError,
+  findTasksCreatedBetween,
+  isCompleteMp4,
+  listAllTasks,
+  taskCreatedAt,
   prepareRequest,
   type ClientEvent,
   type TaskResponse,
+  type WanClientOptions,
 } from '../../src/wan';
 import { makeAlphaPng, makeInputSet, tempDir } from '../support/fixtures';
 
 const KEY = 'sk-test-client';
 const FAST_RETRY = { baseDelayMs: 20, maxDelayMs: 200 };
+/** The outage policy with short waits, so a test can ride out many failures in a row. */
+const FAST_OUTAGE = { baseDelayMs: 20, maxDelayMs: 100, maxRetryAfterMs: 1500 };
 
 describe('WanClient against the emulator', function () {
   let emu: RunningEmulator;
@@ -37,8 +46,10 @@ describe('WanClient against the emulator', function () {
   after(async () => emu?.close());
   beforeEach(() => {
     events = [];
+    emu.faults.clear();
     emu.clearRequests();
-    client = new WanClient({ baseUrl: emu.url, apiKey: KEY, retry: FAST_RETRY, onEvent: (e) => events.push(e) });
+    const options: WanClientOptions = { baseUrl: emu.url, apiKey: KEY, retry: FAST_RETRY, onEvent: (e) => events.push(e) };
+    client = new WanClient(Object.assign(options, { outage: FAST_OUTAGE }));
   });
   afterEach(async () => client.close());
 
@@ -90,6 +101,14 @@ describe('WanClient against the emulator', function () {
     assert.equal(emu.requests().length, 0);
   });
 
+  it('refuses a key with a line break before sending anything, without echoing it', () => {
+    assert.throws(
+      () => new WanClient({ baseUrl: emu.url, apiKey: 'sk-abc123\r\nX-Injected: 1' }),
+      (e: unknown) => e instanceof WanConfigError && e.code === 'InvalidApiKeyFormat' && !/abc123|Injected/.test(e.message),
+    );
+    assert.throws(() => new WanClient({ baseUrl: emu.url, apiKey: '  ' }), (e: unknown) => e instanceof WanConfigError && e.code === 'NoApiKey');
+  });
+
   it('maps a refused key to InvalidApiKey', async () => {
     const bad = new WanClient({ baseUrl: emu.url, apiKey: 'sk-wrong', retry: FAST_RETRY });
     try {
@@ -101,7 +120,7 @@ describe('WanClient against the emulator', function () {
 
   it('never repeats a create: a 4xx is a refusal, a timeout or 5xx an unknown outcome', async () => {
     const body = await firstFrameBody();
-    for (const [status, ambiguous] of [[429, false], [400, false], [408, true], [500, true], [502, true], [504, true]] as const) {
+    for (const [status, ambiguous] of [[400, false], [403, false], [408, true], [500, true], [502, true], [504, true]] as const) {
       emu.clearRequests();
       emu.faults.add({ route: 'create', kind: 'status', status, retryAfterSeconds: 0 });
       await assert.rejects(client.createTask(body), (e: unknown) =>
@@ -110,6 +129,32 @@ describe('WanClient against the emulator', function () {
           : e instanceof WanApiError && e.httpStatus === status,
       );
       assert.equal(creates().length, 1, `create sent once for ${status}`);
+    }
+  });
+
+  it('retries a create refused with 429 throttling after its Retry-After: no task exists yet', async () => {
+    const body = await firstFrameBody();
+    emu.faults.add({ route: 'create', kind: 'status', status: 429, code: 'Throttling.RateQuota', retryAfterSeconds: 1 });
+    const started = Date.now();
+    const created = await client.createTask(body);
+    assert.equal(created.output.task_status, 'PENDING');
+    assert.ok(Date.now() - started >= 1000, 'waited for Retry-After');
+    assert.deepEqual(creates().map((r) => r.status), [429, 200]);
+  });
+
+  it('retries a throttled create at most twice, never past a 60 s Retry-After, and not for a bill', async () => {
+    const body = await firstFrameBody();
+    const cases = [
+      [{ code: 'Throttling.AllocationQuota', retryAfterSeconds: 0, times: 3 }, 3],
+      [{ code: 'Throttling.RateQuota', retryAfterSeconds: 61 }, 1],
+      [{ code: 'PrepaidBillOverdue', retryAfterSeconds: 0 }, 1],
+    ] as const;
+    for (const [fault, sends] of cases) {
+      emu.clearRequests();
+      emu.faults.add({ route: 'create', kind: 'status', status: 429, message: 'refused', ...fault });
+      await assert.rejects(client.createTask(body), (e: unknown) => e instanceof WanApiError && e.httpStatus === 429 && e.code === fault.code);
+      assert.equal(creates().length, sends, fault.code);
+      emu.faults.clear();
     }
   });
 
@@ -165,6 +210,29 @@ describe('WanClient against the emulator', function () {
     assert.ok(Date.now() - started >= 1000, 'waited for Retry-After');
   });
 
+  it('rides out six 500s in a row, a 404 on the task URL and a 429 with a very long Retry-After', async () => {
+    const created = await client.createTask(await firstFrameBody());
+    emu.faults.add([
+      { route: 'task', kind: 'status', status: 500, times: 6 },
+      { route: 'task', kind: 'status', status: 404, code: 'NotFound', message: 'route not found' },
+      { route: 'task', kind: 'status', status: 429, retryAfterSeconds: 3600 },
+    ]);
+    const task = await client.waitForTask(created.output.task_id, { intervalMs: 100 });
+    assert.equal(task.output.task_status, 'SUCCEEDED');
+    const retries = events.filter((e): e is Extract<ClientEvent, { kind: 'retry' }> => e.kind === 'retry');
+    assert.equal(retries.length, 8, JSON.stringify(retries));
+    assert.deepEqual(retries.map((r) => r.attempt), [1, 2, 3, 4, 5, 6, 7, 8], 'one outage: failures counted in a row');
+    assert.equal(retries.at(-1)?.delayMs, FAST_OUTAGE.maxRetryAfterMs, 'an hour-long Retry-After is cut to the cap, then polling goes on');
+  });
+
+  it('stops polling at once on a failure another try cannot fix, so the caller can report the task', async () => {
+    const created = await client.createTask(await firstFrameBody());
+    emu.clearRequests();
+    emu.faults.add({ route: 'task', kind: 'status', status: 403, code: 'AccessDenied', message: 'Access denied.' });
+    await assert.rejects(client.waitForTask(created.output.task_id, { intervalMs: 100 }), (e: unknown) => e instanceof WanApiError && e.httpStatus === 403);
+    assert.equal(emu.requests().filter((r) => r.route === 'task').length, 1);
+  });
+
   async function succeeded(): Promise<Extract<TaskResponse['output'], { task_status: 'SUCCEEDED' }>> {
     const created = await client.createTask(await firstFrameBody());
     const task = await client.waitForTask(created.output.task_id, { intervalMs: 100 });
@@ -194,6 +262,44 @@ describe('WanClient against the emulator', function () {
     const dest = join(dir, 'slow.mp4');
     await client.downloadVideo(output.video_url, dest);
     assert.equal((await inspectMedia(dest)).video?.codec, 'h264');
+  });
+
+  it('keeps a complete video already at the destination, and replaces a truncated one', async () => {
+    const output = await succeeded();
+    const dest = join(dir, 'kept', 'v.mp4');
+    const first = await client.downloadVideo(output.video_url, dest);
+    assert.deepEqual([first.kept, first.expectedBytes], [false, first.bytes]);
+    const again = await client.downloadVideo(output.video_url, dest);
+    assert.deepEqual([again.kept, again.bytes], [true, first.bytes]);
+    const whole = await readFile(dest);
+    await writeFile(dest, whole.subarray(0, whole.length - 1000));
+    assert.equal(await isCompleteMp4(dest), false, 'a cut file is not a complete MP4');
+    const replaced = await client.downloadVideo(output.video_url, dest);
+    assert.equal(replaced.kept, false);
+    assert.ok((await readFile(dest)).equals(whole));
+    assert.deepEqual((await readdir(join(dir, 'kept'))).sort(), ['v.mp4']);
+  });
+
+  it('says when the host advertised no length, and still refuses a video cut short', async () => {
+    const output = await succeeded();
+    const whole = Buffer.from(await (await fetch(output.video_url)).arrayBuffer());
+    let cut = false;
+    // Chunked answers carry no Content-Length: completeness then rests on the MP4 structure.
+    const host = createHttpServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp4' });
+      res.end(cut ? whole.subarray(0, whole.length - 4096) : whole);
+    });
+    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(host.address() as { port: number }).port}/v.mp4`;
+      const saved = await client.downloadVideo(url, join(dir, 'nolength', 'v.mp4'));
+      assert.deepEqual([saved.bytes, saved.expectedBytes, saved.kept], [whole.length, undefined, false]);
+      cut = true;
+      await assert.rejects(client.downloadVideo(url, join(dir, 'nolength', 'cut.mp4')), (e: unknown) => e instanceof WanNetworkError && e.errorCode === 'NOT_MP4');
+      assert.deepEqual(await readdir(join(dir, 'nolength')), ['v.mp4']);
+    } finally {
+      host.close();
+    }
   });
 
   it('follows a redirect on the video URL without sending the key along', async () => {
@@ -263,6 +369,76 @@ describe('WanClient against the emulator', function () {
     const task = await client.waitForTask(created.output.task_id, { intervalMs: 100 });
     assert.equal(task.output.task_status, 'SUCCEEDED');
     assert.equal(task.usage?.output_video_duration, 4);
+  });
+
+  it('retries an upload whose policy expired on the way with a fresh policy', async () => {
+    // The storage host holds the upload while the emulator's clock passes the policy's 300 s.
+    emu.faults.add({ route: 'upload', kind: 'slow', delayMs: 1500 });
+    const uploading = client.uploadFile(inputs.audio);
+    while (!emu.requests().some((r) => r.route === 'upload')) await new Promise((r) => setTimeout(r, 10));
+    emu.clock.advance(301_000);
+    assert.match(await uploading, /^oss:\/\//);
+    const log = emu.requests();
+    assert.deepEqual(log.filter((r) => r.route === 'upload').map((r) => r.status), [403, 200]);
+    assert.equal(log.filter((r) => r.route === 'policy').length, 2, 'a new policy for the second try');
+  });
+
+  it('gives up after a few fresh policies, and explains an expired policy as such, not as a key problem', async () => {
+    emu.faults.add({ route: 'upload', kind: 'status', status: 403, code: 'AccessDenied', message: 'Invalid according to Policy: Policy expired.', times: 10 });
+    let failure: unknown;
+    await client.uploadFile(inputs.audio).catch((e: unknown) => (failure = e));
+    assert.ok(failure instanceof WanApiError && failure.httpStatus === 403, String(failure));
+    assert.equal(emu.requests().filter((r) => r.route === 'policy').length, 3, 'the first policy and two fresh ones');
+    const explained = explainError(failure);
+    assert.equal(explained.code, 'UploadPolicyExpired');
+    assert.match(explained.hint ?? '', /about 5 minutes/);
+    assert.doesNotMatch(explained.hint ?? '', /access|permission/i);
+  });
+
+  describe('task list', () => {
+    let lst: RunningEmulator;
+    let c: WanClient;
+    const ids: string[] = [];
+    before(async () => {
+      // Tasks stay PENDING (no renders); a minute of emulated time between creates.
+      lst = await startEmulator({ pendingMs: 2 * 60 * 60_000, runningMs: 100, apiKeys: [KEY] });
+      c = new WanClient({ baseUrl: lst.url, apiKey: KEY, retry: FAST_RETRY });
+      for (let i = 0; i < 7; i++) {
+        ids.push((await c.createTask(await firstFrameBody())).output.task_id);
+        lst.clock.advance(60_000);
+      }
+    });
+    after(async () => {
+      await c?.close();
+      await lst?.close();
+    });
+    const created = async (i: number) => {
+      const { tasks } = await listAllTasks(c, {});
+      return taskCreatedAt(tasks.find((t) => t.task_id === ids[i])!)!;
+    };
+
+    it('lists one page, and every page within a bound', async () => {
+      const page = await c.listTasks({ pageNo: 2, pageSize: 3 });
+      assert.deepEqual([page.total, page.total_page, page.page_no, page.page_size], [7, 3, 2, 3]);
+      assert.deepEqual(page.data.map((t) => t.task_id), [ids[3], ids[2], ids[1]]);
+      const all = await listAllTasks(c, { modelName: MODEL, status: 'PENDING' }, { pageSize: 2 });
+      assert.deepEqual(all.tasks.map((t) => t.task_id), [...ids].reverse());
+      assert.deepEqual([all.total, all.complete], [7, true]);
+      const bounded = await listAllTasks(c, {}, { pageSize: 2, maxPages: 2 });
+      assert.deepEqual([bounded.tasks.length, bounded.total, bounded.complete], [4, 7, false]);
+      const lists = lst.requests().filter((r) => r.route === 'list');
+      assert.ok(lists.every((r) => r.authorization));
+    });
+
+    it('finds the tasks created in a window, oldest first, by time to the millisecond', async () => {
+      const [t2, t4] = [await created(2), await created(4)];
+      const found = await findTasksCreatedBetween(c, new Date(t2.getTime() - 1000), new Date(t4.getTime() + 1000));
+      assert.deepEqual(found.map((t) => t.task_id), [ids[2], ids[3], ids[4]]);
+      const none = await findTasksCreatedBetween(c, new Date(t4.getTime() + 1000), new Date(t4.getTime() + 30_000));
+      assert.deepEqual(none, []);
+      const otherModel = await findTasksCreatedBetween(c, t2, t4, { model: 'wan2.2-i2v-plus' });
+      assert.deepEqual(otherModel, []);
+    });
   });
 
   it('refuses a first clip that leaves no room for a continuation, before uploading', async () => {

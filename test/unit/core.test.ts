@@ -2,12 +2,17 @@ import assert from 'node:assert/strict';
 import {
   WanAmbiguousCreateError,
   WanApiError,
+  WanLocalFileError,
   WanNetworkError,
   WanValidationError,
   explainError,
+  isLocalFileErrorCode,
   backoffDelay,
   estimateOutputSize,
+  formatListTime,
   formatServiceTime,
+  parseListTime,
+  parseTaskTime,
   isSafeToRepeatCreate,
   isTransient,
   parseRetryAfter,
@@ -43,6 +48,22 @@ describe('service time (UTC+8)', () => {
     const d = new Date(Date.UTC(2025, 8, 25, 3, 7, 28, 590));
     assert.equal(formatServiceTime(d), '2025-09-25 11:07:28.590');
     assert.equal(parseServiceTime('2025-09-25 11:07:28.590')?.getTime(), d.getTime());
+  });
+  it('writes task list bounds as yyyyMMddHHmmss in UTC+8, and reads them back', () => {
+    const d = new Date(Date.UTC(2026, 3, 24, 20, 30, 5, 900));
+    assert.equal(formatListTime(d), '20260425043005');
+    assert.equal(parseListTime('20260425043005')?.getTime(), d.getTime() - 900);
+    assert.equal(parseListTime('20261340000000'), undefined);
+    assert.equal(parseListTime('2026-04-25'), undefined);
+  });
+  it('reads task list times in any of the forms the service may use', () => {
+    const d = Date.UTC(2026, 3, 25, 2, 0, 0, 123);
+    assert.equal(parseTaskTime('2026-04-25 10:00:00.123')?.getTime(), d);
+    assert.equal(parseTaskTime('2026-04-25T10:00:00.123+08:00')?.getTime(), d);
+    assert.equal(parseTaskTime(d)?.getTime(), d);
+    assert.equal(parseTaskTime('20260425100000')?.getTime(), d - 123);
+    assert.equal(parseTaskTime('2026-04-25T10:00:00'), undefined, 'no zone: ambiguous');
+    assert.equal(parseTaskTime(null), undefined);
   });
   it('refuses malformed times', () => {
     assert.equal(parseServiceTime('yesterday'), undefined);
@@ -150,6 +171,17 @@ describe('error explanations', () => {
     const e = explainError(new WanAmbiguousCreateError(new WanNetworkError('Create task failed: ECONNRESET', true, 'ECONNRESET')));
     assert.equal(e.code, 'CreateOutcomeUnknown');
     assert.match(e.message, /not retried, so no duplicate task can be billed/);
+  });
+  it('points local write failures at the disk, not the network', () => {
+    for (const code of ['ENOSPC', 'EACCES', 'EROFS', 'EDQUOT']) {
+      assert.ok(isLocalFileErrorCode(code));
+      const e = explainError(new WanLocalFileError(code, '/videos/.wan-t.abc.part'));
+      assert.equal(e.code, code);
+      assert.match(e.message, new RegExp(`Could not write /videos/\\.wan-t\\.abc\\.part: ${code} \\(`));
+      assert.match(e.hint ?? '', /disk space or choose another folder/);
+      assert.ok(!isTransient(new WanLocalFileError(code, '/x')));
+    }
+    assert.ok(!isLocalFileErrorCode('ECONNRESET'));
   });
   it('points network failures at the endpoint', () => {
     const e = explainError(new WanNetworkError('Poll task t failed: ECONNREFUSED', false, 'ECONNREFUSED'));

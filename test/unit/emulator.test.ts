@@ -13,6 +13,7 @@ import { REHEARSAL_COMMENT } from '../../src/emulator/render';
 import { CREATE_PATH, startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { MODEL, TASK_TTL_MS } from '../../src/wan/limits';
 import { estimateOutputSize } from '../../src/wan/sizing';
+import { formatListTime, parseServiceTime } from '../../src/wan/time';
 
 const KEY = 'sk-emulator-test-key';
 const SERVICE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/;
@@ -406,6 +407,78 @@ describe('emulator', function () {
       } finally {
         await other.close();
       }
+    });
+  });
+
+  describe('task list (GET /api/v1/tasks)', () => {
+    let lst: RunningEmulator;
+    const ids: string[] = [];
+    const created: string[] = [];
+    before(async () => {
+      // Tasks stay PENDING (no renders); the clock puts ten minutes between creates.
+      lst = await startEmulator({ pendingMs: 2 * 60 * 60_000, runningMs: 100, apiKeys: [KEY, 'sk-other'] });
+      for (let i = 0; i < 5; i++) {
+        ids.push(await create(lst, body([{ type: 'first_frame', url: firstPng() }])));
+        lst.clock.advance(10 * 60_000);
+      }
+      await api(lst, 'POST', CREATE_PATH, { body: body([{ type: 'first_frame', url: firstPng() }]), key: 'sk-other' });
+      assert.equal((await api(lst, 'POST', `/api/v1/tasks/${ids[1]}/cancel`)).status, 200);
+      const all = await api(lst, 'GET', '/api/v1/tasks?page_size=100');
+      for (const id of ids) created.push(all.body.data.find((t: Json) => t.task_id === id).gmt_create);
+    });
+    after(async () => lst?.close());
+    const listed = async (query: string) => {
+      const r = await api(lst, 'GET', `/api/v1/tasks${query}`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body;
+    };
+
+    it('answers the documented shape: the caller\'s tasks, newest first, paged', async () => {
+      const page1 = await listed('?page_no=1&page_size=2');
+      assert.deepEqual(Object.keys(page1).sort(), ['data', 'page_no', 'page_size', 'request_id', 'total', 'total_page']);
+      assert.deepEqual([page1.total, page1.total_page, page1.page_no, page1.page_size], [5, 3, 1, 2]);
+      assert.deepEqual(page1.data.map((t: Json) => t.task_id), [ids[4], ids[3]]);
+      const item = page1.data[0];
+      assert.deepEqual(Object.keys(item).sort(), ['gmt_create', 'model_name', 'region', 'request_id', 'status', 'task_id']);
+      assert.equal(item.model_name, MODEL);
+      assert.equal(item.status, 'PENDING');
+      assert.match(item.gmt_create, SERVICE_TIME);
+      assert.match(item.request_id, /^[0-9a-f-]{36}$/);
+      assert.deepEqual((await listed('?page_no=3&page_size=2')).data.map((t: Json) => t.task_id), [ids[0]]);
+      assert.deepEqual((await listed('?page_no=4&page_size=2')).data, []);
+      const defaults = await listed('');
+      assert.deepEqual([defaults.page_no, defaults.page_size, defaults.data.length], [1, 10, 5]);
+      const canceled = (await listed('?status=CANCELED')).data[0];
+      assert.deepEqual([canceled.task_id, canceled.status], [ids[1], 'CANCELED']);
+      assert.match(canceled.end_time, SERVICE_TIME);
+    });
+
+    it('filters by creation time (yyyyMMddHHmmss, UTC+8, inclusive), model and status', async () => {
+      const at = (i: number) => formatListTime(parseServiceTime(created[i])!);
+      const window = await listed(`?start_time=${at(1)}&end_time=${at(3)}`);
+      assert.deepEqual(window.data.map((t: Json) => t.task_id), [ids[3], ids[2], ids[1]]);
+      assert.equal(window.total, 3);
+      assert.deepEqual((await listed(`?start_time=${at(4)}`)).data.map((t: Json) => t.task_id), [ids[4]]);
+      assert.deepEqual((await listed(`?status=PENDING&end_time=${at(2)}`)).data.map((t: Json) => t.task_id), [ids[2], ids[0]]);
+      assert.equal((await listed(`?model_name=${MODEL}`)).total, 5);
+      assert.equal((await listed('?model_name=wan2.6-i2v')).total, 0);
+      const other = await api(lst, 'GET', '/api/v1/tasks', { key: 'sk-other' });
+      assert.equal(other.body.total, 1);
+    });
+
+    it('refuses malformed parameters with 400 InvalidParameter, and a missing key with 401', async () => {
+      for (const query of ['page_no=0', 'page_size=101', 'page_size=x', 'start_time=2026-04-25', 'end_time=20261340000000', 'status=DONE']) {
+        const r = await api(lst, 'GET', `/api/v1/tasks?${query}`);
+        assert.deepEqual([r.status, r.body.code], [400, 'InvalidParameter'], query);
+      }
+      assert.equal((await api(lst, 'GET', '/api/v1/tasks', { key: null })).status, 401);
+    });
+
+    it('drops tasks older than 24 h, as their lookups answer UNKNOWN', async () => {
+      lst.clock.advance(TASK_TTL_MS - 25 * 60_000);
+      assert.deepEqual((await listed('')).data.map((t: Json) => t.task_id), [ids[4], ids[3]]);
+      lst.clock.advance(2 * TASK_TTL_MS);
+      assert.deepEqual([(await listed('')).total, (await listed('')).data], [0, []]);
     });
   });
 

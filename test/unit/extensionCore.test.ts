@@ -2,15 +2,10 @@
 // the service clock, and the stand-in task-list lookup (against the emulator, which has no list route
 // yet: that must read as a failed lookup, never as "no such task").
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { TASK_FLAGS, taskContextValue, taskFlags } from '../../src/extension/tasks/contextValue';
-import { listCreatedTasks, listTime } from '../../src/extension/tasks/listCreated';
-import { adaptivePollDelay } from '../../src/extension/tasks/pollSchedule';
 import { ServiceClock, observeServiceClock } from '../../src/extension/serviceClock';
 import { startEmulator } from '../../src/emulator/server';
 import { TASK_STATES, type TaskRecord, type TaskState } from '../../src/tasks/record';
-import { WanApiError } from '../../src/wan/errors';
 import { DEFAULT_TIMEOUTS, createDispatcher } from '../../src/wan/http';
 import { formatServiceTime } from '../../src/wan/time';
 
@@ -67,15 +62,6 @@ describe('task context values', () => {
   });
 });
 
-describe('adaptive poll schedule (stand-in)', () => {
-  it('looks quickly at first, then every 15 s, with ±15 % jitter', () => {
-    const mid = [0, 1, 2, 3, 4, 5, 6, 7, 20].map((n) => adaptivePollDelay(n, () => 0.5));
-    assert.deepEqual(mid, [1000, 2000, 3000, 5000, 8000, 10_000, 12_000, 15_000, 15_000]);
-    assert.equal(adaptivePollDelay(30, () => 0), 12_750);
-    assert.equal(adaptivePollDelay(30, () => 1), 17_250);
-  });
-});
-
 describe('service clock', () => {
   it('keeps one offset per origin from Date headers, and treats a few seconds as no offset', () => {
     let real = NOW;
@@ -104,64 +90,6 @@ describe('service clock', () => {
     } finally {
       await dispatcher.close();
       await emu.close();
-    }
-  });
-});
-
-describe('task-list lookup (stand-in for the core)', () => {
-  it('formats list times as yyyyMMddHHmmss in UTC+8', () => {
-    assert.equal(listTime(new Date(Date.UTC(2026, 0, 31, 20, 5, 9))), '20260201040509');
-  });
-
-  it('pages through the list and keeps only this model', async () => {
-    const seen: URLSearchParams[] = [];
-    const server = createServer((req, res) => {
-      const q = new URL(req.url ?? '/', 'http://x').searchParams;
-      seen.push(q);
-      assert.equal(req.headers.authorization, 'Bearer sk-list');
-      const page = Number(q.get('page_no'));
-      const data =
-        page === 1
-          ? [{ task_id: 'a', status: 'RUNNING', model_name: 'wan2.7-i2v-2026-04-25', gmt_create: '2026-11-27 20:00:00.000' }, { task_id: 'x', status: 'SUCCEEDED', model_name: 'qwen-image' }]
-          : [{ task_id: 'b', status: 'SUCCEEDED', model_name: 'wan2.7-i2v-2026-04-25', gmt_create: 1_790_000_000_000 }];
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ request_id: 'r', total: 3, total_page: 2, page_no: page, page_size: 100, data }));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const dispatcher = createDispatcher(DEFAULT_TIMEOUTS);
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const found = await listCreatedTasks({ baseUrl: url, apiKey: 'sk-list', dispatcher }, new Date(NOW - HOUR), new Date(NOW));
-      assert.deepEqual(found, [
-        { taskId: 'a', status: 'RUNNING', createdAt: Date.UTC(2026, 10, 27, 12, 0, 0) },
-        { taskId: 'b', status: 'SUCCEEDED', createdAt: 1_790_000_000_000 },
-      ]);
-      assert.deepEqual(seen.map((q) => q.get('page_no')), ['1', '2']);
-      assert.equal(seen[0]!.get('model_name'), 'wan2.7-i2v-2026-04-25');
-      assert.equal(seen[0]!.get('start_time'), listTime(new Date(NOW - HOUR)));
-    } finally {
-      await dispatcher.close();
-      server.close();
-    }
-  });
-
-  it('a server that cannot list (a 404, as the emulator answered before its list route) fails the lookup; it never says "not found"', async () => {
-    const server = createServer((_req, res) => {
-      res.statusCode = 404;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ code: 'NotFound', message: 'GET /api/v1/tasks is not part of the API.', request_id: 'r' }));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const dispatcher = createDispatcher(DEFAULT_TIMEOUTS);
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      await assert.rejects(
-        listCreatedTasks({ baseUrl: url, apiKey: 'sk-list', dispatcher }, new Date(NOW - HOUR), new Date(NOW)),
-        (e: unknown) => e instanceof WanApiError && e.httpStatus === 404,
-      );
-    } finally {
-      await dispatcher.close();
-      server.close();
     }
   });
 });

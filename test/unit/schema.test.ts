@@ -3,6 +3,7 @@ import {
   CreateTaskResponseSchema,
   ErrorBodySchema,
   MODEL,
+  TaskListResponseSchema,
   TaskResponseSchema,
   UploadPolicyResponseSchema,
   VALID_COMBINATIONS,
@@ -191,5 +192,44 @@ describe('response schemas', () => {
       },
     });
     assert.equal(policy.data.upload_dir, 'dashscope-instant/x');
+  });
+});
+
+describe('task list schema', () => {
+  it('reads the documented answer and keeps fields it does not know', () => {
+    const parsed = TaskListResponseSchema.parse({
+      request_id: 'r1',
+      total: 1,
+      total_page: 1,
+      page_no: 1,
+      page_size: 10,
+      data: [
+        {
+          task_id: 't1',
+          status: 'SUCCEEDED',
+          model_name: MODEL,
+          region: 'cn-beijing',
+          request_id: 'r0',
+          gmt_create: '2026-04-25 10:00:00.123',
+          start_time: '2026-04-25 10:00:01.000',
+          end_time: '2026-04-25 10:02:00.000',
+          api_key_id: 'k1',
+          caller_uid: 'u1',
+        },
+      ],
+      extra_top: true,
+    });
+    assert.equal(parsed.data[0]?.task_id, 't1');
+    assert.equal((parsed.data[0] as Record<string, unknown>).api_key_id, 'k1');
+    assert.equal((parsed as Record<string, unknown>).extra_top, true);
+  });
+  it('is lenient where the service may differ: counts as strings, no data, numeric times, new statuses', () => {
+    const parsed = TaskListResponseSchema.parse({ total: '0', total_page: '0', page_no: '1', page_size: '10', data: null });
+    assert.deepEqual([parsed.total, parsed.page_no, parsed.data], [0, 1, []]);
+    const odd = TaskListResponseSchema.parse({ total: 1, data: [{ task_id: 't', status: 'SUSPENDED', gmt_create: 1777082400000, end_time: null }] });
+    assert.equal(odd.data[0]?.status, 'SUSPENDED');
+  });
+  it('refuses an entry without a task ID', () => {
+    assert.equal(TaskListResponseSchema.safeParse({ total: 1, data: [{ status: 'PENDING' }] }).success, false);
   });
 });

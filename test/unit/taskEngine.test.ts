@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
-import { TaskEngine, type EngineDeps, type ListedTask } from '../../src/tasks/engine';
+import { TaskEngine, type EngineDeps } from '../../src/tasks/engine';
 import type { TaskRecord, TaskState } from '../../src/tasks/record';
 import { TaskStore } from '../../src/tasks/store';
-import { WanClient, WanValidationError } from '../../src/wan';
+import { WanClient, WanValidationError, fixedSchedule } from '../../src/wan';
 import { makeImage, tempDir } from '../support/fixtures';
 
 const KEY = 'sk-engine-test-key';
@@ -58,8 +58,7 @@ describe('task engine (against the emulator)', function () {
       {
         store,
         connect: async () => ({ client: new WanClient({ baseUrl: emu.url, apiKey: KEY, retry: { baseDelayMs: 20 } }), endpoint: { kind: 'emulator', baseUrl: emu.url } }),
-        listCreated: async (): Promise<ListedTask[]> => [],
-        pollDelay: () => 150,
+        schedule: fixedSchedule(150),
         log: { info: () => {}, warn: () => {}, error: (m) => console.error(m) },
         ...over,
       },
@@ -71,7 +70,8 @@ describe('task engine (against the emulator)', function () {
   }
 
   const endpoint = () => ({ kind: 'emulator' as const, baseUrl: emu.url });
-  const creates = () => emu.requests().filter((r) => r.route === 'create').length;
+  // Creates that made a task (a 429 from the emulator's own rate limit makes none).
+  const creates = () => emu.requests().filter((r) => r.route === 'create' && r.status === 200).length;
 
   async function until<T>(what: string, probe: () => T | undefined | false, ms = 30_000): Promise<T> {
     const deadline = Date.now() + ms;
@@ -143,7 +143,7 @@ describe('task engine (against the emulator)', function () {
   });
 
   it('runs five at once and queues the sixth until a slot frees', async () => {
-    const h = harness(join(dir, 'six.json'), { pollDelay: () => 100 });
+    const h = harness(join(dir, 'six.json'), { schedule: fixedSchedule(100) });
     await h.store.load();
     let maxActive = 0;
     h.store.onDidChange(() => {
@@ -161,7 +161,7 @@ describe('task engine (against the emulator)', function () {
   });
 
   it('puts a throttled create back in the queue and sends it later', async () => {
-    emu.faults.add({ route: 'create', kind: 'status', status: 429, code: 'Throttling.RateQuota', message: 'Requests rate limit exceeded', retryAfterSeconds: 0, times: 2 });
+    emu.faults.add({ route: 'create', kind: 'status', status: 429, code: 'Throttling.RateQuota', message: 'Requests rate limit exceeded', retryAfterSeconds: 0, times: 3 });
     const h = harness(join(dir, 'throttle.json'), { random: () => 0 });
     await h.store.load();
     h.engine.start();
@@ -183,6 +183,55 @@ describe('task engine (against the emulator)', function () {
     const saved = await until('the save', () => h.store.get(r.id)?.save?.state === 'saved' && h.store.get(r.id), 50_000);
     assert.equal(saved.pollFailures, 0);
     assert.equal(creates(), 1);
+  });
+
+  it('resolves an interrupted create through the task list, never sending it again', async () => {
+    emu.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
+    const h = harness(join(dir, 'interrupted.json'), { lookupWindowMs: 2000 });
+    await h.store.load();
+    h.engine.start();
+    const r = await h.engine.submit({ firstFrame: image, prompt: 'lost answer', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    const saved = await until('the save', () => h.store.get(r.id)?.save?.state === 'saved' && h.store.get(r.id));
+    assert.deepEqual(h.states.get(r.id)?.slice(0, 3), ['queued', 'creating', 'pending'], 'adopted from the list, not re-created');
+    assert.equal(emu.requests().filter((q) => q.route === 'create').length, 1, 'one create request, ever');
+    assert.ok(emu.requests().some((q) => q.route === 'list'), 'looked up in the task list');
+    assert.equal(saved.taskId, emu.requests().find((q) => q.route === 'create')?.taskId ?? saved.taskId);
+  });
+
+  it('calls a create that left no task unresolved, and creates again only when the user says so', async () => {
+    emu.faults.add({ route: 'create', kind: 'drop', phase: 'before' });
+    const h = harness(join(dir, 'unresolved.json'), { lookupWindowMs: 1500 });
+    await h.store.load();
+    h.engine.start();
+    // The account made other tasks in the same minute (earlier tests): none with this prompt.
+    const r = await h.engine.submit({ firstFrame: image, prompt: 'never arrived', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    const lost = await until('unresolved', () => h.store.get(r.id)?.state === 'unresolved' && h.store.get(r.id));
+    assert.match(lost.message ?? '', /may not have been created/);
+    assert.equal(creates(), 0);
+    await h.engine.lookAgain(r.id);
+    await until('unresolved again', () => h.store.get(r.id)?.state === 'unresolved' && (h.states.get(r.id) ?? []).filter((s) => s === 'unresolved').length === 2);
+    assert.equal(emu.requests().filter((q) => q.route === 'create').length, 1, 'looking again sends nothing');
+    await h.engine.createAgain(r.id);
+    await until('the save', () => h.store.get(r.id)?.save?.state === 'saved');
+    assert.equal(creates(), 1);
+  });
+
+  it('adds the account’s recent tasks from the task list and saves them', async () => {
+    const client = new WanClient({ baseUrl: emu.url, apiKey: KEY });
+    const body = { model: 'wan2.7-i2v-2026-04-25', input: { prompt: 'made elsewhere', media: [{ type: 'first_frame', url: `data:image/png;base64,${(await readFile(image)).toString('base64')}` }] }, parameters: { duration: 2, resolution: '720P' } };
+    const made = await client.createTask(body);
+    await client.close();
+    const h = harness(join(dir, 'sync.json'));
+    await h.store.load();
+    h.engine.start();
+    const added = await h.engine.syncFromAccount({ outputFolder: out });
+    // The account also holds the earlier tests' tasks: every one is added once.
+    assert.ok(added.some((a) => a.taskId === made.output.task_id));
+    assert.equal(new Set(added.map((a) => a.taskId)).size, added.length);
+    assert.deepEqual(await h.engine.syncFromAccount({ outputFolder: out }), [], 'nothing twice');
+    await until('the save', () => h.store.byTaskId(made.output.task_id)?.save?.state === 'saved');
+    const sidecar = (await readdir(out)).find((f) => f.endsWith('.json') && f.includes('made-elsewhere'));
+    assert.ok(sidecar, 'saved under its prompt, with its record');
   });
 
   it('cancels a pending task on the service and a queued one locally', async () => {

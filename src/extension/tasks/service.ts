@@ -8,7 +8,6 @@ import type { TaskRecord } from '../../tasks/record';
 import { TaskStore, removeStaleTemporaries } from '../../tasks/store';
 import type { ConnectionFactory } from '../connection';
 import { outputFolderFor } from './outputFolder';
-import { adaptivePollDelay } from './pollSchedule';
 
 const REFRESH_MS = 2000;
 
@@ -54,8 +53,6 @@ export class TaskService implements vscode.Disposable {
       {
         store: this.store,
         connect: (endpoint) => this.o.connections.connectEngine(endpoint),
-        listCreated: (client, from, to) => this.o.connections.listCreated(client, from, to),
-        pollDelay: adaptivePollDelay,
         outputFolderFor,
         // Expiry is counted on the service's clock (see ServiceClock).
         now: () => this.o.connections.now(),
