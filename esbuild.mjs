@@ -28,7 +28,14 @@ const builds = [
   { ...nodeCommon, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...nodeCommon, entryPoints: ['src/emulator/main.ts'], outfile: 'dist/emulator.js' },
   // The webview pages, one folder per view under webview/; each page's CSS import becomes dist/webview/<view>.css.
-  { ...common, entryPoints: { player: 'webview/player/main.ts' }, outdir: 'dist/webview', platform: 'browser', target: 'es2022', format: 'esm' },
+  {
+    ...common,
+    entryPoints: { player: 'webview/player/main.ts', generate: 'webview/generate/main.ts' },
+    outdir: 'dist/webview',
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+  },
 ];
 
 if (watch) {

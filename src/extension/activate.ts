@@ -9,6 +9,9 @@ import { registerCommands, registeredCommandIds } from './commands/registry';
 import type { WanContext } from './context';
 import { EmulatorProcess, emulatorArgsFromEnv, type EmulatorState } from './emulatorProcess';
 import { DisposableStore } from './lifecycle';
+import { DraftBackup } from './panel/draftBackup';
+import { GeneratorManager } from './panel/manager';
+import { ServiceTasks } from './panel/serviceTasks';
 import { PlayerManager } from './player';
 import { ApiKeyStore } from './secrets';
 import { TaskIndicators } from './tasks/indicators';
@@ -91,7 +94,12 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
   disposables.add(treeView.onDidChangeVisibility((e) => tree.setVisible(e.visible)));
   disposables.add(tasks.onDidChange(() => indicators.update(tasks.all())));
 
-  const ctx: WanContext = { extension: context, log, apiKeys, emulator, connections, players, tasks, tree, treeView, notifier };
+  const backup = disposables.add(new DraftBackup((context.storageUri ?? context.globalStorageUri).fsPath, (m) => log.warn(m)));
+  const generators = disposables.add(
+    new GeneratorManager({ extensionUri: context.extensionUri, log, tasks: new ServiceTasks(tasks, connections), memento: context.globalState, backup }),
+  );
+
+  const ctx: WanContext = { extension: context, log, apiKeys, emulator, connections, players, tasks, tree, treeView, notifier, generators };
   for (const d of registerCommands(ctx)) disposables.add(d);
   disposables.add(vscode.workspace.registerTextDocumentContentProvider(TaskDetailsProvider.scheme, disposables.add(new TaskDetailsProvider(ctx))));
 

@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { ConnectionFactory } from './connection';
 import type { EmulatorProcess } from './emulatorProcess';
+import type { GeneratorManager } from './panel/manager';
 import type { PlayerManager } from './player';
 import type { ApiKeyStore } from './secrets';
 import type { TaskNotifier } from './tasks/notifier';
@@ -19,4 +20,5 @@ export interface WanContext {
   readonly tree: TaskTreeProvider;
   readonly treeView: vscode.TreeView<TaskTreeNode>;
   readonly notifier: TaskNotifier;
+  readonly generators: GeneratorManager;
 }

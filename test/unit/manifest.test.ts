@@ -61,7 +61,8 @@ describe('manifest', () => {
   });
 
   it('activates after start-up (so tasks resume) but never eagerly', () => {
-    assert.deepEqual(manifest.activationEvents, ['onStartupFinished']);
+    // onWebviewPanel: a generation panel restored after a reload needs its serializer.
+    assert.deepEqual(manifest.activationEvents, ['onStartupFinished', 'onWebviewPanel:wanStudio.generator']);
   });
 
   it('lets only user or machine settings choose the endpoint, and a workspace choose its output folder', () => {

@@ -25,6 +25,11 @@ export const CommandIds = {
   createAgain: 'wanStudio.task.createAgain',
   removeTask: 'wanStudio.task.remove',
   showTaskDetails: 'wanStudio.task.showDetails',
+  openGenerator: 'wanStudio.openGenerator',
+  generateFromImage: 'wanStudio.generateFromImage',
+  morphImages: 'wanStudio.morphImages',
+  continueClip: 'wanStudio.continueVideo',
+  useAsDrivingAudio: 'wanStudio.useAsDrivingAudio',
 } as const;
 
 export type CommandKey = keyof typeof CommandIds;

@@ -8,6 +8,7 @@ import type { WanContext } from '../context';
 import { clearApiKey, setApiKey } from './apiKey';
 import { testConnection } from './connection';
 import { continueVideo, generate, generateAgain } from './generate';
+import { continueClip, generateFromImage, morphImages, openGenerator, useAsDrivingAudio } from './generator';
 import { CommandIds, type CommandKey } from './ids';
 import { playVideo } from './player';
 import { UserError } from './taskArgs';
@@ -37,7 +38,8 @@ export const COMMAND_FACTORIES: Record<CommandKey, Factory> = {
   showLog: (ctx) => () => ctx.log.show(true),
   testConnection: (ctx) => () => testConnection(ctx.connections, ctx.log),
   playVideo: (ctx) => (arg?: unknown) => playVideo(ctx.players, ctx.log, arg),
-  generate: (ctx) => (arg?: unknown) => generate(ctx, arg),
+  // Without a request (the Tasks view's New Generation, the palette) it opens the generation panel.
+  generate: (ctx) => (arg?: unknown) => (arg === undefined ? openGenerator(ctx.generators) : generate(ctx, arg)),
   addTaskById: (ctx) => (arg?: unknown) => addTaskById(ctx, arg),
   syncFromAccount: (ctx) => () => syncFromAccount(ctx),
   clearFinished: (ctx) => () => clearFinished(ctx),
@@ -53,6 +55,11 @@ export const COMMAND_FACTORIES: Record<CommandKey, Factory> = {
   createAgain: (ctx) => (arg?: unknown, options?: { confirm?: boolean }) => createAgain(ctx, arg, options),
   removeTask: (ctx) => (arg?: unknown, options?: { confirm?: boolean }) => removeTask(ctx, arg, options),
   showTaskDetails: (ctx) => (arg?: unknown) => showTaskDetails(ctx, arg),
+  openGenerator: (ctx) => (arg?: unknown) => openGenerator(ctx.generators, arg),
+  generateFromImage: (ctx) => (arg?: unknown, all?: unknown) => generateFromImage(ctx.generators, arg, all),
+  morphImages: (ctx) => (arg?: unknown, all?: unknown) => morphImages(ctx.generators, arg, all),
+  continueClip: (ctx) => (arg?: unknown, all?: unknown) => continueClip(ctx.generators, arg, all),
+  useAsDrivingAudio: (ctx) => (arg?: unknown, all?: unknown) => useAsDrivingAudio(ctx.generators, arg, all),
 };
 
 /** A failing command tells the user why and resolves to undefined; it never takes the extension host down. */

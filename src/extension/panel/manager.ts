@@ -1,0 +1,116 @@
+// Owns the one generation panel: opens or reveals it, fills it, and revives it after a reload.
+import * as vscode from 'vscode';
+import { DraftSchema, OpenGeneratorArgSchema, type Draft, type DraftInput, type ReplyMessage, type Slot, type TaskView, type Validation } from '../../protocol/generate';
+import { readEndpoint } from '../settings';
+import { DraftChecker } from './check';
+import { GENERATOR_VIEW_TYPE, GeneratorPanel, resourceRoots, type PanelDeps, type PanelState } from './panel';
+import { applyPrefill } from './prefill';
+import type { GenerationTasks } from './taskLayer';
+
+/** What `wanStudio.openGenerator` resolves to: enough for automation and tests to drive the host side. */
+export interface GeneratorHandle {
+  readonly panel: vscode.WebviewPanel;
+  /** The form as the host knows it (the page reports every change). */
+  draft(): Draft;
+  /** Resolves when the page has loaded and said ready. */
+  ready(): Promise<void>;
+  /** The core's verdict on a draft (the host's copy when none is given), exactly as the page gets it. */
+  validate(draft?: DraftInput): Promise<Validation>;
+  /** What the Generate button does. */
+  generate(draft?: DraftInput): Promise<TaskView[]>;
+  /** The tasks this panel follows, as the page sees them. */
+  tasks(): TaskView[];
+  /** Feeds one raw message through the page's channel (validation, dispatch and reply). */
+  receive(raw: unknown): Promise<ReplyMessage | undefined>;
+}
+
+function slotName(slot: Slot): string {
+  switch (slot) {
+    case 'firstFrame':
+      return vscode.l10n.t('Choose a first frame: an image from the workspace, a file or a URL.');
+    case 'lastFrame':
+      return vscode.l10n.t('Choose a last frame: an image from the workspace, a file or a URL.');
+    case 'drivingAudio':
+      return vscode.l10n.t('Choose driving audio.');
+    case 'firstClip':
+      return vscode.l10n.t('Choose a first clip: an MP4 or MOV video from the workspace, a file or a URL.');
+  }
+}
+
+/** The documented temporary upload exists in Beijing only: say so before a local file would need it. */
+function uploadRegionWarning(): string | undefined {
+  const setting = readEndpoint();
+  if (!('endpoint' in setting)) return undefined;
+  const kind = setting.endpoint.kind;
+  if (kind !== 'singapore' && kind !== 'singapore-workspace') return undefined;
+  return vscode.l10n.t(
+    'This local file must be uploaded, and DashScope documents its temporary upload for the Beijing region only; from Singapore it may be refused. Use a public URL for it instead (URL…), or the Beijing endpoint.',
+  );
+}
+
+export class GeneratorManager implements vscode.Disposable {
+  private current: GeneratorPanel | undefined;
+  private readonly checker = new DraftChecker({ required: slotName, uploadRegion: uploadRegionWarning });
+  private readonly registration: vscode.Disposable;
+
+  constructor(private readonly deps: Omit<PanelDeps, 'checker'>) {
+    this.registration = vscode.window.registerWebviewPanelSerializer(GENERATOR_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state: PanelState | undefined) => {
+        // The host's copy is at least as fresh as the page's state; the page's is the fallback.
+        const kept = (await deps.backup.load()) ?? state ?? undefined;
+        this.current?.dispose();
+        this.current = this.adopt(panel, kept);
+      },
+    });
+  }
+
+  private adopt(panel: vscode.WebviewPanel, state: PanelState | undefined): GeneratorPanel {
+    const created: GeneratorPanel = new GeneratorPanel(panel, { ...this.deps, checker: this.checker }, state, () => {
+      if (this.current === created) this.current = undefined;
+    });
+    return created;
+  }
+
+  /** `wanStudio.openGenerator`: opens (or reveals and fills) the panel. The argument is validated. */
+  open(arg: unknown, batch?: string[]): GeneratorHandle {
+    const parsed = OpenGeneratorArgSchema.safeParse(arg ?? {});
+    if (!parsed.success) {
+      this.deps.log.warn(`openGenerator: ignored an invalid argument: ${parsed.error.message}`);
+    }
+    const wanted = parsed.success ? parsed.data : {};
+    const hasPrefill = !!wanted.prefill || !!wanted.mode || !!batch;
+    let panel = this.current;
+    if (!panel) {
+      const webviewPanel = vscode.window.createWebviewPanel(GENERATOR_VIEW_TYPE, vscode.l10n.t('Generate Video'), vscode.ViewColumn.Active, {
+        enableScripts: true,
+        localResourceRoots: resourceRoots(this.deps.extensionUri),
+      });
+      const draft = applyPrefill(DraftSchema.parse({}), wanted, batch);
+      panel = this.current = this.adopt(webviewPanel, { draft });
+      this.deps.log.info('Generator: opened.');
+    } else {
+      panel.panel.reveal();
+      if (hasPrefill) panel.fill(applyPrefill(panel.draft, wanted, batch));
+    }
+    return this.handle(panel);
+  }
+
+  private handle(p: GeneratorPanel): GeneratorHandle {
+    return {
+      panel: p.panel,
+      draft: () => p.draft,
+      ready: () => p.whenReady(),
+      validate: (draft) => p.validate(draft ?? p.draft),
+      generate: (draft) => p.generate(draft ?? p.draft),
+      receive: (raw) => p.receive(raw),
+      tasks: () => p.taskViews(),
+    };
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+    this.current?.dispose();
+  }
+}
+
+export type { GenerationTasks };

@@ -1,0 +1,39 @@
+// The panel's view of the task layer: the window's TaskService. Like `wanStudio.generate`, a request goes
+// to the configured endpoint and its video to the output folder of the workspace its inputs are in; but a
+// refusal is thrown (the panel shows it beside the fields) rather than announced.
+import * as vscode from 'vscode';
+import type { TaskRecord, TaskRequest } from '../../tasks/record';
+import type { ConnectionFactory } from '../connection';
+import { askForOutputFolder, resolveOutputFolder, workspaceFolderFor } from '../tasks/outputFolder';
+import type { TaskService } from '../tasks/service';
+import type { GenerationTasks } from './taskLayer';
+
+export class ServiceTasks implements GenerationTasks {
+  readonly onDidChange: vscode.Event<void>;
+
+  constructor(
+    private readonly service: TaskService,
+    private readonly connections: ConnectionFactory,
+  ) {
+    this.onDidChange = service.onDidChange;
+  }
+
+  async submit(request: TaskRequest): Promise<TaskRecord> {
+    const endpoint = await this.connections.endpoint();
+    const workspaceFolder = workspaceFolderFor([request.firstFrame, request.lastFrame, request.drivingAudio, request.firstClip]);
+    let outputFolder: string | undefined;
+    if (!resolveOutputFolder(workspaceFolder)) {
+      outputFolder = await askForOutputFolder();
+      if (!outputFolder) throw new Error(vscode.l10n.t('No folder was chosen for the video, so nothing was requested.'));
+    }
+    return this.service.tasks.submit(request, { endpoint, workspaceFolder, outputFolder });
+  }
+
+  get(id: string): TaskRecord | undefined {
+    return this.service.get(id);
+  }
+
+  all(): readonly TaskRecord[] {
+    return this.service.all();
+  }
+}

@@ -1,0 +1,14 @@
+// What the generation panel needs from the task layer. The panel never talks to the service itself:
+// it hands requests over and follows the records.
+import type * as vscode from 'vscode';
+import type { TaskRecord, TaskRequest } from '../../tasks/record';
+
+export interface GenerationTasks {
+  /** Checks and queues one request (throws WanValidationError for a request the service would refuse). */
+  submit(request: TaskRequest): Promise<TaskRecord>;
+  get(id: string): TaskRecord | undefined;
+  /** Newest request first. */
+  all(): readonly TaskRecord[];
+  /** Fires when any record changed. */
+  readonly onDidChange: vscode.Event<void>;
+}

@@ -1,0 +1,243 @@
+// End-to-end: drives code-server's workbench through Playwright and headless Chromium, using the UI only
+// (clicks and keys; no command calls). Against the embedded emulator, with no key set:
+//   right-click an image → Generate Video from Image → an out-of-range duration shows its message and keeps
+//   Generate disabled → fill the prompt → Generate → the result plays in the panel, the MP4 is in videos/
+//   and the task is Saved in the Tasks view;
+//   a reload keeps a half-filled form; two images → Morph Between Images; the clip → Continue Video;
+//   two images → Generate Video from Image as a batch of two.
+// Screenshots go to test/e2e/screenshots/ (ignored by git); their paths are printed.
+//
+// Prerequisites: `node esbuild.mjs`. Run: npm run test:e2e
+/* global document -- page.evaluate callbacks run in the browser */
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
+
+const SHOTS = join(REPO_ROOT, 'test', 'e2e', 'screenshots');
+mkdirSync(SHOTS, { recursive: true });
+
+async function until(what, fn, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(400);
+  }
+}
+
+const install = installCodeServer({ chromium: true });
+const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
+const { chromium } = await import('playwright-core');
+
+const work = mkdtempSync(join(tmpdir(), 'wan-e2e-'));
+const workspace = join(work, 'workspace');
+mkdirSync(workspace, { recursive: true });
+cpSync(join(REPO_ROOT, 'media', 'samples'), workspace, { recursive: true });
+
+let server;
+let browser;
+let page;
+let failed = false;
+const results = [];
+
+async function shot(name) {
+  const file = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`  screenshot: ${file}`);
+}
+
+/** The frame that holds the generation page (webviews nest their content in an inner iframe). */
+async function generatorFrame() {
+  return until(
+    'the generation page',
+    async () => {
+      for (const f of page.frames()) {
+        if (await f.$('#generate').catch(() => null)) return f;
+      }
+      return undefined;
+    },
+    40_000,
+  );
+}
+
+function row(name) {
+  return page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
+}
+
+/** Selects files in the explorer (Ctrl+click for more) and runs an item of their context menu. */
+async function explorerAction(names, label) {
+  await row(names[0]).waitFor({ timeout: 60_000 });
+  await row(names[0]).click();
+  for (const n of names.slice(1)) await row(n).click({ modifiers: ['Control'] });
+  // The menu lists the extension's items once the extension host has registered it: retry until then.
+  await until(
+    `the explorer menu item "${label}"`,
+    async () => {
+      await row(names[names.length - 1]).click({ button: 'right' });
+      const entry = page.locator('.context-view .action-label', { hasText: label });
+      if (await entry.waitFor({ timeout: 2000 }).then(() => true, () => false)) {
+        // VS Code's menus act on the focused item; hovering focuses it.
+        await entry.hover();
+        await page.keyboard.press('Enter');
+        return true;
+      }
+      await page.keyboard.press('Escape');
+      return false;
+    },
+    60_000,
+  );
+}
+
+async function enabled(frame) {
+  return until('Generate enabled', async () => (await frame.locator('#generate').getAttribute('disabled')) === null, 20_000);
+}
+
+/** Presses Generate and waits for `count` new results playing in their cards. */
+async function generateAndPlay(frame, count, name) {
+  const before = await frame.locator('.task').count();
+  await enabled(frame);
+  const summary = await frame.locator('#summary').innerText();
+  await frame.locator('#generate').click();
+  await until('the task cards', async () => (await frame.locator('.task').count()) >= before + count, 20_000);
+  await shot(`${name}-started`);
+  const cards = frame.locator('.task');
+  const metas = [];
+  for (let i = 0; i < count; i++) {
+    const video = cards.nth(i).locator('video');
+    await until(`result ${i + 1} playing in place`, async () => (await video.count()) > 0 && (await video.evaluate((v) => v.readyState >= 1 && v.videoWidth > 0)), 150_000);
+    metas.push(await video.evaluate((v) => ({ width: v.videoWidth, height: v.videoHeight, duration: Math.round(v.duration * 100) / 100 })));
+  }
+  await cards.first().locator('video').scrollIntoViewIfNeeded();
+  await shot(`${name}-result`);
+  return { summary, metas };
+}
+
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push(`  ✔ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (err) {
+    failed = true;
+    results.push(`  ✘ ${name}: ${err instanceof Error ? err.message : err}`);
+    await shot(`failure-${name.replace(/\W+/g, '-')}`).catch(() => {});
+    if (process.env.WAN_DEBUG) {
+      for (const f of page.frames()) console.error(`  frame ${f.url().slice(0, 120)} ${await f.evaluate(() => document.body?.innerHTML.length).catch((e) => String(e).slice(0, 80))}`);
+    }
+    throw err;
+  }
+}
+
+try {
+  server = await startCodeServer({ folder: workspace, settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false } });
+  browser = await chromium.launch({
+    executablePath: install.chromium,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required'],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
+  page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
+  page.on('console', (m) => {
+    if ((m.type() === 'error' || m.text().startsWith('wan:')) && process.env.WAN_DEBUG) console.error(`  [console] ${m.text()}`);
+  });
+  await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded' });
+
+  let frame;
+  await step('right-click an image opens the panel prefilled, with the probe under the input', async () => {
+    await explorerAction(['first-frame.jpg'], 'Generate Video from Image');
+    frame = await generatorFrame();
+    await until('the probe', async () => /JPEG · 768 × 1024/.test(await frame.locator('#slot-firstFrame .probe').innerText()), 30_000);
+    assert.ok(await frame.locator('#slot-firstFrame img').count(), 'a thumbnail');
+    await shot('1-prefilled');
+  });
+
+  await step('an out-of-range duration shows the rule beside the field and keeps Generate disabled', async () => {
+    await frame.locator('#duration input').fill('16');
+    await until('the message', async () => /at most 15/.test(await frame.locator('.field:has(#duration) .issues').innerText()), 15_000);
+    assert.equal(await frame.locator('#generate').getAttribute('disabled'), '');
+    await shot('2-out-of-range');
+  });
+
+  await step('Generate: the task runs on the emulator and its video plays in the panel, saved in videos/', async () => {
+    await frame.locator('#duration input').fill('2');
+    await frame.locator('#prompt textarea').fill('the cat looks up at the camera');
+    const { summary, metas } = await generateAndPlay(frame, 1, '3-animate');
+    assert.match(summary, /1232 × 1648/);
+    assert.match(summary, /billed 2 s/);
+    assert.deepEqual(metas[0], { width: 1232, height: 1648, duration: 2 });
+    const saved = readdirSync(join(workspace, 'videos')).filter((f) => f.endsWith('.mp4'));
+    assert.equal(saved.length, 1, saved.join(', '));
+  });
+
+  await step('the task is in the Tasks view, Saved', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Wan Studio"]').click();
+    const row = page.locator('.monaco-list-row', { hasText: 'the cat looks up at the camera' });
+    await until('the task row', async () => /Saved/.test(await row.first().innerText()), 20_000);
+    await shot('3-tasks-view');
+    await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+  });
+
+  await step('a reload keeps a half-filled form', async () => {
+    await frame.locator('#prompt textarea').fill('half-written: the cat');
+    await frame.locator('#seed input').fill('1234');
+    await sleep(1000); // the page keeps its state on every edit; give the last one time to land
+    if (process.env.WAN_DEBUG) {
+      console.log('before reload:', await frame.evaluate(() => [document.querySelector('#prompt').value, document.querySelector('#seed').value, document.querySelector('.count')?.textContent]));
+      await shot('debug-before-reload');
+    }
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    frame = await generatorFrame();
+    await until('the prompt back', async () => (await frame.locator('#prompt textarea').inputValue()) === 'half-written: the cat', 30_000);
+    assert.equal(await frame.locator('#seed input').inputValue(), '1234');
+    await shot('4-after-reload');
+  });
+
+  await step('two images → Morph Between Images → the morph plays', async () => {
+    await explorerAction(['first-frame.jpg', 'last-frame.jpg'], 'Morph Between Images');
+    frame = await generatorFrame();
+    await until('both frames', async () => /last-frame\.jpg/.test(await frame.locator('#slot-lastFrame .source').innerText()), 20_000);
+    await frame.locator('#duration input').fill('3');
+    const { metas } = await generateAndPlay(frame, 1, '5-morph');
+    assert.equal(metas[0].duration, 3);
+  });
+
+  await step('the clip → Continue Video → the continuation plays', async () => {
+    await explorerAction(['clip.mp4'], 'Continue Video');
+    frame = await generatorFrame();
+    await until('the clip probe', async () => /MP4 · 480 × 640 · 3/.test(await frame.locator('#slot-firstClip .probe').innerText()), 20_000);
+    await frame.locator('#duration input').fill('5');
+    const { metas } = await generateAndPlay(frame, 1, '6-continue');
+    assert.equal(metas[0].duration, 5);
+  });
+
+  await step('two images → Generate Video from Image → a batch of two, each playing', async () => {
+    await explorerAction(['first-frame.jpg', 'last-frame.jpg'], 'Generate Video from Image');
+    frame = await generatorFrame();
+    await until('Generate 2 Videos', async () => /2/.test(await frame.locator('#generate').innerText()), 20_000);
+    await frame.locator('#duration input').fill('2');
+    const { metas } = await generateAndPlay(frame, 2, '7-batch');
+    assert.equal(metas.length, 2);
+    const saved = readdirSync(join(workspace, 'videos')).filter((f) => f.endsWith('.mp4'));
+    assert.equal(saved.length, 5, saved.join(', '));
+  });
+} catch (err) {
+  failed = true;
+  console.error(`e2e: ${err instanceof Error ? err.stack : err}`);
+  if (server) console.error(server.logTail(30));
+  if (process.env.WAN_DEBUG && server) {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync('find', [server.userDataDir, '(', '-name', 'generator-draft.json', '-o', '-name', '*Wan Studio*.log', ')', '-exec', 'cat', '{}', ';']);
+    console.error(out.toString());
+  }
+} finally {
+  console.log(results.join('\n'));
+  await browser?.close().catch(() => {});
+  await server?.stop().catch(() => {});
+  if (!process.env.WAN_KEEP_TMP) rmSync(work, { recursive: true, force: true });
+}
+console.log(failed ? 'e2e: FAILED' : `e2e: ${results.length} passed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,131 @@
+// The generation panel's pure parts (no vscode): how a draft becomes task requests, where each core
+// problem is shown, and where prefilled, dropped or picked files go.
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DraftChecker, fieldOf, requestsOf, seedOf } from '../../src/extension/panel/check';
+import { applyPrefill, placeFiles } from '../../src/extension/panel/prefill';
+import { DraftSchema, type DraftInput } from '../../src/protocol/generate';
+import { makeImage, makeVideo, tempDir } from '../support/fixtures';
+
+const draft = (input: DraftInput = {}) => DraftSchema.parse(input);
+
+describe('generation panel: draft to requests', () => {
+  it('sends only the inputs of the chosen mode, and keeps the others in the draft', () => {
+    const d = draft({ mode: 'continue', firstFrame: '/a.png', lastFrame: '/b.png', drivingAudio: '/v.mp3', firstClip: '/c.mp4', duration: 8 });
+    const [r] = requestsOf(d);
+    assert.deepEqual({ firstClip: r?.firstClip, lastFrame: r?.lastFrame, firstFrame: r?.firstFrame, drivingAudio: r?.drivingAudio }, {
+      firstClip: '/c.mp4',
+      lastFrame: '/b.png',
+      firstFrame: undefined,
+      drivingAudio: undefined,
+    });
+    assert.equal(d.firstFrame, '/a.png');
+    const [animate] = requestsOf({ ...d, mode: 'animate' });
+    assert.equal(animate?.firstFrame, '/a.png');
+    assert.equal(animate?.drivingAudio, '/v.mp3');
+    assert.equal(animate?.lastFrame, undefined);
+  });
+
+  it('a batch is one request per image with the same settings; only in Animate', () => {
+    const d = draft({ firstFrame: '/a.png', batch: ['/b.png', ' ', '/c.webp'], prompt: 'p', duration: 3, seed: '7' });
+    const rs = requestsOf(d);
+    assert.deepEqual(rs.map((r) => r.firstFrame), ['/a.png', '/b.png', '/c.webp']);
+    assert.ok(rs.every((r) => r.prompt === 'p' && r.duration === 3 && r.seed === 7));
+    assert.equal(requestsOf({ ...d, mode: 'morph' }).length, 1);
+  });
+
+  it('an empty seed is random (undefined); anything else goes to the core as a number', () => {
+    assert.equal(seedOf(draft({ seed: '  ' })), undefined);
+    assert.equal(seedOf(draft({ seed: '42' })), 42);
+    assert.ok(Number.isNaN(seedOf(draft({ seed: 'abc' }))));
+  });
+
+  it('maps every core field to the form field it is shown beside', () => {
+    assert.equal(fieldOf('input.media[first_frame]'), 'firstFrame');
+    assert.equal(fieldOf('input.media[driving_audio]'), 'drivingAudio');
+    assert.equal(fieldOf('input.media[1].url', ['firstFrame', 'lastFrame']), 'lastFrame');
+    assert.equal(fieldOf('input.media'), 'media');
+    assert.equal(fieldOf('input.prompt'), 'prompt');
+    assert.equal(fieldOf('input.negative_prompt'), 'negativePrompt');
+    assert.equal(fieldOf('parameters.duration'), 'duration');
+    assert.equal(fieldOf('parameters.seed'), 'seed');
+    assert.equal(fieldOf('model'), 'request');
+  });
+});
+
+describe('generation panel: prefill and placing files', () => {
+  it('a prefill replaces the fields it names and infers the mode', () => {
+    const base = draft({ prompt: 'kept', firstFrame: '/a.png' });
+    assert.equal(applyPrefill(base, { prefill: { firstClip: '/c.mp4' } }).mode, 'continue');
+    assert.equal(applyPrefill(base, { prefill: { firstFrame: '/x.png', lastFrame: '/y.png' } }).mode, 'morph');
+    const withMode = applyPrefill(base, { mode: 'morph', prefill: { seed: 9 } });
+    assert.equal(withMode.mode, 'morph');
+    assert.equal(withMode.seed, '9');
+    assert.equal(withMode.prompt, 'kept');
+    assert.equal(withMode.firstFrame, '/a.png');
+    // Audio while continuing a clip: audio goes only with a first frame, so the mode becomes Animate.
+    assert.equal(applyPrefill(draft({ mode: 'continue' }), { prefill: { drivingAudio: '/v.wav' } }).mode, 'animate');
+  });
+
+  it('dropped files go where their kind fits; what fits nowhere is refused', () => {
+    const placed = placeFiles(draft(), ['/a.png', '/b.jpg', '/v.mp3', '/notes.txt']);
+    assert.equal(placed.draft.firstFrame, '/a.png');
+    assert.deepEqual(placed.draft.batch, ['/b.jpg']);
+    assert.equal(placed.draft.drivingAudio, '/v.mp3');
+    assert.deepEqual(placed.refused, ['/notes.txt']);
+    const morph = placeFiles(draft({ mode: 'morph' }), ['/a.png', '/b.png']);
+    assert.deepEqual([morph.draft.firstFrame, morph.draft.lastFrame], ['/a.png', '/b.png']);
+    const clip = placeFiles(draft(), ['/c.MOV']);
+    assert.equal(clip.draft.mode, 'continue');
+    assert.equal(clip.draft.firstClip, '/c.MOV');
+    const onSlot = placeFiles(draft({ mode: 'morph', firstFrame: '/a.png' }), ['/z.webp'], 'firstFrame');
+    assert.equal(onSlot.draft.firstFrame, '/z.webp');
+  });
+});
+
+describe("generation panel: the core's verdict on a draft", () => {
+  let dir: string;
+  let image: string;
+  let clip: string;
+  const checker = new DraftChecker({ required: (slot) => `choose ${slot}` });
+
+  before(async () => {
+    dir = await tempDir('draft-check');
+    [image, clip] = await Promise.all([makeImage(join(dir, 'a.png'), 750, 1000), makeVideo(join(dir, 'c.mp4'), 3, 480, 640)]);
+  });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports every problem at once, each beside its field', async () => {
+    const v = await checker.check(draft({ mode: 'morph', firstFrame: join(dir, 'missing.png'), duration: 1, seed: '-1', prompt: 'x'.repeat(5001) }));
+    const fields = new Set(v.issues.map((i) => i.field));
+    for (const f of ['firstFrame', 'lastFrame', 'duration', 'seed', 'prompt'] as const) assert.ok(fields.has(f), `${f}: ${JSON.stringify(v.issues)}`);
+    assert.equal(v.issues.find((i) => i.field === 'lastFrame')?.message, 'choose lastFrame');
+    assert.equal(v.canGenerate, false);
+    assert.equal(v.billedSeconds, undefined, 'no bill for a duration the service would refuse');
+  });
+
+  it('a clip: the output size follows the clip, billing the whole duration', async () => {
+    const v = await checker.check(draft({ mode: 'continue', firstClip: clip, duration: 10, resolution: '720P' }));
+    assert.deepEqual(v.issues, []);
+    assert.equal(v.billedSeconds, 10);
+    assert.ok(v.outputSize && v.outputSize.width < v.outputSize.height && v.outputSize.width % 16 === 0);
+    assert.equal(v.probes.firstClip?.durationSeconds, 3);
+  });
+
+  it('a batch bills every task and probes every image', async () => {
+    const v = await checker.check(draft({ firstFrame: image, batch: [image, image], duration: 4 }));
+    assert.equal(v.taskCount, 3);
+    assert.equal(v.billedSeconds, 12);
+    assert.equal(v.batchProbes.length, 2);
+  });
+
+  it('a URL is passed through unprobed, for the service to check', async () => {
+    const v = await checker.check(draft({ firstFrame: 'https://example.com/cat.png', duration: 5 }));
+    assert.deepEqual(v.issues, []);
+    assert.equal(v.probes.firstFrame?.isUrl, true);
+    assert.equal(v.outputSize, undefined);
+  });
+});
