@@ -6,7 +6,8 @@ import { copyFile, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { PlayerHandle } from '../../src/extension/player';
-import type { OpenGeneratorArgs } from '../../src/player/facts';
+import type { GeneratorHandle } from '../../src/extension/panel/manager';
+import type { Draft } from '../../src/protocol/generate';
 import { sidecarFor, writeSidecar } from '../../src/tasks/sidecar';
 import { probeImage } from '../../src/wan/media/image';
 import { record } from '../support/records';
@@ -56,8 +57,6 @@ suite('Player: facts, actions and sound', () => {
   let dir: string;
   let video: vscode.Uri;
   let handle: PlayerHandle;
-  const handedOver: OpenGeneratorArgs[] = [];
-  let standIn: vscode.Disposable | undefined;
 
   suiteSetup(async function () {
     this.timeout(90_000);
@@ -73,10 +72,6 @@ suite('Player: facts, actions and sound', () => {
       endTime: '2026-11-27 18:20:00.000',
     });
     await writeSidecar(join(dir, 'fox.json'), sidecarFor(r, video.fsPath, 1234));
-    // The generation panel comes from another branch; until it is there, a stand-in records what it is given.
-    if (!(await vscode.commands.getCommands(true)).includes('wanStudio.openGenerator')) {
-      standIn = vscode.commands.registerCommand('wanStudio.openGenerator', (args: OpenGeneratorArgs) => void handedOver.push(args));
-    }
     const h = await play(video);
     assert.ok(h);
     handle = h;
@@ -84,7 +79,6 @@ suite('Player: facts, actions and sound', () => {
   });
 
   suiteTeardown(async () => {
-    standIn?.dispose();
     await vscode.workspace.getConfiguration('wanStudio.player').update('soundPreview', undefined, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -109,31 +103,6 @@ suite('Player: facts, actions and sound', () => {
     await vscode.env.clipboard.writeText('something else');
     await handle.deliver({ type: 'action', action: 'copyPrompt' });
     assert.equal(await vscode.env.clipboard.readText(), PROMPT);
-  });
-
-  test('Continue This Video calls wanStudio.openGenerator with the video as firstClip', async function () {
-    if (!standIn) this.skip(); // the real panel is registered: its own tests cover what it receives
-    handedOver.length = 0;
-    await handle.deliver({ type: 'action', action: 'continue' });
-    assert.deepEqual(handedOver, [{ prefill: { firstClip: video.fsPath, resolution: '720P' }, mode: 'continue' }]);
-  });
-
-  test('Generate Again hands over the same inputs and settings, with the same seed or a new one', async function () {
-    if (!standIn) this.skip();
-    handedOver.length = 0;
-    await handle.deliver({ type: 'action', action: 'generateAgain', seed: 'same' });
-    await handle.deliver({ type: 'action', action: 'generateAgain', seed: 'new' });
-    const same = {
-      firstFrame: join(dir, 'fox.png'), lastFrame: join(dir, 'end.png'), prompt: PROMPT, negativePrompt: 'blur',
-      resolution: '720P', duration: 3, promptExtend: true, watermark: false,
-    };
-    assert.equal(handedOver.length, 2);
-    assert.deepEqual(handedOver[0], { prefill: { ...same, seed: 4242 }, mode: 'morph' });
-    const fresh = handedOver[1]!;
-    assert.equal(fresh.mode, 'morph');
-    const { seed, ...rest } = fresh.prefill ?? {};
-    assert.deepEqual(rest, same);
-    assert.ok(Number.isInteger(seed) && seed! >= 0 && seed! <= 2147483647 && seed !== 4242, `new seed ${seed}`);
   });
 
   test('Use This Frame writes a real PNG of the video size beside it, never over an existing file', async function () {
@@ -163,6 +132,45 @@ suite('Player: facts, actions and sound', () => {
     assert.equal(report.result, 'decoded', JSON.stringify(report));
     assert.ok(report.audioBytes > 0 && report.videoBytes > 0);
     assert.equal(handle.lastLoad()?.source, 'original');
+  });
+
+  /** The real generation panel's form (an empty openGenerator argument changes nothing and returns it). */
+  async function generatorDraft(): Promise<Draft> {
+    const generator = await vscode.commands.executeCommand<GeneratorHandle>('wanStudio.openGenerator', {});
+    assert.ok(generator, 'the generation panel opened');
+    const draft = generator.draft();
+    // The panel opened over the player: close it so the player's page is visible for the next tests.
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    handle.panel.reveal();
+    for (let i = 0; i < 100 && !handle.panel.visible; i++) await new Promise((r) => setTimeout(r, 50));
+    return draft;
+  }
+
+  test('Continue This Video opens the generation panel with the video as the first clip', async function () {
+    this.timeout(60_000);
+    await handle.deliver({ type: 'action', action: 'continue' });
+    const draft = await generatorDraft();
+    assert.equal(draft.mode, 'continue');
+    assert.equal(draft.firstClip, video.fsPath);
+    assert.equal(draft.resolution, '720P');
+  });
+
+  test('Generate Again fills the panel with the same inputs and settings, with the same seed or a new one', async function () {
+    this.timeout(60_000);
+    await handle.deliver({ type: 'action', action: 'generateAgain', seed: 'same' });
+    const same = await generatorDraft();
+    assert.equal(same.mode, 'morph');
+    assert.equal(same.firstFrame, join(dir, 'fox.png'));
+    assert.equal(same.lastFrame, join(dir, 'end.png'));
+    assert.equal(same.prompt, PROMPT);
+    assert.equal(same.negativePrompt, 'blur');
+    assert.deepEqual([same.resolution, same.duration, same.promptExtend, same.watermark], ['720P', 3, true, false]);
+    assert.equal(same.seed, '4242');
+    await handle.deliver({ type: 'action', action: 'generateAgain', seed: 'new' });
+    const fresh = await generatorDraft();
+    assert.equal(fresh.prompt, PROMPT);
+    const seed = Number(fresh.seed);
+    assert.ok(Number.isInteger(seed) && seed >= 0 && seed <= 2147483647 && seed !== 4242, `new seed ${fresh.seed}`);
   });
 
   test('a task record passed in is shown; a video with neither record nor sidecar shows no facts', async function () {
