@@ -4,19 +4,10 @@ import * as vscode from 'vscode';
 import { continueArgs, frameArgs, generateAgainArgs, type OpenGeneratorArgs, type VideoFacts } from '../player/facts';
 import { SEED_MAX } from '../wan/limits';
 
-/** Provided by the generation panel (branch ext/panel); until it is registered the player says so. */
 export const OPEN_GENERATOR_COMMAND = 'wanStudio.openGenerator';
 
-/** Opens the generation panel prefilled; returns false (after telling the user) when the panel is not available. */
+/** Opens the generation panel prefilled (or fills the open one). */
 export async function openGenerator(args: OpenGeneratorArgs, log: vscode.LogOutputChannel): Promise<boolean> {
-  const commands = await vscode.commands.getCommands(true);
-  if (!commands.includes(OPEN_GENERATOR_COMMAND)) {
-    log.warn(`Player: ${OPEN_GENERATOR_COMMAND} is not registered; cannot hand over ${JSON.stringify(args)}`);
-    void vscode.window.showWarningMessage(
-      vscode.l10n.t('The generation panel is not available in this version of Wan Studio yet, so this video cannot be handed to it.'),
-    );
-    return false;
-  }
   log.info(`Player: opening the generator (${args.mode ?? 'default'} mode)`);
   await vscode.commands.executeCommand(OPEN_GENERATOR_COMMAND, args);
   return true;

@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
+import type { GeneratorHandle } from '../../src/extension/panel/manager';
 import type { WanStudioTesting } from '../../src/extension/activate';
 import type { TaskTreeNode } from '../../src/extension/tasks/tree';
 import type { TaskRecord } from '../../src/tasks/record';
@@ -210,6 +211,24 @@ suite('Tasks', () => {
     const requests = await emulatorRequests(emulatorUrl);
     assert.equal(requests.filter((r) => r.route === 'create').length, 2);
     assert.ok(requests.some((r) => r.route === 'upload'), 'the local clip went up through the temporary upload');
+  });
+
+  test('From the tree, Generate Again and Continue This Video open the generation panel prefilled, sending nothing', async function () {
+    this.timeout(30_000);
+    assert.ok(walked, 'the walk test made a task');
+    await clearEmulatorRequests(emulatorUrl);
+    const form = async () => (await vscode.commands.executeCommand<GeneratorHandle>('wanStudio.openGenerator', {})).draft();
+    assert.equal(await vscode.commands.executeCommand('wanStudio.task.generateAgain', walked.id), undefined);
+    const again = await form();
+    assert.equal(again.firstFrame, walked.request.firstFrame);
+    assert.equal(again.prompt, walked.request.prompt ?? '');
+    assert.equal(again.duration, walked.request.duration);
+    assert.equal(await vscode.commands.executeCommand('wanStudio.task.continueVideo', walked.id), undefined);
+    const cont = await form();
+    assert.equal(cont.mode, 'continue');
+    assert.equal(cont.firstClip, walked.save!.file);
+    assert.deepEqual((await emulatorRequests(emulatorUrl)).filter((r) => r.route === 'create'), [], 'the panel decides; nothing was sent');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   test('Play, Reveal, Details, Copy Task ID, Copy Prompt, Remove from List and Clear Finished', async function () {

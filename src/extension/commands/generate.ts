@@ -3,7 +3,9 @@
 // through the task engine, which checks it completely before queuing anything.
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
+import { VideoFactsSchema, continueArgs, generateAgainArgs, type VideoFacts } from '../../player/facts';
 import { TaskRequestSchema, type TaskRecord, type TaskRequest } from '../../tasks/record';
+import { sidecarFor } from '../../tasks/sidecar';
 import { WanValidationError } from '../../wan/errors';
 import { DURATION_DEFAULT_S, DURATION_MAX_S, DURATION_MIN_S, PROMPT_MAX_CHARS } from '../../wan/limits';
 import { validateLocalMedia } from '../../wan/media';
@@ -11,6 +13,7 @@ import { billedSeconds } from '../../wan/sizing';
 import type { WanContext } from '../context';
 import { askForOutputFolder, resolveOutputFolder, workspaceFolderFor } from '../tasks/outputFolder';
 import { label, savedFile } from '../tasks/present';
+import { CommandIds } from './ids';
 import { resolveTask } from './taskArgs';
 
 const SOURCE_FIELDS = ['firstFrame', 'lastFrame', 'drivingAudio', 'firstClip'] as const;
@@ -152,14 +155,25 @@ export async function generate(ctx: WanContext, arg?: unknown): Promise<TaskReco
   return request && submitRequest(ctx, request);
 }
 
+/** A record's facts in the sidecar's shape, which the player's hand-offs to the panel take. */
+function factsOf(r: TaskRecord): VideoFacts {
+  return VideoFactsSchema.parse(sidecarFor(r, savedFile(r) ?? '', r.save?.bytes ?? 0));
+}
+
 /**
- * `wanStudio.task.generateAgain task [{confirm: false}]`: the same request as a new (billed) task, after a
- * confirmation that says what it costs. Programmatic callers may skip the confirmation.
+ * `wanStudio.task.generateAgain task`: opens the generation panel with the same request. With options
+ * (`{confirm}`), for programs: the same request as a new (billed) task, after a confirmation that says what
+ * it costs unless `confirm: false`.
  */
 export async function generateAgain(ctx: WanContext, arg?: unknown, options?: { confirm?: boolean }): Promise<TaskRecord | undefined> {
   const r = resolveTask(ctx, arg);
   if (!r.request.firstFrame && !r.request.firstClip) {
     ctx.notifier.error(vscode.l10n.t('"{0}" was added by its task ID, so its inputs are unknown; it cannot be generated again.', label(r)), r.id);
+    return undefined;
+  }
+  // From the tree: the generation panel, prefilled, where the user sees the cost and may change anything.
+  if (options === undefined) {
+    await vscode.commands.executeCommand(CommandIds.openGenerator, generateAgainArgs(factsOf(r), r.request.seed));
     return undefined;
   }
   if (options?.confirm !== false) {
@@ -175,8 +189,8 @@ export async function generateAgain(ctx: WanContext, arg?: unknown, options?: { 
 }
 
 /**
- * `wanStudio.task.continueVideo task [{prompt, duration}]`: a new task that continues the saved video
- * (sent as first_clip). Asks for the prompt and the total duration unless given.
+ * `wanStudio.task.continueVideo task`: opens the generation panel with the saved video as the first clip.
+ * With options (`{prompt, duration}`), for programs: the new task at once, asking for what is not given.
  */
 export async function continueVideo(ctx: WanContext, arg?: unknown, options?: { prompt?: string; duration?: number }): Promise<TaskRecord | undefined> {
   const r = resolveTask(ctx, arg);
@@ -193,10 +207,14 @@ export async function continueVideo(ctx: WanContext, arg?: unknown, options?: { 
     ctx.notifier.error(vscode.l10n.t('This video cannot be continued: {0}', error.issues.map((i) => i.message).join('; ')), r.id);
     return undefined;
   }
-  const prompt = options?.prompt ?? (await askPrompt(vscode.l10n.t('Continue This Video (1/2): prompt')));
+  if (options === undefined) {
+    await vscode.commands.executeCommand(CommandIds.openGenerator, continueArgs(file, factsOf(r)));
+    return undefined;
+  }
+  const prompt = options.prompt ?? (await askPrompt(vscode.l10n.t('Continue This Video (1/2): prompt')));
   if (prompt === undefined) return undefined;
   const min = Math.min(DURATION_MAX_S, Math.floor(clipSeconds) + 1);
-  const duration = options?.duration ?? Number((await askDuration(vscode.l10n.t('Continue This Video (2/2): total duration, clip included'), min, Math.min(DURATION_MAX_S, min + 4))) ?? Number.NaN);
+  const duration = options.duration ?? Number((await askDuration(vscode.l10n.t('Continue This Video (2/2): total duration, clip included'), min, Math.min(DURATION_MAX_S, min + 4))) ?? Number.NaN);
   if (Number.isNaN(duration)) return undefined;
   return submitRequest(
     ctx,
