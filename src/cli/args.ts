@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { SEED_MAX } from '../wan/limits';
-import { EndpointSchema, resolveBaseUrl, type Endpoint } from '../wan/regions';
+import { EndpointSchema, resolveBaseUrl } from '../wan/regions';
 import type { GenerationInput } from '../wan/request';
 import type { Resolution } from '../wan/schema';
 
@@ -179,7 +179,7 @@ function endpointFrom(values: Record<string, string | boolean | undefined>, env:
     throw new CliUsageError(region === 'singapore-workspace' && issue?.path[0] === 'workspaceId' ? `--workspace-id ${what}` : `${what}`);
   }
   try {
-    return resolveBaseUrl(parsed.data as Endpoint);
+    return resolveBaseUrl(parsed.data);
   } catch (error) {
     throw new CliUsageError(`--base-url: ${(error as Error).message}`);
   }

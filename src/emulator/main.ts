@@ -48,7 +48,7 @@ function parseArgs(argv: string[]) {
       case '--state-file': out.stateFile = value(); break;
       case '--idle-exit-minutes': out.idleExitMinutes = num(Number.MIN_VALUE); break;
       case '--quiet': out.quiet = true; break;
-      case '-h': case '--help': usage();
+      case '-h': case '--help':
       default: usage();
     }
   }

@@ -154,7 +154,7 @@ export function buildRenderArgs(job: RenderJob, textDir: string, font: string | 
   filters.push(`[${video}]${label},format=yuv420p[v]`);
 
   // Audio.
-  const aIdx = nextInput++;
+  const aIdx = nextInput;
   if (job.drivingAudio) {
     args.push('-i', job.drivingAudio);
     filters.push(`[${aIdx}:a]aresample=44100,atrim=0:${D},asetpts=PTS-STARTPTS,apad[a]`);

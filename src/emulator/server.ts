@@ -14,7 +14,7 @@ import { sleep } from '../wan/retry';
 import { TASK_STATUSES, parseCreateRequest } from '../wan/schema';
 import { formatServiceTime, parseListTime } from '../wan/time';
 import { EmulatorClock } from './clock';
-import { FaultInjector, defaultFaultError, type FaultRoute, type HttpFault } from './faults';
+import { FaultInjector, defaultFaultError, type HttpFault } from './faults';
 import { CreateRateLimiter } from './rate';
 import {
   BodyTooLarge,
@@ -533,7 +533,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       if (entry.status === undefined) entry.status = res.writableFinished ? res.statusCode : 0;
     });
 
-    const fault = route.name !== 'control' && route.name !== 'none' ? faults.take(route.name as FaultRoute) : undefined;
+    const fault = route.name !== 'control' && route.name !== 'none' ? faults.take(route.name) : undefined;
     if (fault) entry.fault = fault.kind;
     if (fault?.kind === 'drop' && fault.phase !== 'after') {
       req.socket.destroy();
@@ -600,7 +600,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      log(`internal error: ${(e as Error).stack ?? e}`);
+      log(`internal error: ${(e as Error).stack ?? String(e)}`);
       if (!res.headersSent) sendReply(res, errorReply(500, 'InternalError', 'The emulator hit an internal error.', randomUUID()));
       else res.destroy();
     });

@@ -258,7 +258,7 @@ export class TaskStore {
           await rm(lock, { recursive: true, force: true });
           continue;
         }
-        if (Date.now() > deadline) throw new Error(`The task list is locked by another window (${lock}); try again.`);
+        if (Date.now() > deadline) throw new Error(`The task list is locked by another window (${lock}); try again.`, { cause: error });
         await sleep(wait);
       }
     }

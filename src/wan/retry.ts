@@ -57,16 +57,22 @@ export function clampDelay(ms: number): number {
   return Math.min(Math.round(ms), MAX_TIMER_MS);
 }
 
+/** The abort's reason as an Error: callers test `name === 'AbortError'` and show its message. */
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('The operation was aborted', 'AbortError');
+}
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    if (signal?.aborted) return reject(abortError(signal));
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, clampDelay(ms));
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal!.reason);
+      reject(abortError(signal!));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -12,7 +12,7 @@ const EXTENSION_ID = 'wan-studio.wan-studio';
 /** The literal first arguments of every `l10n.t(...)` call in the extension's sources. */
 function l10nStrings(srcDir: string): Set<string> {
   const found = new Set<string>();
-  const files = (readdirSync(srcDir, { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => f.endsWith('.ts'));
+  const files = readdirSync(srcDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
   const call = /\bl10n\.t\(\s*(['"])((?:\\.|(?!\1)[^\\])*)\1/g;
   for (const f of files) {
     const text = readFileSync(join(srcDir, f), 'utf8');

@@ -91,6 +91,8 @@ export function run(): Promise<void> {
   const tests: TestRecord[] = [];
   let vscodeVersion: string | undefined;
   try {
+    // Loaded lazily: this runner also starts outside an extension host, where there is no vscode module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     vscodeVersion = (require('vscode') as typeof import('vscode')).version;
   } catch {
     /* not in an extension host */

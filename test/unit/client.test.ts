@@ -62,7 +62,7 @@ describe('WanClient against the emulator', function () {
     const seen: string[] = [];
     const task = await client.waitForTask(created.output.task_id, { intervalMs: 100, onUpdate: (t) => seen.push(t.output.task_status) });
     assert.equal(task.output.task_status, 'SUCCEEDED');
-    assert.ok(seen.includes('RUNNING') || seen.includes('PENDING'), `statuses seen: ${seen}`);
+    assert.ok(seen.includes('RUNNING') || seen.includes('PENDING'), `statuses seen: ${seen.join(', ')}`);
     assert.deepEqual(task.usage && { d: task.usage.duration, sr: task.usage.SR, n: task.usage.video_count }, { d: 2, sr: 720, n: 1 });
     const dest = join(dir, 'out', 'first.mp4');
     if (task.output.task_status !== 'SUCCEEDED') return;

@@ -105,8 +105,8 @@ describe('JPEG EXIF orientation', function () {
       assert.equal(rgb.length, W * H * 3, 'the video is 816x1104');
       const pixel = (x: number, y: number) => [...rgb.subarray((y * W + x) * 3, (y * W + x) * 3 + 3)];
       const [top, bottom] = [pixel(W / 2, Math.round(H * 0.3)), pixel(W / 2, Math.round(H * 0.8))];
-      assert.ok(top[0]! > 180 && top[2]! < 90, `upper half should be red, got ${top}`);
-      assert.ok(bottom[2]! > 180 && bottom[0]! < 90, `lower half should be blue, got ${bottom}`);
+      assert.ok(top[0]! > 180 && top[2]! < 90, `upper half should be red, got ${top.join(',')}`);
+      assert.ok(bottom[2]! > 180 && bottom[0]! < 90, `lower half should be blue, got ${bottom.join(',')}`);
     });
   });
 });

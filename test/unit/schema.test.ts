@@ -32,7 +32,7 @@ function refused(input: unknown, field: string, rule: RegExp) {
   try {
     parseCreateRequest(input);
   } catch (error) {
-    assert.ok(error instanceof WanValidationError, `expected WanValidationError, got ${error}`);
+    assert.ok(error instanceof WanValidationError, `expected WanValidationError, got ${String(error)}`);
     const hit = error.issues.find((i) => i.field === field && rule.test(i.message));
     assert.ok(hit, `no issue for ${field} matching ${rule}; got:\n${error.message}`);
     return;

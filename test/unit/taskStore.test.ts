@@ -161,7 +161,7 @@ describe('task store', () => {
       })().catch((e) => { console.error(e); process.exit(1); });`;
     const run = (tag: string) =>
       new Promise<void>((done, fail) =>
-        execFile(process.execPath, ['-e', script, file, tag], (error, _out, err) => (error ? fail(new Error(err || String(error))) : done())),
+        execFile(process.execPath, ['-e', script, file, tag], (error, _out, err) => (error ? fail(new Error(err || error.message)) : done())),
       );
     await Promise.all([run('p'), run('q')]);
     await s.refresh();

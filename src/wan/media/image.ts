@@ -221,7 +221,7 @@ async function probePng(src: ByteSource): Promise<Probed> {
       let stored: number;
       if (len + 12 <= PNG_WINDOW) {
         const c = await win.view(pos, len + 12);
-        crc = crc32!(c.subarray(4, 8 + len));
+        crc = crc32(c.subarray(4, 8 + len));
         stored = c.readUInt32BE(8 + len);
       } else {
         crc = await chunkCrc(src, pos, len);
