@@ -239,5 +239,6 @@ try {
   await server?.stop().catch(() => {});
   if (!process.env.WAN_KEEP_TMP) rmSync(work, { recursive: true, force: true });
 }
-console.log(failed ? 'e2e: FAILED' : `e2e: ${results.length} passed`);
+const passedSteps = results.filter((r) => r.startsWith('  ✔')).length;
+console.log(`e2e: ${passedSteps} passed, ${failed ? 1 : 0} failed`);
 process.exit(failed ? 1 : 0);
