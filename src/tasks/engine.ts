@@ -10,16 +10,22 @@ import {
   WanNetworkError,
   WanValidationError,
   ADAPTIVE_SCHEDULE,
+  DEFAULT_RETRY,
   explainError,
+  sleep,
   findTasksCreatedBetween,
   isTransient,
   nextPollDelay,
   prepareRequest,
   taskCreatedAt,
   type PollSchedule,
+  type CreateTaskResponse,
   type TaskResponse,
   type WanClient,
 } from '../wan';
+import type { Dispatcher } from 'undici';
+import { downloadFile } from '../wan/download';
+import { DEFAULT_TIMEOUTS, createDispatcher } from '../wan/http';
 import { parseServiceTime } from '../wan/time';
 import { freeVideoPath, videoBaseName } from './naming';
 import { WAN_I2V_LIMITS, admit, throttleDelay, type AccountLimits } from './queue';
@@ -83,6 +89,9 @@ function isThrottling(error: unknown): error is WanApiError {
 
 const SAVE_ATTEMPTS = 5;
 const MAX_LOOKUP_CANDIDATES = 10;
+const JOB_BACKOFF_MS = 15_000;
+/** A result link refused this long before its documented expiry is a glitch to retry, not an expiry. */
+const EXPIRY_MARGIN_MS = 10 * 60 * 1000;
 const QUERIES_PER_SECOND = 10; // half the account's 20, leaving room for other windows and tools
 const WARN_BEFORE_EXPIRY_MS = 60 * 60 * 1000;
 
@@ -98,6 +107,11 @@ export class TaskEngine {
   private again = false;
   private readonly stopper = new AbortController();
   private queryTimes: number[] = [];
+  private readonly jobBackoff = new Map<string, number>();
+  /** Lookups of interrupted creates run one at a time, so two never claim the same task. */
+  private lookups: Promise<void> = Promise.resolve();
+  /** Downloads need no key: they use a connection of their own, whatever the endpoint setting says now. */
+  private readonly downloads: Dispatcher = createDispatcher(DEFAULT_TIMEOUTS);
 
   constructor(
     private readonly deps: EngineDeps,
@@ -124,6 +138,7 @@ export class TaskEngine {
     await this.ticking;
     await Promise.allSettled([...this.inFlight.values()]);
     await this.store.release().catch((e: unknown) => this.deps.log.warn(`Could not release task leases: ${String(e)}`));
+    await this.downloads.close().catch(() => undefined);
   }
 
   /** Runs a tick soon (after a change made here or seen in another window). */
@@ -215,9 +230,16 @@ export class TaskEngine {
     } finally {
       await conn.client.close();
     }
+    // A task made around the time of an interrupted create may be that create's: its lookup decides.
+    const interrupted = this.store.all().filter((r) => (r.state === 'creating' || r.state === 'unresolved') && r.sentAt !== undefined);
+    const window = this.deps.lookupWindowMs ?? 120_000;
+    const nearInterrupted = (t: ListedTask) =>
+      t.createdAt === undefined
+        ? interrupted.length > 0
+        : interrupted.some((r) => t.createdAt! >= r.sentAt! - 60_000 && t.createdAt! <= r.sentAt! + window + 60_000);
     const added: TaskRecord[] = [];
     for (const t of listed) {
-      if (this.store.byTaskId(t.taskId)) continue;
+      if (this.store.byTaskId(t.taskId) || nearInterrupted(t)) continue;
       added.push(await this.adopt(t.taskId, { endpoint: conn.endpoint, ...where }));
     }
     return added;
@@ -275,7 +297,7 @@ export class TaskEngine {
   /** An unresolved create: the user decided it was never made; queue it again (a new paid task). */
   async createAgain(id: string): Promise<void> {
     await this.store.patch(id, (t) => {
-      if (t.state === 'unresolved') {
+      if (t.state === 'unresolved' && !t.taskId) {
         t.state = 'queued';
         t.sentAt = undefined;
         t.notBefore = undefined;
@@ -287,12 +309,16 @@ export class TaskEngine {
 
   /** Forgets records that need no more work (it never cancels anything on the service). */
   async remove(ids: readonly string[]): Promise<number> {
-    const busy = ids.filter((id) => {
-      const r = this.store.get(id);
-      return r && (r.state === 'creating' || r.state === 'pending' || r.state === 'running');
+    const drop = new Set(ids);
+    // Decided on the freshest records, under the lock: another window may have just sent one.
+    return this.store.update((tasks) => {
+      const busy = tasks.some((t) => drop.has(t.id) && (t.state === 'creating' || t.state === 'pending' || t.state === 'running'));
+      if (busy) throw new WanValidationError([{ field: 'task', message: 'a task that is being created or is running cannot be removed from the list; cancel it or wait for it to end' }]);
+      const kept = tasks.filter((t) => !drop.has(t.id));
+      const removed = tasks.length - kept.length;
+      tasks.splice(0, tasks.length, ...kept);
+      return removed;
     });
-    if (busy.length) throw new WanValidationError([{ field: 'task', message: 'a task that is being created or is running cannot be removed from the list; cancel it or wait for it to end' }]);
-    return this.store.remove(ids);
   }
 
   /** Removes every finished task: saved, failed, canceled, unknown or expired. */
@@ -321,11 +347,11 @@ export class TaskEngine {
     const mine = this.store.all().filter((r) => held.has(r.id) && !this.inFlight.has(r.id));
 
     for (const r of admit(this.store.all(), now, this.limits).start) {
-      if (held.has(r.id) && !this.inFlight.has(r.id)) this.launch(r.id, () => this.create(r.id));
+      if (held.has(r.id) && !this.inFlight.has(r.id) && !this.backingOff(r.id, now)) this.launch(r.id, () => this.create(r.id));
     }
     for (const r of mine) {
-      if (this.inFlight.has(r.id)) continue;
-      if (r.state === 'creating' && (r.nextPollAt ?? 0) <= now) this.launch(r.id, () => this.lookUp(r.id));
+      if (this.inFlight.has(r.id) || this.backingOff(r.id, now)) continue;
+      if (r.state === 'creating' && (r.nextPollAt ?? 0) <= now) this.launch(r.id, () => this.lookUpInTurn(r.id));
       else if ((r.state === 'pending' || r.state === 'running') && (r.nextPollAt ?? 0) <= now && this.takeQuery(now)) {
         this.launch(r.id, () => this.poll(r.id));
       } else if (r.state === 'succeeded') {
@@ -345,12 +371,12 @@ export class TaskEngine {
 
   private nextWake(): number {
     const now = this.now();
-    let at = now + this.store.leaseMs / 3; // renew leases, and notice other windows' changes
+    let at = now + this.store.leaseMs / 4; // renew leases (at half their life), and notice other windows' changes
     for (const r of this.store.all()) {
       if (!this.store.holds(r) || this.inFlight.has(r.id)) continue;
       const due =
         r.state === 'queued'
-          ? (r.notBefore ?? now + 1000)
+          ? r.notBefore
           : r.state === 'creating' || r.state === 'pending' || r.state === 'running'
             ? (r.nextPollAt ?? now)
             : r.state === 'succeeded' && (r.save?.state === 'waiting' || r.save?.state === 'saving')
@@ -360,12 +386,25 @@ export class TaskEngine {
     }
     const wakeAt = admit(this.store.all(), now, this.limits).wakeAt;
     if (wakeAt !== undefined) at = Math.min(at, wakeAt);
+    for (const until of this.jobBackoff.values()) if (until > now) at = Math.min(at, until);
     return Math.max(50, at - now);
+  }
+
+  /** A job that failed unexpectedly waits a while before it runs again, so a bug can never spin. */
+  private backingOff(id: string, now: number): boolean {
+    const until = this.jobBackoff.get(id);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.jobBackoff.delete(id);
+    return false;
   }
 
   private launch(id: string, job: () => Promise<void>): void {
     const p = job()
-      .catch((error: unknown) => this.deps.log.error(`Task ${id}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`))
+      .catch((error: unknown) => {
+        this.jobBackoff.set(id, this.now() + JOB_BACKOFF_MS);
+        this.deps.log.error(`Task ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      })
       .finally(() => {
         this.inFlight.delete(id);
         this.wake();
@@ -433,17 +472,9 @@ export class TaskEngine {
       });
       if (sending?.state !== 'creating' || sending.sentAt !== sentAt) return;
       this.deps.log.info(`Task ${id}: creating (${prepared.duration} s ${prepared.resolution}, billed ${prepared.billedSeconds} s)`);
+      let created: CreateTaskResponse;
       try {
-        const created = await conn.client.createTask(prepared.body, { signal: this.stopper.signal });
-        await this.store.patch(id, (t) => {
-          t.taskId = created.output.task_id;
-          t.requestId = created.request_id;
-          t.state = stateOfStatus(created.output.task_status);
-          t.serviceStatus = created.output.task_status;
-          t.nextPollAt = this.now() + this.pollDelay(t, 0);
-          t.polls = 0;
-        });
-        this.deps.log.info(`Task ${id}: created ${created.output.task_id}`);
+        created = await conn.client.createTask(prepared.body, { signal: this.stopper.signal });
       } catch (error) {
         if (error instanceof WanAmbiguousCreateError || this.stopper.signal.aborted) {
           // It may exist: never sent again blindly; the lookup in the task list decides.
@@ -455,14 +486,54 @@ export class TaskEngine {
         }
         return await this.fail(id, error);
       }
+      // From here the task exists and is paid for: whatever happens, it is never called failed.
+      await this.recordCreated(id, created);
     } finally {
       await conn.client.close();
+    }
+  }
+
+  /**
+   * Writes the new task's ID. Should the store refuse the write (a lock held too long, a file the OS keeps
+   * busy), it is tried again; if it never goes through the record stays `creating`, and the lookup in the
+   * task list finds the task by the prompt.
+   */
+  private async recordCreated(id: string, created: CreateTaskResponse): Promise<void> {
+    const taskId = created.output.task_id;
+    const status = created.output.task_status;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.patch(id, (t) => {
+          if (t.taskId && t.taskId !== taskId) {
+            this.deps.log.error(`Task ${id}: created ${taskId}, but the record already follows ${t.taskId}; add ${taskId} by ID to follow it too`);
+            return;
+          }
+          t.taskId = taskId;
+          t.requestId = created.request_id;
+          t.code = undefined;
+          t.message = undefined;
+          // A first answer other than PENDING/RUNNING is read by the next poll, which sets everything it implies.
+          const known = status === 'PENDING' || status === 'RUNNING';
+          t.state = known ? stateOfStatus(status) : 'pending';
+          t.serviceStatus = known ? status : undefined;
+          t.polls = 0;
+          t.nextPollAt = known ? this.now() + this.pollDelay(t, 0) : this.now();
+        });
+        this.deps.log.info(`Task ${id}: created ${taskId}`);
+        return;
+      } catch (error) {
+        this.deps.log.error(`Task ${id}: created ${taskId} but could not record it (${String(error)}); attempt ${attempt}`);
+        if (attempt >= 5) return;
+        await sleep(1000 * attempt);
+      }
     }
   }
 
   private async requeue(id: string, error: unknown): Promise<void> {
     const retryAfter = error instanceof WanApiError ? error.retryAfterMs : undefined;
     await this.store.patch(id, (t) => {
+      // The user may have canceled it meanwhile; then it stays canceled.
+      if (t.state !== 'queued' && t.state !== 'creating') return;
       t.state = 'queued';
       t.sentAt = undefined;
       t.notBefore = this.now() + throttleDelay(t.createAttempts + 1, retryAfter, this.random);
@@ -475,12 +546,19 @@ export class TaskEngine {
   private async fail(id: string, error: unknown): Promise<void> {
     const { code, message } = explainError(error);
     const r = await this.store.patch(id, (t) => {
+      if (t.state !== 'queued' && t.state !== 'creating') return;
       t.state = 'failed';
       t.code = code;
       t.message = message;
     });
     this.deps.log.warn(`Task ${id}: refused before a task was made: ${message}`);
     if (r) await this.announce(r);
+  }
+
+  private lookUpInTurn(id: string): Promise<void> {
+    const turn = this.lookups.then(() => this.lookUp(id));
+    this.lookups = turn.catch(() => undefined);
+    return turn;
   }
 
   /** An interrupted create: find the task it may have made in the service's list, never re-send it. */
@@ -508,19 +586,35 @@ export class TaskEngine {
       const known = new Set(this.store.all().map((t) => t.taskId).filter(Boolean));
       const candidates = listed.filter((t) => !known.has(t.taskId));
       candidates.sort((a, b) => Math.abs((a.createdAt ?? 0) - r.sentAt!) - Math.abs((b.createdAt ?? 0) - r.sentAt!));
-      const found = await this.matchingCandidate(conn.client, r, candidates.slice(0, MAX_LOOKUP_CANDIDATES));
+      let found: ListedTask | undefined;
+      try {
+        found = await this.matchingCandidate(conn.client, r, candidates.slice(0, MAX_LOOKUP_CANDIDATES));
+      } catch (error) {
+        this.deps.log.warn(`Task ${id}: checking the task list's candidates failed (${explainError(error).message}); trying again`);
+        await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
+        return;
+      }
+      const waiting = (t: TaskRecord) => t.state === 'creating' && !t.taskId;
       if (found) {
-        await this.store.patch(id, (t) => {
-          t.taskId = found.taskId;
+        const taskId = found.taskId;
+        const adopted = await this.store.update((tasks) => {
+          const t = tasks.find((x) => x.id === id);
+          // Under the lock: the record still waits, and no other record took this task meanwhile.
+          if (!t || !waiting(t) || tasks.some((x) => x.taskId === taskId)) return false;
+          t.taskId = taskId;
           t.state = 'pending';
           t.nextPollAt = this.now();
           t.message = undefined;
+          t.updatedAt = this.now();
+          return true;
         });
-        this.deps.log.info(`Task ${id}: the interrupted create made ${found.taskId}; following it`);
+        if (adopted) this.deps.log.info(`Task ${id}: the interrupted create made ${taskId}; following it`);
+        else await this.store.patch(id, (t) => waiting(t) && (t.nextPollAt = this.now()));
         return;
       }
       const waited = this.now() - r.sentAt;
       await this.store.patch(id, (t) => {
+        if (!waiting(t)) return;
         if (waited >= window) {
           t.state = 'unresolved';
           t.message = 'the create was interrupted and no matching task is in the account’s task list: it may not have been created';
@@ -620,9 +714,7 @@ export class TaskEngine {
       t.outputFolder = folder;
       t.save = { state: 'saving', attempts: (t.save?.attempts ?? 0) + 1 };
     });
-    let conn: EngineConnection | undefined;
     try {
-      conn = await this.deps.connect(r.endpoint);
       await mkdir(folder, { recursive: true });
       const base = videoBaseName({
         date: parseServiceTime(r.endTime) ?? new Date(now),
@@ -631,7 +723,7 @@ export class TaskEngine {
         taskId,
       });
       const paths = await freeVideoPath(folder, base);
-      const { bytes } = await conn.client.downloadVideo(r.videoUrl, paths.video, { signal: this.stopper.signal });
+      const { bytes } = await downloadFile(r.videoUrl, paths.video, { dispatcher: this.downloads, retry: DEFAULT_RETRY, signal: this.stopper.signal });
       const latest = this.store.get(id) ?? r;
       await writeSidecar(paths.record, sidecarFor(latest, paths.video, bytes));
       const done = await this.store.patch(id, (t) => (t.save = { state: 'saved', file: paths.video, bytes, attempts: t.save?.attempts ?? 1 }));
@@ -642,22 +734,23 @@ export class TaskEngine {
         await this.store.patch(id, (t) => (t.save = { state: 'waiting', attempts: t.save?.attempts ?? 0 }));
         return;
       }
-      const expired = error instanceof WanApiError && error.code === 'VideoUrlExpired';
+      const linkRefused = error instanceof WanApiError && error.code === 'VideoUrlExpired';
+      // Refused long before its documented end, a link is more likely a glitch than expired: try again.
+      const expired = linkRefused && (at === undefined || this.now() >= at - EXPIRY_MARGIN_MS);
+      const retryable = isTransient(error) || (linkRefused && !expired);
       const { message } = explainError(error);
       const s = await this.store.patch(id, (t) => {
         const attempts = t.save?.attempts ?? 1;
-        const again = !expired && attempts < SAVE_ATTEMPTS && isTransient(error);
+        const again = !expired && attempts < SAVE_ATTEMPTS && retryable;
         t.save = {
           state: expired ? 'expired' : again ? 'waiting' : 'failed',
           attempts,
           error: message,
-          notBefore: again ? this.now() + Math.min(120_000, 5000 * 2 ** attempts) : undefined,
+          notBefore: again ? this.now() + Math.min(120_000, 2000 * 2 ** (attempts - 1)) : undefined,
         };
       });
       this.deps.log.warn(`Task ${id}: saving the video failed (${message})`);
       if (s && s.save?.state !== 'waiting') await this.announce(s);
-    } finally {
-      await conn?.client.close();
     }
   }
 
@@ -665,7 +758,10 @@ export class TaskEngine {
     const at = expiresAt(r);
     if (r.save?.state === 'saved' || r.save?.state === 'expired' || at === undefined || at - now > WARN_BEFORE_EXPIRY_MS) return;
     if (r.expiryWarned) return;
-    void this.store.patch(r.id, (t) => (t.expiryWarned = true)).then((t) => t && this.events.expiring?.(t));
+    void this.store
+      .patch(r.id, (t) => (t.expiryWarned = true))
+      .then((t) => t && this.events.expiring?.(t))
+      .catch((error: unknown) => this.deps.log.warn(`Task ${r.id}: the expiry warning failed: ${String(error)}`));
   }
 
   /** Tells the user once, from the one window that holds the task. */

@@ -152,7 +152,11 @@ export class TaskStore {
           if (r.lease?.owner === this.owner) r.lease = undefined;
           continue;
         }
-        if (!r.lease || r.lease.owner === this.owner || r.lease.until <= now) {
+        const mine = r.lease?.owner === this.owner && r.lease.until > now;
+        if (mine && r.lease!.until - now > this.leaseMs / 2) {
+          // Renewed only once half of it is left: a renewal rewrites the file every window reads.
+          held.push(r.id);
+        } else if (!r.lease || mine || r.lease.until <= now || r.lease.owner === this.owner) {
           r.lease = { owner: this.owner, until: now + this.leaseMs };
           held.push(r.id);
         }

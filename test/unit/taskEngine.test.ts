@@ -9,7 +9,7 @@ import { TaskEngine, type EngineDeps } from '../../src/tasks/engine';
 import type { TaskRecord, TaskState } from '../../src/tasks/record';
 import { TaskStore } from '../../src/tasks/store';
 import { WanClient, WanValidationError, fixedSchedule } from '../../src/wan';
-import { makeImage, tempDir } from '../support/fixtures';
+import { makeAudio, makeImage, tempDir } from '../support/fixtures';
 
 const KEY = 'sk-engine-test-key';
 
@@ -232,6 +232,63 @@ describe('task engine (against the emulator)', function () {
     await until('the save', () => h.store.byTaskId(made.output.task_id)?.save?.state === 'saved');
     const sidecar = (await readdir(out)).find((f) => f.endsWith('.json') && f.includes('made-elsewhere'));
     assert.ok(sidecar, 'saved under its prompt, with its record');
+  });
+
+  it('never spins when a candidate of the lookup cannot be checked', async () => {
+    emu.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
+    const h = harness(join(dir, 'spin.json'), { lookupWindowMs: 400 });
+    await h.store.load();
+    h.engine.start();
+    const r = await h.engine.submit({ firstFrame: image, prompt: 'unreachable', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    await until('the ambiguous create', () => h.store.get(r.id)?.state === 'creating' && emu.requests().some((q) => q.route === 'create'));
+    emu.faults.add({ route: 'task', kind: 'status', status: 403, code: 'AccessDenied', message: 'denied', times: 1000 });
+    await new Promise((done) => setTimeout(done, 2500));
+    const queries = emu.requests().filter((q) => q.route === 'task' || q.route === 'list').length;
+    assert.ok(queries >= 1 && queries <= 6, `lookups in 2.5 s: ${queries}`);
+    assert.equal(h.store.get(r.id)?.state, 'creating', 'still waiting to be found, not given up or re-sent');
+    emu.faults.clear();
+  });
+
+  it('leaves a task made around an interrupted create to that create’s lookup when syncing', async () => {
+    emu.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
+    const h = harness(join(dir, 'sync-interrupted.json'), { lookupWindowMs: 60_000 });
+    await h.store.load();
+    h.engine.start();
+    const r = await h.engine.submit({ firstFrame: image, prompt: 'mine, interrupted', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    await until('the ambiguous create', () => h.store.get(r.id)?.state === 'creating' && emu.requests().some((q) => q.route === 'create'));
+    const made = emu.requests().find((q) => q.route === 'create')?.taskId;
+    assert.ok(made);
+    const added = await h.engine.syncFromAccount({ outputFolder: out });
+    assert.ok(!added.some((a) => a.taskId === made), 'not adopted as a second record');
+    assert.equal(h.store.all().filter((t) => t.taskId === made).length, 0);
+  });
+
+  it('retries a result link refused long before it expires, instead of calling it expired', async () => {
+    const h = harness(join(dir, 'early403.json'));
+    await h.store.load();
+    h.engine.start();
+    emu.faults.add({ route: 'download', kind: 'status', status: 403, times: 1 });
+    const r = await h.engine.submit({ firstFrame: image, duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    const saved = await until('the save', () => h.store.get(r.id)?.save?.state === 'saved' && h.store.get(r.id), 30_000);
+    assert.equal(saved.save?.attempts, 2);
+  });
+
+  it('keeps a request canceled during its upload canceled when the upload then fails', async () => {
+    const audio = await makeAudio(join(dir, 'voice.mp3'), 3);
+    emu.faults.add([
+      { route: 'policy', kind: 'slow', delayMs: 1500 },
+      { route: 'upload', kind: 'status', status: 503, times: 20 },
+    ]);
+    const h = harness(join(dir, 'cancel-upload.json'));
+    await h.store.load();
+    h.engine.start();
+    const r = await h.engine.submit({ firstFrame: image, drivingAudio: audio, duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    await until('the upload to start', () => emu.requests().some((q) => q.route === 'policy'));
+    assert.equal((await h.engine.cancel(r.id))?.state, 'canceled');
+    await until('the upload to give up', () => emu.requests().filter((q) => q.route === 'upload').length >= 6, 30_000);
+    await new Promise((done) => setTimeout(done, 300));
+    assert.equal(h.store.get(r.id)?.state, 'canceled');
+    assert.equal(emu.requests().filter((q) => q.route === 'create').length, 0, 'nothing created');
   });
 
   it('cancels a pending task on the service and a queued one locally', async () => {

@@ -371,6 +371,13 @@ export class GeneratorPanel implements vscode.Disposable {
       case 'retry': {
         const record = taskId ? this.deps.tasks.get(taskId) : undefined;
         if (!record) return;
+        // A succeeded task whose save failed is saved again: its video exists and is paid for.
+        if (record.state === 'succeeded') {
+          await this.deps.tasks.retrySave(record.id);
+          return;
+        }
+        // Only a request that ended without a task in progress is sent again, as a new task.
+        if (record.state !== 'failed' && record.state !== 'canceled') return;
         const submitted = await this.deps.tasks.submit(record.request);
         this.followed.add(submitted.id);
         this.post({ type: 'task', task: viewOf(submitted, this.panel.webview) });

@@ -29,6 +29,10 @@ export class ServiceTasks implements GenerationTasks {
     return this.service.tasks.submit(request, { endpoint, workspaceFolder, outputFolder });
   }
 
+  retrySave(id: string): Promise<void> {
+    return this.service.tasks.retrySave(id);
+  }
+
   get(id: string): TaskRecord | undefined {
     return this.service.get(id);
   }

@@ -6,6 +6,8 @@ import type { TaskRecord, TaskRequest } from '../../tasks/record';
 export interface GenerationTasks {
   /** Checks and queues one request (throws WanValidationError for a request the service would refuse). */
   submit(request: TaskRequest): Promise<TaskRecord>;
+  /** Tries a failed save of a succeeded task again (never a new task). */
+  retrySave(id: string): Promise<void>;
   get(id: string): TaskRecord | undefined;
   /** Newest request first. */
   all(): readonly TaskRecord[];
