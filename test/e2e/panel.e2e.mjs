@@ -110,6 +110,16 @@ async function generateAndPlay(frame, count, name) {
     const video = cards.nth(i).locator('video');
     await until(`result ${i + 1} playing in place`, async () => (await video.count()) > 0 && (await video.evaluate((v) => v.readyState >= 1 && v.videoWidth > 0)), 150_000);
     metas.push(await video.evaluate((v) => ({ width: v.videoWidth, height: v.videoHeight, duration: Math.round(v.duration * 100) / 100 })));
+    // Every result has a sound track; the browser must decode it (Chromium counts the decoded bytes).
+    await until(
+      `result ${i + 1} decoding its sound`,
+      async () =>
+        (await video.evaluate(async (v) => {
+          if (v.paused) await v.play().catch(() => undefined);
+          return v.webkitAudioDecodedByteCount ?? 0;
+        })) > 0,
+      20_000,
+    );
   }
   await cards.first().locator('video').scrollIntoViewIfNeeded();
   await shot(`${name}-result`);
@@ -133,7 +143,13 @@ async function step(name, fn) {
 }
 
 try {
-  server = await startCodeServer({ folder: workspace, settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false } });
+  server = await startCodeServer({ folder: workspace, settings: {
+      'workbench.startupEditor': 'none',
+      'security.workspace.trust.enabled': false,
+      // Selecting a file must not open it: a video opened in VS Code's own media preview (a webview) and
+      // closed while it loads stalls the next webview's resources in code-server for 30 s.
+      'workbench.list.openMode': 'doubleClick',
+    } });
   browser = await chromium.launch({
     executablePath: install.chromium,
     headless: true,
