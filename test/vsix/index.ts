@@ -5,6 +5,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import Mocha from 'mocha';
+import * as vscode from 'vscode';
 
 export function run(): Promise<void> {
   const started = Date.now();
@@ -24,7 +25,7 @@ export function run(): Promise<void> {
       const out = process.env.WAN_TEST_RESULTS;
       if (out) {
         mkdirSync(dirname(out), { recursive: true });
-        const results = { passes, failures, report: lines.join('\n'), durationMs: Date.now() - started, vscodeVersion: (require('vscode') as typeof import('vscode')).version };
+        const results = { passes, failures, report: lines.join('\n'), durationMs: Date.now() - started, vscodeVersion: vscode.version };
         writeFileSync(`${out}.tmp`, JSON.stringify(results, null, 2));
         renameSync(`${out}.tmp`, out);
       }
