@@ -183,7 +183,8 @@ try {
 } catch (err) {
   console.error(`docs:screenshots: ${err instanceof Error ? err.stack : err}`);
   if (server) console.error(server.logTail(30));
-  await page?.screenshot({ path: join(REPO_ROOT, 'test', 'e2e', 'docs-failure.png') }).catch(() => {});
+  mkdirSync(join(REPO_ROOT, 'test', 'e2e', 'screenshots'), { recursive: true });
+  await page?.screenshot({ path: join(REPO_ROOT, 'test', 'e2e', 'screenshots', 'docs-failure.png') }).catch(() => {});
 } finally {
   await browser?.close().catch(() => {});
   await server?.stop().catch(() => {});
