@@ -1,6 +1,11 @@
 // Builds every bundle: the extension host, the CLI and the emulator for Node, the webview pages for the browser.
-// `--production` minifies; `--watch` rebuilds on change. Source maps are always written.
+// `--production` minifies, copies the WebAssembly ffmpeg beside the bundles (dist/ffmpeg-core/, for the VSIX,
+// which carries no node_modules) and fails when a bundle is over its size budget; `--watch` rebuilds on change.
+// Source maps are always written (the VSIX leaves them out). Every build prints the bundles against their budgets.
 import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -14,8 +19,11 @@ const common = {
   legalComments: 'none',
 };
 
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+
 const nodeCommon = {
   ...common,
+  define: { __WAN_STUDIO_VERSION__: JSON.stringify(pkg.version) },
   platform: 'node',
   target: 'node20',
   format: 'cjs',
@@ -38,6 +46,17 @@ const builds = [
   },
 ];
 
+/** Size budgets in bytes of the bundles that load at run time (the minified production build is what they bound). */
+const BUDGETS = {
+  'dist/extension.js': 1_400_000, // the extension host bundle (undici and zod inside)
+  'dist/emulator.js': 700_000,
+  'dist/cli.js': 1_300_000,
+  'dist/webview/generate.js': 180_000,
+  'dist/webview/generate.css': 16_000,
+  'dist/webview/player.js': 60_000,
+  'dist/webview/player.css': 16_000,
+};
+
 if (watch) {
   for (const b of builds) {
     const ctx = await esbuild.context(b);
@@ -45,4 +64,40 @@ if (watch) {
   }
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  if (production) copyWasmCore();
+  if (!checkBudgets() && production) {
+    console.error('A bundle is over its size budget (see above): make it smaller or raise the budget in esbuild.mjs on purpose.');
+    process.exit(1);
+  }
+}
+
+/** Copies @ffmpeg/core's CommonJS loader and .wasm to dist/ffmpeg-core/ (src/preview/wasmFfmpeg.ts looks there first). */
+function copyWasmCore() {
+  const require = createRequire(import.meta.url);
+  const dir = 'dist/ffmpeg-core';
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(require.resolve('@ffmpeg/core'), join(dir, 'ffmpeg-core.js'));
+  copyFileSync(require.resolve('@ffmpeg/core/wasm'), join(dir, 'ffmpeg-core.wasm'));
+  // The core (FFmpeg with x264 and others) is GPL-2.0-or-later and its package has no licence file: say so beside it.
+  const pkg = JSON.parse(readFileSync(join(dirname(require.resolve('@ffmpeg/core')), '..', '..', 'package.json'), 'utf8'));
+  writeFileSync(
+    join(dir, 'NOTICE.txt'),
+    `${pkg.name} ${pkg.version}: FFmpeg compiled to WebAssembly by the ffmpeg.wasm project.\n` +
+      `Licence: ${pkg.license}. Source: https://github.com/ffmpegwasm/ffmpeg.wasm.\n`,
+  );
+}
+
+
+/** Prints each bundle against its budget; false when one is over. Development builds are not minified, so only production is held to them. */
+function checkBudgets() {
+  let ok = true;
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  console.log(`\nBundle size budgets (${production ? 'production' : 'development build, not minified: budgets apply to --production'}):`);
+  for (const [file, budget] of Object.entries(BUDGETS)) {
+    const size = statSync(file).size;
+    const over = size > budget;
+    if (over) ok = false;
+    console.log(`  ${!production ? '    ' : over ? 'OVER' : 'ok  '}  ${file.padEnd(28)} ${kb(size).padStart(10)} of ${kb(budget).padStart(10)}`);
+  }
+  return ok;
 }

@@ -17,6 +17,7 @@ export const USAGE = `Usage:
   wan-video wait TASK_ID --out DIR [endpoint options]
   wan-video cancel TASK_ID [endpoint options]
   wan-video list [--since T] [--until T] [--status S] [--limit N] [endpoint options]
+  wan-video --version | --help
 
 Generation options:
   --prompt TEXT            what the video shows (up to 5000 characters)
@@ -43,6 +44,7 @@ Sources are local files or http(s)/oss:// URLs (images may also be data: URIs).`
 
 export type Command =
   | { kind: 'help' }
+  | { kind: 'version' }
   | { kind: 'generate'; input: GenerationInput; outDir: string; common: Common }
   | { kind: 'status' | 'cancel'; taskId: string; common: Common }
   | { kind: 'wait'; taskId: string; outDir: string; common: Common }
@@ -96,6 +98,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
 function integer(name: string, text: string | undefined): number | undefined {
@@ -194,7 +197,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
   }
   const { values, positionals } = parsed;
   const [verb, ...rest] = positionals;
-  if (values.help || !verb || verb === 'help') return { kind: 'help' };
+  if (values.help || verb === 'help') return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  if (!verb) return { kind: 'help' };
   const pollSeconds = integer('poll-interval', values['poll-interval']);
   if (pollSeconds !== undefined && (pollSeconds < 1 || pollSeconds > POLL_INTERVAL_MAX_S)) {
     throw new CliUsageError(`--poll-interval must be 1..${POLL_INTERVAL_MAX_S} seconds, got ${pollSeconds}`);

@@ -25,6 +25,10 @@ import {
 import { CliUsageError, USAGE, parseCommand, wantsJson, type Common } from './args';
 import { EXIT } from './exitCodes';
 
+declare const __WAN_STUDIO_VERSION__: string | undefined;
+/** The package version, put in by the bundler (esbuild.mjs `define`); "0.0.0-dev" when run unbundled. */
+export const CLI_VERSION = typeof __WAN_STUDIO_VERSION__ === 'string' ? __WAN_STUDIO_VERSION__ : '0.0.0-dev';
+
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
@@ -255,6 +259,10 @@ export async function run(
     const command = parseCommand(argv, env, cwd);
     if (command.kind === 'help') {
       io.out(json ? JSON.stringify({ exit_code: EXIT.ok, usage: USAGE }) : USAGE);
+      return EXIT.ok;
+    }
+    if (command.kind === 'version') {
+      io.out(json ? JSON.stringify({ exit_code: EXIT.ok, version: CLI_VERSION }) : CLI_VERSION);
       return EXIT.ok;
     }
     const { common } = command;

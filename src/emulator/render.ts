@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { runFfmpeg } from './ffmpeg';
+import { ffmpegBackend, runFfmpegOn } from './ffmpeg';
 
 export const FPS = 24;
 export const REHEARSAL_LABEL = 'REHEARSAL · Wan emulator';
@@ -43,6 +43,8 @@ export class RenderTimeoutError extends Error {
 
 /** Default time limit of one render: a 15 s 1080P render takes a few seconds on one core. */
 export const RENDER_TIMEOUT_MS = 60_000;
+/** The same with the WebAssembly ffmpeg (single-threaded, a few times slower than the native binary). */
+export const WASM_RENDER_TIMEOUT_MS = 300_000;
 
 export interface RenderResult {
   elapsedMs: number;
@@ -87,8 +89,16 @@ const ORIENT: Record<number, string> = {
 };
 const orient = (o: number | undefined) => ORIENT[o ?? 1] ?? '';
 
-/** Builds the ffmpeg arguments for a job; `textDir` holds the label text files. */
-export function buildRenderArgs(job: RenderJob, textDir: string, font: string | null): string[] {
+/** The label text files written into `textDir`. */
+export function labelFiles(textDir: string): { label: string; watermark: string } {
+  return { label: join(textDir, 'label.txt'), watermark: join(textDir, 'watermark.txt') };
+}
+
+/**
+ * Builds the ffmpeg arguments for a job; `textDir` holds the label text files. `name` maps each host file
+ * to the name ffmpeg sees (the identity for the native binary, in-memory names for WebAssembly).
+ */
+export function buildRenderArgs(job: RenderJob, textDir: string, font: string | null, name: (hostPath: string) => string = (p) => p): string[] {
   const W = job.width;
   const H = job.height;
   const D = job.durationSeconds;
@@ -103,14 +113,14 @@ export function buildRenderArgs(job: RenderJob, textDir: string, font: string | 
   let K = 0;
   if (job.firstClip) {
     K = Math.min(N - 1, Math.max(1, Math.floor(job.firstClip.durationSeconds * FPS)));
-    args.push('-i', job.firstClip.path);
+    args.push('-i', name(job.firstClip.path));
     filters.push(
       `[0:v]fps=${FPS},scale=${W}:${H}:force_original_aspect_ratio=decrease,` +
         `pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p,trim=end_frame=${K},setpts=PTS-STARTPTS,` +
         `tpad=stop_mode=clone:stop=${N - K}[base]`,
     );
   } else if (job.firstFrame) {
-    args.push('-loop', '1', '-framerate', String(FPS), '-t', String(D), '-i', job.firstFrame);
+    args.push('-loop', '1', '-framerate', String(FPS), '-t', String(D), '-i', name(job.firstFrame));
     filters.push(`[0:v]${orient(job.firstFrameOrientation)}${cover},format=yuv420p[base]`);
   } else {
     throw new Error('a render needs a first frame or a first clip');
@@ -125,7 +135,7 @@ export function buildRenderArgs(job: RenderJob, textDir: string, font: string | 
   let nextInput = 1;
   if (job.lastFrame) {
     const idx = nextInput++;
-    args.push('-loop', '1', '-framerate', String(FPS), '-t', String(D), '-i', job.lastFrame);
+    args.push('-loop', '1', '-framerate', String(FPS), '-t', String(D), '-i', name(job.lastFrame));
     const start = r3((K + 0.3 * M) / FPS);
     const dur = r3((0.55 * M) / FPS);
     filters.push(`[${idx}:v]${orient(job.lastFrameOrientation)}${cover},format=yuva420p,fade=t=in:st=${start}:d=${dur}:alpha=1[last]`);
@@ -138,13 +148,13 @@ export function buildRenderArgs(job: RenderJob, textDir: string, font: string | 
   const pad = Math.round(fontSize * 0.7);
   let label: string;
   if (font) {
-    const labelFile = join(textDir, 'label.txt');
+    const texts = labelFiles(textDir);
     label =
-      `drawtext=fontfile=${esc(font)}:textfile=${esc(labelFile)}:fontsize=${fontSize}:fontcolor=white` +
+      `drawtext=fontfile=${esc(name(font))}:textfile=${esc(name(texts.label))}:fontsize=${fontSize}:fontcolor=white` +
       `:x=${pad}:y=${pad}:box=1:boxcolor=black@0.6:boxborderw=${Math.round(fontSize / 3)}`;
     if (job.watermark) {
       label +=
-        `,drawtext=fontfile=${esc(font)}:textfile=${esc(join(textDir, 'watermark.txt'))}:fontsize=${fontSize}` +
+        `,drawtext=fontfile=${esc(name(font))}:textfile=${esc(name(texts.watermark))}:fontsize=${fontSize}` +
         `:fontcolor=white@0.85:x=w-tw-${pad}:y=h-th-${pad}:shadowcolor=black@0.6:shadowx=2:shadowy=2`;
     }
   } else {
@@ -156,7 +166,7 @@ export function buildRenderArgs(job: RenderJob, textDir: string, font: string | 
   // Audio.
   const aIdx = nextInput;
   if (job.drivingAudio) {
-    args.push('-i', job.drivingAudio);
+    args.push('-i', name(job.drivingAudio));
     filters.push(`[${aIdx}:a]aresample=44100,atrim=0:${D},asetpts=PTS-STARTPTS,apad[a]`);
   } else {
     args.push('-f', 'lavfi', '-t', String(D), '-i', `sine=frequency=220:sample_rate=44100`);
@@ -173,7 +183,7 @@ export function buildRenderArgs(job: RenderJob, textDir: string, font: string | 
     '-movflags', '+faststart',
     '-metadata', `comment=${REHEARSAL_COMMENT}`,
     '-metadata', 'title=Wan emulator rehearsal',
-    '-y', job.outPath,
+    '-y', name(job.outPath),
   );
   return args;
 }
@@ -183,11 +193,17 @@ export async function renderVideo(job: RenderJob): Promise<RenderResult> {
   const started = Date.now();
   const textDir = await mkdtemp(join(tmpdir(), 'wan-emu-text-'));
   try {
-    await writeFile(join(textDir, 'label.txt'), REHEARSAL_LABEL, 'utf8');
-    await writeFile(join(textDir, 'watermark.txt'), WATERMARK_TEXT, 'utf8');
-    const args = buildRenderArgs(job, textDir, findFont());
-    const timeoutMs = job.timeoutMs ?? RENDER_TIMEOUT_MS;
-    const { code, stderr, timedOut } = await runFfmpeg(args, { timeoutMs, signal: job.signal });
+    const texts = labelFiles(textDir);
+    await writeFile(texts.label, REHEARSAL_LABEL, 'utf8');
+    await writeFile(texts.watermark, WATERMARK_TEXT, 'utf8');
+    const font = findFont();
+    const inputs = [job.firstClip?.path, job.firstFrame, job.lastFrame, job.drivingAudio, ...(font ? [font, texts.label, texts.watermark] : [])];
+    const timeoutMs = job.timeoutMs ?? (ffmpegBackend() === 'wasm' ? WASM_RENDER_TIMEOUT_MS : RENDER_TIMEOUT_MS);
+    const { code, stderr, timedOut } = await runFfmpegOn(
+      { inputs: inputs.filter((p): p is string => !!p), outputs: [job.outPath] },
+      (name) => buildRenderArgs(job, textDir, font, name),
+      { timeoutMs, signal: job.signal },
+    );
     if (timedOut) throw new RenderTimeoutError(timeoutMs);
     if (code !== 0) {
       const tail = stderr.trim().split('\n').slice(-6).join('\n');

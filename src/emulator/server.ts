@@ -15,6 +15,7 @@ import { TASK_STATUSES, parseCreateRequest } from '../wan/schema';
 import { formatServiceTime, parseListTime } from '../wan/time';
 import { EmulatorClock } from './clock';
 import { FaultInjector, defaultFaultError, type HttpFault } from './faults';
+import { ffmpegBackend } from './ffmpeg';
 import { CreateRateLimiter } from './rate';
 import {
   BodyTooLarge,
@@ -469,6 +470,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         model: MODEL,
         now: new Date(clock.now()).toISOString(),
         time_scale: clock.timeScale,
+        /** Which ffmpeg renders the results: the native binary (development) or WebAssembly (the VSIX). */
+        ffmpeg: ffmpegBackend(),
       });
     }
     if (what === 'clock') {

@@ -43,6 +43,7 @@ export function stopDetachedEmulator(userDataDir) {
  * @param {object} [opts.settings]    user settings written to <user-data-dir>/User/settings.json
  * @param {Record<string,string>} [opts.env] extra environment for code-server (and its extension host)
  * @param {boolean} [opts.inheritOutput] also echo code-server's output to this process's stderr
+ * @param {string} [opts.extensionsDir] an existing extensions folder (e.g. one a VSIX was installed into); a fresh empty one when omitted
  * @param {number} [opts.startTimeoutMs]
  * @returns {Promise<{url: string, port: number, userDataDir: string, extensionsDir: string, tmpDir: string, logFile: string, logTail(lines?: number): string, stop(): Promise<void>}>}
  */
@@ -50,7 +51,7 @@ export async function startCodeServer(opts) {
   const port = opts.port ?? (await freePort());
   const tmpDir = mkdtempSync(join(tmpdir(), 'wan-code-server-'));
   const userDataDir = join(tmpDir, 'user-data');
-  const extensionsDir = join(tmpDir, 'extensions');
+  const extensionsDir = opts.extensionsDir ?? join(tmpDir, 'extensions');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   const settings = {

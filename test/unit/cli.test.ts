@@ -2,7 +2,7 @@
 // playable MP4, and every invalid combination or limit is refused before anything is sent.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
@@ -83,6 +83,20 @@ describe('wan-video CLI', function () {
       if (name.includes('audio')) assert.ok(info.audio, 'the driving audio is in the result');
     });
   }
+
+  it('--version and -v print the package version, without a key; --json wraps it', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const run = await cli([flag], {});
+      assert.equal(run.code, EXIT.ok, run.stderr);
+      assert.equal(run.stdout.trim(), version);
+    }
+    const json = await cli(['--version', '--json'], {});
+    assert.deepEqual(JSON.parse(json.stdout), { exit_code: EXIT.ok, version });
+    const help = await cli(['--help'], {});
+    assert.equal(help.code, EXIT.ok);
+    assert.match(help.stdout, /wan-video --version \| --help/);
+  });
 
   it('prints JSON with usage when asked', async () => {
     const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
