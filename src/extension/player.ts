@@ -2,9 +2,9 @@
 // known about it (sidecar or task record) and its actions. Sound: desktop VS Code's webviews cannot decode
 // AAC, so when the page reports that it cannot, the panel switches to an MP3-audio preview copy made on the
 // host (src/preview/), and when no sound can be played at all it says so.
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { pageHtml } from './webviews/pageHtml';
 import { readVideoFacts, type FactsResult } from '../player/facts';
 import { decodeFramePng, writeFrameBeside } from '../player/frame';
 import { makeAudioPreview, PreviewError } from '../preview/audioPreview';
@@ -53,9 +53,7 @@ export interface PlayerHandle {
   captureFrame(at?: number): Promise<vscode.Uri>;
 }
 
-const nonce = () => randomBytes(18).toString('base64');
 
-const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export interface PlayerContext {
   extensionUri: vscode.Uri;
@@ -118,30 +116,7 @@ class PlayerPanel implements vscode.Disposable {
   }
 
   private render(): string {
-    const webview = this.panel.webview;
-    const n = nonce();
-    const pages = vscode.Uri.joinPath(this.ctx.extensionUri, 'dist', 'webview');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(pages, 'player.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(pages, 'player.css'));
-    const csp = [
-      `default-src 'none'`,
-      `img-src ${webview.cspSource}`,
-      `media-src ${webview.cspSource}`,
-      `style-src ${webview.cspSource} 'nonce-${n}'`,
-      `script-src 'nonce-${n}'`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="${escapeAttr(vscode.env.language)}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" nonce="${n}" href="${escapeAttr(style.toString())}">
-<title>${escapeAttr(path.basename(this.file.fsPath))}</title>
-</head>
-<body>
-<main>
+    const body = `<main>
   <h1 id="title"></h1>
   <video id="video" controls preload="auto"></video>
   <div id="notice" role="status" hidden><span id="notice-text"></span> <vscode-button id="notice-open" secondary hidden></vscode-button></div>
@@ -157,10 +132,8 @@ class PlayerPanel implements vscode.Disposable {
   <dl id="details"></dl>
   <h2 id="facts-title" hidden></h2>
   <dl id="facts"></dl>
-</main>
-<script type="module" nonce="${n}" src="${escapeAttr(script.toString())}"></script>
-</body>
-</html>`;
+</main>`;
+    return pageHtml(this.panel.webview, this.ctx.extensionUri, { page: 'player', title: path.basename(this.file.fsPath), body });
   }
 
   private post(message: HostToWebviewMessage): Thenable<boolean> {

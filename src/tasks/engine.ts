@@ -173,11 +173,6 @@ export class TaskEngine {
       outputFolder: where.outputFolder,
       requestedAt: now,
       updatedAt: now,
-      createAttempts: 0,
-      polls: 0,
-      pollFailures: 0,
-      announced: false,
-      expiryWarned: false,
       outputSize: checked.outputSize,
     });
     this.wake();
@@ -206,11 +201,6 @@ export class TaskEngine {
         updatedAt: now,
         sentAt: parseServiceTime(task.output.submit_time)?.getTime(),
         taskId,
-        createAttempts: 0,
-        polls: 0,
-        pollFailures: 0,
-        announced: false,
-        expiryWarned: false,
       });
       await this.applyTask(record.id, task);
       this.wake();

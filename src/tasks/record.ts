@@ -102,6 +102,12 @@ export const TaskRecordSchema = z.object({
   lease: LeaseSchema.optional(),
 });
 export type TaskRecord = z.infer<typeof TaskRecordSchema>;
+/** A record as written by its maker: the counters and flags start from the schema's defaults. */
+export type NewTaskRecord = z.input<typeof TaskRecordSchema>;
+
+export function newTaskRecord(fields: NewTaskRecord): TaskRecord {
+  return TaskRecordSchema.parse(fields);
+}
 
 export const STORE_VERSION = 1;
 export const StoreFileSchema = z.object({ version: z.literal(STORE_VERSION), tasks: z.array(TaskRecordSchema) });

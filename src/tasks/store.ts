@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { STORE_VERSION, TaskRecordSchema, type TaskRecord } from './record';
+import { STORE_VERSION, TaskRecordSchema, type NewTaskRecord, type TaskRecord } from './record';
 
 export interface TaskStoreOptions {
   file: string;
@@ -105,7 +105,7 @@ export class TaskStore {
     return next;
   }
 
-  add(record: TaskRecord): Promise<TaskRecord> {
+  add(record: NewTaskRecord): Promise<TaskRecord> {
     const parsed = TaskRecordSchema.parse(record);
     return this.update((tasks) => {
       tasks.push(parsed);

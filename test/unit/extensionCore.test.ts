@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { TASK_FLAGS, taskContextValue, taskFlags } from '../../src/extension/tasks/contextValue';
 import { ServiceClock, observeServiceClock } from '../../src/extension/serviceClock';
 import { startEmulator } from '../../src/emulator/server';
-import { TASK_STATES, type TaskRecord, type TaskState } from '../../src/tasks/record';
+import { TASK_STATES, newTaskRecord, type TaskRecord, type TaskState } from '../../src/tasks/record';
 import { DEFAULT_TIMEOUTS, createDispatcher } from '../../src/wan/http';
 import { formatServiceTime } from '../../src/wan/time';
 
@@ -13,20 +13,15 @@ const HOUR = 3600_000;
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 
 function rec(state: TaskState, extra: Partial<TaskRecord> = {}): TaskRecord {
-  return {
+  return newTaskRecord({
     id: 'local-1',
     state,
     request: { firstFrame: '/ws/cat.png', prompt: 'a cat' },
     endpoint: { kind: 'emulator', baseUrl: 'http://127.0.0.1:1' },
     requestedAt: NOW - 60_000,
     updatedAt: NOW,
-    createAttempts: 0,
-    polls: 0,
-    pollFailures: 0,
-    announced: false,
-    expiryWarned: false,
     ...extra,
-  };
+  });
 }
 
 describe('task context values', () => {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CommandIds } from '../../src/extension/commands/ids';
 import { TASK_FLAGS, VIDEO_CONTEXT_VALUE, taskContextValue } from '../../src/extension/tasks/contextValue';
-import { TASK_STATES, type TaskRecord, type TaskState } from '../../src/tasks/record';
+import { TASK_STATES, newTaskRecord, type TaskRecord, type TaskState } from '../../src/tasks/record';
 import { formatServiceTime } from '../../src/wan/time';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -86,20 +86,16 @@ describe('manifest', () => {
             .map((i) => i.command.replace('wanStudio.task.', '')),
         ),
       ].sort();
-    const base = (state: TaskState, extra: Partial<TaskRecord> = {}): TaskRecord => ({
-      id: 'l',
-      state,
-      request: { firstFrame: '/ws/a.png', prompt: 'p' },
-      endpoint: { kind: 'emulator', baseUrl: '' },
-      requestedAt: now,
-      updatedAt: now,
-      createAttempts: 0,
-      polls: 0,
-      pollFailures: 0,
-      announced: false,
-      expiryWarned: false,
-      ...extra,
-    });
+    const base = (state: TaskState, extra: Partial<TaskRecord> = {}): TaskRecord =>
+      newTaskRecord({
+        id: 'l',
+        state,
+        request: { firstFrame: '/ws/a.png', prompt: 'p' },
+        endpoint: { kind: 'emulator', baseUrl: '' },
+        requestedAt: now,
+        updatedAt: now,
+        ...extra,
+      });
     const sent = { taskId: 't', sentAt: now, endTime: formatServiceTime(new Date(now)) };
     const expect: [TaskRecord, string[]][] = [
       [base('queued'), ['cancel', 'copyPrompt', 'generateAgain', 'remove', 'showDetails']],

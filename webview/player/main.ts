@@ -6,6 +6,7 @@ import type { HostToWebviewMessage, LoadMessage, NoticeMessage, PlayerAction, We
 import { canPlayAac, checkAudio, playbackAudioCheck } from './audio';
 import { captureFrame } from './frame';
 import './player.css';
+import { formatBytes } from '../common/format';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHostMessage): void;
@@ -42,17 +43,6 @@ const buttons: [HTMLElement, keyof LoadMessage['labels'], () => void][] = [
 let current: LoadMessage | undefined;
 
 const action = (name: PlayerAction) => post({ type: 'action', action: name });
-
-function formatBytes(bytes: number, locale: string): string {
-  const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
-  let value = bytes;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return new Intl.NumberFormat(locale, { style: 'unit', unit: units[i], unitDisplay: 'short', maximumFractionDigits: i === 0 ? 0 : 1 }).format(value);
-}
 
 function formatDuration(seconds: number, locale: string): string {
   return new Intl.NumberFormat(locale, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 2 }).format(seconds);

@@ -26,7 +26,7 @@ import { CommandIds } from '../commands/ids';
 import { DraftChecker, issuesOf, requestsOf } from './check';
 import type { DraftBackup } from './draftBackup';
 import { adviceFor, adviceForError } from './errors';
-import { generatorHtml } from './html';
+import { pageHtml } from '../webviews/pageHtml';
 import { generatorLabels } from './labels';
 import { pickSources } from './pick';
 import { placeFiles } from './prefill';
@@ -136,7 +136,7 @@ export class GeneratorPanel implements vscode.Disposable {
   }
 
   private load(): void {
-    this.panel.webview.html = generatorHtml(this.panel.webview, this.deps.extensionUri, vscode.l10n.t('Generate Video'));
+    this.panel.webview.html = this.html();
     this.watchReady();
   }
 
@@ -154,7 +154,7 @@ export class GeneratorPanel implements vscode.Disposable {
         return;
       }
       this.deps.log.warn(`Generator: the page did not say ready within ${READY_TIMEOUT_MS / 1000} s; loading it again.`);
-      this.panel.webview.html = generatorHtml(this.panel.webview, this.deps.extensionUri, vscode.l10n.t('Generate Video'));
+      this.panel.webview.html = this.html();
       this.watchReady(attempt + 1);
     }, READY_TIMEOUT_MS);
   }
@@ -384,6 +384,11 @@ export class GeneratorPanel implements vscode.Disposable {
         return;
       }
     }
+  }
+
+  private html(): string {
+    const body = '<main id="app" aria-busy="true"></main>';
+    return pageHtml(this.panel.webview, this.deps.extensionUri, { page: 'generate', title: vscode.l10n.t('Generate Video'), body });
   }
 
   taskViews(): TaskView[] {

@@ -1,14 +1,23 @@
-// The generation page's HTML: a strict CSP with a fresh nonce; scripts and styles only from dist/.
+// The HTML shell of every webview page: a strict CSP with a fresh nonce, the page's script and style from
+// dist/webview/, and the page's own body. One place, so both pages get the same policy.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 
-const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function generatorHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
+export interface PageOptions {
+  /** The bundle's name: dist/webview/<page>.js and .css. */
+  page: 'generate' | 'player';
+  title: string;
+  /** Markup inside <body>, before the script. */
+  body: string;
+}
+
+export function pageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, options: PageOptions): string {
   const nonce = randomBytes(18).toString('base64');
   const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'generate.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'generate.css'));
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, `${options.page}.js`));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, `${options.page}.css`));
   const csp = [
     `default-src 'none'`,
     `img-src ${webview.cspSource}`,
@@ -25,10 +34,10 @@ export function generatorHtml(webview: vscode.Webview, extensionUri: vscode.Uri,
 <meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" nonce="${nonce}" href="${escapeAttr(style.toString())}">
-<title>${escapeAttr(title)}</title>
+<title>${escapeAttr(options.title)}</title>
 </head>
 <body>
-<main id="app" aria-busy="true"></main>
+${options.body}
 <script type="module" nonce="${nonce}" src="${escapeAttr(script.toString())}"></script>
 </body>
 </html>`;
