@@ -33,7 +33,7 @@ export function playerFacts(f: VideoFacts | undefined, locale: string): Fact[] {
     if (value !== undefined && value !== '') rows.push(long ? { label, value, long } : { label, value });
   };
   add(vscode.l10n.t('Prompt'), f.prompt, true);
-  add(vscode.l10n.t('Rewritten prompt'), f.orig_prompt, true);
+  add(vscode.l10n.t('Prompt as the service recorded it'), f.orig_prompt, true);
   add(vscode.l10n.t('Negative prompt'), f.negative_prompt, true);
   add(vscode.l10n.t('Seed'), f.seed !== undefined ? String(f.seed) : vscode.l10n.t('chosen by the service'));
   const p = f.parameters ?? {};

@@ -444,7 +444,11 @@ export class TaskEngine {
     try {
       let prepared;
       try {
-        prepared = await prepareRequest(record.request, (path) => conn.client.uploadFile(path, { signal: this.stopper.signal }));
+        prepared = await prepareRequest(record.request, async (path, media) => {
+          // Shown while the request waits: a large clip can take a while to go up.
+          await this.store.patch(id, (t) => t.state === 'queued' && (t.message = `uploading ${basename(path)} (temporary upload)…`));
+          return conn.client.uploadFile(path, { signal: this.stopper.signal, format: media.format });
+        });
       } catch (error) {
         if (this.stopper.signal.aborted) return; // nothing was created: it stays queued for the next window
         if (error instanceof WanValidationError || !(isTransient(error) || isThrottling(error))) return await this.fail(id, error);
@@ -455,6 +459,7 @@ export class TaskEngine {
       const sending = await this.store.patch(id, (t) => {
         if (t.state !== 'queued') return;
         t.state = 'creating';
+        t.message = undefined;
         t.sentAt = sentAt;
         t.createAttempts += 1;
         t.nextPollAt = sentAt + (this.deps.lookupWindowMs ?? 120_000) / 4;

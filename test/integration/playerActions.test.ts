@@ -84,12 +84,12 @@ suite('Player: facts, actions and sound', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  test('shows the prompt, rewritten prompt, seed, size, duration and usage from the sidecar beside the file', () => {
+  test('shows the prompt, the prompt as the service recorded it, seed, size, duration and usage from the sidecar beside the file', () => {
     const load = handle.lastLoad();
     assert.ok(load);
     const facts = Object.fromEntries(load.facts.map((f) => [f.label, f.value]));
     assert.equal(facts['Prompt'], PROMPT);
-    assert.equal(facts['Rewritten prompt'], ORIG_PROMPT);
+    assert.equal(facts['Prompt as the service recorded it'], ORIG_PROMPT);
     assert.equal(facts['Negative prompt'], 'blur');
     assert.equal(facts['Seed'], '4242');
     assert.equal(facts['Output size'], '720P · 640 × 360');

@@ -284,6 +284,7 @@ describe('task engine (against the emulator)', function () {
     h.engine.start();
     const r = await h.engine.submit({ firstFrame: image, drivingAudio: audio, duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
     await until('the upload to start', () => emu.requests().some((q) => q.route === 'policy'));
+    assert.match(h.store.get(r.id)?.message ?? '', /uploading voice\.mp3/, 'the waiting request says what it is doing');
     assert.equal((await h.engine.cancel(r.id))?.state, 'canceled');
     await until('the upload to give up', () => emu.requests().filter((q) => q.route === 'upload').length >= 6, 30_000);
     await new Promise((done) => setTimeout(done, 300));

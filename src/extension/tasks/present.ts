@@ -139,7 +139,7 @@ export function detailsMarkdown(r: TaskRecord, now: number): vscode.MarkdownStri
   md.appendMarkdown('\n');
   const q = r.request;
   row(vscode.l10n.t('Prompt'), q.prompt);
-  row(vscode.l10n.t('Rewritten prompt'), r.origPrompt !== q.prompt ? r.origPrompt : undefined);
+  row(vscode.l10n.t('Prompt as the service recorded it'), r.origPrompt !== q.prompt ? r.origPrompt : undefined);
   row(vscode.l10n.t('Negative prompt'), q.negativePrompt);
   row(vscode.l10n.t('First frame'), q.firstFrame);
   row(vscode.l10n.t('Last frame'), q.lastFrame);
