@@ -7,39 +7,26 @@
 // the npm script does).
 /* global document, window -- page.evaluate callbacks run in the browser */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
+import { explorerRow, sampleWorkspace, until } from './workbench.mjs';
 
 const OUT = join(REPO_ROOT, 'media', 'docs');
 const VIEWPORT = { width: 1280, height: 800 };
 /** Seconds each step of the demo stays on screen. */
 const DEMO_STEP_SECONDS = 1.6;
 
-async function until(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(300);
-  }
-}
-
 const install = installCodeServer({ chromium: true });
 const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
 const { chromium } = await import('playwright-core');
 
-const work = mkdtempSync(join(tmpdir(), 'wan-docs-'));
-const workspace = join(work, 'workspace');
+const { work, workspace } = sampleWorkspace('wan-docs-');
 const frames = join(work, 'frames');
-mkdirSync(workspace, { recursive: true });
 mkdirSync(frames, { recursive: true });
 mkdirSync(OUT, { recursive: true });
-cpSync(join(REPO_ROOT, 'media', 'samples'), workspace, { recursive: true });
 
 let server;
 let browser;
@@ -61,7 +48,7 @@ async function still(name) {
 }
 
 function row(name) {
-  return page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
+  return explorerRow(page, name);
 }
 
 /** Opens the context menu of `target` and runs `label`, retrying until the extension has registered its items. */

@@ -10,33 +10,20 @@
 // Prerequisites: `node esbuild.mjs`. Run: npm run test:e2e
 /* global document -- page.evaluate callbacks run in the browser */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
+import { explorerRow, sampleWorkspace, until } from './workbench.mjs';
 
 const SHOTS = join(REPO_ROOT, 'test', 'e2e', 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
-
-async function until(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(400);
-  }
-}
 
 const install = installCodeServer({ chromium: true });
 const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
 const { chromium } = await import('playwright-core');
 
-const work = mkdtempSync(join(tmpdir(), 'wan-e2e-'));
-const workspace = join(work, 'workspace');
-mkdirSync(workspace, { recursive: true });
-cpSync(join(REPO_ROOT, 'media', 'samples'), workspace, { recursive: true });
+const { work, workspace } = sampleWorkspace('wan-e2e-');
 
 let server;
 let browser;
@@ -65,7 +52,7 @@ async function generatorFrame() {
 }
 
 function row(name) {
-  return page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
+  return explorerRow(page, name);
 }
 
 /** Selects files in the explorer (Ctrl+click for more) and runs an item of their context menu. */

@@ -1,0 +1,32 @@
+// What the UI-driven scripts (panel.e2e.mjs, docs-screenshots.mjs) share: waiting on the real UI, a demo
+// workspace made from media/samples, and the explorer's rows.
+import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { REPO_ROOT } from '../host/install-code-server.mjs';
+
+/** Polls `fn` until it gives a truthy value (a throw counts as not yet); fails after `timeoutMs`. */
+export async function until(what, fn, timeoutMs, pollMs = 300) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(pollMs);
+  }
+}
+
+/** A temporary folder with a workspace holding the sample first frame, last frame and clip. */
+export function sampleWorkspace(prefix) {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const workspace = join(work, 'workspace');
+  mkdirSync(workspace, { recursive: true });
+  cpSync(join(REPO_ROOT, 'media', 'samples'), workspace, { recursive: true });
+  return { work, workspace };
+}
+
+/** The explorer row of a file or folder by its name. */
+export function explorerRow(page, name) {
+  return page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
+}
