@@ -604,7 +604,7 @@ export class TaskEngine {
           return true;
         });
         if (adopted) this.deps.log.info(`Task ${id}: the interrupted create made ${taskId}; following it`);
-        else await this.store.patch(id, (t) => waiting(t) && (t.nextPollAt = this.now()));
+        else await this.store.patch(id, (t) => waiting(t) && (t.nextPollAt = this.now() + 1000)); // taken meanwhile: look again, past it
         return;
       }
       const waited = this.now() - r.sentAt;
