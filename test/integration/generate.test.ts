@@ -7,26 +7,9 @@ import type { GeneratorHandle } from '../../src/extension/panel/manager';
 import { parsePageMessage, type DraftInput, type TaskView } from '../../src/protocol/generate';
 import { probeVideo } from '../../src/wan';
 import { makeAudio, makeImage, makeVideo, tempDir } from '../support/fixtures';
+import { until, within } from '../support/waiting';
 
 const EXTENSION_ID = 'wan-studio.wan-studio';
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function until<T>(what: string, probe: () => T | undefined, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const run = <T>(command: string, ...args: unknown[]) => vscode.commands.executeCommand<T>(command, ...args);
 
@@ -107,7 +90,7 @@ suite('Generation panel', () => {
     for (const f of vscode.workspace.workspaceFolders ?? []) assert.ok(roots.includes(f.uri.fsPath), `workspace folder ${f.uri.fsPath} is not a root`);
     assert.match(handle.panel.webview.html, /default-src 'none'/);
     assert.match(handle.panel.webview.html, /script-src 'nonce-[A-Za-z0-9+/=]{16,}'/);
-    await withTimeout(handle.ready(), 40_000, 'the page\'s ready message');
+    await within(handle.ready(), 40_000, 'the page\'s ready message');
   });
 
   test('Generate Video from Image prefills the first frame; a multi-selection becomes a batch', async () => {

@@ -9,19 +9,10 @@ import type { GeneratorHandle } from '../../src/extension/panel/manager';
 import type { TaskView } from '../../src/protocol/generate';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { makeAudio, makeImage, tempDir } from '../support/fixtures';
+import { until } from '../support/waiting';
 
 const GOOD_KEY = 'sk-panel-good-key';
 const WRONG_KEY = 'sk-panel-wrong-key';
-
-async function until<T>(what: string, probe: () => T | undefined, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 suite('Generation panel: errors a person can act on', () => {
   let emu: RunningEmulator;

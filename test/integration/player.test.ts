@@ -5,14 +5,7 @@ import * as vscode from 'vscode';
 import type { PlayerHandle } from '../../src/extension/player';
 import { LoadMessage, parseWebviewMessage } from '../../src/protocol/player';
 import { makeVideo, tempDir } from '../support/fixtures';
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not arrive within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+import { within } from '../support/waiting';
 
 const play = (arg?: unknown) => vscode.commands.executeCommand<PlayerHandle | undefined>('wanStudio.playVideo', arg);
 
@@ -79,7 +72,7 @@ suite('Player panel', () => {
     assert.equal(handle.reused, false);
     assert.equal(handle.panel.visible, true);
     assert.equal(handle.panel.webview.options.enableScripts, true);
-    const meta = await withTimeout(handle.metadata, 30_000, 'metadata from the webview');
+    const meta = await within(handle.metadata, 30_000, 'metadata from the webview');
     assert.equal(meta.width, 320);
     assert.equal(meta.height, 240);
     assert.ok(Math.abs(meta.duration - 2) < 0.15, `duration ${meta.duration}`);
@@ -100,7 +93,7 @@ suite('Player panel', () => {
     assert.ok(third);
     assert.equal(third.reused, false);
     assert.notStrictEqual(third.panel, first.panel);
-    const meta = await withTimeout(third.metadata, 30_000, 'metadata from the new panel');
+    const meta = await within(third.metadata, 30_000, 'metadata from the new panel');
     assert.equal(meta.width, 320);
     third.panel.dispose();
   });

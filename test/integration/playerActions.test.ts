@@ -12,25 +12,10 @@ import { sidecarFor, writeSidecar } from '../../src/tasks/sidecar';
 import { probeImage } from '../../src/wan/media/image';
 import { record } from '../support/records';
 import { ffmpeg, makeVideo, tempDir } from '../support/fixtures';
+import { until, within } from '../support/waiting';
 
 const play = (arg?: unknown) => vscode.commands.executeCommand<PlayerHandle | undefined>('wanStudio.playVideo', arg);
 const sha = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`${what}: nothing within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A 3 s 640x360 H.264 video with an AAC tone, like a Wan result. */
 async function makeResult(path: string): Promise<string> {
@@ -213,7 +198,7 @@ suite('Player: facts, actions and sound', () => {
     assert.match(load.src, /sound-previews/);
     assert.doesNotMatch(load.src, /forced\.mp4/);
     assert.equal((await h.metadata).width, 640);
-    const notice = await until(() => (h.lastNotice()?.text.includes('MP3') ? h.lastNotice() : undefined), 10_000, 'the notice');
+    const notice = await until('the notice', () => (h.lastNotice()?.text.includes('MP3') ? h.lastNotice() : undefined), 10_000);
     assert.equal(notice.openSystem, false);
     assert.equal(await sha(forced), before, 'the original changed');
     assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('forced')), ['forced.mp4'], 'something was written beside the original');
@@ -228,7 +213,7 @@ suite('Player: facts, actions and sound', () => {
     const h = await play(vscode.Uri.file(silent));
     assert.ok(h);
     await within(h.metadata, 45_000, 'metadata');
-    const notice = await until(() => h.lastNotice(), 10_000, 'the notice');
+    const notice = await until('the notice', () => h.lastNotice(), 10_000);
     assert.equal(notice.level, 'warning');
     assert.equal(notice.openSystem, true);
     assert.equal(notice.text, 'This video has no sound track.');

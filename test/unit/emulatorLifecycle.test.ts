@@ -7,19 +7,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmulator } from '../../src/emulator/server';
 import { tempDir } from '../support/fixtures';
+import { until } from '../support/waiting';
 
 const EMULATOR = resolve(__dirname, '../../../dist/emulator.js');
 const HOUR = 3600_000;
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('emulator lifecycle', () => {
   it('answers with a Date header on its own clock, jumps included', async () => {
@@ -49,8 +40,11 @@ describe('emulator lifecycle', () => {
       { stdio: 'ignore' },
     );
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const state = await waitFor('the state file', () =>
-      existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { url: string; pid: number }) : undefined,
+    const state = await until(
+      'the state file',
+      () => (existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { url: string; pid: number }) : undefined),
+      15_000,
+      50,
     );
     assert.equal(state.pid, child.pid);
     const info = await fetch(`${state.url}/__emulator/info`);

@@ -10,6 +10,7 @@ import type { TaskRecord, TaskState } from '../../src/tasks/record';
 import { TaskStore } from '../../src/tasks/store';
 import { WanClient, WanValidationError, fixedSchedule } from '../../src/wan';
 import { makeAudio, makeImage, tempDir } from '../support/fixtures';
+import { until as pollUntil } from '../support/waiting';
 
 const KEY = 'sk-engine-test-key';
 
@@ -70,18 +71,11 @@ describe('task engine (against the emulator)', function () {
   }
 
   const endpoint = () => ({ kind: 'emulator' as const, baseUrl: emu.url });
+  const until = <T>(what: string, probe: () => T | undefined | null | false, ms = 30_000) => pollUntil(what, probe, ms, 50);
+
   // Creates that made a task (a 429 from the emulator's own rate limit makes none).
   const creates = () => emu.requests().filter((r) => r.route === 'create' && r.status === 200).length;
 
-  async function until<T>(what: string, probe: () => T | undefined | false, ms = 30_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = probe();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   it('walks a request from queued to a saved MP4 with its record beside it', async () => {
     const h = harness(join(dir, 'walk.json'));
