@@ -11,7 +11,7 @@ import { DURATION_DEFAULT_S, DURATION_MAX_S, DURATION_MIN_S, PROMPT_MAX_CHARS } 
 import { validateLocalMedia } from '../../wan/media';
 import { billedSeconds } from '../../wan/sizing';
 import type { WanContext } from '../context';
-import { askForOutputFolder, resolveOutputFolder, workspaceFolderFor } from '../tasks/outputFolder';
+import { placeRequest } from '../tasks/outputFolder';
 import { label, savedFile } from '../tasks/present';
 import { CommandIds } from './ids';
 import { resolveTask } from './taskArgs';
@@ -50,14 +50,10 @@ export async function submitRequest(ctx: WanContext, request: TaskRequest, where
   // The endpoint and the key are checked before anything else (no key: nothing is queued).
   const { client, endpoint } = await ctx.connections.connect();
   await client.close();
-  const workspaceFolder = where.workspaceFolder ?? workspaceFolderFor(SOURCE_FIELDS.map((f) => request[f]));
-  let outputFolder = where.outputFolder;
-  if (!outputFolder && !resolveOutputFolder(workspaceFolder)) {
-    outputFolder = await askForOutputFolder();
-    if (!outputFolder) return undefined;
-  }
+  const place = await placeRequest(request, where);
+  if (!place) return undefined;
   try {
-    const record = await ctx.tasks.tasks.submit(request, { endpoint, workspaceFolder, outputFolder });
+    const record = await ctx.tasks.tasks.submit(request, { endpoint, ...place });
     ctx.log.info(`Task ${record.id}: queued "${label(record)}" (${record.request.duration ?? DURATION_DEFAULT_S} s ${record.request.resolution ?? '1080P'})`);
     return record;
   } catch (error) {

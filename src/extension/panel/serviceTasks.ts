@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { TaskRecord, TaskRequest } from '../../tasks/record';
 import type { ConnectionFactory } from '../connection';
-import { askForOutputFolder, resolveOutputFolder, workspaceFolderFor } from '../tasks/outputFolder';
+import { placeRequest } from '../tasks/outputFolder';
 import type { TaskService } from '../tasks/service';
 import type { GenerationTasks } from './taskLayer';
 
@@ -20,13 +20,9 @@ export class ServiceTasks implements GenerationTasks {
 
   async submit(request: TaskRequest): Promise<TaskRecord> {
     const endpoint = await this.connections.endpoint();
-    const workspaceFolder = workspaceFolderFor([request.firstFrame, request.lastFrame, request.drivingAudio, request.firstClip]);
-    let outputFolder: string | undefined;
-    if (!resolveOutputFolder(workspaceFolder)) {
-      outputFolder = await askForOutputFolder();
-      if (!outputFolder) throw new Error(vscode.l10n.t('No folder was chosen for the video, so nothing was requested.'));
-    }
-    return this.service.tasks.submit(request, { endpoint, workspaceFolder, outputFolder });
+    const place = await placeRequest(request);
+    if (!place) throw new Error(vscode.l10n.t('No folder was chosen for the video, so nothing was requested.'));
+    return this.service.tasks.submit(request, { endpoint, ...place });
   }
 
   retrySave(id: string): Promise<void> {

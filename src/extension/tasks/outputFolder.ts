@@ -2,7 +2,7 @@
 import { isAbsolute, join } from 'node:path';
 import { homedir } from 'node:os';
 import * as vscode from 'vscode';
-import type { TaskRecord } from '../../tasks/record';
+import type { TaskRecord, TaskRequest } from '../../tasks/record';
 import { readOutputFolder } from '../settings';
 
 function expandHome(path: string): string {
@@ -41,4 +41,18 @@ export function workspaceFolderFor(sources: readonly (string | undefined)[]): st
     if (folder) return folder.uri.fsPath;
   }
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+/**
+ * Where a new request's task belongs and saves: its inputs' workspace folder and, when that gives no output
+ * folder, one the user picks now. Undefined when the user picked none (then nothing is requested).
+ */
+export async function placeRequest(
+  request: TaskRequest,
+  given: { workspaceFolder?: string; outputFolder?: string } = {},
+): Promise<{ workspaceFolder?: string; outputFolder?: string } | undefined> {
+  const workspaceFolder = given.workspaceFolder ?? workspaceFolderFor([request.firstFrame, request.lastFrame, request.drivingAudio, request.firstClip]);
+  if (given.outputFolder || resolveOutputFolder(workspaceFolder)) return { workspaceFolder, outputFolder: given.outputFolder };
+  const outputFolder = await askForOutputFolder();
+  return outputFolder ? { workspaceFolder, outputFolder } : undefined;
 }
