@@ -1,6 +1,7 @@
 // Parses the wan-video command line into a checked command; wrong input is a CliUsageError.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SEED_MAX } from '../wan/limits';
 import { EndpointSchema, resolveBaseUrl } from '../wan/regions';
 import type { GenerationInput } from '../wan/request';
@@ -139,12 +140,20 @@ function when(name: string, text: string | undefined, now: number): Date | undef
   const age = /^(\d+)\s*([smhd])$/i.exec(t);
   if (age) return new Date(now - Number(age[1]) * AGE_UNITS_MS[age[2]!.toLowerCase()]!);
   const iso = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(Z|[+-]\d{2}:?\d{2})?$/i.exec(t);
-  if (iso) {
+  if (iso && isCalendarTime(iso[1]!, iso[2])) {
     // Without a zone, ECMAScript reads a date alone as UTC but a date and time as local: say local for both.
     const ms = Date.parse(`${iso[1]}T${iso[2] ?? '00:00'}${iso[3] ?? ''}`);
     if (!Number.isNaN(ms)) return new Date(ms);
   }
   throw new CliUsageError(`--${name} must be a time (2026-04-25T10:00:00Z, or 2026-04-25 10:00 in local time) or an age (30m, 6h, 2d), got "${text}"`);
+}
+
+/** Whether a date and time exist: Date.parse would take February 30 for March 2. */
+function isCalendarTime(date: string, time: string | undefined): boolean {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const [hh = 0, mm = 0, ss = 0] = (time ?? '').split(':').filter(Boolean).map(Number);
+  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth && hh <= 23 && mm <= 59 && ss < 60;
 }
 
 /** Whether the user asked for JSON, even when the rest of the command line cannot be parsed. */
@@ -188,6 +197,14 @@ function endpointFrom(values: Record<string, string | boolean | undefined>, env:
   }
 }
 
+function fileUrlPath(url: string): string | undefined {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return undefined;
+  }
+}
+
 export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string, now = Date.now()): Command {
   let parsed;
   try {
@@ -219,8 +236,16 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
     }
     return resolve(cwd, values.out);
   };
-  const local = (src: string | undefined) =>
-    src === undefined || /^(https?:\/\/|oss:\/\/|data:)/i.test(src) ? src : resolve(cwd, src);
+  const local = (option: string, src: string | undefined) => {
+    if (src === undefined || /^(https?:\/\/|oss:\/\/|data:)/i.test(src)) return src;
+    // Any other URL would be read as a relative path and reported "not found": say what is wrong.
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(src)?.[1];
+    if (scheme) {
+      const path = scheme.toLowerCase() === 'file' ? ` (for a file on this machine, give its path: ${fileUrlPath(src) ?? 'without file://'})` : '';
+      throw new CliUsageError(`--${option}: ${scheme}:// sources are not supported; give a local file, an http(s):// or oss:// URL${path}`);
+    }
+    return resolve(cwd, src);
+  };
 
   switch (verb) {
     case 'generate': {
@@ -230,10 +255,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
       }
       const resolution = values.resolution?.toUpperCase();
       const input: GenerationInput = {
-        firstFrame: local(values['first-frame']),
-        lastFrame: local(values['last-frame']),
-        drivingAudio: local(values.audio),
-        firstClip: local(values.clip),
+        firstFrame: local('first-frame', values['first-frame']),
+        lastFrame: local('last-frame', values['last-frame']),
+        drivingAudio: local('audio', values.audio),
+        firstClip: local('clip', values.clip),
         prompt: values.prompt,
         negativePrompt: values['negative-prompt'],
         resolution: resolution as Resolution | undefined,

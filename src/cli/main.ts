@@ -11,11 +11,13 @@ import {
   WanValidationError,
   MODEL,
   explainError,
+  expectedVideoSeconds,
   findTasksCreatedBetween,
   isAbort,
   listAllTasks,
   prepareRequest,
   probeWritable,
+  suggestsWrongAddress,
   taskCreatedAt,
   type OutagePolicy,
   type RetryPolicy,
@@ -23,7 +25,7 @@ import {
   type TaskResponse,
 } from '../wan';
 import { CliUsageError, USAGE, parseCommand, wantsJson, type Common } from './args';
-import { EXIT } from './exitCodes';
+import { EXIT, STOP_SIGNALS, type StopSignal } from './exitCodes';
 
 declare const __WAN_STUDIO_VERSION__: string | undefined;
 /** The package version, put in by the bundler (esbuild.mjs `define`); "0.0.0-dev" when run unbundled. */
@@ -32,6 +34,8 @@ export const CLI_VERSION = typeof __WAN_STUDIO_VERSION__ === 'string' ? __WAN_ST
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** false once stderr is known to be closed (a pipe whose reader went away): failures then go to stdout. */
+  errOpen?: () => boolean;
 }
 
 /** For tests: shorter waits than a real outage calls for. Not reachable from the command line. */
@@ -64,6 +68,10 @@ interface RunContext {
   extra: Record<string, unknown>;
   /** Lines printed after a failure's message. */
   notes: string[];
+  /** The `list` command for this endpoint, once a create may have reached the service. */
+  lookup?: string;
+  /** true once the endpoint has answered: from then on a failure there is not a wrong address. */
+  reached?: boolean;
 }
 
 /** Refuses an --out that exists as a file. Read-only, so it runs with the other checks of the input. */
@@ -169,15 +177,23 @@ interface Failure {
   hint?: string;
 }
 
-function classify(error: unknown, ctx: RunContext, aborted: boolean): Failure {
-  if (aborted || isAbort(error)) {
+/** The stop signal a run was aborted by (see the `require.main` block); SIGINT when it names none. */
+function stopSignalOf(signal: AbortSignal): StopSignal {
+  const name = (signal.reason as { signal?: unknown } | undefined)?.signal;
+  return typeof name === 'string' && name in STOP_SIGNALS ? (name as StopSignal) : 'SIGINT';
+}
+
+function classify(error: unknown, ctx: RunContext, signal: AbortSignal): Failure {
+  if (signal.aborted || isAbort(error)) {
+    const by = stopSignalOf(signal);
+    const stopped = by === 'SIGINT' ? 'Interrupted' : `Stopped by ${by}`;
     const message =
       ctx.phase === 'create'
-        ? 'Interrupted while creating the task: it may have reached the service (and be billed). Check with `wan-video list --since 10m` before trying again.'
+        ? `${stopped} while creating the task: it may have reached the service (and be billed). Check with \`${ctx.lookup ?? 'wan-video list --since 10m'}\` before trying again.`
         : ctx.taskId
-          ? `Interrupted. Task ${ctx.taskId} goes on at the service.`
-          : 'Interrupted before anything was created.';
-    return { exitCode: EXIT.interrupted, code: 'Interrupted', message };
+          ? `${stopped}. Task ${ctx.taskId} goes on at the service.`
+          : `${stopped} before anything was created.`;
+    return { exitCode: STOP_SIGNALS[by], code: 'Interrupted', message };
   }
   if (error instanceof CliUsageError) return { exitCode: EXIT.invalidInput, code: 'InvalidArguments', message: error.message };
   if (error instanceof NotConfigured) return { exitCode: EXIT.notConfigured, code: 'NotConfigured', message: error.message };
@@ -187,7 +203,7 @@ function classify(error: unknown, ctx: RunContext, aborted: boolean): Failure {
   if (error instanceof TaskEnded) {
     const o = error.task.output;
     const code = (o.task_status === 'FAILED' && o.code) || `Task${o.task_status[0]}${o.task_status.slice(1).toLowerCase()}`;
-    return { exitCode: EXIT.taskNotSucceeded, code, message: `Task ${describeTask(error.task)}` };
+    return { exitCode: EXIT.taskNotSucceeded, code, message: `Task ${o.task_id} ${describeTask(error.task)}` };
   }
   const explained = explainError(error);
   const failure = (exitCode: number): Failure => ({ exitCode, ...explained });
@@ -217,16 +233,23 @@ async function pollAndSave(
     signal,
     onUpdate: (t) => {
       const status = t.output.task_status;
+      ctx.reached = true;
       if (status !== last) io.err(`${status} after ${Math.round((Date.now() - started) / 1000)} s`);
       last = status;
     },
   });
-  if (task.output.task_status !== 'SUCCEEDED') throw new TaskEnded(task);
+  if (task.output.task_status !== 'SUCCEEDED') {
+    // An ended task has nothing to resume: no `wait` command, no "goes on at the service".
+    ctx.resume = undefined;
+    throw new TaskEnded(task);
+  }
   ctx.phase = 'download';
   const dest = join(outDir, `wan-${taskId}.mp4`);
   let shown = -1;
+  const seconds = expectedVideoSeconds(task.usage);
   const saved = await client.downloadVideo(task.output.video_url, dest, {
     signal,
+    ...(seconds !== undefined ? { expectedSeconds: seconds } : {}),
     onProgress: ({ receivedBytes, totalBytes }) => {
       const pct = totalBytes ? Math.floor((receivedBytes / totalBytes) * 10) * 10 : -1;
       if (pct !== shown && pct >= 0) io.err(`Downloading… ${pct}%`);
@@ -235,7 +258,8 @@ async function pollAndSave(
   });
   if (saved.kept) io.err(`${dest} was already saved in full (${saved.bytes} bytes), by another run: kept it.`);
   if (saved.expectedBytes === undefined) {
-    io.err('The storage host did not say how long the video is, so its length could not be checked; it was checked as a complete MP4.');
+    const lasts = seconds !== undefined ? ` lasting the ${seconds} s the task reports` : '';
+    io.err(`The storage host did not say how long the video is, so its length in bytes could not be checked; it was checked as a complete MP4${lasts}.`);
   }
   return { task, dest, bytes: saved.bytes, kept: saved.kept, lengthChecked: saved.expectedBytes !== undefined };
 }
@@ -267,6 +291,9 @@ export async function run(
     }
     const { common } = command;
     json = common.json;
+    const wrongAddress =
+      `No answer from ${common.baseUrl} yet. If this goes on, the address may be wrong: check --base-url or --region ` +
+      '(the region the task was created in). Waiting continues while the task can live; Ctrl-C stops it.';
     const apiKey = env.DASHSCOPE_API_KEY?.trim();
     if (!apiKey) throw new NotConfigured('DASHSCOPE_API_KEY is not set: export your Model Studio API key (same region as the endpoint).');
     client = new WanClient({
@@ -274,7 +301,15 @@ export async function run(
       apiKey,
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.outage ? { outage: options.outage } : {}),
-      onEvent: (e) => e.kind === 'retry' && io.err(`${e.what}: ${e.reason}; retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`),
+      onEvent: (e) => {
+        if (e.kind !== 'retry') return;
+        io.err(`${e.what}: ${e.reason}; retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`);
+        if (ctx.phase === 'poll' && !ctx.reached && suggestsWrongAddress(e.error) && !ctx.notes.includes(wrongAddress)) {
+          // A wrong address fails the same way for the task's 24 hours: say so now, not at the end.
+          ctx.notes.push(wrongAddress);
+          io.err(wrongAddress);
+        }
+      },
     });
     const c = client;
     switch (command.kind) {
@@ -314,6 +349,7 @@ export async function run(
         const size = prepared.outputSize ? `, about ${prepared.outputSize.width}x${prepared.outputSize.height}` : '';
         io.err(`Creating a ${prepared.duration} s ${prepared.resolution} video${size} (billed ${prepared.billedSeconds} s)…`);
         ctx.phase = 'create';
+        ctx.lookup = listCommand(common);
         const sentAt = Date.now();
         let created;
         try {
@@ -325,7 +361,7 @@ export async function run(
           throw error;
         }
         const taskId = created.output.task_id;
-        Object.assign(ctx, { phase: 'poll', taskId, resume: waitCommand(taskId, command.outDir, common) });
+        Object.assign(ctx, { phase: 'poll', reached: true, taskId, resume: waitCommand(taskId, command.outDir, common) });
         io.err(`Task ${taskId} created. If this stops, resume with: ${ctx.resume}`);
         const saved = await pollAndSave(c, taskId, command.outDir, common, io, signal, ctx);
         return succeed(saved.dest, {
@@ -360,7 +396,7 @@ export async function run(
         return assertNever(command);
     }
   } catch (error) {
-    const f = classify(error, ctx, signal.aborted);
+    const f = classify(error, ctx, signal);
     const lines = [`wan-video: ${f.message}`];
     if (f.hint) lines.push(f.hint);
     if (ctx.resume && (ctx.phase === 'poll' || ctx.phase === 'download')) {
@@ -369,7 +405,9 @@ export async function run(
     }
     lines.push(...ctx.notes);
     if (error instanceof CliUsageError) lines.push('', USAGE);
-    io.err(lines.join('\n'));
+    // With stderr closed, stdout carries the failure, so a task ID is never lost where it can be written.
+    if (!json && io.errOpen?.() === false) io.out(lines.join('\n'));
+    else io.err(lines.join('\n'));
     if (json) {
       io.out(
         JSON.stringify({
@@ -379,6 +417,7 @@ export async function run(
           ...(f.hint ? { hint: f.hint } : {}),
           ...(ctx.taskId ? { task_id: ctx.taskId } : {}),
           ...(ctx.resume && ctx.phase !== 'create' ? { resume: ctx.resume } : {}),
+          ...(f.code === 'Interrupted' ? { signal: stopSignalOf(signal) } : {}),
           ...ctx.extra,
         }),
       );
@@ -389,14 +428,38 @@ export async function run(
   }
 }
 
+/**
+ * Writes lines to `stream` until it is closed (a pipe whose reader exited, like `| head`, or a closed
+ * terminal), then drops them: a paid task must not be lost because nobody reads its progress. The
+ * 'error' listener keeps an EPIPE from becoming an uncaught exception.
+ */
+function lineWriter(stream: NodeJS.WriteStream): { write: (line: string) => void; open: () => boolean } {
+  let open = true;
+  stream.on('error', () => (open = false));
+  return {
+    write: (line) => {
+      if (open && !stream.destroyed) stream.write(`${line}\n`, (error) => error && (open = false));
+    },
+    open: () => open && !stream.destroyed,
+  };
+}
+
 if (require.main === module) {
   const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort(Object.assign(new Error('Interrupted'), { name: 'AbortError' })));
-  const io: Io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
+  // SIGTERM (timeout, CI cancellation, docker stop) and SIGHUP (a closed terminal) stop a run as Ctrl-C
+  // does. Once: a second signal (the user insisting, or a supervisor's deadline) ends the process at once.
+  const stop = (name: NodeJS.Signals) => {
+    for (const s of Object.keys(STOP_SIGNALS) as StopSignal[]) process.removeListener(s, stop);
+    controller.abort(Object.assign(new Error('Interrupted'), { name: 'AbortError', signal: name }));
+  };
+  for (const s of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(s, stop);
+  const stdout = lineWriter(process.stdout);
+  const stderr = lineWriter(process.stderr);
+  const io: Io = { out: stdout.write, err: stderr.write, errOpen: stderr.open };
   run(process.argv.slice(2), process.env, io, controller.signal).then(
     (code) => (process.exitCode = code),
     (error) => {
-      process.stderr.write(`wan-video: unexpected error: ${(error as Error).stack ?? error}\n`);
+      stderr.write(`wan-video: unexpected error: ${(error as Error).stack ?? error}`);
       process.exitCode = EXIT.unexpected;
     },
   );

@@ -35,7 +35,7 @@ import {
 import { formatListTime } from './time';
 
 export type ClientEvent =
-  | { kind: 'retry'; what: string; attempt: number; delayMs: number; reason: string }
+  | { kind: 'retry'; what: string; attempt: number; delayMs: number; reason: string; error: unknown }
   | { kind: 'request'; what: string };
 
 export interface WanClientOptions {
@@ -109,8 +109,19 @@ async function checkInlineImages(req: CreateTaskRequest): Promise<void> {
   if (issues.length) throw new WanValidationError(issues);
 }
 
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** Why `what` failed, without repeating `what` (the errors of a request already name it). */
+function reason(error: unknown, what: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.startsWith(what) ? message.slice(what.length).replace(/^:?\s*/, '') : message;
+}
+
+/** The answer to a poll of `taskId`: an answer about another task (a confused gateway or cache) is refused. */
+function sameTask(taskId: string, what: string, task: TaskResponse): TaskResponse {
+  const other = task.output.task_id;
+  if (other !== taskId) {
+    throw new WanNetworkError(`${what}: the service answered about another task (${other.slice(0, 128)})`, true, 'TASK_MISMATCH', { retryable: false });
+  }
+  return task;
 }
 
 export class WanClient {
@@ -140,7 +151,7 @@ export class WanClient {
 
   private onRetry(what: string) {
     return ({ attempt, delayMs, error }: { attempt: number; delayMs: number; error: unknown }) =>
-      this.options.onEvent?.({ kind: 'retry', what, attempt, delayMs, reason: reason(error) });
+      this.options.onEvent?.({ kind: 'retry', what, attempt, delayMs, reason: reason(error, what), error });
   }
 
   /**
@@ -208,7 +219,7 @@ export class WanClient {
 
   async getTask(taskId: string, options: { signal?: AbortSignal } = {}): Promise<TaskResponse> {
     const what = `Poll task ${checkTaskId(taskId)}`;
-    return this.repeatable('GET', `/api/v1/tasks/${taskId}`, what, TaskResponseSchema, options.signal);
+    return sameTask(taskId, what, await this.repeatable('GET', `/api/v1/tasks/${taskId}`, what, TaskResponseSchema, options.signal));
   }
 
   /** Only a PENDING task can be canceled; the service answers UnsupportedOperation otherwise. */
@@ -239,10 +250,14 @@ export class WanClient {
     const what = `Poll task ${checkTaskId(taskId)}`;
     const schedule = options.schedule ?? (options.intervalMs !== undefined ? fixedSchedule(options.intervalMs) : ADAPTIVE_SCHEDULE);
     return pollTask(
-      (signal) =>
-        requestJson(
-          { method: 'GET', url: `${this.baseUrl}/api/v1/tasks/${taskId}`, headers: this.headers(), dispatcher: this.dispatcher, signal, what },
-          TaskResponseSchema,
+      async (signal) =>
+        sameTask(
+          taskId,
+          what,
+          await requestJson(
+            { method: 'GET', url: `${this.baseUrl}/api/v1/tasks/${taskId}`, headers: this.headers(), dispatcher: this.dispatcher, signal, what },
+            TaskResponseSchema,
+          ),
         ),
       {
         schedule,
@@ -252,7 +267,7 @@ export class WanClient {
         onUpdate: options.onUpdate,
         onWait: (e) => {
           if (e.kind === 'failure') {
-            this.options.onEvent?.({ kind: 'retry', what, attempt: e.failures ?? 1, delayMs: e.delayMs, reason: reason(e.error) });
+            this.options.onEvent?.({ kind: 'retry', what, attempt: e.failures ?? 1, delayMs: e.delayMs, reason: reason(e.error, what), error: e.error });
           }
         },
       },
@@ -315,18 +330,20 @@ export class WanClient {
 
   /**
    * Saves a result video to `dest` (see download.ts); the key is never sent to the storage host. It
-   * resolves only once the file holds as many bytes as the server advertised and is a whole MP4.
+   * resolves only once the file holds as many bytes as the server advertised and is a whole MP4 (without
+   * an advertised length: one lasting `expectedSeconds`, when given).
    */
   downloadVideo(
     url: string,
     dest: string,
-    options: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void } = {},
+    options: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void; expectedSeconds?: number } = {},
   ): Promise<DownloadResult> {
     return downloadFile(url, dest, {
       dispatcher: this.dispatcher,
       retry: this.retry,
       signal: options.signal,
       onProgress: options.onProgress,
+      expectedSeconds: options.expectedSeconds,
       onRetry: this.onRetry('Download'),
     });
   }

@@ -5,7 +5,7 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { interceptors, request, type Dispatcher } from 'undici';
 import { WanApiError, WanLocalFileError, WanNetworkError, isLocalFileErrorCode } from './errors';
-import { isCompleteMp4, makeDirs } from './files';
+import { isCompleteMp4, makeDirs, shortVideoSeconds } from './files';
 import { isTransient, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 import { toNetworkError } from './http';
 
@@ -28,6 +28,8 @@ export interface DownloadOptions {
   retry: RetryPolicy;
   signal?: AbortSignal;
   onProgress?: (p: DownloadProgress) => void;
+  /** The video's length as the task reports it: checked when the server gives no byte length. */
+  expectedSeconds?: number;
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
 }
 
@@ -146,6 +148,11 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     }
     if (!(await isCompleteMp4(part))) {
       throw new WanNetworkError('Download finished but the file is not a complete MP4 video', true, 'NOT_MP4', { retryable: false });
+    }
+    const short = expected === undefined && options.expectedSeconds !== undefined ? await shortVideoSeconds(part, options.expectedSeconds) : undefined;
+    if (short !== undefined) {
+      const message = `Download ended early: the file holds ${short.toFixed(1)} s of the ${options.expectedSeconds} s video the task reports`;
+      throw new WanNetworkError(message, true, 'TRUNCATED', { retryable: false });
     }
     // Someone else may have saved it meanwhile: keep a complete copy that is at least as long.
     const existing = await stat(dest).catch(() => undefined);

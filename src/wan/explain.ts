@@ -60,3 +60,15 @@ export function explainError(error: unknown): Explanation {
   }
   return { code: 'Unexpected', message: error instanceof Error ? error.message : String(error) };
 }
+
+/** Error codes of a host that is not there: nothing listens at the address, or the name does not resolve. */
+const NO_SUCH_HOST = new Set(['ECONNREFUSED', 'ENOTFOUND']);
+
+/**
+ * Whether a failure from an endpoint that has never answered may mean a wrong address (a 404 on the
+ * API path, or no server at all) rather than an outage: both look alike for the first minutes.
+ */
+export function suggestsWrongAddress(error: unknown): boolean {
+  if (error instanceof WanApiError) return error.httpStatus === 404;
+  return error instanceof WanNetworkError && error.errorCode !== undefined && NO_SUCH_HOST.has(error.errorCode);
+}

@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { probeVideo } from './media/video';
+import type { Usage } from './schema';
 
 /** Top-level boxes an MP4 may start with. */
 const FIRST_BOXES = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pdin']);
@@ -42,6 +44,24 @@ export async function isCompleteMp4(path: string): Promise<boolean> {
   } finally {
     await fh.close();
   }
+}
+
+/** The length of a task's video, as its usage reports it; undefined when it reports none. */
+export function expectedVideoSeconds(usage: Usage | null | undefined): number | undefined {
+  const seconds = usage?.output_video_duration ?? usage?.duration;
+  return seconds !== undefined && seconds > 0 ? seconds : undefined;
+}
+
+/**
+ * The seconds of video actually in the MP4 at `path` when that is clearly less than `expectedSeconds`,
+ * else undefined. A fragmented MP4 cut at a fragment boundary is whole box by box, so when the server
+ * gave no length this is what catches it. The margin allows for rounding in the reported duration.
+ */
+export async function shortVideoSeconds(path: string, expectedSeconds: number): Promise<number | undefined> {
+  const info = await probeVideo(path).catch(() => null);
+  if (!info) return undefined;
+  const margin = Math.max(0.5, expectedSeconds * 0.05);
+  return info.durationSeconds < expectedSeconds - margin ? info.durationSeconds : undefined;
 }
 
 /**

@@ -12,6 +12,6 @@ export { isAbort } from './http';
 export { WanClient, type WanClientOptions, type ClientEvent, type TaskListQuery, type WaitForTaskOptions } from './client';
 export * from './list';
 export type { DownloadProgress, DownloadResult } from './download';
-export { isCompleteMp4, makeDirs, probeWritable } from './files';
+export { expectedVideoSeconds, isCompleteMp4, makeDirs, probeWritable } from './files';
 export { prepareRequest, isUrl, type GenerationInput, type PreparedRequest, type Uploader } from './request';
 export * from './media';

@@ -2,6 +2,8 @@
 // playable MP4, and every invalid combination or limit is refused before anything is sent.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -10,7 +12,7 @@ import { inspectMedia } from '../../src/emulator/ffmpeg';
 import { EXIT } from '../../src/cli/exitCodes';
 import { run as runInProcess } from '../../src/cli/main';
 import { WanClient, prepareRequest } from '../../src/wan';
-import { makeAlphaPng, makeAudio, makeImage, makeInputSet, makeVideo, tempDir } from '../support/fixtures';
+import { ffmpeg, makeAlphaPng, makeAudio, makeImage, makeInputSet, makeVideo, tempDir } from '../support/fixtures';
 
 const CLI = resolve(__dirname, '../../../dist/cli.js');
 const KEY = 'sk-test-cli';
@@ -26,6 +28,37 @@ function cli(args: string[], env: NodeJS.ProcessEnv = { DASHSCOPE_API_KEY: KEY }
     execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       done({ code, stdout, stderr });
+    });
+  });
+}
+
+interface Spawned extends Run {
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * Spawns the CLI with piped stdio and lets the test act on it (close a pipe, send a signal) as its
+ * stderr arrives. A closed pipe is never read again: its output so far stays in the result.
+ */
+function spawnCli(args: string[], act: (child: ReturnType<typeof spawn>, stderr: string) => void, env: NodeJS.ProcessEnv = { DASHSCOPE_API_KEY: KEY }): Promise<Spawned> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    act(child, stderr);
+  });
+  act(child, '');
+  return new Promise((done) => child.on('close', (code, signal) => done({ code: code ?? -1, signal, stdout, stderr })));
+}
+
+/** A port nothing listens on. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
     });
   });
 }
@@ -172,6 +205,8 @@ describe('wan-video CLI', function () {
       ['a clip over 10 s', () => ['--clip', longClip, '--duration', '15'], /long\.mp4 .*10 s/],
       ['a clip as long as the duration', () => ['--clip', inputs.clip, '--duration', '3'], /parameters\.duration: .*longer than the clip/],
       ['a missing file', () => ['--first-frame', join(dir, 'nope.png')], /nope\.png was not found/],
+      ['a file:// URL, as unsupported, not as missing', () => ['--first-frame', `file://${inputs.firstFrame}`], /--first-frame: file:\/\/ sources are not supported.*give its path: \/.*first\.png\)/],
+      ['an ftp:// URL, as unsupported, not as missing', () => ['--first-frame', inputs.firstFrame, '--audio', 'ftp://example.com/a.mp3'], /--audio: ftp:\/\/ sources are not supported/],
       ['an image wider than 8:1', () => ['--first-frame', wide], /wide\.png has aspect 9\.0:1.*between 1:8 and 8:1/],
       ['an image over 8000 px', () => ['--first-frame', giant], /giant\.png is 8016x1100 px; width and height must each be between 240 and 8000 px/],
       ['an image taller than 1:8', () => ['--first-frame', tall], /tall\.png has aspect 1:9\.2/],
@@ -410,6 +445,21 @@ describe('wan-video CLI', function () {
       assert.deepEqual([run.code, json.exit_code, json.code], [EXIT.taskNotSucceeded, EXIT.taskNotSucceeded, 'DataInspectionFailed']);
       assert.equal(json.task_id, emu.requests().find((r) => r.route === 'create')?.taskId);
     });
+    for (const kind of ['fail', 'unknown'] as const) {
+      it(`5: a task that ended (${kind === 'fail' ? 'FAILED' : 'UNKNOWN'}) offers no wait command and no resume`, async () => {
+        emu.clearRequests();
+        emu.faults.add({ route: 'outcome', kind, code: 'InternalError', message: 'boom' });
+        const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
+        const json = jsonOf(run);
+        assert.deepEqual([run.code, json.exit_code], [EXIT.taskNotSucceeded, EXIT.taskNotSucceeded], run.stderr);
+        const id = emu.requests().find((r) => r.route === 'create')?.taskId;
+        assert.equal(json.task_id, id);
+        assert.equal(json.resume, undefined, 'nothing to resume');
+        const failure = run.stderr.slice(run.stderr.indexOf('wan-video: '));
+        assert.match(failure, new RegExp(`Task ${id} (FAILED|UNKNOWN)`));
+        assert.doesNotMatch(failure, /goes on at the service|Resume with|wan-video wait/);
+      });
+    }
     it('6: a failure while polling, with the task ID', async () => {
       emu.faults.add({ route: 'task', kind: 'status', status: 401, code: 'InvalidApiKey', message: 'Invalid API-key provided.' });
       const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json']);
@@ -505,6 +555,23 @@ describe('wan-video CLI', function () {
       }
     });
 
+    it('refuses --since and --until dates that do not exist, rather than rolling them over', async () => {
+      for (const [option, value] of [
+        ['--since', '2026-02-30'],
+        ['--since', '2026-02-29 10:00'],
+        ['--until', '2026-04-31T10:00:00Z'],
+        ['--since', '2026-04-25T24:30'],
+        ['--since', '2026-13-01'],
+      ]) {
+        const run = await cli(['list', '--base-url', own.url, option!, value!]);
+        assert.equal(run.code, EXIT.invalidInput, `${option} ${value}: ${run.stderr}`);
+        assert.match(run.stderr, new RegExp(`${option} must be a time .*got "${value}"`));
+      }
+      assert.deepEqual(own.requests(), [], 'nothing was listed');
+      const leap = await cli(['list', '--base-url', own.url, '--since', '2028-02-29', '--until', '2028-03-01']);
+      assert.equal(leap.code, EXIT.ok, leap.stderr);
+    });
+
     it('after a create whose answer was lost (exit 7), prints the task it made with the wait command', async () => {
       own.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
       const out = join(dir, 'ambiguous');
@@ -526,6 +593,193 @@ describe('wan-video CLI', function () {
       assert.match(run.stderr, /No task of this model was created between/);
       assert.match(run.stderr, /wan-video list --since 10m/);
     });
+  });
+
+  describe('closed pipes and stop signals do not lose a paid task', () => {
+    const partsIn = async (folder: string) => (await readdir(folder).catch(() => [] as string[])).filter((f) => f.endsWith('.part'));
+
+    it('a closed stderr (2> >(head -c 10)) does not stop the run: the video is saved and --json printed', async () => {
+      const out = join(dir, 'closed-stderr');
+      const run = await spawnCli(['generate', '--first-frame', inputs.firstFrame, ...base, '--out', out, '--duration', '2', '--json'], (child, stderr) => {
+        if (stderr.length >= 10 && !child.stderr!.destroyed) child.stderr!.destroy();
+      });
+      assert.equal(run.code, EXIT.ok, run.stdout);
+      const json = jsonOf(run);
+      assert.equal(json.exit_code, EXIT.ok);
+      assert.ok(existsSync(String(json.file)), 'the video is saved');
+    });
+
+    it('closed stdout and stderr (2>&1 | head -4) still leave the video saved, exit 0', async () => {
+      const out = join(dir, 'closed-both');
+      const run = await spawnCli(['generate', '--first-frame', inputs.firstFrame, ...base, '--out', out, '--duration', '2'], (child, stderr) => {
+        if (/Creating/.test(stderr) && !child.stdout!.destroyed) {
+          child.stdout!.destroy();
+          child.stderr!.destroy();
+        }
+      });
+      assert.equal(run.code, EXIT.ok);
+      const files = await readdir(out);
+      assert.equal(files.filter((f) => /^wan-.+\.mp4$/.test(f)).length, 1, files.join(', '));
+      assert.deepEqual(await partsIn(out), []);
+    });
+
+    it('list into a closed pipe (| head -1) exits 0 without a stack trace', async () => {
+      const client = new WanClient({ baseUrl: emu.url, apiKey: KEY });
+      try {
+        const body = (await prepareRequest({ firstFrame: inputs.firstFrame, resolution: '720P', duration: 2 }, () => assert.fail('no upload'))).body;
+        await client.createTask(body);
+      } finally {
+        await client.close();
+      }
+      const run = await spawnCli(['list', '--base-url', emu.url, '--limit', '1000'], (child) => {
+        if (!child.stdout!.destroyed) child.stdout!.destroy();
+      });
+      assert.equal(run.code, EXIT.ok, run.stderr);
+      assert.doesNotMatch(run.stderr, /EPIPE|Error|\n\s+at /);
+    });
+
+    it('with stderr closed, a failure after the create still tells the task ID and the wait command (on stdout)', async () => {
+      emu.clearRequests();
+      emu.faults.add({ route: 'task', kind: 'status', status: 403, code: 'AccessDenied', message: 'Access denied.' });
+      const run = await spawnCli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2'], (child) => {
+        if (!child.stderr!.destroyed) child.stderr!.destroy();
+      });
+      assert.equal(run.code, EXIT.networkError, run.stdout);
+      const id = emu.requests().find((r) => r.route === 'create')?.taskId;
+      assert.ok(id);
+      assert.match(run.stdout, new RegExp(`wan-video wait ${id} --out `));
+    });
+
+    it('SIGTERM during the create exits 143 with the warning and the list command for this endpoint, and --json', async () => {
+      emu.faults.add({ route: 'create', kind: 'slow', delayMs: 3000 });
+      let sent = false;
+      const run = await spawnCli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--json'], (child, stderr) => {
+        if (/Creating/.test(stderr) && !sent) {
+          sent = true;
+          setTimeout(() => child.kill('SIGTERM'), 300);
+        }
+      });
+      emu.faults.clear();
+      assert.deepEqual([run.code, run.signal], [EXIT.terminated, null], run.stderr);
+      assert.match(run.stderr, /Stopped by SIGTERM while creating the task: it may have reached the service/);
+      assert.ok(run.stderr.includes(`wan-video list --since 10m --base-url ${emu.url}`), run.stderr);
+      const json = jsonOf(run);
+      assert.deepEqual([json.exit_code, json.code, json.signal], [EXIT.terminated, 'Interrupted', 'SIGTERM']);
+    });
+
+    for (const [signal, exitCode] of [['SIGTERM', EXIT.terminated], ['SIGHUP', EXIT.hungUp]] as const) {
+      it(`${signal} during the download exits ${exitCode} with the wait command and --json, leaving no .part`, async () => {
+        const out = join(dir, `signal-${signal}`);
+        emu.faults.add({ route: 'download', kind: 'slow', bytesPerSecond: 20_000 });
+        let sent = false;
+        const run = await spawnCli(['generate', '--first-frame', inputs.firstFrame, ...base, '--out', out, '--duration', '2', '--json'], (child, stderr) => {
+          if (/Downloading/.test(stderr) && !sent) {
+            sent = true;
+            child.kill(signal);
+          }
+        });
+        emu.faults.clear();
+        assert.deepEqual([run.code, run.signal], [exitCode, null], run.stderr);
+        const id = /wan-video wait ([A-Za-z0-9-]+) --out/.exec(run.stderr)?.[1];
+        assert.ok(id, run.stderr);
+        const json = jsonOf(run);
+        assert.deepEqual([json.exit_code, json.code, json.signal, json.task_id], [exitCode, 'Interrupted', signal, id]);
+        assert.match(String(json.resume), new RegExp(`^wan-video wait ${id} --out `));
+        assert.deepEqual(await partsIn(out), [], 'no partial file is left behind');
+      });
+    }
+  });
+
+  describe('answers the service should not give', () => {
+    /** A stand-in for the service over real HTTP: one task answer, and a video sent without a length. */
+    async function fakeService(answer: (id: string, base: string) => object, video: () => Buffer | undefined = () => undefined) {
+      const server = createHttpServer((req, res) => {
+        const id = /^\/api\/v1\/tasks\/([^/?]+)$/.exec(req.url ?? '')?.[1];
+        if (id) {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(id, `http://127.0.0.1:${port}`)));
+        } else if (req.url === '/v.mp4' && video()) {
+          // writeHead first: the body then goes chunked, with no Content-Length.
+          res.writeHead(200, { 'content-type': 'video/mp4' });
+          res.end(video());
+        } else res.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as { port: number }).port;
+      return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+    }
+
+    it('a poll answer about another task is refused, not taken for this task (wait and status)', async () => {
+      const service = await fakeService((id, url) => ({
+        request_id: 'r1',
+        output: { task_id: `not-${id}`, task_status: 'SUCCEEDED', video_url: `${url}/v.mp4` },
+        usage: { duration: 2, output_video_duration: 2 },
+      }));
+      try {
+        const out = join(dir, 'other-task');
+        const run = await cli(['wait', 'my-task', '--base-url', service.url, '--out', out, '--json']);
+        assert.equal(run.code, EXIT.networkError, run.stderr);
+        assert.match(run.stderr, /Poll task my-task: the service answered about another task \(not-my-task\)/);
+        assert.equal(jsonOf(run).code, 'TASK_MISMATCH');
+        assert.deepEqual(await readdir(out), [], 'nothing saved');
+        const status = await cli(['status', 'my-task', '--base-url', service.url]);
+        assert.notEqual(status.code, EXIT.ok);
+        assert.match(status.stderr, /answered about another task/);
+      } finally {
+        await service.close();
+      }
+    });
+
+    it('a fragmented MP4 without a length, cut at a fragment boundary, is not saved as complete (exit 8)', async () => {
+      const whole = join(dir, 'fragmented.mp4');
+      await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=320x240:d=4:r=10', '-c:v', 'libx264', '-g', '10', '-movflags', 'frag_keyframe+empty_moov', whole]);
+      const bytes = await readFile(whole);
+      // Top-level boxes: cut just before the third fragment (moof), about 2 s of the 4.
+      const moofs: number[] = [];
+      for (let at = 0; at < bytes.length; at += bytes.readUInt32BE(at)) if (bytes.toString('latin1', at + 4, at + 8) === 'moof') moofs.push(at);
+      assert.ok(moofs.length >= 4, `fragments at ${moofs.join(', ')}`);
+      let video = bytes.subarray(0, moofs[2]);
+      const service = await fakeService(
+        (id, url) => ({
+          request_id: 'r1',
+          output: { task_id: id, task_status: 'SUCCEEDED', video_url: `${url}/v.mp4` },
+          usage: { duration: 4, output_video_duration: 4, SR: 720, video_count: 1 },
+        }),
+        () => video,
+      );
+      try {
+        const out = join(dir, 'fragmented-out');
+        const cut = await cli(['wait', 'frag-task', '--base-url', service.url, '--out', out, '--json']);
+        assert.equal(cut.code, EXIT.downloadFailed, cut.stderr);
+        assert.match(cut.stderr, /Download ended early: the file holds 2\.\d s of the 4 s video the task reports/);
+        assert.match(cut.stderr, /Resume with: wan-video wait frag-task --out /);
+        assert.deepEqual(await readdir(out), [], 'nothing saved, no .part left');
+        video = bytes;
+        const full = await cli(['wait', 'frag-task', '--base-url', service.url, '--out', out, '--json']);
+        assert.equal(full.code, EXIT.ok, full.stderr);
+        assert.equal(jsonOf(full).bytes, bytes.length);
+      } finally {
+        await service.close();
+      }
+    });
+  });
+
+  describe('a wrong address on wait', () => {
+    for (const [name, baseUrl] of [
+      ['connection refused', async () => `http://127.0.0.1:${await closedPort()}`],
+      ['404 on the API path', async () => `${emu.url}/not-the-api`],
+    ] as const) {
+      it(`(${name}) says the address may be wrong, and names each failure once`, async () => {
+        const url = await baseUrl();
+        const run = await cliInProcess(['wait', 'some-task', '--base-url', url, '--out', join(dir, 'wrong-address'), '--poll-interval', '1'], {
+          outage: { baseDelayMs: 20, maxDelayMs: 50, maxTaskAgeMs: 400 },
+        });
+        assert.equal(run.code, EXIT.networkError, run.stderr);
+        const warning = `No answer from ${url} yet. If this goes on, the address may be wrong: check --base-url or --region`;
+        assert.ok(run.stderr.includes(warning), run.stderr);
+        assert.equal(run.stderr.split(warning).length, 3, 'once while waiting, once with the failure');
+        assert.doesNotMatch(run.stderr, /(Poll task some-task:?)\s*\1/, 'the request is named once per line');
+      });
+    }
   });
 
   it('status and cancel speak to a task', async () => {
