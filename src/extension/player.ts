@@ -345,7 +345,9 @@ class PlayerPanel implements vscode.Disposable {
     const waiter = id !== undefined ? this.frameWaiters.get(id) : undefined;
     if (id !== undefined) this.frameWaiters.delete(id);
     try {
-      const png = decodeFramePng(base64, width, height);
+      // The video's size and length as the host measured them, never as the page reports them.
+      if (!this.info?.width || !this.info.height) throw new Error(vscode.l10n.t('the size of the video could not be read, so the frame cannot be checked'));
+      const png = await decodeFramePng(base64, width, height, this.info, time);
       const written = vscode.Uri.file(await writeFrameBeside(this.file.fsPath, time, png));
       this.log.info(`Player: saved the frame at ${time.toFixed(3)} s (${width}x${height}) as ${written.fsPath}`);
       waiter?.resolve(written);

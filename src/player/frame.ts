@@ -1,22 +1,74 @@
 // "Use This Frame": checks the PNG the page captured and writes it beside the video under a name that
-// never overwrites anything. No vscode import.
+// never overwrites anything. The page is not trusted: the PNG must be a whole, well-formed image of the
+// video's own size, taken at a time inside the video. No vscode import.
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import { inflateSync } from 'node:zlib';
 import { MAX_FRAME_PNG_BYTES } from '../protocol/player';
+import { MediaProbeError, probeImage } from '../wan/media/image';
 
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** What the host measured of the video (never what the page says about it). */
+export interface FrameVideo {
+  width: number;
+  height: number;
+  durationSeconds: number;
+}
 
-/** Decodes and checks the page's PNG: signature, IHDR first, and the size the page claims. Throws with a reason. */
-export function decodeFramePng(base64: string, width: number, height: number): Buffer {
+/** The playhead may sit a little past the container's duration (the last frame's own length). */
+const TIME_SLACK_S = 0.1;
+/** Samples per pixel for each PNG colour type. */
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * Decodes and checks the page's frame: at most MAX_FRAME_PNG_BYTES; a PNG whose chunks are whole (CRCs
+ * included) from IHDR to an IEND that ends the data; image data that inflates to exactly the size IHDR
+ * declares; that size both the page's claim and the video's; `time` inside the video. Throws with a reason.
+ */
+export async function decodeFramePng(base64: string, width: number, height: number, video: FrameVideo, time: number): Promise<Buffer> {
+  if (!Number.isFinite(time) || time < 0 || time > video.durationSeconds + TIME_SLACK_S) {
+    throw new Error(`the frame's time (${time} s) is not inside the video (0 to ${video.durationSeconds.toFixed(3)} s)`);
+  }
   const png = Buffer.from(base64, 'base64');
   if (png.length > MAX_FRAME_PNG_BYTES) throw new Error(`the frame is ${png.length} bytes, over the ${MAX_FRAME_PNG_BYTES} byte limit`);
-  if (png.length < 33 || !png.subarray(0, 8).equals(PNG_SIGNATURE) || png.toString('latin1', 12, 16) !== 'IHDR') {
-    throw new Error('the frame is not a PNG image');
+  let info;
+  try {
+    info = await probeImage(png);
+  } catch (error) {
+    if (error instanceof MediaProbeError) throw new Error(`the frame is not a valid PNG: ${error.message}`, { cause: error });
+    throw error;
   }
-  const w = png.readUInt32BE(16);
-  const h = png.readUInt32BE(20);
-  if (w !== width || h !== height) throw new Error(`the PNG is ${w}x${h}, not the ${width}x${height} the page reported`);
+  if (info?.format !== 'png') throw new Error('the frame is not a PNG image');
+  if (info.width !== width || info.height !== height) throw new Error(`the PNG is ${info.width}x${info.height}, not the ${width}x${height} the page reported`);
+  if (width !== video.width || height !== video.height) throw new Error(`the PNG is ${width}x${height}, but the video is ${video.width}x${video.height}`);
+  checkImageData(png);
   return png;
+}
+
+/** The chunks end with IEND at the end of the data, and the IDAT stream inflates to exactly IHDR's size. */
+function checkImageData(png: Buffer): void {
+  const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
+  const [bitDepth = 0, colourType = 0, , , interlace = 0] = png.subarray(24, 29);
+  const channels = CHANNELS[colourType];
+  if (!channels || interlace !== 0) throw new Error('the frame is not a plain (non-interlaced) PNG as a canvas makes it');
+  const expected = height * (1 + Math.ceil((width * channels * bitDepth) / 8));
+  const idat: Buffer[] = [];
+  let pos = 8;
+  for (;;) {
+    const len = png.readUInt32BE(pos);
+    const type = png.toString('latin1', pos + 4, pos + 8);
+    if (type === 'IDAT') idat.push(png.subarray(pos + 8, pos + 8 + len));
+    pos += 12 + len;
+    if (type === 'IEND') break;
+  }
+  if (pos !== png.length) throw new Error(`the frame has ${png.length - pos} bytes after the end of its PNG image`);
+  let pixels: Buffer;
+  try {
+    pixels = inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1 });
+  } catch {
+    throw new Error(`the frame's image data does not decode to the ${width}x${height} image its header declares`);
+  }
+  if (pixels.length !== expected) throw new Error(`the frame's image data does not decode to the ${width}x${height} image its header declares`);
 }
 
 /** `clip-frame-00m03s250.png` for 3.25 s into clip.mp4. */

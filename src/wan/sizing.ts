@@ -1,5 +1,5 @@
 // The output size rule from the API's FAQ, and what a task is billed.
-import { TIER_PIXELS } from './limits';
+import { DURATION_DEFAULT_S, DURATION_MAX_S, DURATION_MIN_S, TIER_PIXELS } from './limits';
 import type { Resolution } from './schema';
 
 export interface Size {
@@ -26,4 +26,13 @@ export function billedSeconds(duration: number): number {
 /** How many seconds a continuation adds after a first clip. */
 export function continuationSeconds(duration: number, clipSeconds: number): number {
   return Math.max(0, duration - clipSeconds);
+}
+
+/**
+ * The durations a continuation of a `clipSeconds` clip may ask for: `duration` is the whole output, so it
+ * must be longer than the clip. `suggested` adds as much new video as a default generation has.
+ */
+export function continuationDurations(clipSeconds: number): { min: number; suggested: number } {
+  const min = Math.min(DURATION_MAX_S, Math.max(DURATION_MIN_S, Math.floor(clipSeconds) + 1));
+  return { min, suggested: Math.min(DURATION_MAX_S, Math.max(min, Math.floor(clipSeconds) + DURATION_DEFAULT_S)) };
 }

@@ -143,8 +143,10 @@ try {
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required'],
   });
   page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
+  const cspViolations = [];
   page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
   page.on('console', (m) => {
+    if (/Content Security Policy/.test(m.text())) cspViolations.push(m.text().slice(0, 300));
     if ((m.type() === 'error' || m.text().startsWith('wan:')) && process.env.WAN_DEBUG) console.error(`  [console] ${m.text()}`);
   });
   await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded' });
@@ -155,6 +157,8 @@ try {
     frame = await generatorFrame();
     await until('the probe', async () => /JPEG · 768 × 1024/.test(await frame.locator('#slot-firstFrame .probe').innerText()), 30_000);
     assert.ok(await frame.locator('#slot-firstFrame img').count(), 'a thumbnail');
+    // The render breaks no rule of the page's CSP (the text area's resize grip is a data: picture).
+    assert.deepEqual(cspViolations, []);
     await shot('1-prefilled');
   });
 

@@ -128,17 +128,18 @@ suite('Generation panel', () => {
     assert.equal(handle.draft().mode, 'morph', 'a refused command leaves the form as it was');
   });
 
-  test('Continue Video and Use as Driving Audio fill their inputs and switch mode only when needed', async () => {
+  test('Continue Video and Use as Driving Audio start a request of their own: only the file chosen, in the mode it implies', async () => {
     const clip = await run<GeneratorHandle>('wanStudio.continueVideo', vscode.Uri.file(files.clip));
     assert.equal(clip.draft().mode, 'continue');
     assert.equal(clip.draft().firstClip, files.clip);
-    // Continue keeps the last frame from the morph before it: it still applies.
-    assert.equal(clip.draft().lastFrame, files.last);
+    assert.equal(clip.draft().lastFrame, undefined, 'the morph before it is not carried into the continuation');
+    assert.ok(clip.draft().duration > 3, `a duration valid for the 3 s clip, not ${clip.draft().duration}`);
 
     const audio = await run<GeneratorHandle>('wanStudio.useAsDrivingAudio', vscode.Uri.file(files.audio));
     assert.equal(audio.draft().drivingAudio, files.audio);
-    assert.equal(audio.draft().mode, 'animate', 'audio does not go with a clip, so the mode becomes Animate');
-    assert.equal(audio.draft().firstFrame, files.first, 'the first frame chosen earlier is still there');
+    assert.equal(audio.draft().mode, 'animate');
+    assert.equal(audio.draft().firstFrame, undefined, 'earlier inputs are not carried: the user chooses the image');
+    assert.equal(audio.draft().firstClip, undefined);
 
     assert.equal(await run('wanStudio.continueVideo', vscode.Uri.file(files.first)), undefined);
   });

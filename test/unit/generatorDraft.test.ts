@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DraftChecker, fieldOf, requestsOf, seedOf } from '../../src/extension/panel/check';
-import { applyPrefill, placeFiles } from '../../src/extension/panel/prefill';
+import { placeFiles } from '../../src/extension/panel/prefill';
+import { clipToMeasure, entryDraft } from '../../src/tasks/entryDraft';
+import { continuationDurations } from '../../src/wan/sizing';
 import { DraftSchema, type DraftInput } from '../../src/protocol/generate';
 import { makeImage, makeVideo, tempDir } from '../support/fixtures';
 
@@ -55,17 +57,30 @@ describe('generation panel: draft to requests', () => {
 });
 
 describe('generation panel: prefill and placing files', () => {
-  it('a prefill replaces the fields it names and infers the mode', () => {
-    const base = draft({ prompt: 'kept', firstFrame: '/a.png' });
-    assert.equal(applyPrefill(base, { prefill: { firstClip: '/c.mp4' } }).mode, 'continue');
-    assert.equal(applyPrefill(base, { prefill: { firstFrame: '/x.png', lastFrame: '/y.png' } }).mode, 'morph');
-    const withMode = applyPrefill(base, { mode: 'morph', prefill: { seed: 9 } });
-    assert.equal(withMode.mode, 'morph');
-    assert.equal(withMode.seed, '9');
-    assert.equal(withMode.prompt, 'kept');
-    assert.equal(withMode.firstFrame, '/a.png');
-    // Audio while continuing a clip: audio goes only with a first frame, so the mode becomes Animate.
-    assert.equal(applyPrefill(draft({ mode: 'continue' }), { prefill: { drivingAudio: '/v.wav' } }).mode, 'animate');
+  it('an entry point\'s request holds only what the action chose, with the mode it implies', () => {
+    assert.equal(entryDraft({ prefill: { firstClip: '/c.mp4' } }).mode, 'continue');
+    assert.equal(entryDraft({ prefill: { firstFrame: '/x.png', lastFrame: '/y.png' } }).mode, 'morph');
+    const withMode = entryDraft({ mode: 'morph', prefill: { seed: 9 } });
+    assert.deepEqual(withMode, { ...draft({ mode: 'morph' }), seed: '9' });
+    // Audio alone animates; a batch is the extra images of a multi-selection.
+    assert.deepEqual(entryDraft({ prefill: { drivingAudio: '/v.wav' } }), draft({ mode: 'animate', drivingAudio: '/v.wav' }));
+    assert.deepEqual(entryDraft({ mode: 'animate', prefill: { firstFrame: '/a.png' } }, { batch: ['/b.png', '/c.png'] }).batch, ['/b.png', '/c.png']);
+    // Everything a caller names is taken as given.
+    const full = entryDraft({ mode: 'continue', prefill: { firstClip: '/c.mp4', lastFrame: '/l.png', prompt: 'p', negativePrompt: 'n', resolution: '720P', duration: 9, seed: 1, promptExtend: false, watermark: true } }, { clipSeconds: 3 });
+    assert.deepEqual(full, draft({ mode: 'continue', firstClip: '/c.mp4', lastFrame: '/l.png', prompt: 'p', negativePrompt: 'n', resolution: '720P', duration: 9, seed: '1', promptExtend: false, watermark: true }));
+  });
+
+  it('a continuation\'s default duration is valid for its clip (longer than it, at most 15 s)', () => {
+    for (const [clip, expected] of [[2, 7], [3, 8], [5, 10], [9.5, 14], [10, 15], [4.999, 9]] as const) {
+      const d = entryDraft({ mode: 'continue', prefill: { firstClip: '/c.mp4' } }, { clipSeconds: clip });
+      assert.equal(d.duration, expected, `clip ${clip} s`);
+      assert.ok(d.duration > clip && d.duration <= 15 && Number.isInteger(d.duration));
+      assert.ok(continuationDurations(clip).min > clip);
+    }
+    assert.equal(clipToMeasure({ mode: 'continue', prefill: { firstClip: '/c.mp4' } }), '/c.mp4');
+    assert.equal(clipToMeasure({ mode: 'continue', prefill: { firstClip: '/c.mp4', duration: 12 } }), undefined, 'a chosen duration is kept');
+    assert.equal(clipToMeasure({ prefill: { firstClip: 'https://example.com/c.mp4' } }), undefined);
+    assert.equal(clipToMeasure({ mode: 'animate', prefill: { firstFrame: '/a.png' } }), undefined);
   });
 
   it('dropped files go where their kind fits; what fits nowhere is refused', () => {

@@ -70,11 +70,53 @@ describe('player core', function () {
   });
 
   describe('frame', function () {
-    it('accepts a real PNG of the claimed size and refuses anything else', function () {
+    const video = { width: 64, height: 48, durationSeconds: 2 };
+    /** A PNG's chunks: [type, whole chunk bytes]. */
+    const chunks = (buf: Buffer) => {
+      const out: [string, Buffer][] = [];
+      for (let pos = 8; pos < buf.length; ) {
+        const len = buf.readUInt32BE(pos);
+        out.push([buf.toString('latin1', pos + 4, pos + 8), buf.subarray(pos, pos + 12 + len)]);
+        pos += 12 + len;
+      }
+      return out;
+    };
+
+    it('accepts a real PNG of the claimed size and refuses anything else', async function () {
       const b64 = png.toString('base64');
-      assert.equal(decodeFramePng(b64, 64, 48).length, png.length);
-      assert.throws(() => decodeFramePng(b64, 48, 64), /64x48, not the 48x64/);
-      assert.throws(() => decodeFramePng(Buffer.from('GIF89a not a png at all, really not at all').toString('base64'), 64, 48), /not a PNG/);
+      assert.equal((await decodeFramePng(b64, 64, 48, video, 1.5)).length, png.length);
+      await assert.rejects(decodeFramePng(b64, 48, 64, video, 1), /64x48, not the 48x64/);
+      await assert.rejects(decodeFramePng(Buffer.from('GIF89a not a png at all, really not at all').toString('base64'), 64, 48, video, 1), /not a PNG/);
+    });
+
+    it('refuses a PNG of another size than the video, even when the page claims that size', async function () {
+      await ffmpeg(['-f', 'lavfi', '-i', 'color=c=red:s=16x16', '-vf', 'scale=1:1', '-frames:v', '1', join(dir, 'dot.png')]);
+      const dot = (await readFile(join(dir, 'dot.png'))).toString('base64');
+      await assert.rejects(decodeFramePng(dot, 1, 1, { width: 816, height: 1104, durationSeconds: 5 }, 1), /1x1, but the video is 816x1104/);
+    });
+
+    it('refuses a valid header followed by 39 MB of zeros, bytes after IEND, and image data of another size', async function () {
+      const zeros = Buffer.concat([png.subarray(0, 33), Buffer.alloc(39 * 1024 * 1024)]);
+      await assert.rejects(decodeFramePng(zeros.toString('base64'), 64, 48, video, 1), /not a valid PNG/);
+      const trailing = Buffer.concat([png, Buffer.alloc(1024)]);
+      await assert.rejects(decodeFramePng(trailing.toString('base64'), 64, 48, video, 1), /1,?024 bytes after the end/);
+      // IHDR says 64x48, the (CRC-valid) image data is of a 32x24 picture.
+      await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=32x24:d=1', '-frames:v', '1', join(dir, 'small.png')]);
+      const small = await readFile(join(dir, 'small.png'));
+      const big = chunks(png);
+      const forged = Buffer.concat([
+        png.subarray(0, 8),
+        ...big.filter(([t]) => t !== 'IDAT' && t !== 'IEND').map(([, c]) => c),
+        ...chunks(small).filter(([t]) => t === 'IDAT' || t === 'IEND').map(([, c]) => c),
+      ]);
+      await assert.rejects(decodeFramePng(forged.toString('base64'), 64, 48, video, 1), /does not decode to the 64x48 image/);
+    });
+
+    it('refuses a time outside the video (1e300 s would name the file …-frame-1.67e+298m…)', async function () {
+      const b64 = png.toString('base64');
+      await assert.rejects(decodeFramePng(b64, 64, 48, video, 1e300), /not inside the video/);
+      await assert.rejects(decodeFramePng(b64, 64, 48, video, 2.5), /not inside the video/);
+      assert.equal((await decodeFramePng(b64, 64, 48, video, 2)).length, png.length, 'the very end is a frame of the video');
     });
 
     it('names the file after the video and the playhead, and never overwrites', async function () {

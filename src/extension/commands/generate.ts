@@ -9,7 +9,7 @@ import { sidecarFor } from '../../tasks/sidecar';
 import { WanValidationError } from '../../wan/errors';
 import { DURATION_DEFAULT_S, DURATION_MAX_S, DURATION_MIN_S, PROMPT_MAX_CHARS } from '../../wan/limits';
 import { validateLocalMedia } from '../../wan/media';
-import { billedSeconds } from '../../wan/sizing';
+import { billedSeconds, continuationDurations } from '../../wan/sizing';
 import type { WanContext } from '../context';
 import { placeRequest } from '../tasks/outputFolder';
 import { label, savedFile } from '../tasks/present';
@@ -209,8 +209,8 @@ export async function continueVideo(ctx: WanContext, arg?: unknown, options?: { 
   }
   const prompt = options.prompt ?? (await askPrompt(vscode.l10n.t('Continue This Video (1/2): prompt')));
   if (prompt === undefined) return undefined;
-  const min = Math.min(DURATION_MAX_S, Math.floor(clipSeconds) + 1);
-  const duration = options.duration ?? Number((await askDuration(vscode.l10n.t('Continue This Video (2/2): total duration, clip included'), min, Math.min(DURATION_MAX_S, min + 4))) ?? Number.NaN);
+  const { min, suggested } = continuationDurations(clipSeconds);
+  const duration = options.duration ?? Number((await askDuration(vscode.l10n.t('Continue This Video (2/2): total duration, clip included'), min, suggested)) ?? Number.NaN);
   if (Number.isNaN(duration)) return undefined;
   return submitRequest(
     ctx,

@@ -1,10 +1,11 @@
 // Owns the one generation panel: opens or reveals it, fills it, and revives it after a reload.
 import * as vscode from 'vscode';
-import { DraftSchema, OpenGeneratorArgSchema, type Draft, type DraftInput, type ReplyMessage, type Slot, type TaskView, type Validation } from '../../protocol/generate';
+import { OpenGeneratorArgSchema, type Draft, type DraftInput, type ReplyMessage, type Slot, type TaskView, type Validation } from '../../protocol/generate';
+import { choosesSomething, clipToMeasure, entryDraft } from '../../tasks/entryDraft';
+import { probeVideo } from '../../wan';
 import { readEndpoint } from '../settings';
 import { DraftChecker } from './check';
 import { GENERATOR_VIEW_TYPE, GeneratorPanel, resourceRoots, type PanelDeps, type PanelState } from './panel';
-import { applyPrefill } from './prefill';
 import type { GenerationTasks } from './taskLayer';
 
 /** What `wanStudio.openGenerator` resolves to: enough for automation and tests to drive the host side. */
@@ -48,6 +49,16 @@ function uploadRegionWarning(): string | undefined {
   );
 }
 
+/** A clip's length, for a continuation's default duration; undefined when it cannot be read (the form says why). */
+async function clipSeconds(clip: string | undefined): Promise<number | undefined> {
+  if (!clip) return undefined;
+  try {
+    return (await probeVideo(clip))?.durationSeconds;
+  } catch {
+    return undefined;
+  }
+}
+
 export class GeneratorManager implements vscode.Disposable {
   private current: GeneratorPanel | undefined;
   private readonly checker = new DraftChecker({ required: slotName, uploadRegion: uploadRegionWarning });
@@ -71,27 +82,29 @@ export class GeneratorManager implements vscode.Disposable {
     return created;
   }
 
-  /** `wanStudio.openGenerator`: opens (or reveals and fills) the panel. The argument is validated. */
-  open(arg: unknown, batch?: string[]): GeneratorHandle {
+  /**
+   * `wanStudio.openGenerator`: opens (or reveals) the panel with a fresh request holding only what the action
+   * chose; the form's earlier inputs are not carried into it. An empty argument just shows the form as it is.
+   */
+  async open(arg: unknown, batch?: string[]): Promise<GeneratorHandle> {
     const parsed = OpenGeneratorArgSchema.safeParse(arg ?? {});
     if (!parsed.success) {
       this.deps.log.warn(`openGenerator: ignored an invalid argument: ${parsed.error.message}`);
     }
     const wanted = parsed.success ? parsed.data : {};
-    const hasPrefill = !!wanted.prefill || !!wanted.mode || !!batch;
+    const draft = choosesSomething(wanted, batch) ? entryDraft(wanted, { batch, clipSeconds: await clipSeconds(clipToMeasure(wanted)) }) : undefined;
     let panel = this.current;
     if (!panel) {
       const webviewPanel = vscode.window.createWebviewPanel(GENERATOR_VIEW_TYPE, vscode.l10n.t('Generate Video'), vscode.ViewColumn.Active, {
         enableScripts: true,
         localResourceRoots: resourceRoots(this.deps.extensionUri),
       });
-      const draft = applyPrefill(DraftSchema.parse({}), wanted, batch);
-      panel = this.current = this.adopt(webviewPanel, { draft });
+      panel = this.current = this.adopt(webviewPanel, {});
       this.deps.log.info('Generator: opened.');
     } else {
       panel.panel.reveal();
-      if (hasPrefill) panel.fill(applyPrefill(panel.draft, wanted, batch));
     }
+    if (draft) panel.fill(draft);
     return this.handle(panel);
   }
 

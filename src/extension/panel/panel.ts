@@ -1,6 +1,6 @@
 // The generation panel's host side: one WebviewPanel, its message dispatch, and the tasks it follows.
 import { randomInt } from 'node:crypto';
-import { dirname } from 'node:path';
+import { dirname, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { PROMPT_MAX_CHARS, NEGATIVE_PROMPT_MAX_CHARS, SEED_MAX, WanValidationError } from '../../wan';
 import type { TaskRecord } from '../../tasks/record';
@@ -172,6 +172,7 @@ export class GeneratorPanel implements vscode.Disposable {
   fill(draft: Draft): void {
     this.draft = draft;
     this.keep();
+    // The host's own entry points chose these files (an explorer selection, a player's video): they may be shown.
     this.allowFolders(draft);
     this.post({ type: 'prefill', draft });
   }
@@ -227,6 +228,7 @@ export class GeneratorPanel implements vscode.Disposable {
     this.deps.log.debug('Generator: the page is ready.');
     this.ready = true;
     const tasks = [...this.followed].map((id) => this.deps.tasks.get(id)).filter((r): r is TaskRecord => !!r);
+    for (const r of tasks) if (r.save?.state === 'saved' && r.save.file) this.allowFile(r.save.file);
     const init: HostMessage = {
       type: 'init',
       draft: this.draft,
@@ -285,7 +287,8 @@ export class GeneratorPanel implements vscode.Disposable {
         });
         const placed = placeFiles(draft, paths, slot);
         this.draft = placed.draft;
-        this.allowFolders(placed.draft);
+        // Only the dropped files may be shown, never other paths the page's draft names.
+        for (const path of paths) if (!placed.refused.includes(path)) this.allowFile(path);
         return placed as Results[M];
       }
       case 'generate':
@@ -315,12 +318,12 @@ export class GeneratorPanel implements vscode.Disposable {
   async validate(input: DraftInput): Promise<Validation> {
     const draft = DraftSchema.parse(input);
     this.draft = draft;
-    this.allowFolders(draft);
     const result = await this.deps.checker.check(draft);
     const webview = this.panel.webview;
     const preview = (source: string) => webview.asWebviewUri(vscode.Uri.file(source)).toString();
+    // A preview only for what the roots already allow: the page's draft never widens them.
     for (const probe of [...Object.values(result.probes), ...result.batchProbes]) {
-      if (probe && !probe.isUrl && probe.format) probe.preview = preview(probe.source);
+      if (probe && !probe.isUrl && probe.format && this.mayShow(probe.source)) probe.preview = preview(probe.source);
     }
     return result;
   }
@@ -399,6 +402,7 @@ export class GeneratorPanel implements vscode.Disposable {
     for (const id of this.followed) {
       const r = this.deps.tasks.get(id);
       if (!r) continue;
+      if (r.save?.state === 'saved' && r.save.file) this.allowFile(r.save.file); // its output folder
       const view = viewOf(r, this.panel.webview);
       const text = JSON.stringify(view);
       if (this.lastViews.get(id) === text) continue;
@@ -407,7 +411,10 @@ export class GeneratorPanel implements vscode.Disposable {
     }
   }
 
-  /** Files outside the workspace get their folder added to the roots, so their previews load. */
+  /**
+   * Files outside the workspace get their folder added to the roots, so their previews load. Called only for
+   * files the host's side chose (entry points, its pickers, drops, saved results), never for a page's draft.
+   */
   private allowFolders(draft: Draft): void {
     for (const s of [draft.firstFrame, draft.lastFrame, draft.drivingAudio, draft.firstClip, ...draft.batch]) if (s) this.allowFile(s);
   }
@@ -420,6 +427,12 @@ export class GeneratorPanel implements vscode.Disposable {
     if (this.extraRoots.some((r) => r.fsPath === folder.fsPath)) return;
     this.extraRoots.push(folder);
     this.panel.webview.options = { ...this.panel.webview.options, localResourceRoots: resourceRoots(this.deps.extensionUri, this.extraRoots) };
+  }
+
+  private mayShow(source: string): boolean {
+    const file = vscode.Uri.file(source);
+    if (vscode.workspace.getWorkspaceFolder(file)) return true;
+    return this.extraRoots.some((r) => file.fsPath.startsWith(r.fsPath.endsWith(sep) ? r.fsPath : r.fsPath + sep));
   }
 
   dispose(): void {

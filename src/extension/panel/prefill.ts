@@ -1,5 +1,5 @@
 // Puts files and prefills into a draft: which input a file goes to, and which mode that implies.
-import type { Draft, OpenGeneratorArg, Slot } from '../../protocol/generate';
+import type { Draft, Slot } from '../../protocol/generate';
 
 export const IMAGE_EXT = /\.(jpe?g|png|bmp|webp)$/i;
 export const VIDEO_EXT = /\.(mp4|mov)$/i;
@@ -16,29 +16,6 @@ const SLOT_KIND: Record<Slot, FileKind> = { firstFrame: 'image', lastFrame: 'ima
 
 export function fits(slot: Slot, path: string): boolean {
   return kindOf(path) === SLOT_KIND[slot];
-}
-
-/** Applies `wanStudio.openGenerator`'s argument: given fields replace the draft's, the rest stay. */
-export function applyPrefill(draft: Draft, arg: OpenGeneratorArg, batch?: string[]): Draft {
-  const next: Draft = { ...draft, batch: [...draft.batch] };
-  const p = arg.prefill ?? {};
-  for (const slot of ['firstFrame', 'lastFrame', 'drivingAudio', 'firstClip'] as const) {
-    if (p[slot] !== undefined) next[slot] = p[slot];
-  }
-  if (p.firstFrame !== undefined || batch) next.batch = batch ?? [];
-  if (p.prompt !== undefined) next.prompt = p.prompt;
-  if (p.negativePrompt !== undefined) next.negativePrompt = p.negativePrompt;
-  if (p.resolution !== undefined) next.resolution = p.resolution;
-  if (p.duration !== undefined) next.duration = p.duration;
-  if (p.seed !== undefined) next.seed = String(p.seed);
-  if (p.promptExtend !== undefined) next.promptExtend = p.promptExtend;
-  if (p.watermark !== undefined) next.watermark = p.watermark;
-  if (arg.mode) next.mode = arg.mode;
-  else if (p.firstClip !== undefined) next.mode = 'continue';
-  else if (p.firstFrame !== undefined && p.lastFrame !== undefined) next.mode = 'morph';
-  else if (p.firstFrame !== undefined && next.mode === 'continue') next.mode = 'animate';
-  else if (p.drivingAudio !== undefined && next.mode === 'continue') next.mode = 'animate';
-  return next;
 }
 
 /** Puts dropped or picked files into the draft: into `slot` when given and fitting, else where each kind goes. */

@@ -20,7 +20,8 @@ export function pageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, opti
   const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, `${options.page}.css`));
   const csp = [
     `default-src 'none'`,
-    `img-src ${webview.cspSource}`,
+    // data: for vscode-elements' own inline pictures (the text area's resize grip); never a network or file load.
+    `img-src ${webview.cspSource} data:`,
     `media-src ${webview.cspSource}`,
     // vscode-elements' web components adopt their styles through constructable stylesheets.
     `style-src ${webview.cspSource} 'nonce-${nonce}'`,
