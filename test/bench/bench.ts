@@ -258,7 +258,7 @@ function learnedBench(): void {
   console.log('\n  Many tasks in their windows at once (one kind, submitted 5 per second, the account\'s create limit):');
   const kind = KINDS[4]!;
   const window = full.window(cellOf(kind.input));
-  for (const n of [5, 20, 50]) {
+  for (const n of [5, 20, 50, 100]) {
     const random = seeded(n);
     const tasks = Array.from({ length: n }, (_, i) => ({ submitMs: i * 200, endMs: i * 200 + (kind.fromS + random() * SPAN_S) * 1000 }));
     const shared = simulateAccount(tasks.map((t) => ({ ...t, schedule: (active: number) => windowSchedule(window, denseIntervalMs(active)) })), random);

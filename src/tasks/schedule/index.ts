@@ -2,3 +2,4 @@
 export * from './history';
 export * from './predictor';
 export * from './learned';
+export * from './folder';

@@ -2,7 +2,10 @@
 // inside it, and the adaptive schedule's cadence past it, so a wrong prediction costs no more than
 // today's default. Pure functions of their arguments, so the engine, the CLI and the bench share them.
 import { ADAPTIVE_SCHEDULE, nextPollDelay, type PollSchedule } from '../../wan/poll';
-import type { EndWindow } from './predictor';
+import { parseServiceTime } from '../../wan/time';
+import type { TaskRecord } from '../record';
+import { cellOf } from './history';
+import type { EndPredictor, EndWindow } from './predictor';
 
 /** Inside the window: the end is noticed 0.75 s late on average. */
 export const DENSE_INTERVAL_MS = 1500;
@@ -42,7 +45,7 @@ export function windowSchedule(window: Pick<EndWindow, 'loMs' | 'hiMs'> | undefi
       if (age >= hiMs) return Math.max(denseMs, ADAPTIVE_SCHEDULE.baseDelayMs(polls, age)); // overdue: the prediction missed
       const left = loMs - age;
       if (left <= dense) return dense;
-      if (polls <= 1) return Math.min(FIRST_CHECK_MS, left);
+      if (polls <= 1 && age < FIRST_CHECK_MS) return Math.min(FIRST_CHECK_MS, left);
       return left / Math.ceil(left / SPARSE_MAX_MS); // even steps that land on the window's start
     },
   };
@@ -94,4 +97,28 @@ export function simulateAccount(tasks: readonly SimulatedTask[], random: () => n
     peak = Math.max(peak, b - a + 1);
   }
   return { tasks: done.map((d) => d!), peakPerSecond: peak };
+}
+
+/**
+ * A record's predicted end window, in the ages the engine reads on our clock since the service's
+ * submit_time. The window itself is in the service's own durations; `sentAt` (our clock, just before
+ * the submit) tells how far the two clocks disagree, so a skewed clock does not move the window.
+ */
+export function recordWindow(predictor: EndPredictor, r: TaskRecord): EndWindow | undefined {
+  const submit = parseServiceTime(r.submitTime)?.getTime();
+  const started = parseServiceTime(r.scheduledTime)?.getTime();
+  const queued = r.state === 'running' && submit !== undefined && started !== undefined && started >= submit ? started - submit : undefined;
+  const window = predictor.window(cellOf(r.request), queued);
+  if (!window || submit === undefined || r.sentAt === undefined) return window;
+  const skew = submit - r.sentAt;
+  if (Math.abs(skew) > MAX_SKEW_MS) return window;
+  return { ...window, loMs: Math.max(0, window.loMs - skew), hiMs: window.hiMs - skew };
+}
+
+/** Beyond this the two times are not the same moment on two clocks (a record from elsewhere): left as they are. */
+const MAX_SKEW_MS = 60 * 60 * 1000;
+
+/** The learned schedule for a record the engine polls, among `polled` tasks being polled at once. */
+export function recordSchedule(predictor: EndPredictor, r: TaskRecord, polled: number): PollSchedule {
+  return windowSchedule(recordWindow(predictor, r), denseIntervalMs(polled));
 }

@@ -43,12 +43,17 @@ export function estimate(xs: readonly number[], checkMiss = true): Estimate {
   const hi = quantile(sorted, 0.95);
   const medianMs = quantile(sorted, 0.5);
   let pad = BASE_PAD_MS + SPREAD_PAD * (hi - lo) + (medianMs * THIN_PAD * Math.max(0, CONFIDENT_SAMPLES - n)) / CONFIDENT_SAMPLES;
+  let [low, high] = [lo, hi];
   if (checkMiss && n > MIN_SAMPLES) {
+    // The newest task ended where the older ones did not predict: reach it, with twice the margin.
     const before = estimate(xs.slice(0, -1), false);
     const newest = xs[xs.length - 1]!;
-    if (newest < before.loMs || newest > before.hiMs) pad *= 2;
+    if (newest < before.loMs || newest > before.hiMs) {
+      pad *= 2;
+      [low, high] = [Math.min(lo, newest), Math.max(hi, newest)];
+    }
   }
-  return { loMs: Math.max(0, lo - pad), hiMs: hi + pad, medianMs };
+  return { loMs: Math.max(0, low - pad), hiMs: high + pad, medianMs };
 }
 
 function neighbours(c: Cell): Cell[] {
