@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newTaskRecord, type TaskRecord } from '../../src/tasks/record';
+import { startEmulator } from '../../src/emulator/server';
+import { TaskEngine } from '../../src/tasks/engine';
+import { STORE_VERSION, newTaskRecord, type TaskRecord } from '../../src/tasks/record';
 import {
   DENSE_INTERVAL_MS,
   EndPredictor,
@@ -19,8 +21,10 @@ import {
   type CellInput,
 } from '../../src/tasks/schedule';
 import { SIDECAR_FORMAT } from '../../src/tasks/sidecar';
-import { ADAPTIVE_SCHEDULE, formatServiceTime, simulatePolling, type PollSchedule } from '../../src/wan';
-import { tempDir } from '../support/fixtures';
+import { TaskStore } from '../../src/tasks/store';
+import { ADAPTIVE_SCHEDULE, WanClient, formatServiceTime, simulatePolling, type PollSchedule } from '../../src/wan';
+import { makeImage, tempDir } from '../support/fixtures';
+import { until } from '../support/waiting';
 
 const S = 1000;
 const T0 = Date.UTC(2026, 3, 13, 2, 0, 0);
@@ -258,6 +262,49 @@ describe('learned poll schedule', () => {
       }
       assert.equal(denseIntervalMs(1), DENSE_INTERVAL_MS);
       assert.equal(denseIntervalMs(60), 10_000);
+    });
+  });
+
+  describe('in the task engine (against the emulator)', function () {
+    this.timeout(60_000);
+
+    /** The delay the engine picks after a new task's first answer, with `past` finished tasks in its store. */
+    async function delayAfterFirstAnswer(past: TaskRecord[]): Promise<number> {
+      const KEY = 'sk-learned-schedule-key';
+      const dir = await tempDir('learned-engine');
+      const image = await makeImage(join(dir, 'cat.png'), 320, 240);
+      const file = join(dir, 'tasks.json');
+      await writeFile(file, JSON.stringify({ version: STORE_VERSION, tasks: past }));
+      const emu = await startEmulator({ pendingMs: 600_000, runningMs: 600_000, apiKeys: [KEY] }); // it stays PENDING
+      const store = new TaskStore({ file, leaseMs: 3000 });
+      const engine = new TaskEngine({
+        store,
+        connect: async () => ({ client: new WanClient({ baseUrl: emu.url, apiKey: KEY }), endpoint: { kind: 'emulator', baseUrl: emu.url } }),
+        log: { info: () => {}, warn: () => {}, error: (m) => console.error(m) },
+      });
+      try {
+        await store.load();
+        let delay: number | undefined;
+        store.onDidChange(() => {
+          const r = store.all().find((t) => t.request.prompt === 'new');
+          if (delay === undefined && r?.polls === 1 && r.nextPollAt !== undefined) delay = r.nextPollAt - Date.now();
+        });
+        engine.start();
+        await engine.submit({ firstFrame: image, prompt: 'new', resolution: '720P', duration: 5 }, { endpoint: { kind: 'emulator', baseUrl: emu.url }, outputFolder: dir });
+        return await until('the first answer', () => delay, 30_000, 50);
+      } finally {
+        await engine.stop();
+        await emu.close();
+      }
+    }
+
+    it('learns from the store’s finished tasks: a task of a kind that takes 2 minutes is not checked every few seconds', async () => {
+      const past = history(10, 11, [{ input: { firstFrame: 'old.png', resolution: '720P', duration: 5 }, fromS: 110 }]);
+      const learned = await delayAfterFirstAnswer(past);
+      assert.ok(learned > 15_000 && learned <= SPARSE_MAX_MS * 1.1, `next check in ${learned} ms`);
+      // Nothing learned yet (cold start): the adaptive schedule's quick checks.
+      const cold = await delayAfterFirstAnswer([]);
+      assert.ok(cold < 5000, `next check in ${cold} ms`);
     });
   });
 });
