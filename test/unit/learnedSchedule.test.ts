@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { run as runCli } from '../../src/cli/main';
+import { EXIT } from '../../src/cli/exitCodes';
 import { startEmulator } from '../../src/emulator/server';
 import { TaskEngine } from '../../src/tasks/engine';
 import { STORE_VERSION, newTaskRecord, type TaskRecord } from '../../src/tasks/record';
@@ -305,6 +307,45 @@ describe('learned poll schedule', () => {
       // Nothing learned yet (cold start): the adaptive schedule's quick checks.
       const cold = await delayAfterFirstAnswer([]);
       assert.ok(cold < 5000, `next check in ${cold} ms`);
+    });
+  });
+
+  describe('in the CLI', function () {
+    this.timeout(60_000);
+
+    it('learns from the .json records in its --out folder, and says what it expects', async () => {
+      const KEY = 'sk-learned-cli-key';
+      const dir = await tempDir('learned-cli');
+      const image = await makeImage(join(dir, 'cat.png'), 320, 240);
+      const out = join(dir, 'out');
+      await mkdir(out);
+      for (let i = 0; i < 5; i++) {
+        const submit = T0 + i * 3600 * S;
+        const record = {
+          format: SIDECAR_FORMAT,
+          parameters: { resolution: '720P', duration: 2 },
+          media: { first_frame: 'old.png' },
+          submit_time: formatServiceTime(new Date(submit)),
+          end_time: formatServiceTime(new Date(submit + (1 + i / 5) * S)), // like the emulator's tasks
+        };
+        await writeFile(join(out, `old-${i}.json`), JSON.stringify(record));
+      }
+      const emu = await startEmulator({ pendingMs: 100, runningMs: 300, apiKeys: [KEY] });
+      try {
+        const generate = async (folder: string, extra: string[] = []) => {
+          const err: string[] = [];
+          const io = { out: () => {}, err: (l: string) => err.push(l) };
+          const args = ['generate', '--first-frame', image, '--base-url', emu.url, '--out', folder, '--resolution', '720P', '--duration', '2', ...extra];
+          const code = await runCli(args, { DASHSCOPE_API_KEY: KEY }, io, new AbortController().signal);
+          assert.equal(code, EXIT.ok, err.join('\n'));
+          return err.join('\n');
+        };
+        assert.match(await generate(out), /usually end \d+-\d+ s after submission \(learned from 5 earlier videos/);
+        assert.doesNotMatch(await generate(join(dir, 'empty')), /usually end/, 'nothing to learn from: the adaptive schedule');
+        assert.doesNotMatch(await generate(out, ['--poll-interval', '1']), /usually end/, 'an interval asked for wins');
+      } finally {
+        await emu.close();
+      }
     });
   });
 });

@@ -2,7 +2,10 @@
 // folder). Unreadable or foreign files are skipped: a schedule must never fail a run.
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sampleOfSidecar, type TimingSample } from './history';
+import type { PollSchedule } from '../../wan/poll';
+import { cellOf, sampleOfSidecar, type CellInput, type TimingSample } from './history';
+import { windowSchedule } from './learned';
+import { EndPredictor, type EndWindow } from './predictor';
 
 /** Reading stops after this many sidecars; a folder of thousands of videos needs no more to learn from. */
 const MAX_SIDECARS = 1000;
@@ -19,4 +22,10 @@ export async function readFolderHistory(dir: string): Promise<TimingSample[]> {
     }
   }
   return out;
+}
+
+/** A schedule for one task about to be followed, learned from the sidecars in `dir`, and what it expects. */
+export async function learnedScheduleFor(dir: string, input: CellInput): Promise<{ schedule: PollSchedule; window?: EndWindow }> {
+  const window = new EndPredictor(await readFolderHistory(dir)).window(cellOf(input));
+  return { schedule: windowSchedule(window), ...(window ? { window } : {}) };
 }
