@@ -15,7 +15,7 @@ export const SPARSE_MAX_MS = 30_000;
 const FIRST_CHECK_MS = 2000;
 /** A window so wide that dense polling would cost more than this many polls spreads them out. */
 export const MAX_WINDOW_POLLS = 30;
-/** The adaptive schedule's cadence while a task is expected: a window is never polled slower than it. */
+/** The adaptive schedule's cadence while a task is expected: a wide window is not polled slower (only the shared budget stretches it). */
 const ADAPTIVE_CADENCE_MS = 5000;
 /**
  * The account answers 20 task queries per second. Dense polling of all tasks together averages 6: jittered
