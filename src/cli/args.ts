@@ -28,8 +28,9 @@ Generation options:
   --seed N                 0..2147483647
   --no-prompt-extend       send the prompt as written
   --watermark              add the "AI Generated" mark
-  --poll-interval S        poll every S seconds, 1..600 (default: adaptive, a few quick
-                           polls, then every 5-15 s as the task's age suggests)
+  --poll-interval S        poll every S seconds, 1..600 (default: learned from the .json
+                           records in --out, else adaptive: a few quick polls, then
+                           every 5-15 s as the task's age suggests)
   --json                   print one JSON object on stdout on every exit
 
 List options (tasks of this model, newest first):

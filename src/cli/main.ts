@@ -20,10 +20,12 @@ import {
   suggestsWrongAddress,
   taskCreatedAt,
   type OutagePolicy,
+  type PollSchedule,
   type RetryPolicy,
   type TaskListItem,
   type TaskResponse,
 } from '../wan';
+import { learnedScheduleFor } from '../tasks/schedule';
 import { CliUsageError, USAGE, parseCommand, wantsJson, type Common } from './args';
 import { EXIT, STOP_SIGNALS, type StopSignal } from './exitCodes';
 
@@ -225,11 +227,12 @@ async function pollAndSave(
   io: Io,
   signal: AbortSignal,
   ctx: RunContext,
+  learned?: PollSchedule,
 ) {
   const started = Date.now();
   let last = '';
   const task = await client.waitForTask(taskId, {
-    ...(common.pollIntervalMs !== undefined ? { intervalMs: common.pollIntervalMs } : {}),
+    ...(common.pollIntervalMs !== undefined ? { intervalMs: common.pollIntervalMs } : learned ? { schedule: learned } : {}),
     signal,
     onUpdate: (t) => {
       const status = t.output.task_status;
@@ -348,6 +351,8 @@ export async function run(
         await prepareOut();
         const size = prepared.outputSize ? `, about ${prepared.outputSize.width}x${prepared.outputSize.height}` : '';
         io.err(`Creating a ${prepared.duration} s ${prepared.resolution} video${size} (billed ${prepared.billedSeconds} s)…`);
+        // The videos already in the folder (their .json records) say when a task like this one ends.
+        const learning = learnedScheduleFor(command.outDir, command.input);
         ctx.phase = 'create';
         ctx.lookup = listCommand(common);
         const sentAt = Date.now();
@@ -363,7 +368,11 @@ export async function run(
         const taskId = created.output.task_id;
         Object.assign(ctx, { phase: 'poll', reached: true, taskId, resume: waitCommand(taskId, command.outDir, common) });
         io.err(`Task ${taskId} created. If this stops, resume with: ${ctx.resume}`);
-        const saved = await pollAndSave(c, taskId, command.outDir, common, io, signal, ctx);
+        const { schedule, window } = await learning;
+        if (window && common.pollIntervalMs === undefined) {
+          io.err(`Tasks like this one usually end ${Math.round(window.loMs / 1000)}-${Math.round(window.hiMs / 1000)} s after submission (learned from ${window.samples} earlier videos in ${command.outDir}): checking often then.`);
+        }
+        const saved = await pollAndSave(c, taskId, command.outDir, common, io, signal, ctx, schedule);
         return succeed(saved.dest, {
           task_id: taskId,
           file: saved.dest,

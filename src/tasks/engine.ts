@@ -9,7 +9,6 @@ import {
   WanApiError,
   WanNetworkError,
   WanValidationError,
-  ADAPTIVE_SCHEDULE,
   DEFAULT_RETRY,
   explainError,
   sleep,
@@ -39,6 +38,7 @@ import {
   type TaskRequest,
 } from './record';
 import { sidecarFor, writeSidecar } from './sidecar';
+import { EndPredictor, historyOfRecords, recordSchedule } from './schedule';
 import type { TaskStore } from './store';
 
 /** A task the service knows of, as its list endpoint describes it. */
@@ -63,7 +63,7 @@ export interface EngineDeps {
   store: TaskStore;
   /** A client for the record's endpoint (or the configured one), with the stored key. The engine closes it. */
   connect(endpoint?: EndpointRef): Promise<EngineConnection>;
-  /** When to poll a running task again (the protocol core's adaptive schedule by default). */
+  /** When to poll a running task again (by default learned from the store's finished tasks; adaptive until it knows). */
   schedule?: PollSchedule;
   /** Where a task's video goes when its record names no folder; undefined: ask later (the save waits). */
   outputFolderFor?(record: TaskRecord): Promise<string | undefined>;
@@ -94,6 +94,8 @@ const JOB_BACKOFF_MS = 15_000;
 const EXPIRY_MARGIN_MS = 10 * 60 * 1000;
 const QUERIES_PER_SECOND = 10; // half the account's 20, leaving room for other windows and tools
 const WARN_BEFORE_EXPIRY_MS = 60 * 60 * 1000;
+/** The learned schedule's history is read again after this, so new endings teach it. */
+const PREDICTOR_TTL_MS = 30_000;
 
 export class TaskEngine {
   private readonly store: TaskStore;
@@ -107,6 +109,7 @@ export class TaskEngine {
   private again = false;
   private readonly stopper = new AbortController();
   private queryTimes: number[] = [];
+  private predictor: { at: number; predictor: EndPredictor } | undefined;
   private readonly jobBackoff = new Map<string, number>();
   /** Lookups of interrupted creates run one at a time, so two never claim the same task. */
   private lookups: Promise<void> = Promise.resolve();
@@ -406,7 +409,16 @@ export class TaskEngine {
   private pollDelay(t: TaskRecord, failures: number, retryAfterMs?: number): number {
     const since = parseServiceTime(t.submitTime)?.getTime() ?? t.sentAt ?? t.requestedAt;
     const state = { polls: t.polls, taskAgeMs: Math.max(0, this.now() - since), failures, retryAfterMs };
-    return nextPollDelay(state, this.random, this.deps.schedule ?? ADAPTIVE_SCHEDULE);
+    return nextPollDelay(state, this.random, this.deps.schedule ?? this.learnedSchedule(t));
+  }
+
+  /** The schedule learned from the store's finished tasks (every window's: the store is shared); adaptive when it knows nothing. */
+  private learnedSchedule(t: TaskRecord): PollSchedule {
+    const now = this.now();
+    const all = this.store.all();
+    if (!this.predictor || now - this.predictor.at > PREDICTOR_TTL_MS) this.predictor = { at: now, predictor: new EndPredictor(historyOfRecords(all)) };
+    const polled = all.filter((r) => r.state === 'pending' || r.state === 'running').length;
+    return recordSchedule(this.predictor.predictor, t, polled);
   }
 
   /**

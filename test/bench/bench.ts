@@ -3,11 +3,16 @@
 //     item and saved-video child), a one-task change, a countdown tick, one tooltip;
 //  2. poll schedules compared on a virtual clock: requests per task and the delay from a task's end to
 //     its detection, for tasks of 60 to 300 s, with the extension's adaptive schedule, the official
-//     SDK's (1, 1, 2, 2, 2, 4, 4, 4, then 5 s) and a fixed 15 s (the API reference).
+//     SDK's (1, 1, 2, 2, 2, 4, 4, 4, then 5 s) and a fixed 15 s (the API reference);
+//  3. the learned schedule (src/tasks/schedule) on the same clock: history warmed up through task records,
+//     the same 60–300 s mix, thin history, cold start, a service slowed down (the prediction is wrong),
+//     and the account's peak queries per second with many tasks in their windows at once.
+// BENCHMARKS.md keeps the method and the latest figures.
 import { performance } from 'node:perf_hooks';
 import { TaskTreeProvider, type TaskSource } from '../../src/extension/tasks/tree';
 import { POLL_SCHEDULES, simulatePolling, type PollSchedule } from '../../src/wan/poll';
 import type { TaskRecord, TaskState } from '../../src/tasks/record';
+import { EndPredictor, cellOf, denseIntervalMs, historyOfRecords, simulateAccount, windowSchedule, type CellInput } from '../../src/tasks/schedule';
 import { formatServiceTime } from '../../src/wan/time';
 
 const NOW = Date.now();
@@ -156,5 +161,146 @@ function pollBench(): void {
   }
 }
 
+// ---- The learned schedule (src/tasks/schedule), on the same virtual clock. ----
+
+// Eight kinds of task, each taking its own 30 s span, so together they are the same uniform 60–300 s
+// mix as above (the SDK's 41.4 requests and 2.5 s there are the anchors).
+const KINDS: { input: CellInput; fromS: number }[] = [
+  { input: { firstFrame: 'a.png', resolution: '720P', duration: 5 }, fromS: 60 },
+  { input: { firstFrame: 'a.png', resolution: '1080P', duration: 5 }, fromS: 90 },
+  { input: { firstFrame: 'a.png', lastFrame: 'b.png', resolution: '720P', duration: 5 }, fromS: 120 },
+  { input: { firstFrame: 'a.png', resolution: '720P', duration: 10 }, fromS: 150 },
+  { input: { firstFrame: 'a.png', resolution: '1080P', duration: 10 }, fromS: 180 },
+  { input: { firstClip: 'c.mp4', resolution: '1080P', duration: 10 }, fromS: 210 },
+  { input: { firstFrame: 'a.png', resolution: '720P', duration: 15 }, fromS: 240 },
+  { input: { firstFrame: 'a.png', resolution: '1080P', duration: 15 }, fromS: 270 },
+];
+const SPAN_S = 30;
+
+/** Finished records as the task store holds them (service times in UTC+8), `perKind` of each kind. */
+function warmUp(perKind: number, random: () => number, kinds = KINDS): TaskRecord[] {
+  const out: TaskRecord[] = [];
+  let clock = NOW - 30 * 24 * 3600_000;
+  for (let i = 0; i < perKind; i++) {
+    for (const k of kinds) {
+      const [record] = records(1);
+      const took = (k.fromS + random() * SPAN_S) * 1000;
+      clock += 600_000;
+      out.push({
+        ...record!,
+        id: `warm-${out.length}`,
+        state: 'succeeded',
+        serviceStatus: 'SUCCEEDED',
+        request: { ...k.input, prompt: 'warm-up' },
+        submitTime: formatServiceTime(new Date(clock)),
+        endTime: formatServiceTime(new Date(clock + took)),
+      });
+    }
+  }
+  return out;
+}
+
+interface Figures {
+  requests: number;
+  delayS: number;
+  worstS: number;
+}
+
+/** `samples` tasks of the mix (durations × `slowdown`), each polled by `schedule(kind)`. */
+function replayMix(schedule: (kind: (typeof KINDS)[number]) => PollSchedule, samples: number, slowdown = 1): Figures {
+  const random = seeded(42);
+  let requests = 0;
+  let delay = 0;
+  let worst = 0;
+  for (let i = 0; i < samples; i++) {
+    const kind = KINDS[Math.floor(random() * KINDS.length)]!;
+    const duration = (kind.fromS + random() * SPAN_S) * 1000 * slowdown;
+    const r = simulatePolling(schedule(kind), duration, random);
+    requests += r.queries;
+    delay += r.lateMs;
+    worst = Math.max(worst, r.lateMs);
+  }
+  return { requests: requests / samples, delayS: delay / samples / 1000, worstS: worst / 1000 };
+}
+
+const SDK_ANCHOR = { requests: 41.4, delayS: 2.5 };
+const GOAL = { requests: 21, delayS: 1.5 };
+
+function learnedBench(): void {
+  const samples = 2000;
+  const full = new EndPredictor(historyOfRecords(warmUp(20, seeded(7))));
+  const thin = new EndPredictor(historyOfRecords(warmUp(3, seeded(8))));
+  const cold = new EndPredictor([]);
+  // The task's own kind never seen, its neighbours (same mode and band, other resolution, ...) well known.
+  const learned = (p: EndPredictor) => (k: (typeof KINDS)[number]) => windowSchedule(p.window(cellOf(k.input)));
+  const rows: [string, Figures][] = [];
+  const fmt = (f: Figures) => `${f.requests.toFixed(1).padStart(5)} req  ${f.delayS.toFixed(2)} s (max ${f.worstS.toFixed(1)})`;
+  const ratio = (f: Figures) => `${(f.requests / SDK_ANCHOR.requests).toFixed(2)}× the SDK's requests, ${(f.delayS / SDK_ANCHOR.delayS).toFixed(2)}× its delay`;
+  console.log(`\nLearned schedule on the same virtual clock: ${samples} tasks of the 60–300 s mix (8 kinds of task, each its own 30 s span)`);
+  console.log(`  warm-up: 20 finished tasks of each kind in the store (service times, UTC+8), learned through the records`);
+  for (const [name, schedule] of schedules) rows.push([name, replayMix(() => schedule, samples)]);
+  const withHistory = replayMix(learned(full), samples);
+  rows.push(['learned, 20 tasks of history per kind', withHistory]);
+  rows.push(['learned, thin history (3 per kind)', replayMix(learned(thin), samples)]);
+  rows.push(['learned, cold start (no history)', replayMix(learned(cold), samples)]);
+  for (const [name, f] of rows) console.log(`  ${name.padEnd(40)} ${fmt(f)}   ${ratio(f)}`);
+  const met = withHistory.requests <= GOAL.requests && withHistory.delayS <= GOAL.delayS;
+  console.log(`  goal with history: ≤ ${GOAL.requests} req and ≤ ${GOAL.delayS} s (SDK ${SDK_ANCHOR.requests} req, ${SDK_ANCHOR.delayS} s): ${met ? 'met' : 'NOT met'}`);
+
+  for (const slowdown of [1.5, 2]) {
+    console.log(`\n  The service slows down (every task takes ${slowdown}× as long; the history still says the old pace: the prediction is wrong):`);
+    const adaptive = replayMix(() => POLL_SCHEDULES.adaptive, samples, slowdown);
+    const sdk = replayMix(() => POLL_SCHEDULES.sdk, samples, slowdown);
+    const wrong = replayMix(learned(full), samples, slowdown);
+    console.log(`  ${'adaptive (default)'.padEnd(40)} ${fmt(adaptive)}`);
+    console.log(`  ${'SDK'.padEnd(40)} ${fmt(sdk)}`);
+    console.log(`  ${'learned, wrong prediction'.padEnd(40)} ${fmt(wrong)}   ${(wrong.requests / adaptive.requests).toFixed(2)}× adaptive's requests, ${(wrong.delayS / adaptive.delayS).toFixed(2)}× its delay`);
+    const ok = wrong.requests <= adaptive.requests && wrong.delayS <= adaptive.delayS * 1.05;
+    console.log(`  goal: no worse than adaptive: ${ok ? 'met' : 'NOT met'}`);
+  }
+
+  // The same slowdown with learning on: each task's record joins the history when it ends.
+  {
+    const random = seeded(42);
+    const warm = historyOfRecords(warmUp(20, seeded(7)));
+    const learnedNow: typeof warm = [];
+    let requests = 0;
+    let delay = 0;
+    let firstRequests = 0;
+    let firstDelay = 0;
+    const n = 800;
+    const FIRST = 80;
+    for (let i = 0; i < n; i++) {
+      const kind = KINDS[Math.floor(random() * KINDS.length)]!;
+      const duration = (kind.fromS + random() * SPAN_S) * 1000 * 1.5;
+      const p = new EndPredictor([...warm, ...learnedNow]);
+      const r = simulatePolling(windowSchedule(p.window(cellOf(kind.input))), duration, random);
+      learnedNow.push({ cell: cellOf(kind.input), totalMs: duration, order: Number.MAX_SAFE_INTEGER - n + i });
+      requests += r.queries;
+      delay += r.lateMs;
+      if (i < FIRST) [firstRequests, firstDelay] = [firstRequests + r.queries, firstDelay + r.lateMs];
+    }
+    console.log(`\n  The service slows down 1.5× and stays slow; learning on (each finished task joins the history), ${n} tasks in a row:`);
+    console.log(`  first ${FIRST} tasks (about ${FIRST / KINDS.length} per kind)            ${(firstRequests / FIRST).toFixed(1).padStart(5)} req  ${(firstDelay / FIRST / 1000).toFixed(2)} s`);
+    console.log(`  all ${n}                                      ${(requests / n).toFixed(1).padStart(5)} req  ${(delay / n / 1000).toFixed(2)} s`);
+  }
+
+  console.log('\n  Many tasks in their windows at once (one kind, submitted 5 per second, the account\'s create limit):');
+  const kind = KINDS[4]!;
+  const window = full.window(cellOf(kind.input));
+  for (const n of [5, 20, 50, 100]) {
+    const random = seeded(n);
+    const tasks = Array.from({ length: n }, (_, i) => ({ submitMs: i * 200, endMs: i * 200 + (kind.fromS + random() * SPAN_S) * 1000 }));
+    const shared = simulateAccount(tasks.map((t) => ({ ...t, schedule: (active: number) => windowSchedule(window, denseIntervalMs(active)) })), random);
+    const naive = simulateAccount(tasks.map((t) => ({ ...t, schedule: () => windowSchedule(window) })), random);
+    const mean = (r: typeof shared) => r.tasks.reduce((a, t) => a + t.lateMs, 0) / r.tasks.length / 1000;
+    console.log(
+      `  ${String(n).padStart(3)} tasks: peak ${String(shared.peakPerSecond).padStart(2)} queries/s with the shared budget (mean delay ${mean(shared).toFixed(2)} s); ` +
+        `${naive.peakPerSecond} queries/s if each polled every 1.5 s regardless (account limit 20)`,
+    );
+  }
+}
+
 treeBench(1000);
 pollBench();
+learnedBench();

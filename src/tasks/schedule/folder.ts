@@ -1,0 +1,31 @@
+// History from a folder of saved videos: the JSON sidecars beside them (the CLI learns from its --out
+// folder). Unreadable or foreign files are skipped: a schedule must never fail a run.
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PollSchedule } from '../../wan/poll';
+import { cellOf, sampleOfSidecar, type CellInput, type TimingSample } from './history';
+import { windowSchedule } from './learned';
+import { EndPredictor, type EndWindow } from './predictor';
+
+/** Reading stops after this many sidecars; a folder of thousands of videos needs no more to learn from. */
+const MAX_SIDECARS = 1000;
+
+export async function readFolderHistory(dir: string): Promise<TimingSample[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const out: TimingSample[] = [];
+  for (const name of names.filter((n) => n.toLowerCase().endsWith('.json')).slice(0, MAX_SIDECARS)) {
+    try {
+      const s = sampleOfSidecar(JSON.parse(await readFile(join(dir, name), 'utf8')));
+      if (s) out.push(s);
+    } catch {
+      // not a sidecar, or half written: nothing to learn from it
+    }
+  }
+  return out;
+}
+
+/** A schedule for one task about to be followed, learned from the sidecars in `dir`, and what it expects. */
+export async function learnedScheduleFor(dir: string, input: CellInput): Promise<{ schedule: PollSchedule; window?: EndWindow }> {
+  const window = new EndPredictor(await readFolderHistory(dir)).window(cellOf(input));
+  return { schedule: windowSchedule(window), ...(window ? { window } : {}) };
+}
