@@ -12,7 +12,7 @@ import { DisposableStore } from './lifecycle';
 import { DraftBackup } from './panel/draftBackup';
 import { GeneratorManager } from './panel/manager';
 import { ServiceTasks } from './panel/serviceTasks';
-import { PlayerManager } from './player';
+import { PlayerManager } from './playerManager';
 import { ApiKeyStore } from './secrets';
 import { TaskIndicators } from './tasks/indicators';
 import { TaskNotifier, type Notice } from './tasks/notifier';

@@ -3,7 +3,7 @@ import type * as vscode from 'vscode';
 import type { ConnectionFactory } from './connection';
 import type { EmulatorProcess } from './emulatorProcess';
 import type { GeneratorManager } from './panel/manager';
-import type { PlayerManager } from './player';
+import type { PlayerManager } from './playerManager';
 import type { ApiKeyStore } from './secrets';
 import type { TaskNotifier } from './tasks/notifier';
 import type { TaskService } from './tasks/service';

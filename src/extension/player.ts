@@ -4,12 +4,14 @@
 // host (src/preview/), and when no sound can be played at all it says so.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { pageHtml } from './webviews/pageHtml';
+import { WebviewHost } from './webviews/host';
+import { escapeAttr, pageHtml } from './webviews/pageHtml';
 import { readVideoFacts, type FactsResult } from '../player/facts';
 import { decodeFramePng, writeFrameBeside } from '../player/frame';
 import { makeAudioPreview, PreviewError } from '../preview/audioPreview';
 import {
-  parseWebviewMessage,
+  CapturedFrame,
+  PlayerPageMessage,
   type AudioReportMessage,
   type HostToWebviewMessage,
   type LoadMessage,
@@ -19,6 +21,7 @@ import {
   type VideoMetadata,
   type WebviewToHostMessage,
 } from '../protocol/player';
+import { notifyHandler, type NotificationHandlers } from '../protocol/rpc';
 import type { TaskRecord } from '../tasks/record';
 import { probeVideo, type VideoInfo } from '../wan/media/video';
 import { playerFacts, playerLabels } from './playerFacts';
@@ -67,9 +70,12 @@ export interface PlayerContext {
 /** Per VS Code build and host: desktop 1.100 and a browser differ, and an update may change the answer. */
 const aacKey = () => `player.decodesAac/${vscode.env.appHost}/${vscode.env.uiKind}/${vscode.version}`;
 
-class PlayerPanel implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
-  private disposed = false;
+type PlayerNotification = Exclude<WebviewToHostMessage, { type: 'ready' }>;
+
+/** The player asks the host nothing: its page's messages are notifications, and replies to `captureFrame`. */
+type NoRequests = Record<never, never>;
+
+export class PlayerPanel extends WebviewHost<NoRequests, NoRequests, WebviewToHostMessage, HostToWebviewMessage> {
   private settle!: { resolve: (m: VideoMetadata) => void; reject: (e: Error) => void };
   private settled = false;
   readonly metadata: Promise<VideoMetadata>;
@@ -84,39 +90,25 @@ class PlayerPanel implements vscode.Disposable {
   private notice: NoticeMessage | undefined;
   private readonly reports = new Map<PlaySource, AudioReportMessage>();
   private readonly reportWaiters: { source: PlaySource; resolve: (m: AudioReportMessage) => void }[] = [];
-  private readonly frameWaiters = new Map<number, { resolve: (u: vscode.Uri) => void; reject: (e: Error) => void }>();
-  private nextFrameId = 1;
+  protected readonly requests = {};
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly file: vscode.Uri,
     private readonly ctx: PlayerContext,
     private readonly record: TaskRecord | undefined,
     onDispose: () => void,
   ) {
+    super(panel, { name: 'Player', log: ctx.log, schema: PlayerPageMessage, onDispose });
     this.metadata = new Promise<VideoMetadata>((resolve, reject) => (this.settle = { resolve, reject }));
     // Nobody has to wait for the metadata; don't let an unobserved rejection surface.
     this.metadata.catch(() => undefined);
-
-    // Listen before the HTML is set, so the first `ready` is never missed.
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) =>
-        this.receive(raw).catch((error: unknown) => this.log.warn(`Player message failed: ${String(error)}`)),
-      ),
-      panel.onDidDispose(() => {
-        onDispose();
-        this.dispose();
-      }),
-    );
-    panel.webview.html = this.render();
+    this.loadPage();
   }
 
-  private get log() {
-    return this.ctx.log;
-  }
-
-  private render(): string {
-    const body = `<main>
+  protected html(): string {
+    // `data-file`: the page keeps it with setState, so the serializer reopens the same video after a reload.
+    const body = `<main data-file="${escapeAttr(this.file.fsPath)}">
   <h1 id="title"></h1>
   <video id="video" controls preload="auto"></video>
   <div id="notice" role="status" hidden><span id="notice-text"></span> <vscode-button id="notice-open" secondary hidden></vscode-button></div>
@@ -136,27 +128,30 @@ class PlayerPanel implements vscode.Disposable {
     return pageHtml(this.panel.webview, this.ctx.extensionUri, { page: 'player', title: path.basename(this.file.fsPath), body });
   }
 
-  private post(message: HostToWebviewMessage): Thenable<boolean> {
+  protected override post(message: HostToWebviewMessage): void {
     if (message.type === 'load') this.load = message;
     if (message.type === 'notice') this.notice = message;
-    return this.panel.webview.postMessage(message);
+    super.post(message);
   }
 
-  async receive(raw: unknown): Promise<void> {
-    const parsed = parseWebviewMessage(raw);
-    if (!parsed.ok) {
-      this.log.warn(`Player: ignored an invalid message from the webview: ${parsed.error.slice(0, 500)}`);
-      return;
-    }
-    await this.handle(parsed.message);
+  protected greet(message: Extract<WebviewToHostMessage, { type: 'ready' }>): Promise<void> {
+    return this.start(message.canPlayAac);
   }
 
-  private async handle(message: WebviewToHostMessage): Promise<void> {
-    switch (message.type) {
-      case 'ready':
-        await this.start(message.canPlayAac);
-        return;
-      case 'metadata': {
+  protected replyMessage(): undefined {
+    return undefined;
+  }
+
+  protected refusal(error: unknown): { error: string } {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+
+  protected notify(message: PlayerNotification): void | Promise<void> {
+    return notifyHandler(this.notifications, message.type, message);
+  }
+
+  protected readonly notifications: NotificationHandlers<PlayerNotification> = {
+    metadata: (message) => {
         const { width, height, duration } = message;
         this.lastMetadata = { width, height, duration };
         this.log.info(`Player: ${this.file.fsPath} is ${width}x${height}, ${duration.toFixed(2)} s`);
@@ -164,37 +159,24 @@ class PlayerPanel implements vscode.Disposable {
           this.settled = true;
           this.settle.resolve(this.lastMetadata);
         }
-        return;
-      }
-      case 'mediaError':
+    },
+    mediaError: (message) => {
         this.log.warn(`Player: cannot play ${this.file.fsPath} (${this.source}): ${message.message}`);
         if (!this.settled) {
           this.settled = true;
           this.settle.reject(new Error(message.message));
         }
-        return;
-      case 'audioReport':
-        await this.onAudioReport(message);
-        return;
-      case 'action':
-        await this.onAction(message.action, message.seed);
-        return;
-      case 'frame':
-        await this.onFrame(message.id, message.time, message.width, message.height, message.pngBase64);
-        return;
-      case 'frameError': {
-        this.log.warn(`Player: the frame could not be captured: ${message.message}`);
-        const waiter = message.id !== undefined ? this.frameWaiters.get(message.id) : undefined;
-        if (waiter) {
-          this.frameWaiters.delete(message.id!);
-          waiter.reject(new Error(message.message));
-        } else {
-          void vscode.window.showErrorMessage(vscode.l10n.t('The frame could not be captured: {0}', message.message));
-        }
-        return;
-      }
-    }
-  }
+    },
+    audioReport: (message) => this.onAudioReport(message),
+    action: (message) => this.onAction(message.action, message.seed),
+    frame: async ({ type: _, ...frame }) => {
+      await this.onFrame(frame, false);
+    },
+    frameError: (message) => {
+      this.log.warn(`Player: the frame could not be captured: ${message.message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('The frame could not be captured: {0}', message.message));
+    },
+  };
 
   private soundSetting(): SoundPreviewSetting {
     return vscode.workspace.getConfiguration('wanStudio.player').get<SoundPreviewSetting>('soundPreview', 'auto');
@@ -291,7 +273,7 @@ class PlayerPanel implements vscode.Disposable {
 
   private async sendNotice(level: NoticeMessage['level'], text: string, openSystem: boolean): Promise<void> {
     if (this.disposed) return;
-    await this.post({ type: 'notice', level, text, openSystem });
+    this.post({ type: 'notice', level, text, openSystem });
   }
 
   private async sendLoad(source: PlaySource): Promise<void> {
@@ -306,7 +288,7 @@ class PlayerPanel implements vscode.Disposable {
     this.source = source;
     const facts = this.facts.facts;
     this.log.trace(`Player: loading the ${source} of ${this.file.fsPath}`);
-    await this.post({
+    this.post({
       type: 'load',
       src: this.panel.webview.asWebviewUri(target).toString(),
       source,
@@ -318,7 +300,7 @@ class PlayerPanel implements vscode.Disposable {
       enabled: { copyPrompt: !!(facts?.prompt || facts?.orig_prompt), generateAgain: !!facts },
     });
     // Someone is waiting to know whether this source's sound is decoded: measure it now.
-    if (this.reportWaiters.some((w) => w.source === source)) await this.post({ type: 'checkAudio' });
+    if (this.reportWaiters.some((w) => w.source === source)) this.post({ type: 'checkAudio' });
   }
 
   private async onAction(action: PlayerAction, seed?: 'same' | 'new'): Promise<void> {
@@ -341,21 +323,21 @@ class PlayerPanel implements vscode.Disposable {
     }
   }
 
-  private async onFrame(id: number | undefined, time: number, width: number, height: number, base64: string): Promise<void> {
-    const waiter = id !== undefined ? this.frameWaiters.get(id) : undefined;
-    if (id !== undefined) this.frameWaiters.delete(id);
+  /** Writes a frame beside the video and offers it. `asked`: the host asked for it (it throws, no message). */
+  private async onFrame({ time, width, height, pngBase64: base64 }: CapturedFrame, asked: boolean): Promise<vscode.Uri | undefined> {
     try {
       // The video's size and length as the host measured them, never as the page reports them.
       if (!this.info?.width || !this.info.height) throw new Error(vscode.l10n.t('the size of the video could not be read, so the frame cannot be checked'));
       const png = await decodeFramePng(base64, width, height, this.info, time);
       const written = vscode.Uri.file(await writeFrameBeside(this.file.fsPath, time, png));
       this.log.info(`Player: saved the frame at ${time.toFixed(3)} s (${width}x${height}) as ${written.fsPath}`);
-      waiter?.resolve(written);
       void offerFrame(written, this.log);
+      return written;
     } catch (e) {
       this.log.warn(`Player: refused a frame: ${(e as Error).message}`);
-      if (waiter) waiter.reject(e as Error);
-      else void vscode.window.showErrorMessage(vscode.l10n.t('The frame could not be saved: {0}', (e as Error).message));
+      if (asked) throw e;
+      void vscode.window.showErrorMessage(vscode.l10n.t('The frame could not be saved: {0}', (e as Error).message));
+      return undefined;
     }
   }
 
@@ -373,69 +355,27 @@ class PlayerPanel implements vscode.Disposable {
         const known = this.reports.get(source);
         if (known) return Promise.resolve(known);
         const next = new Promise<AudioReportMessage>((resolve) => this.reportWaiters.push({ source, resolve }));
-        if (this.source === source) void this.post({ type: 'checkAudio' });
+        if (this.source === source) this.post({ type: 'checkAudio' });
         return next;
       },
-      deliver: (raw) => this.receive(raw),
-      captureFrame: (at) => {
-        const id = this.nextFrameId++;
-        return new Promise<vscode.Uri>((resolve, reject) => {
-          this.frameWaiters.set(id, { resolve, reject });
-          void this.post({ type: 'captureFrame', id, ...(at !== undefined ? { at } : {}) });
-        });
+      deliver: async (raw) => {
+        await this.receive(raw);
+      },
+      captureFrame: async (at) => {
+        const params = at !== undefined ? { at } : {};
+        const frame = await this.ask('captureFrame', (id) => ({ type: 'request', id, method: 'captureFrame', params }), CapturedFrame);
+        const written = await this.onFrame(frame, true);
+        if (!written) throw new Error('The frame was not saved.');
+        return written;
       },
     };
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    if (!this.settled) {
+  override dispose(): void {
+    if (!this.disposed && !this.settled) {
       this.settled = true;
       this.settle.reject(new Error('The player was closed before the video loaded.'));
     }
-    for (const w of this.frameWaiters.values()) w.reject(new Error('The player was closed.'));
-    this.frameWaiters.clear();
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.panel.dispose();
-  }
-}
-
-/** Opens player panels, one per file, and closes them all when disposed. */
-export class PlayerManager implements vscode.Disposable {
-  private readonly panels = new Map<string, PlayerPanel>();
-
-  constructor(private readonly ctx: PlayerContext) {}
-
-  /** `record`: the task the video came from, when the caller has it (else the sidecar beside the file is read). */
-  show(file: vscode.Uri, record?: TaskRecord): PlayerHandle {
-    const key = file.toString();
-    const existing = this.panels.get(key);
-    if (existing) {
-      existing.panel.reveal();
-      return existing.handleFor(true);
-    }
-    const folder = vscode.Uri.joinPath(file, '..');
-    const panel = vscode.window.createWebviewPanel(PLAYER_VIEW_TYPE, path.basename(file.fsPath), vscode.ViewColumn.Active, {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-      localResourceRoots: [
-        vscode.Uri.joinPath(this.ctx.extensionUri, 'dist'),
-        vscode.Uri.joinPath(this.ctx.extensionUri, 'media'),
-        folder,
-        this.ctx.previewDir,
-      ],
-    });
-    const player = new PlayerPanel(panel, file, this.ctx, record, () => {
-      if (this.panels.get(key) === player) this.panels.delete(key);
-    });
-    this.panels.set(key, player);
-    this.ctx.log.info(`Player: opened ${file.fsPath}`);
-    return player.handleFor(false);
-  }
-
-  dispose(): void {
-    for (const p of [...this.panels.values()]) p.dispose();
-    this.panels.clear();
+    super.dispose();
   }
 }

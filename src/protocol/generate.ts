@@ -3,6 +3,7 @@
 // (so neither zod nor any limit reaches the page bundle). Requests carry an id and get exactly one reply.
 import { z } from 'zod';
 import { RESOLUTIONS } from '../wan/limits';
+import { parseWith, requestOf, type Reply } from './rpc';
 
 export const MODES = ['animate', 'morph', 'continue'] as const;
 export const ModeSchema = z.enum(MODES);
@@ -118,9 +119,6 @@ export interface TaskView {
 
 export const ReadyMessage = z.object({ type: z.literal('ready') }).strict();
 
-const requestOf = <M extends string, P extends z.ZodType>(method: M, params: P) =>
-  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal(method), params }).strict();
-
 export const ValidateRequest = requestOf('validate', z.object({ draft: DraftSchema }).strict());
 /** Ask the host for an input: a workspace quick pick, a file dialog, or a URL box. */
 export const PickRequest = requestOf(
@@ -154,6 +152,10 @@ export type PageMessage = z.infer<typeof PageMessageSchema>;
 export type PageRequest = Extract<PageMessage, { type: 'request' }>;
 export type Method = PageRequest['method'];
 export type ParamsOf<M extends Method> = Extract<PageRequest, { method: M }>['params'];
+/** Each method's params, for the host's handler map. */
+export type Params = { [M in Method]: ParamsOf<M> };
+/** What the page says without asking: `ready`, and every change of its draft. */
+export type PageNotification = Exclude<PageMessage, { type: 'request' }>;
 
 /** What each request resolves to. */
 export interface Results {
@@ -194,15 +196,17 @@ export interface TaskMessage {
   type: 'task';
   task: TaskView;
 }
-export type ReplyMessage =
-  | { type: 'reply'; id: number; ok: true; result: Results[Method] }
-  | { type: 'reply'; id: number; ok: false; error: string; issues?: Issue[]; actions?: Action[] };
+/** What a refused request carries besides its message: the fields to mark and the next steps. */
+export interface RefusalDetails {
+  issues?: Issue[];
+  actions?: Action[];
+}
+export type ReplyMessage = Reply<Results[Method], RefusalDetails>;
 export type HostMessage = InitMessage | PrefillMessage | TaskMessage | ReplyMessage;
 
 /** Validates a message from the page. Never throws. */
 export function parsePageMessage(raw: unknown): { ok: true; message: PageMessage } | { ok: false; error: string } {
-  const result = PageMessageSchema.safeParse(raw);
-  return result.success ? { ok: true, message: result.data } : { ok: false, error: z.prettifyError(result.error) };
+  return parseWith(PageMessageSchema, raw);
 }
 
 /** The argument of `wanStudio.openGenerator`: paths or URLs as in a TaskRequest. */

@@ -1,6 +1,9 @@
 // The message protocol between the player panel (extension host) and its webview, defined once with zod.
 // The host validates every message it receives with these schemas; the webview imports only the types.
+// One style with the generation panel (./rpc.ts): the page's reports are notifications; the host's questions
+// (the frame at a time) are requests with ids that the page answers with a reply.
 import { z } from 'zod';
+import { IncomingReply, parseWith, requestOf } from './rpc';
 
 /** The largest frame PNG the host accepts (a 1080P frame is 1 to 5 MB; 8000 px sides stay below this). */
 export const MAX_FRAME_PNG_BYTES = 40 * 1024 * 1024;
@@ -59,11 +62,9 @@ export const ActionMessage = z
   .object({ type: z.literal('action'), action: PlayerAction, seed: z.enum(['same', 'new']).optional() })
   .strict();
 
-/** webview → host: the frame under the playhead as a PNG ("Use This Frame"); `id` answers a `captureFrame`. */
-export const FrameMessage = z
+/** A frame as a PNG: the page's answer to `captureFrame`, and what "Use This Frame" sends. */
+export const CapturedFrame = z
   .object({
-    type: z.literal('frame'),
-    id: z.number().int().nonnegative().optional(),
     /** Playhead position in seconds. */
     time: z.number().nonnegative(),
     width: z.number().int().min(1).max(8192),
@@ -76,10 +77,11 @@ export const FrameMessage = z
   })
   .strict();
 
-/** webview → host: the frame could not be captured. */
-export const FrameErrorMessage = z
-  .object({ type: z.literal('frameError'), id: z.number().int().nonnegative().optional(), message: z.string().max(2000) })
-  .strict();
+/** webview → host: the frame under the playhead ("Use This Frame"). */
+export const FrameMessage = CapturedFrame.extend({ type: z.literal('frame') }).strict();
+
+/** webview → host: "Use This Frame" could not capture the frame. */
+export const FrameErrorMessage = z.object({ type: z.literal('frameError'), message: z.string().max(2000) }).strict();
 
 export const WebviewToHostMessage = z.discriminatedUnion('type', [
   ReadyMessage,
@@ -138,10 +140,8 @@ export const NoticeMessage = z
   .object({ type: z.literal('notice'), level: z.enum(['info', 'warning']), text: z.string(), openSystem: z.boolean() })
   .strict();
 
-/** host → webview: capture the frame at `at` seconds (or under the playhead) and answer with `frame`. */
-export const CaptureFrameMessage = z
-  .object({ type: z.literal('captureFrame'), id: z.number().int().nonnegative(), at: z.number().nonnegative().optional() })
-  .strict();
+/** host → webview request: the frame at `at` seconds (or under the playhead); the reply's result is a CapturedFrame. */
+export const CaptureFrameRequest = requestOf('captureFrame', z.object({ at: z.number().nonnegative().optional() }).strict());
 
 /**
  * host → webview: measure now whether the sound of what is loaded is decoded (a short muted play of a detached
@@ -149,7 +149,10 @@ export const CaptureFrameMessage = z
  */
 export const CheckAudioMessage = z.object({ type: z.literal('checkAudio') }).strict();
 
-export const HostToWebviewMessage = z.discriminatedUnion('type', [LoadMessage, NoticeMessage, CaptureFrameMessage, CheckAudioMessage]);
+export const HostToWebviewMessage = z.discriminatedUnion('type', [LoadMessage, NoticeMessage, CaptureFrameRequest, CheckAudioMessage]);
+
+/** Everything the host accepts from the page: its notifications, and replies to the host's requests. */
+export const PlayerPageMessage = z.union([WebviewToHostMessage, IncomingReply]);
 
 export type PlaySource = z.infer<typeof PlaySource>;
 export type ReadyMessage = z.infer<typeof ReadyMessage>;
@@ -158,6 +161,7 @@ export type MediaErrorMessage = z.infer<typeof MediaErrorMessage>;
 export type AudioReportMessage = z.infer<typeof AudioReportMessage>;
 export type PlayerAction = z.infer<typeof PlayerAction>;
 export type ActionMessage = z.infer<typeof ActionMessage>;
+export type CapturedFrame = z.infer<typeof CapturedFrame>;
 export type FrameMessage = z.infer<typeof FrameMessage>;
 export type FrameErrorMessage = z.infer<typeof FrameErrorMessage>;
 export type WebviewToHostMessage = z.infer<typeof WebviewToHostMessage>;
@@ -165,15 +169,15 @@ export type PlayerLabels = z.infer<typeof PlayerLabels>;
 export type Fact = z.infer<typeof Fact>;
 export type LoadMessage = z.infer<typeof LoadMessage>;
 export type NoticeMessage = z.infer<typeof NoticeMessage>;
-export type CaptureFrameMessage = z.infer<typeof CaptureFrameMessage>;
+export type CaptureFrameRequest = z.infer<typeof CaptureFrameRequest>;
 export type CheckAudioMessage = z.infer<typeof CheckAudioMessage>;
 export type HostToWebviewMessage = z.infer<typeof HostToWebviewMessage>;
+export type PlayerPageMessage = z.infer<typeof PlayerPageMessage>;
 
 /** What the video element reports once loaded. */
 export type VideoMetadata = Omit<MetadataMessage, 'type'>;
 
 /** Validates a message from the webview. Never throws. */
-export function parseWebviewMessage(raw: unknown): { ok: true; message: WebviewToHostMessage } | { ok: false; error: string } {
-  const result = WebviewToHostMessage.safeParse(raw);
-  return result.success ? { ok: true, message: result.data } : { ok: false, error: z.prettifyError(result.error) };
+export function parseWebviewMessage(raw: unknown): { ok: true; message: PlayerPageMessage } | { ok: false; error: string } {
+  return parseWith(PlayerPageMessage, raw);
 }

@@ -14,7 +14,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
-import { explorerRow, sampleWorkspace, until } from './workbench.mjs';
+import { explorerAction as runExplorerAction, sampleWorkspace, until } from './workbench.mjs';
 
 const SHOTS = join(REPO_ROOT, 'test', 'e2e', 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
@@ -51,32 +51,8 @@ async function generatorFrame() {
   );
 }
 
-function row(name) {
-  return explorerRow(page, name);
-}
-
-/** Selects files in the explorer (Ctrl+click for more) and runs an item of their context menu. */
-async function explorerAction(names, label) {
-  await row(names[0]).waitFor({ timeout: 60_000 });
-  await row(names[0]).click();
-  for (const n of names.slice(1)) await row(n).click({ modifiers: ['Control'] });
-  // The menu lists the extension's items once the extension host has registered it: retry until then.
-  await until(
-    `the explorer menu item "${label}"`,
-    async () => {
-      await row(names[names.length - 1]).click({ button: 'right' });
-      const entry = page.locator('.context-view .action-label', { hasText: label });
-      if (await entry.waitFor({ timeout: 2000 }).then(() => true, () => false)) {
-        // VS Code's menus act on the focused item; hovering focuses it.
-        await entry.hover();
-        await page.keyboard.press('Enter');
-        return true;
-      }
-      await page.keyboard.press('Escape');
-      return false;
-    },
-    60_000,
-  );
+function explorerAction(names, label) {
+  return runExplorerAction(page, names, label);
 }
 
 async function enabled(frame) {

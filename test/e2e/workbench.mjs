@@ -30,3 +30,31 @@ export function sampleWorkspace(prefix) {
 export function explorerRow(page, name) {
   return page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
 }
+
+/**
+ * Selects files in the explorer (Ctrl+click for more) and runs an item of their context menu. With the default
+ * `workbench.list.openMode`, the first click also opens the file in VS Code's own editor or preview.
+ */
+export async function explorerAction(page, names, label) {
+  const row = (name) => explorerRow(page, name);
+  await row(names[0]).waitFor({ timeout: 60_000 });
+  await row(names[0]).click();
+  for (const n of names.slice(1)) await row(n).click({ modifiers: ['Control'] });
+  // The menu lists the extension's items once the extension host has registered it: retry until then.
+  await until(
+    `the explorer menu item "${label}"`,
+    async () => {
+      await row(names[names.length - 1]).click({ button: 'right' });
+      const entry = page.locator('.context-view .action-label', { hasText: label });
+      if (await entry.waitFor({ timeout: 2000 }).then(() => true, () => false)) {
+        // VS Code's menus act on the focused item; hovering focuses it.
+        await entry.hover();
+        await page.keyboard.press('Enter');
+        return true;
+      }
+      await page.keyboard.press('Escape');
+      return false;
+    },
+    60_000,
+  );
+}

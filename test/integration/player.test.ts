@@ -32,7 +32,10 @@ suite('Player panel', () => {
     const report = { type: 'audioReport', source: 'preview', via: 'probe', canPlayAac: '', result: 'silent', audioBytes: 0, videoBytes: 10 };
     assert.equal(parseWebviewMessage(report).ok, true);
     assert.equal(parseWebviewMessage({ type: 'action', action: 'generateAgain', seed: 'new' }).ok, true);
-    assert.equal(parseWebviewMessage({ type: 'frame', id: 1, time: 1, width: 2, height: 2, pngBase64: 'iVBORw0KGgo=' }).ok, true);
+    assert.equal(parseWebviewMessage({ type: 'frame', time: 1, width: 2, height: 2, pngBase64: 'iVBORw0KGgo=' }).ok, true);
+    // The page answers the host's captureFrame request with a reply carrying its id.
+    assert.equal(parseWebviewMessage({ type: 'reply', id: 1, ok: true, result: { time: 1, width: 2, height: 2, pngBase64: 'iVBORw0KGgo=' } }).ok, true);
+    assert.equal(parseWebviewMessage({ type: 'reply', id: 2, ok: false, error: 'seeking timed out' }).ok, true);
     for (const bad of [
       null,
       'ready',
@@ -50,6 +53,9 @@ suite('Player panel', () => {
       { ...report, result: 'loud' },
       { ...report, source: '/tmp/other.mp4' },
       { type: 'frame', time: 1, width: 2, height: 2, pngBase64: 'not base64!' },
+      { type: 'frame', id: 1, time: 1, width: 2, height: 2, pngBase64: 'iVBORw0KGgo=' },
+      { type: 'reply', id: -1, ok: true, result: {} },
+      { type: 'reply', id: 3, ok: false },
       { type: 'frame', time: 1, width: 0, height: 2, pngBase64: 'iVBORw0KGgo=' },
       { type: 'frame', time: 1, width: 9000, height: 2, pngBase64: 'iVBORw0KGgo=' },
       // Over the size bound (40 MB of PNG): refused before any decoding.
@@ -68,7 +74,8 @@ suite('Player panel', () => {
     const handle = await play(video);
     assert.ok(handle, 'the command resolved to nothing');
     assert.equal(handle.viewType, 'wanStudio.player');
-    assert.equal(handle.title, 'clip.mp4');
+    // Apart from VS Code's own preview tab, which shows the bare name.
+    assert.equal(handle.title, 'clip.mp4 — Wan Studio');
     assert.equal(handle.reused, false);
     assert.equal(handle.panel.visible, true);
     assert.equal(handle.panel.webview.options.enableScripts, true);

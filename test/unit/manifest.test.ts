@@ -61,8 +61,8 @@ describe('manifest', () => {
   });
 
   it('activates after start-up (so tasks resume) but never eagerly', () => {
-    // onWebviewPanel: a generation panel restored after a reload needs its serializer.
-    assert.deepEqual(manifest.activationEvents, ['onStartupFinished', 'onWebviewPanel:wanStudio.generator']);
+    // onWebviewPanel: a generation panel or a player restored after a reload needs its serializer.
+    assert.deepEqual(manifest.activationEvents, ['onStartupFinished', 'onWebviewPanel:wanStudio.generator', 'onWebviewPanel:wanStudio.player']);
   });
 
   it('lets only user or machine settings choose the endpoint, and a workspace choose its output folder', () => {

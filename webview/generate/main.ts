@@ -11,7 +11,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-label/index.js';
 import type { Draft, Field, InitMessage, Issue, Labels, Mode, Slot, Validation } from '../../src/protocol/generate';
 import { codePoints, describeProbe } from './format';
-import { RequestError, listen, notify, request, vscode } from './rpc';
+import { RequestError, listen, notify, request, sayReady, vscode } from './rpc';
 import { TaskList } from './tasks';
 import { el, button, showIssues } from './dom';
 import './generate.css';
@@ -414,9 +414,4 @@ listen((message) => {
 
 // Say ready until the host answers: a message to a webview that is being shown again can be lost.
 let greeted = false;
-const hello = () => {
-  if (greeted) return;
-  notify({ type: 'ready' });
-  setTimeout(hello, 1500);
-};
-hello();
+sayReady(() => greeted);

@@ -1,14 +1,9 @@
-// The page's side of the protocol: requests with ids that resolve with the host's reply, and notifications.
+// The generation page's typed view of the common channel (webview/common/rpc.ts): its requests, notifications
+// and the host's messages.
 import type { HostMessage, Method, PageMessage, ParamsOf, ReplyMessage, Results } from '../../src/protocol/generate';
+import * as channel from '../common/rpc';
 
-export interface VsCodeApi {
-  postMessage(message: PageMessage): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-export const vscode = acquireVsCodeApi();
+export const vscode = channel.vscode;
 
 /** A refused request: the message, and the fields and next steps the host named. */
 export class RequestError extends Error {
@@ -17,34 +12,27 @@ export class RequestError extends Error {
   }
 }
 
-let nextId = 1;
-const pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
-
-export function request<M extends Method>(method: M, params: ParamsOf<M>): Promise<Results[M]> {
-  const id = nextId++;
-  return new Promise<Results[M]>((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
-    vscode.postMessage({ type: 'request', id, method, params } as PageMessage);
-  });
+// The host answers each method with its Results entry, and a refusal with this protocol's details
+// (src/extension/panel/panel.ts's handler map and refusal).
+export async function request<M extends Method>(method: M, params: ParamsOf<M>): Promise<Results[M]> {
+  try {
+    return (await channel.ask(method, params)) as Results[M];
+  } catch (error) {
+    if (error instanceof channel.RequestError) throw new RequestError(error.reply);
+    throw error;
+  }
 }
 
 export function notify(message: Exclude<PageMessage, { type: 'request' }>): void {
-  vscode.postMessage(message);
+  channel.vscode.postMessage(message);
 }
 
 /** Routes replies to their requests and everything else to `onMessage`. */
 export function listen(onMessage: (message: Exclude<HostMessage, ReplyMessage>) => void): void {
-  window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
-    const message = event.data;
-    if (!message || typeof message !== 'object') return;
-    if (message.type === 'reply') {
-      const waiter = pending.get(message.id);
-      if (!waiter) return;
-      pending.delete(message.id);
-      if (message.ok) waiter.resolve(message.result);
-      else waiter.reject(new RequestError(message));
-      return;
-    }
-    onMessage(message);
-  });
+  channel.listen(onMessage);
+}
+
+/** Says ready until the host's init arrives. */
+export function sayReady(greeted: () => boolean): void {
+  channel.sayReady({ type: 'ready' } satisfies PageMessage, greeted);
 }

@@ -1,6 +1,6 @@
 // "Use This Frame": the frame under the playhead (or at `at` seconds), drawn on a canvas at the video's own
 // size and encoded as PNG, for the host to validate and write.
-import type { FrameMessage } from '../../src/protocol/player';
+import type { CapturedFrame } from '../../src/protocol/player';
 
 function seek(video: HTMLVideoElement, at: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -23,7 +23,7 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-export async function captureFrame(video: HTMLVideoElement, at?: number): Promise<Omit<FrameMessage, 'type' | 'id'>> {
+export async function captureFrame(video: HTMLVideoElement, at?: number): Promise<CapturedFrame> {
   if (video.readyState < HTMLMediaElement.HAVE_METADATA) {
     await new Promise<void>((resolve) => video.addEventListener('loadeddata', () => resolve(), { once: true }));
   }

@@ -1,20 +1,17 @@
-// The player page. Receives `load`, `notice`, `captureFrame` and `checkAudio` from the host; reports `ready`, `metadata`,
-// `mediaError`, `audioReport`, `action`, `frame` and `frameError`. Every visible string comes from the host
+// The player page. Receives `load`, `notice` and `checkAudio` from the host and answers its `captureFrame` requests;
+// reports `ready`, `metadata`, `mediaError`, `audioReport`, `action`, `frame` and `frameError`. Every visible string comes from the host
 // (localized there); this file only formats numbers.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import type { HostToWebviewMessage, LoadMessage, NoticeMessage, PlayerAction, WebviewToHostMessage } from '../../src/protocol/player';
+import type { CaptureFrameRequest, HostToWebviewMessage, LoadMessage, NoticeMessage, PlayerAction, WebviewToHostMessage } from '../../src/protocol/player';
 import { canPlayAac, checkAudio, playbackAudioCheck } from './audio';
 import { captureFrame } from './frame';
 import './player.css';
 import { formatBytes } from '../common/format';
+import { listen, sayReady, vscode } from '../common/rpc';
 
-interface VsCodeApi {
-  postMessage(message: WebviewToHostMessage): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
 const post = (message: WebviewToHostMessage) => vscode.postMessage(message);
+// The serializer reopens this video after a reload.
+vscode.setState({ file: document.querySelector('main')?.dataset.file });
 
 const $ = <T extends HTMLElement>(id: string) => {
   const el = document.getElementById(id);
@@ -101,17 +98,18 @@ function showNotice(message: NoticeMessage): void {
   noticeOpen.hidden = !message.openSystem;
 }
 
-async function sendFrame(id?: number, at?: number): Promise<void> {
+/** "Use This Frame": the frame under the playhead. */
+async function sendFrame(): Promise<void> {
   try {
-    const frame = await captureFrame(video, at);
-    post({ type: 'frame', ...(id !== undefined ? { id } : {}), ...frame });
+    const frame = await captureFrame(video);
+    post({ type: 'frame', ...frame });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    if (id === undefined && current) {
+    if (current) {
       status.textContent = current.labels.frameError.replace('{0}', message);
       status.classList.add('error');
     }
-    post({ type: 'frameError', ...(id !== undefined ? { id } : {}), message });
+    post({ type: 'frameError', message });
   }
 }
 
@@ -144,16 +142,17 @@ playbackAudioCheck(video, () => current?.source, (source, r) => post({ type: 'au
 for (const [el, , run] of buttons) el.addEventListener('click', run);
 noticeOpen.addEventListener('click', () => action('openSystem'));
 
-window.addEventListener('message', (event: MessageEvent<HostToWebviewMessage>) => {
-  const message = event.data;
-  if (!message || typeof message !== 'object') return;
-  if (message.type === 'load') load(message);
-  else if (message.type === 'notice') showNotice(message);
-  else if (message.type === 'captureFrame') void sendFrame(message.id, message.at);
-  else if (message.type === 'checkAudio' && current) {
-    const { src, source } = current;
-    void checkAudio(src).then((r) => post({ type: 'audioReport', source, via: 'probe', ...r }));
-  }
-});
+listen<Exclude<HostToWebviewMessage, { type: 'request' }>>(
+  (message) => {
+    if (message.type === 'load') load(message);
+    else if (message.type === 'notice') showNotice(message);
+    else if (message.type === 'checkAudio' && current) {
+      const { src, source } = current;
+      void checkAudio(src).then((r) => post({ type: 'audioReport', source, via: 'probe', ...r }));
+    }
+  },
+  { captureFrame: (params: CaptureFrameRequest['params']) => captureFrame(video, params.at) },
+);
 
-post({ type: 'ready', canPlayAac: canPlayAac() });
+// Once: every ready makes the host read and load the video again (it reloads a page that stays silent).
+sayReady({ type: 'ready', canPlayAac: canPlayAac() } satisfies WebviewToHostMessage, () => false, 0);

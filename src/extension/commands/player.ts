@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { TaskRecordSchema, type TaskRecord } from '../../tasks/record';
-import type { PlayerHandle, PlayerManager } from '../player';
+import type { PlayerHandle } from '../player';
+import type { PlayerManager } from '../playerManager';
 
 const VIDEO = /\.(mp4|mov)$/i;
 

@@ -8,24 +8,26 @@ import {
   DraftSchema,
   MODE_SLOTS,
   OPTIONAL_SLOTS,
-  parsePageMessage,
   type Draft,
   type DraftInput,
+  PageMessageSchema,
   type HostMessage,
   type Issue,
-  type Method,
-  type PageMessage,
-  type PageRequest,
+  type PageNotification,
+  type Params,
   type ParamsOf,
+  type RefusalDetails,
   type ReplyMessage,
   type Results,
   type TaskView,
   type Validation,
 } from '../../protocol/generate';
+import { notifyHandler, type NotificationHandlers, type RequestHandlers } from '../../protocol/rpc';
 import { CommandIds } from '../commands/ids';
 import { DraftChecker, issuesOf, requestsOf } from './check';
 import type { DraftBackup } from './draftBackup';
 import { adviceFor, adviceForError } from './errors';
+import { MalformedMessage, WebviewHost } from '../webviews/host';
 import { pageHtml } from '../webviews/pageHtml';
 import { generatorLabels } from './labels';
 import { pickSources } from './pick';
@@ -51,8 +53,6 @@ export interface PanelDeps {
 }
 
 const LAST_SEED_KEY = 'wanStudio.lastSeed';
-const READY_TIMEOUT_MS = 5000;
-const READY_RELOADS = 3;
 
 /** Local resource roots: the bundles, and every workspace folder (thumbnails, players, results). */
 export function resourceRoots(extensionUri: vscode.Uri, extra: readonly vscode.Uri[] = []): vscode.Uri[] {
@@ -93,75 +93,27 @@ function viewOf(r: TaskRecord, webview: vscode.Webview): TaskView {
   };
 }
 
-export class GeneratorPanel implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
-  private readonly outbox: HostMessage[] = [];
+export class GeneratorPanel extends WebviewHost<Params, Results, PageNotification, HostMessage, RefusalDetails> {
   private readonly followed = new Set<string>();
   private readonly lastViews = new Map<string, string>();
   private readonly extraRoots: vscode.Uri[] = [];
-  private disposed = false;
-  private readyWaiters: (() => void)[] = [];
-  private readyTimer: NodeJS.Timeout | undefined;
   draft: Draft;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     private readonly deps: PanelDeps,
     state: PanelState | undefined,
     onDispose: () => void,
   ) {
+    super(panel, { name: 'Generator', log: deps.log, schema: PageMessageSchema, onDispose });
     const parsed = DraftSchema.safeParse(state?.draft ?? {});
     this.draft = parsed.success ? parsed.data : DraftSchema.parse({});
     if (Array.isArray(state?.taskIds)) for (const id of state.taskIds) if (typeof id === 'string') this.followed.add(id);
 
     panel.webview.options = { enableScripts: true, localResourceRoots: resourceRoots(deps.extensionUri) };
-    // Listen before the HTML is set, so the first `ready` is never missed.
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
-      panel.onDidChangeViewState(() => {
-        // A hidden webview is torn down; hold messages until the reloaded page says ready again.
-        this.deps.log.debug(`Generator: visible ${panel.visible}`);
-        if (!panel.visible) this.ready = false;
-        else this.watchReady();
-      }),
-      deps.tasks.onDidChange(() => this.pushTasks()),
-      panel.onDidDispose(() => {
-        onDispose();
-        this.dispose();
-      }),
-    );
+    this.disposables.push(deps.tasks.onDidChange(() => this.pushTasks()));
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'icon.svg');
-    this.load();
-  }
-
-  private load(): void {
-    this.panel.webview.html = this.html();
-    this.watchReady();
-  }
-
-  /**
-   * A webview shown again right after it was hidden sometimes never runs its script (seen in code-server:
-   * the page stays blank). If the page hasn't said ready in time, load it again, a few times at most.
-   */
-  private watchReady(attempt = 1): void {
-    if (this.readyTimer) clearTimeout(this.readyTimer);
-    this.readyTimer = setTimeout(() => {
-      this.readyTimer = undefined;
-      if (this.ready || this.disposed || !this.panel.visible) return;
-      if (attempt > READY_RELOADS) {
-        this.deps.log.warn('Generator: the page did not load; close and reopen the panel.');
-        return;
-      }
-      this.deps.log.warn(`Generator: the page did not say ready within ${READY_TIMEOUT_MS / 1000} s; loading it again.`);
-      this.panel.webview.html = this.html();
-      this.watchReady(attempt + 1);
-    }, READY_TIMEOUT_MS);
-  }
-
-  /** Resolves once the page has said ready (at once when it already has). */
-  whenReady(): Promise<void> {
-    return this.ready ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
+    this.loadPage();
   }
 
   private keep(): void {
@@ -177,59 +129,26 @@ export class GeneratorPanel implements vscode.Disposable {
     this.post({ type: 'prefill', draft });
   }
 
-  private post(message: HostMessage): void {
-    if (this.disposed) return;
-    if (!this.ready) {
-      // Only the latest prefill matters; replies and task updates are all kept.
-      if (message.type === 'prefill') {
-        const i = this.outbox.findIndex((m) => m.type === 'prefill');
-        if (i >= 0) this.outbox.splice(i, 1);
-      }
-      this.outbox.push(message);
-      return;
-    }
-    void this.panel.webview.postMessage(message);
+  /** The init carries the draft, so a prefill held until ready is already in it. */
+  protected override stale(message: HostMessage): boolean {
+    return message.type === 'prefill';
   }
 
-  /** Handles one raw message from the page; returns the reply it sent (for requests). Never throws. */
-  async receive(raw: unknown): Promise<ReplyMessage | undefined> {
-    const parsed = parsePageMessage(raw);
-    if (!parsed.ok) {
-      this.deps.log.warn(`Generator: refused a malformed message from the page: ${parsed.error}`);
-      const id = raw && typeof raw === 'object' && 'id' in raw && typeof raw.id === 'number' && Number.isInteger(raw.id) ? raw.id : undefined;
-      if (id === undefined) return undefined;
-      const reply: ReplyMessage = { type: 'reply', id, ok: false, error: vscode.l10n.t('The panel sent a message the extension cannot accept.') };
-      this.post(reply);
-      return reply;
-    }
-    try {
-      return await this.handle(parsed.message);
-    } catch (error) {
-      this.deps.log.error(`Generator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      return undefined;
-    }
+  protected readonly notifications: NotificationHandlers<Exclude<PageNotification, { type: 'ready' }>> = {
+    draft: (message) => {
+      this.draft = message.draft;
+      this.keep();
+    },
+  };
+
+  protected notify(message: Exclude<PageNotification, { type: 'ready' }>): void | Promise<void> {
+    return notifyHandler(this.notifications, message.type, message);
   }
 
-  private async handle(message: PageMessage): Promise<ReplyMessage | undefined> {
-    switch (message.type) {
-      case 'ready':
-        this.onReady();
-        return undefined;
-      case 'draft':
-        this.draft = message.draft;
-        this.keep();
-        return undefined;
-      case 'request':
-        return this.answer(message);
-    }
-  }
-
-  private onReady(): void {
-    this.deps.log.debug('Generator: the page is ready.');
-    this.ready = true;
+  protected greet(): void {
     const tasks = [...this.followed].map((id) => this.deps.tasks.get(id)).filter((r): r is TaskRecord => !!r);
     for (const r of tasks) if (r.save?.state === 'saved' && r.save.file) this.allowFile(r.save.file);
-    const init: HostMessage = {
+    this.post({
       type: 'init',
       draft: this.draft,
       labels: generatorLabels(),
@@ -239,80 +158,59 @@ export class GeneratorPanel implements vscode.Disposable {
       modeSlots: MODE_SLOTS,
       optionalSlots: OPTIONAL_SLOTS,
       tasks: tasks.map((r) => viewOf(r, this.panel.webview)),
-    };
-    void this.panel.webview.postMessage(init);
-    // The init carries the draft, so an older queued prefill is already in it.
-    for (const m of this.outbox.splice(0)) if (m.type !== 'prefill') void this.panel.webview.postMessage(m);
-    for (const w of this.readyWaiters.splice(0)) w();
+    });
   }
 
-  private async answer(request: PageRequest): Promise<ReplyMessage> {
-    let reply: ReplyMessage;
-    try {
-      const result = await this.run(request.method, request.params);
-      reply = { type: 'reply', id: request.id, ok: true, result };
-    } catch (error) {
-      if (error instanceof PanelRefusal) {
-        reply = { type: 'reply', id: request.id, ok: false, error: error.message, issues: error.issues, actions: error.actions };
-      } else {
-        const advice = adviceForError(error);
-        this.deps.log.warn(`Generator: ${request.method} failed: ${advice.message}`);
-        reply = { type: 'reply', id: request.id, ok: false, error: [advice.message, advice.hint].filter(Boolean).join(' '), actions: advice.actions };
-      }
-    }
-    this.post(reply);
+  protected replyMessage(reply: ReplyMessage): HostMessage {
     return reply;
   }
 
-  private async run<M extends Method>(method: M, params: ParamsOf<M>): Promise<Results[M]> {
-    const p = params;
-    switch (method) {
-      case 'validate':
-        return (await this.validate((p as ParamsOf<'validate'>).draft)) as Results[M];
-      case 'pick': {
-        const { slot, via } = p as ParamsOf<'pick'>;
-        const values = await pickSources(slot, via);
-        for (const v of values) this.allowFile(v);
-        return { values } as Results[M];
-      }
-      case 'drop': {
-        const { slot, uris, draft } = p as ParamsOf<'drop'>;
-        const paths = uris.map((u) => {
-          try {
-            const uri = vscode.Uri.parse(u, true);
-            return uri.scheme === 'http' || uri.scheme === 'https' ? u : uri.fsPath;
-          } catch {
-            return u;
-          }
-        });
-        const placed = placeFiles(draft, paths, slot);
-        this.draft = placed.draft;
-        // Only the dropped files may be shown, never other paths the page's draft names.
-        for (const path of paths) if (!placed.refused.includes(path)) this.allowFile(path);
-        return placed as Results[M];
-      }
-      case 'generate':
-        return { tasks: await this.generate((p as ParamsOf<'generate'>).draft) } as Results[M];
-      case 'seed': {
-        const { which } = p as ParamsOf<'seed'>;
-        const last = this.deps.memento.get<number>(LAST_SEED_KEY);
-        return { seed: which === 'random' ? String(randomInt(0, SEED_MAX)) : last === undefined ? undefined : String(last) } as Results[M];
-      }
-      case 'action': {
-        const { action, taskId } = p as ParamsOf<'action'>;
-        await this.act(action, taskId);
-        return { done: true } as Results[M];
-      }
-      case 'open': {
-        const { taskId, how } = p as ParamsOf<'open'>;
-        const file = this.deps.tasks.get(taskId)?.save?.file;
-        if (!file) return { done: false } as Results[M];
-        await vscode.commands.executeCommand(how === 'player' ? CommandIds.playVideo : 'revealInExplorer', vscode.Uri.file(file));
-        return { done: true } as Results[M];
-      }
-    }
-    throw new Error(`unknown method ${String(method)}`);
+  protected refusal(error: unknown): { error: string } & RefusalDetails {
+    if (error instanceof PanelRefusal) return { error: error.message, issues: error.issues, actions: error.actions };
+    if (error instanceof MalformedMessage) return { error: error.message };
+    const advice = adviceForError(error);
+    this.log.warn(`Generator: a request failed: ${advice.message}`);
+    return { error: [advice.message, advice.hint].filter(Boolean).join(' '), actions: advice.actions };
   }
+
+  protected readonly requests: RequestHandlers<Params, Results> = {
+    validate: ({ draft }) => this.validate(draft),
+    pick: async ({ slot, via }) => {
+      const values = await pickSources(slot, via);
+      for (const v of values) this.allowFile(v);
+      return { values };
+    },
+    drop: async ({ slot, uris, draft }) => {
+      const paths = uris.map((u) => {
+        try {
+          const uri = vscode.Uri.parse(u, true);
+          return uri.scheme === 'http' || uri.scheme === 'https' ? u : uri.fsPath;
+        } catch {
+          return u;
+        }
+      });
+      const placed = placeFiles(draft, paths, slot);
+      this.draft = placed.draft;
+      // Only the dropped files may be shown, never other paths the page's draft names.
+      for (const path of paths) if (!placed.refused.includes(path)) this.allowFile(path);
+      return placed;
+    },
+    generate: async ({ draft }) => ({ tasks: await this.generate(draft) }),
+    seed: async ({ which }) => {
+      const last = this.deps.memento.get<number>(LAST_SEED_KEY);
+      return { seed: which === 'random' ? String(randomInt(0, SEED_MAX)) : last === undefined ? undefined : String(last) };
+    },
+    action: async ({ action, taskId }) => {
+      await this.act(action, taskId);
+      return { done: true };
+    },
+    open: async ({ taskId, how }) => {
+      const file = this.deps.tasks.get(taskId)?.save?.file;
+      if (!file) return { done: false };
+      await vscode.commands.executeCommand(how === 'player' ? CommandIds.playVideo : 'revealInExplorer', vscode.Uri.file(file));
+      return { done: true };
+    },
+  };
 
   /** The core's verdict on a draft, with previews the page may load. */
   async validate(input: DraftInput): Promise<Validation> {
@@ -389,7 +287,7 @@ export class GeneratorPanel implements vscode.Disposable {
     }
   }
 
-  private html(): string {
+  protected html(): string {
     const body = '<main id="app" aria-busy="true"></main>';
     return pageHtml(this.panel.webview, this.deps.extensionUri, { page: 'generate', title: vscode.l10n.t('Generate Video'), body });
   }
@@ -433,14 +331,6 @@ export class GeneratorPanel implements vscode.Disposable {
     const file = vscode.Uri.file(source);
     if (vscode.workspace.getWorkspaceFolder(file)) return true;
     return this.extraRoots.some((r) => file.fsPath.startsWith(r.fsPath.endsWith(sep) ? r.fsPath : r.fsPath + sep));
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    if (this.readyTimer) clearTimeout(this.readyTimer);
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.panel.dispose();
   }
 }
 
