@@ -26,6 +26,7 @@ import { CommandIds } from '../commands/ids';
 import { DraftChecker, issuesOf, requestsOf } from './check';
 import type { DraftBackup } from './draftBackup';
 import { adviceFor, adviceForError } from './errors';
+import { openSettingsAt } from '../settings';
 import { pageHtml } from '../webviews/pageHtml';
 import { generatorLabels } from './labels';
 import { pickSources } from './pick';
@@ -360,7 +361,7 @@ export class GeneratorPanel implements vscode.Disposable {
         await vscode.commands.executeCommand(CommandIds.setApiKey);
         return;
       case 'openSettings':
-        await vscode.commands.executeCommand('workbench.action.openSettings', 'wanStudio');
+        await openSettingsAt('wanStudio'); // the Remote tab in a remote window: the endpoint settings are machine-scoped
         return;
       case 'showLog':
         await vscode.commands.executeCommand(CommandIds.showLog);
