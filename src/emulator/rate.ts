@@ -3,7 +3,7 @@ import type { EmulatorClock } from './clock';
 
 export const MAX_CREATES_PER_SECOND = 5;
 
-/** Counts creates per account (key hash) over the last second of the emulator's clock. */
+/** Counts creates per account over the last second of the emulator's clock. */
 export class CreateRateLimiter {
   private readonly recent = new Map<string, number[]>();
 
@@ -12,14 +12,14 @@ export class CreateRateLimiter {
     private readonly perSecond = MAX_CREATES_PER_SECOND,
   ) {}
 
-  /** Counts a create for `keyHash` and returns true, or returns false when its last second is full. */
-  take(keyHash: string): boolean {
+  /** Counts a create for `account` and returns true, or returns false when its last second is full. */
+  take(account: string): boolean {
     const now = this.clock.now();
-    const times = (this.recent.get(keyHash) ?? []).filter((t) => now - t < 1000);
+    const times = (this.recent.get(account) ?? []).filter((t) => now - t < 1000);
     const allowed = times.length < this.perSecond;
     if (allowed) times.push(now);
-    if (times.length) this.recent.set(keyHash, times);
-    else this.recent.delete(keyHash);
+    if (times.length) this.recent.set(account, times);
+    else this.recent.delete(account);
     return allowed;
   }
 }

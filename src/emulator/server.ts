@@ -44,7 +44,11 @@ export interface EmulatorOptions {
   pendingMs?: number;
   /** Emulated time a task stays RUNNING at least (default 6000). */
   runningMs?: number;
-  /** When given, only these keys are accepted; otherwise any non-empty key is. */
+  /**
+   * When given, only these keys are accepted and each is an account of its own (its tasks, uploads and
+   * limits). Otherwise any non-empty key is accepted and every key is the one rehearsal account, so
+   * setting or changing a key never hides a task made with another.
+   */
   apiKeys?: string[];
   /** Where uploads and results are kept (a fresh temp folder by default, removed on close). */
   dataDir?: string;
@@ -147,6 +151,9 @@ function truncatePrompts(body: unknown): unknown {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** The one account of an emulator that accepts any key. */
+const REHEARSAL_ACCOUNT = 'rehearsal';
+
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? (() => {});
@@ -176,14 +183,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   /** Every task created, oldest first, with the create's request ID, for the task list. */
   const created: { task: Task; requestId: string }[] = [];
 
-  /** Checks `Authorization: Bearer KEY`; returns the key's hash or an error reply. */
-  function authorize(req: IncomingMessage, requestId: string): { keyHash: string } | Reply {
+  /** Checks `Authorization: Bearer KEY`; returns the caller's account (see `apiKeys`) or an error reply. */
+  function authorize(req: IncomingMessage, requestId: string): { account: string } | Reply {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.*)$/i.exec(header.trim());
     const key = (m ? m[1]! : '').trim();
     if (!key) return errorReply(401, 'InvalidApiKey', 'No API-key provided.', requestId);
     if (acceptedKeys && !acceptedKeys.has(key)) return errorReply(401, 'InvalidApiKey', 'Invalid API-key provided.', requestId);
-    return { keyHash: sha256(key) };
+    return { account: acceptedKeys ? sha256(key) : REHEARSAL_ACCOUNT };
   }
 
   async function handleCreate(req: IncomingMessage, requestId: string, entry: RequestLogEntry): Promise<Reply> {
@@ -224,10 +231,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       );
     }
     // Only a create that would make a task counts against the quota.
-    if (!createQuota.take(auth.keyHash)) {
+    if (!createQuota.take(auth.account)) {
       return errorReply(429, 'Throttling.RateQuota', defaultFaultError(429).message, requestId);
     }
-    const task = tasks.create(request, auth.keyHash, faults.takeOutcome());
+    const task = tasks.create(request, auth.account, faults.takeOutcome());
     forgetOldTasks();
     created.push({ task, requestId });
     entry.taskId = task.id;
@@ -238,7 +245,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   function handleTask(req: IncomingMessage, id: string, requestId: string): Reply {
     const auth = authorize(req, requestId);
     if ('status' in auth) return auth;
-    const task = tasks.get(id, auth.keyHash);
+    const task = tasks.get(id, auth.account);
     if (!task) return jsonReply(200, { request_id: requestId, output: { task_id: id, task_status: 'UNKNOWN' } });
     const usage = tasks.usage(task);
     return jsonReply(200, { request_id: requestId, output: tasks.output(task), ...(usage ? { usage } : {}) });
@@ -247,7 +254,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   function handleCancel(req: IncomingMessage, id: string, requestId: string): Reply {
     const auth = authorize(req, requestId);
     if ('status' in auth) return auth;
-    const task = tasks.get(id, auth.keyHash);
+    const task = tasks.get(id, auth.account);
     if (!task || !tasks.cancel(task)) {
       return errorReply(400, 'UnsupportedOperation', 'Failed to cancel the task, please confirm if the task is in PENDING status.', requestId);
     }
@@ -261,7 +268,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   }
 
   /**
-   * The task list: the caller's tasks (its key stands for the account), newest first, filtered by
+   * The task list: the caller's account's tasks (see `apiKeys`), newest first, filtered by
    * creation time (`yyyyMMddHHmmss`, UTC+8, both ends inclusive to the second), model and status.
    */
   function handleList(req: IncomingMessage, url: URL, requestId: string): Reply {
@@ -298,7 +305,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const rows = [];
     for (let i = created.length - 1; i >= 0; i--) {
       const { task: t, requestId: createRequestId } = created[i]!;
-      if (t.keyHash !== auth.keyHash || !tasks.get(t.id, auth.keyHash)) continue;
+      if (t.account !== auth.account || !tasks.get(t.id, auth.account)) continue;
       if (start !== undefined && t.submitAt < start) continue;
       if (end !== undefined && t.submitAt >= end + 1000) continue;
       if (model !== undefined && t.request.model !== model) continue;
@@ -334,7 +341,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const model = url.searchParams.get('model');
     if (!model) return errorReply(400, 'InvalidParameter', 'The query parameter model is required.', requestId);
     if (model !== MODEL) return errorReply(400, 'InvalidParameter', 'Model not exist.', requestId);
-    return jsonReply(200, { request_id: requestId, data: uploads.issuePolicy(model, auth.keyHash, `${baseUrl}/__oss`) });
+    return jsonReply(200, { request_id: requestId, data: uploads.issuePolicy(model, auth.account, `${baseUrl}/__oss`) });
   }
 
   async function handleUpload(req: IncomingMessage, requestId: string): Promise<Reply> {

@@ -39,7 +39,7 @@ interface Outcome {
 
 export interface Task {
   id: string;
-  keyHash: string;
+  account: string;
   request: CreateTaskRequest;
   submitAt: number;
   /** When it may leave PENDING: submitAt + pendingMs. */
@@ -74,7 +74,7 @@ export interface TaskStoreOptions {
   concurrency?: number;
   /** Time limit of one render, after which ffmpeg is killed (default RENDER_TIMEOUT_MS). */
   renderTimeoutMs?: number;
-  /** Tasks RUNNING at once per account (key hash); more stay PENDING until one ends. Default 5. */
+  /** Tasks RUNNING at once per account; more stay PENDING until one ends. Default 5. */
   maxRunningPerAccount?: number;
 }
 
@@ -108,11 +108,11 @@ export class TaskStore {
     await Promise.allSettled(this.inFlight);
   }
 
-  create(request: CreateTaskRequest, keyHash: string, fault?: OutcomeFault): Task {
+  create(request: CreateTaskRequest, account: string, fault?: OutcomeFault): Task {
     const now = this.o.clock.now();
     const task: Task = {
       id: randomUUID(),
-      keyHash,
+      account,
       request,
       submitAt: now,
       readyAt: now + this.o.pendingMs,
@@ -133,10 +133,10 @@ export class TaskStore {
   }
 
   /** The task if it exists, belongs to this key and is younger than 24 h. */
-  get(id: string, keyHash: string): Task | undefined {
+  get(id: string, account: string): Task | undefined {
     this.tick();
     const t = this.tasks.get(id);
-    if (!t || t.keyHash !== keyHash || t.forcedUnknown) return undefined;
+    if (!t || t.account !== account || t.forcedUnknown) return undefined;
     if (this.o.clock.now() - t.submitAt > TASK_TTL_MS) return undefined;
     return t;
   }
@@ -200,15 +200,15 @@ export class TaskStore {
     const max = this.o.maxRunningPerAccount ?? MAX_RUNNING_PER_ACCOUNT;
     const running = new Map<string, number>();
     for (const t of this.tasks.values()) {
-      if (t.started && this.status(t) === 'RUNNING') running.set(t.keyHash, (running.get(t.keyHash) ?? 0) + 1);
+      if (t.started && this.status(t) === 'RUNNING') running.set(t.account, (running.get(t.account) ?? 0) + 1);
     }
     // Oldest first: a task whose account is at its limit stays PENDING and keeps its place.
     for (const t of this.tasks.values()) {
       const due = !t.started && t.canceledAt === undefined && !t.forcedUnknown && now >= t.readyAt && now - t.submitAt <= TASK_TTL_MS;
-      const busy = running.get(t.keyHash) ?? 0;
+      const busy = running.get(t.account) ?? 0;
       if (due && busy >= max) t.waitedForSlot = true;
       else if (due) {
-        running.set(t.keyHash, busy + 1);
+        running.set(t.account, busy + 1);
         t.started = true;
         t.scheduledAt = t.waitedForSlot ? now : t.readyAt;
         this.launch(t);

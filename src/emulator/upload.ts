@@ -65,12 +65,12 @@ export class UploadStore {
     private readonly maxFileSizeMb = MAX_FILE_SIZE_MB,
   ) {}
 
-  /** Issues a policy for `model`; `keyHash` scopes the upload directory to the caller's key. */
-  issuePolicy(model: string, keyHash: string, uploadHost: string): IssuedPolicy {
+  /** Issues a policy for `model`; `account` scopes the upload directory to the caller's account. */
+  issuePolicy(model: string, account: string, uploadHost: string): IssuedPolicy {
     const now = this.clock.now();
     const expiresAt = now + POLICY_TTL_S * 1000;
     const day = new Date(now).toISOString().slice(0, 10);
-    const upload_dir = `dashscope-instant/${keyHash.slice(0, 32)}/${day}/${randomUUID()}`;
+    const upload_dir = `dashscope-instant/${account.slice(0, 32)}/${day}/${randomUUID()}`;
     const policyDoc = {
       expiration: new Date(expiresAt).toISOString(),
       conditions: [

@@ -14,6 +14,7 @@ import { GeneratorManager } from './panel/manager';
 import { ServiceTasks } from './panel/serviceTasks';
 import { PlayerManager } from './playerManager';
 import { ApiKeyStore } from './secrets';
+import { SECTION, affectsEndpoint, endpointSettingId, openSettingsAt } from './settings';
 import { TaskIndicators } from './tasks/indicators';
 import { TaskNotifier, type Notice } from './tasks/notifier';
 import { TaskService } from './tasks/service';
@@ -39,6 +40,8 @@ export interface WanStudioTesting {
   /** Runs the countdown once; returns how many items it refreshed. */
   tickCountdown(): number;
   badge(): number | undefined;
+  /** The status bar item's text while tasks run (undefined when hidden). */
+  statusBar(): string | undefined;
   notifications(): readonly Notice[];
   emulator(): Promise<EmulatorState>;
   commandIds(): string[];
@@ -84,9 +87,22 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
       file: join(storage, 'tasks.json'),
       connections,
       log,
-      events: { ended: (r) => notifier.ended(r), expiring: (r) => notifier.expiring(r) },
+      events: {
+        ended: (r) => notifier.ended(r),
+        expiring: (r) => notifier.expiring(r),
+        unreachable: (o) =>
+          notifier.unreachable(o, {
+            openSettings: () => openSettingsAt(endpointSettingId()),
+            // The change of setting sends the waiting requests (below).
+            switchToEmulator: () => vscode.workspace.getConfiguration(SECTION).update('endpoint', 'emulator', vscode.ConfigurationTarget.Global),
+            retry: () => tasks.tasks.retryWaiting(),
+            cancel: () => tasks.tasks.cancelWaiting(o.url),
+          }),
+      },
     }),
   );
+  // Requests waiting for an unreachable endpoint go at once to the one just configured.
+  disposables.add(vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && void tasks.tasks.retryWaiting().catch((err: unknown) => log.warn(String(err)))));
   const tree = disposables.add(new TaskTreeProvider(tasks, () => connections.now()));
   const treeView = disposables.add(vscode.window.createTreeView(TASKS_VIEW_ID, { treeDataProvider: tree }));
   const indicators = disposables.add(new TaskIndicators(treeView, `${TASKS_VIEW_ID}.focus`));
@@ -133,6 +149,7 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
       resolveTreeItem: (node) => tree.resolveTreeItem(tree.getTreeItem(node), node),
       tickCountdown: () => tree.tick(),
       badge: () => (typeof treeView.badge?.value === 'number' ? treeView.badge.value : undefined),
+      statusBar: () => indicators.text,
       notifications: () => notifier.history(),
       emulator: async () => {
         await emulator.url();

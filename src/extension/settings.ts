@@ -35,6 +35,24 @@ export function readEndpoint(): { endpoint: EndpointSetting } | { problem: strin
   return { endpoint: parsed.data };
 }
 
+/**
+ * Opens the Settings editor at `setting`, on the tab that can hold it. The endpoint settings are
+ * machine-scoped: in a remote window (code-server, SSH, WSL, a container) they are listed under the
+ * Remote tab only, so that is where they open there. Resolves to the tab used.
+ */
+export async function openSettingsAt(setting: string): Promise<'remote' | 'user'> {
+  // Registered only in a window with a remote: the surest sign there is a Remote tab.
+  const remote = (await vscode.commands.getCommands(true)).includes('workbench.action.openRemoteSettings');
+  await vscode.commands.executeCommand(remote ? 'workbench.action.openRemoteSettings' : 'workbench.action.openSettings', setting);
+  return remote ? 'remote' : 'user';
+}
+
+/** The setting to show for the configured endpoint: the base URL of a custom one, else the endpoint. */
+export function endpointSettingId(): string {
+  const kind = vscode.workspace.getConfiguration(SECTION).inspect<string>('endpoint')?.globalValue;
+  return kind === 'custom' ? `${SECTION}.customBaseUrl` : kind === 'singapore-workspace' ? `${SECTION}.workspaceId` : `${SECTION}.endpoint`;
+}
+
 export function affectsEndpoint(e: vscode.ConfigurationChangeEvent): boolean {
   return e.affectsConfiguration(SECTION);
 }

@@ -75,9 +75,22 @@ export interface EngineDeps {
   lookupWindowMs?: number;
 }
 
+/** An endpoint nothing answers at (connection refused, no such host, …): requests wait for it. */
+export interface Outage {
+  /** The URL that failed: the endpoint's base, or the upload host that could not be reached. */
+  url: string;
+  endpoint: EndpointRef;
+  /** The local failure, e.g. "Create task failed: ECONNREFUSED (http://127.0.0.1:9)". */
+  reason: string;
+  /** The requests waiting for it (queued, never sent). */
+  waiting: string[];
+}
+
 export interface EngineEvents {
   /** A task reached its end (saved, failed, canceled, unknown, or saved failed for good); once per task. */
   ended?(record: TaskRecord): void;
+  /** Nothing answered at an endpoint a request was to go to; once per outage, not per retry. */
+  unreachable?(outage: Outage): void;
   /** A succeeded task's video is not saved and its link dies within the hour; once per task. */
   expiring?(record: TaskRecord): void;
 }
@@ -85,6 +98,17 @@ export interface EngineEvents {
 /** Failures of the create that sent nothing: the request can simply wait and go again. */
 function isThrottling(error: unknown): error is WanApiError {
   return error instanceof WanApiError && error.httpStatus === 429 && /^(Throttling|LimitRequests)/.test(error.code);
+}
+
+/** A request waiting for an unreachable endpoint tries again after 5 s, doubling up to 5 min. */
+function outageDelay(failures: number, random: () => number): number {
+  const backoff = Math.min(5 * 60_000, 5_000 * 2 ** Math.max(0, failures - 1));
+  return Math.round(backoff / 2 + (random() * backoff) / 2);
+}
+
+/** Nothing was sent because nothing answered there: the request waits for the endpoint. */
+function isUnreachable(error: unknown): error is WanNetworkError {
+  return error instanceof WanNetworkError && !error.mayHaveReachedService && error.retryable;
 }
 
 const SAVE_ATTEMPTS = 5;
@@ -113,6 +137,8 @@ export class TaskEngine {
   private readonly jobBackoff = new Map<string, number>();
   /** Lookups of interrupted creates run one at a time, so two never claim the same task. */
   private lookups: Promise<void> = Promise.resolve();
+  /** Endpoints nothing answers at (by URL), with their failures in a row and the requests waiting for them. */
+  private readonly outages = new Map<string, { failures: number; waiting: Set<string> }>();
   /** Downloads need no key: they use a connection of their own, whatever the endpoint setting says now. */
   private readonly downloads: Dispatcher = createDispatcher(DEFAULT_TIMEOUTS);
 
@@ -263,6 +289,29 @@ export class TaskEngine {
     }
     this.wake();
     return this.store.get(id);
+  }
+
+  /**
+   * Requests waiting for an unreachable endpoint go now: the endpoint setting changed, or the user asked
+   * to retry. The backoff starts over, and a new failure is announced again.
+   */
+  async retryWaiting(): Promise<void> {
+    const ids = new Set([...this.outages.values()].flatMap((o) => [...o.waiting]));
+    this.outages.clear();
+    if (ids.size) {
+      await this.store.update((tasks) => {
+        for (const t of tasks) if (ids.has(t.id) && t.state === 'queued') t.notBefore = undefined;
+      });
+    }
+    this.wake();
+  }
+
+  /** Cancels the requests (never sent) still waiting for the endpoint at `url`. */
+  async cancelWaiting(url: string): Promise<number> {
+    const ids = this.outages.get(url)?.waiting ?? new Set<string>();
+    let canceled = 0;
+    for (const id of ids) if (this.store.get(id)?.state === 'queued' && (await this.cancel(id))?.state === 'canceled') canceled++;
+    return canceled;
   }
 
   /** Tries the save again (a failed download, or one waiting for a folder). */
@@ -448,7 +497,8 @@ export class TaskEngine {
     if (!record || record.state !== 'queued') return;
     let conn: EngineConnection;
     try {
-      conn = await this.deps.connect(record.endpoint);
+      // Never sent, so it belongs to no endpoint yet: it goes where the settings say now.
+      conn = await this.deps.connect();
     } catch (error) {
       await this.fail(id, error);
       return;
@@ -463,6 +513,7 @@ export class TaskEngine {
         });
       } catch (error) {
         if (this.stopper.signal.aborted) return; // nothing was created: it stays queued for the next window
+        if (isUnreachable(error)) return await this.waitForEndpoint(id, conn.endpoint, error);
         if (error instanceof WanValidationError || !(isTransient(error) || isThrottling(error))) return await this.fail(id, error);
         return await this.requeue(id, error);
       }
@@ -471,6 +522,8 @@ export class TaskEngine {
       const sending = await this.store.patch(id, (t) => {
         if (t.state !== 'queued') return;
         t.state = 'creating';
+        t.endpoint = conn.endpoint;
+        t.code = undefined;
         t.message = undefined;
         t.sentAt = sentAt;
         t.createAttempts += 1;
@@ -488,11 +541,14 @@ export class TaskEngine {
           this.deps.log.warn(`Task ${id}: the create's outcome is unknown; it will be looked up in the task list`);
           return;
         }
+        if (isUnreachable(error)) return await this.waitForEndpoint(id, conn.endpoint, error);
         if (isThrottling(error) || (error instanceof WanNetworkError && !error.mayHaveReachedService)) {
           return await this.requeue(id, error);
         }
+        this.outages.delete(conn.endpoint.baseUrl); // it answered
         return await this.fail(id, error);
       }
+      this.outages.delete(conn.endpoint.baseUrl);
       // From here the task exists and is paid for: whatever happens, it is never called failed.
       await this.recordCreated(id, created);
     } finally {
@@ -548,6 +604,31 @@ export class TaskEngine {
       t.message = explainError(error).message;
     });
     this.deps.log.warn(`Task ${id}: back in the queue (${explainError(error).message})`);
+  }
+
+  /**
+   * Nothing answered, so nothing was sent: the request waits in the queue, trying again with a growing
+   * delay. The first failure of an outage is announced (with the URL); later ones only reschedule.
+   */
+  private async waitForEndpoint(id: string, endpoint: EndpointRef, error: WanNetworkError): Promise<void> {
+    const url = error.url ?? endpoint.baseUrl;
+    const outage = this.outages.get(url) ?? { failures: 0, waiting: new Set<string>() };
+    this.outages.set(url, outage);
+    outage.failures += 1;
+    outage.waiting.add(id);
+    const { code, message } = explainError(error);
+    const r = await this.store.patch(id, (t) => {
+      if (t.state !== 'queued' && t.state !== 'creating') return;
+      t.state = 'queued';
+      t.sentAt = undefined;
+      t.notBefore = this.now() + outageDelay(outage.failures, this.random);
+      t.code = code;
+      t.message = message;
+    });
+    this.deps.log.warn(`Task ${id}: nothing answers at ${url} (${message}); waiting ${Math.round(((r?.notBefore ?? 0) - this.now()) / 1000)} s`);
+    if (outage.failures === 1 && r?.state === 'queued') {
+      this.events.unreachable?.({ url, endpoint, reason: message, waiting: [...outage.waiting] });
+    }
   }
 
   private async fail(id: string, error: unknown): Promise<void> {

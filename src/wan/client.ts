@@ -315,7 +315,7 @@ export class WanClient {
           status = res.statusCode;
           text = await res.body.text();
         } catch (error) {
-          throw toNetworkError(error, what);
+          throw toNetworkError(error, what, policy.upload_host);
         }
         if (status < 200 || status > 299) {
           const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP${status}`;

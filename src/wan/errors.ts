@@ -66,13 +66,16 @@ export class WanNetworkError extends Error {
     /** true when the request may have reached the service (so a create must not be repeated). */
     readonly mayHaveReachedService: boolean,
     readonly errorCode?: string,
-    options?: { cause?: unknown; retryable?: boolean },
+    options?: { cause?: unknown; retryable?: boolean; url?: string },
   ) {
     super(message, options);
     this.retryable = options?.retryable ?? true;
+    this.url = options?.url;
   }
   /** false for failures another try cannot fix, such as an untrusted TLS certificate. */
   readonly retryable: boolean;
+  /** The origin of the server that failed, when known (never a path or query). */
+  readonly url: string | undefined;
 }
 
 /**

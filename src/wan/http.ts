@@ -44,14 +44,27 @@ export function isAbort(error: unknown): boolean {
   return name === 'AbortError' || errorCode(error) === 'UND_ERR_ABORTED';
 }
 
-/** Wraps a transport failure; an abort is passed through untouched. */
-export function toNetworkError(error: unknown, what: string): unknown {
+/** The scheme, host and port of a URL (never its path or query, which may hold a signature). */
+function originOf(url: string | URL): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Wraps a transport failure; an abort is passed through untouched. The message names the server that
+ * failed (its origin only), since the user may have several configured.
+ */
+export function toNetworkError(error: unknown, what: string, url?: string | URL): unknown {
   if (isAbort(error) || error instanceof WanApiError || error instanceof WanNetworkError) return error;
   const code = errorCode(error);
   const reason = code ?? (error instanceof Error ? error.message : String(error));
   const tls = code !== undefined && isTlsFailure(code);
   const neverSent = tls || (code !== undefined && NEVER_SENT.has(code));
-  return new WanNetworkError(`${what} failed: ${reason}`, !neverSent, code, { cause: error, retryable: !tls });
+  const origin = url === undefined ? undefined : originOf(url);
+  return new WanNetworkError(`${what} failed: ${reason}${origin ? ` (${origin})` : ''}`, !neverSent, code, { cause: error, retryable: !tls, url: origin });
 }
 
 export interface JsonRequest {
@@ -87,7 +100,7 @@ export async function requestJson<S extends z.ZodType>(req: JsonRequest, schema:
     headers = res.headers;
     text = await res.body.text();
   } catch (error) {
-    throw toNetworkError(error, req.what);
+    throw toNetworkError(error, req.what, req.url);
   }
   let json: unknown;
   try {

@@ -157,14 +157,14 @@ describe('retry policy', () => {
 describe('error explanations', () => {
   it('names the field for local validation errors', () => {
     const e = explainError(new WanValidationError([{ field: 'parameters.duration', message: 'must be at most 15 seconds' }]));
-    assert.deepEqual(e, { code: 'InvalidInput', message: 'parameters.duration: must be at most 15 seconds' });
+    assert.deepEqual(e, { code: 'InvalidInput', kind: 'input', message: 'parameters.duration: must be at most 15 seconds', hint: undefined });
   });
   it('gives the service code, request id and a hint for known codes', () => {
     const e = explainError(new WanApiError(401, 'InvalidApiKey', 'Invalid API-key provided.', 'req-1'));
     assert.equal(e.code, 'InvalidApiKey');
     assert.equal(e.message, 'InvalidApiKey: Invalid API-key provided. (request req-1)');
     assert.match(e.hint ?? '', /same region/);
-    assert.match(explainError(new WanApiError(429, 'Throttling.Burst', 'slow down')).hint ?? '', /Too many requests/);
+    assert.match(explainError(new WanApiError(429, 'Throttling.Burst', 'slow down')).hint ?? '', /throttling this account/);
     assert.equal(explainError(new WanApiError(400, 'SomethingNew', 'x')).hint, undefined);
   });
   it('says a lost create was not repeated', () => {

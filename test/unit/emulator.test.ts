@@ -408,6 +408,22 @@ describe('emulator', function () {
         await other.close();
       }
     });
+
+    it('accepting any key, every key is the one rehearsal account: a task made with one key is found, listed and canceled with another', async () => {
+      const open = await startEmulator({ pendingMs: 60_000, runningMs: 100 });
+      try {
+        const id = await create(open, body([{ type: 'first_frame', url: firstPng() }]));
+        const seen = await api(open, 'GET', `/api/v1/tasks/${id}`, { key: 'sk-set-while-it-ran' });
+        assert.equal(seen.body.output.task_status, 'PENDING');
+        const listed = await api(open, 'GET', '/api/v1/tasks?page_size=100', { key: 'sk-set-while-it-ran' });
+        assert.ok((listed.body.data as { task_id: string }[]).some((t) => t.task_id === id), 'listed for the other key');
+        const canceled = await api(open, 'POST', `/api/v1/tasks/${id}/cancel`, { key: 'sk-set-while-it-ran' });
+        assert.equal(canceled.status, 200);
+        assert.equal((await api(open, 'GET', `/api/v1/tasks/${id}`)).body.output.task_status, 'CANCELED');
+      } finally {
+        await open.close();
+      }
+    });
   });
 
   describe('task list (GET /api/v1/tasks)', () => {

@@ -61,8 +61,9 @@ describe('manifest', () => {
   });
 
   it('activates after start-up (so tasks resume) but never eagerly', () => {
+    // onView: a Tasks view open at load shows the stored tasks at once, not after start-up finishes.
     // onWebviewPanel: a generation panel or a player restored after a reload needs its serializer.
-    assert.deepEqual(manifest.activationEvents, ['onStartupFinished', 'onWebviewPanel:wanStudio.generator', 'onWebviewPanel:wanStudio.player']);
+    assert.deepEqual(manifest.activationEvents, ['onView:wanStudio.tasks', 'onStartupFinished', 'onWebviewPanel:wanStudio.generator', 'onWebviewPanel:wanStudio.player']);
   });
 
   it('lets only user or machine settings choose the endpoint, and a workspace choose its output folder', () => {

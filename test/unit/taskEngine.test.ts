@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
-import { TaskEngine, type EngineDeps } from '../../src/tasks/engine';
+import { TaskEngine, type EngineDeps, type Outage } from '../../src/tasks/engine';
 import type { TaskRecord, TaskState } from '../../src/tasks/record';
 import { TaskStore } from '../../src/tasks/store';
 import { WanClient, WanValidationError, fixedSchedule } from '../../src/wan';
+import { createServer } from 'node:net';
+import type { EndpointRef } from '../../src/tasks/record';
 import { makeAudio, makeImage, tempDir } from '../support/fixtures';
 import { until as pollUntil } from '../support/waiting';
 
@@ -18,6 +20,7 @@ interface Harness {
   store: TaskStore;
   engine: TaskEngine;
   ended: TaskRecord[];
+  outages: Outage[];
   states: Map<string, TaskState[]>;
 }
 
@@ -47,6 +50,7 @@ describe('task engine (against the emulator)', function () {
   function harness(file: string, over: Partial<EngineDeps> = {}): Harness {
     const store = new TaskStore({ file, leaseMs: 3000 });
     const ended: TaskRecord[] = [];
+    const outages: Outage[] = [];
     const states = new Map<string, TaskState[]>();
     store.onDidChange(() => {
       for (const r of store.all()) {
@@ -63,9 +67,9 @@ describe('task engine (against the emulator)', function () {
         log: { info: () => {}, warn: () => {}, error: (m) => console.error(m) },
         ...over,
       },
-      { ended: (r) => ended.push(r) },
+      { ended: (r) => ended.push(r), unreachable: (o) => outages.push(o) },
     );
-    const h = { store, engine, ended, states };
+    const h = { store, engine, ended, outages, states };
     running.push(h);
     return h;
   }
@@ -307,5 +311,81 @@ describe('task engine (against the emulator)', function () {
     } finally {
       await slow.close();
     }
+  });
+
+  /** A loopback URL nothing listens at: a port bound, then let go. */
+  async function closedPortUrl(): Promise<string> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** The configured endpoint can change; like the extension's, a task's own endpoint must be the configured one. */
+  function switchable(first: EndpointRef): { set(e: EndpointRef): void; connect: EngineDeps['connect'] } {
+    let current = first;
+    return {
+      set: (e) => (current = e),
+      connect: async (forTask) => {
+        if (forTask && forTask.baseUrl !== current.baseUrl) throw new Error(`this task belongs to ${forTask.baseUrl}, not the configured endpoint`);
+        return { client: new WanClient({ baseUrl: current.baseUrl, apiKey: KEY, retry: { baseDelayMs: 20 } }), endpoint: current };
+      },
+    };
+  }
+
+  it('keeps a request for an unreachable endpoint queued, says so once with the URL, backs off, and sends it once the endpoint answers', async () => {
+    const dead: EndpointRef = { kind: 'custom', baseUrl: await closedPortUrl() };
+    const endpoints = switchable(dead);
+    const h = harness(join(dir, 'unreachable.json'), { random: () => 0, connect: endpoints.connect });
+    await h.store.load();
+    h.engine.start();
+    const r = await h.engine.submit({ firstFrame: image, duration: 2, resolution: '720P' }, { endpoint: dead, outputFolder: out });
+    const first = await until('the first failure', () => h.store.get(r.id)?.code === 'ECONNREFUSED' && h.store.get(r.id));
+    assert.equal(first.state, 'queued');
+    assert.ok(first.message?.includes(dead.baseUrl), `the row names the URL: ${first.message}`);
+    const firstWait = first.notBefore! - first.updatedAt;
+    const second = await until('a second failure', () => {
+      const now = h.store.get(r.id);
+      return now && now.notBefore !== first.notBefore && now.code === 'ECONNREFUSED' && now;
+    }, 20_000);
+    assert.ok(second.notBefore! - second.updatedAt > firstWait, `backs off: ${firstWait} ms, then ${second.notBefore! - second.updatedAt} ms`);
+    assert.equal(h.outages.length, 1, 'one notice per outage, not per retry');
+    assert.deepEqual([h.outages[0]!.url, h.outages[0]!.waiting], [dead.baseUrl, [r.id]]);
+    assert.match(h.outages[0]!.reason, /ECONNREFUSED/);
+    assert.equal(h.ended.length, 0, 'never called failed');
+
+    // The user points the setting at a live endpoint: the never-sent request follows it at once.
+    endpoints.set(endpoint());
+    await h.engine.retryWaiting();
+    const saved = await until('the save', () => h.store.get(r.id)?.save?.state === 'saved' && h.store.get(r.id), 40_000);
+    assert.equal(saved.endpoint.baseUrl, emu.url);
+    assert.equal(creates(), 1);
+  });
+
+  it('sends a never-sent request to the endpoint configured now, not the one configured when it was queued', async () => {
+    const old: EndpointRef = { kind: 'custom', baseUrl: await closedPortUrl() };
+    const endpoints = switchable(endpoint());
+    const h = harness(join(dir, 'follows.json'), { connect: endpoints.connect });
+    await h.store.load();
+    const r = await h.engine.submit({ firstFrame: image, duration: 2, resolution: '720P' }, { endpoint: old, outputFolder: out });
+    h.engine.start();
+    const saved = await until('the save', () => {
+      const now = h.store.get(r.id);
+      return (now?.save?.state === 'saved' || now?.state === 'failed') && now;
+    });
+    assert.equal(saved.state, 'succeeded', `${saved.code ?? ''} ${saved.message ?? ''}`);
+    assert.deepEqual(saved.endpoint, endpoint());
+  });
+
+  it('cancels the requests waiting for an unreachable endpoint', async () => {
+    const dead: EndpointRef = { kind: 'custom', baseUrl: await closedPortUrl() };
+    const h = harness(join(dir, 'unreachable-cancel.json'), { connect: switchable(dead).connect });
+    await h.store.load();
+    h.engine.start();
+    const r = await h.engine.submit({ firstFrame: image, duration: 2, resolution: '720P' }, { endpoint: dead, outputFolder: out });
+    await until('the outage', () => h.outages.length === 1);
+    assert.equal(await h.engine.cancelWaiting(dead.baseUrl), 1);
+    assert.equal(h.store.get(r.id)?.state, 'canceled');
   });
 });

@@ -28,6 +28,7 @@ import { DraftChecker, issuesOf, requestsOf } from './check';
 import type { DraftBackup } from './draftBackup';
 import { adviceFor, adviceForError } from './errors';
 import { MalformedMessage, WebviewHost } from '../webviews/host';
+import { openSettingsAt } from '../settings';
 import { pageHtml } from '../webviews/pageHtml';
 import { generatorLabels } from './labels';
 import { pickSources } from './pick';
@@ -261,7 +262,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
         await vscode.commands.executeCommand(CommandIds.setApiKey);
         return;
       case 'openSettings':
-        await vscode.commands.executeCommand('workbench.action.openSettings', 'wanStudio');
+        await openSettingsAt('wanStudio'); // the Remote tab in a remote window: the endpoint settings are machine-scoped
         return;
       case 'showLog':
         await vscode.commands.executeCommand(CommandIds.showLog);

@@ -7,6 +7,7 @@ import type { TaskTreeNode } from './tree';
 export class TaskIndicators implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private last = -1;
+  private lastShown = '';
 
   constructor(
     private readonly view: vscode.TreeView<TaskTreeNode>,
@@ -22,6 +23,11 @@ export class TaskIndicators implements vscode.Disposable {
     return Math.max(0, this.last);
   }
 
+  /** The status bar's text, or undefined while it is hidden. */
+  get text(): string | undefined {
+    return this.last > 0 ? this.item.text : undefined;
+  }
+
   update(records: readonly TaskRecord[]): void {
     let running = 0;
     let queued = 0;
@@ -31,7 +37,10 @@ export class TaskIndicators implements vscode.Disposable {
       else running++;
     }
     const total = running + queued;
-    if (total === this.last) return;
+    // The split matters too: "0 running, 1 queued" must become "1 running" when the task is sent.
+    const shown = `${running}/${queued}`;
+    if (shown === this.lastShown) return;
+    this.lastShown = shown;
     this.last = total;
     if (total === 0) {
       this.view.badge = undefined;

@@ -2,12 +2,15 @@
 // and one warning when a result is still unsaved an hour before its link dies. Each action runs the
 // same command as the tree's menu. What was shown is kept (briefly) for the test API.
 import * as vscode from 'vscode';
+import type { Outage } from '../../tasks/engine';
 import { expiresAt, type TaskRecord } from '../../tasks/record';
+import { adviceFor } from '../../wan/explain';
 import { CommandIds } from '../commands/ids';
+import { translateHint } from '../panel/errors';
 import { fileName, formatLeft, label } from './present';
 
 export interface Notice {
-  kind: 'ended' | 'expiring' | 'error' | 'info';
+  kind: 'ended' | 'expiring' | 'error' | 'info' | 'unreachable';
   severity: 'info' | 'warning' | 'error';
   recordId?: string;
   message: string;
@@ -51,7 +54,8 @@ export class TaskNotifier {
         [details]: CommandIds.showTaskDetails,
       });
     } else if (r.state === 'failed') {
-      const why = [r.code, r.message].filter(Boolean).join(': ');
+      const hint = adviceFor(r.code)?.hint;
+      const why = [[r.code, r.message].filter(Boolean).join(': '), hint && translateHint(hint)].filter(Boolean).join(' ');
       this.show('ended', 'error', r.id, vscode.l10n.t('Generation failed: "{0}": {1}', name, why), [details], { [details]: CommandIds.showTaskDetails });
     } else if (r.state === 'canceled') {
       this.show('ended', 'info', r.id, vscode.l10n.t('Canceled: "{0}"', name), [details], { [details]: CommandIds.showTaskDetails });
@@ -73,6 +77,29 @@ export class TaskNotifier {
     });
   }
 
+  /**
+   * Nothing answers at an endpoint requests are waiting for: said once per outage (the engine calls this
+   * once), with the URL and the four ways on.
+   */
+  unreachable(o: Outage, actions: Record<'openSettings' | 'switchToEmulator' | 'retry' | 'cancel', () => unknown>): void {
+    const open = vscode.l10n.t('Open Settings');
+    const emulator = vscode.l10n.t('Switch to Emulator');
+    const retry = vscode.l10n.t('Retry');
+    const cancel = vscode.l10n.t('Cancel');
+    const message = vscode.l10n.t(
+      'Nothing answers at {0} ({1}). Your request was not sent; it waits and tries again with a growing delay.',
+      o.url,
+      o.reason,
+    );
+    const offered = o.endpoint.kind === 'emulator' ? [open, retry, cancel] : [open, emulator, retry, cancel];
+    this.show('unreachable', 'error', o.waiting[0], message, offered, {
+      [open]: actions.openSettings,
+      [emulator]: actions.switchToEmulator,
+      [retry]: actions.retry,
+      [cancel]: actions.cancel,
+    });
+  }
+
   error(message: string, recordId?: string): void {
     this.show('error', 'error', recordId, message, [], {});
   }
@@ -81,7 +108,15 @@ export class TaskNotifier {
     this.show('info', 'info', recordId, message, [], {});
   }
 
-  private show(kind: Notice['kind'], severity: Notice['severity'], recordId: string | undefined, message: string, actions: string[], run: Record<string, string>): void {
+  /** `run` maps each button to the command it runs (with the record's ID), or to a function. */
+  private show(
+    kind: Notice['kind'],
+    severity: Notice['severity'],
+    recordId: string | undefined,
+    message: string,
+    actions: string[],
+    run: Record<string, string | (() => unknown)>,
+  ): void {
     this.shown.push({ kind, severity, recordId, message, actions });
     if (this.shown.length > KEEP) this.shown.splice(0, this.shown.length - KEEP);
     const line = `Notified (${kind}${recordId ? ` ${recordId}` : ''}): ${message}`;
@@ -95,8 +130,9 @@ export class TaskNotifier {
           : vscode.window.showInformationMessage(message, ...actions);
     void Promise.resolve(shown)
       .then((choice) => {
-        const command = choice ? run[choice] : undefined;
-        return command ? vscode.commands.executeCommand(command, recordId) : undefined;
+        const action = choice ? run[choice] : undefined;
+        if (typeof action === 'function') return action();
+        return action ? vscode.commands.executeCommand(action, recordId) : undefined;
       })
       .then(undefined, (error: unknown) => this.log.warn(`Notification action failed: ${String(error)}`));
   }

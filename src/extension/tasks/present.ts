@@ -3,7 +3,9 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { isExpired, expiresAt, taskLabel, type TaskRecord } from '../../tasks/record';
+import { adviceFor, kindOfCode } from '../../wan/explain';
 import { MODEL } from '../../wan/limits';
+import { translateHint } from '../panel/errors';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -37,7 +39,8 @@ export function isExpiredNow(r: TaskRecord, now: number): boolean {
 export function statusText(r: TaskRecord, now: number): string {
   switch (r.state) {
     case 'queued':
-      return vscode.l10n.t('Queued');
+      // Waiting for an endpoint nothing answers at: say so on the row, not only in the hover.
+      return r.code && kindOfCode(r.code) === 'network' ? vscode.l10n.t('Queued: endpoint unreachable ({0})', r.code) : vscode.l10n.t('Queued');
     case 'creating':
       return vscode.l10n.t('Creating…');
     case 'unresolved':
@@ -128,7 +131,13 @@ export function detailsMarkdown(r: TaskRecord, now: number): vscode.MarkdownStri
   md.appendMarkdown('\n\n');
   row(vscode.l10n.t('Status'), describe(r, now));
   if (r.endpoint.kind === 'emulator') md.appendMarkdown(`*${vscode.l10n.t('Rehearsal: made by the local emulator, not the Wan model.')}*  \n`);
-  if (r.code || r.message) row(vscode.l10n.t('Service says'), [r.code, r.message].filter(Boolean).join(': '));
+  if (r.code || r.message) {
+    // Only an answer of the service is "what the service says": a refused connection is a local problem.
+    const kind = kindOfCode(r.code);
+    row(kind === 'service' || !r.code ? vscode.l10n.t('Service says') : vscode.l10n.t('Problem'), [r.code, r.message].filter(Boolean).join(': '));
+    const advice = r.code ? adviceFor(r.code, kind) : undefined;
+    if (advice) row(vscode.l10n.t('What to do'), translateHint(advice.hint));
+  }
   if (r.save?.error) row(vscode.l10n.t('Saving'), r.save.error);
   md.appendMarkdown('\n');
   row(vscode.l10n.t('Task ID'), r.taskId);
