@@ -8,8 +8,10 @@ import {
   WanAmbiguousCreateError,
   WanApiError,
   WanNetworkError,
+  WanLocalFileError,
   WanValidationError,
   ADAPTIVE_SCHEDULE,
+  isLocalFileErrorCode,
   DEFAULT_RETRY,
   explainError,
   sleep,
@@ -87,6 +89,13 @@ export interface EngineEvents {
    * again (`added`), or reading them failed (`error`).
    */
   recovered?(recovery: StoreRecovery, outcome: { added: TaskRecord[] } | { error: string }): void;
+  /** The task list cannot be written (read-only, full, removed…): `problem` once; undefined once it can again. */
+  storage?(problem: string | undefined): void;
+}
+
+/** A refusal of the local file system (read-only, full, a file in the way), not a bug or the network. */
+function isStorageError(error: unknown): boolean {
+  return isLocalFileErrorCode((error as NodeJS.ErrnoException | undefined)?.code);
 }
 
 /** Failures of the create that sent nothing: the request can simply wait and go again. */
@@ -121,6 +130,8 @@ export class TaskEngine {
   private lookups: Promise<void> = Promise.resolve();
   /** Downloads need no key: they use a connection of their own, whatever the endpoint setting says now. */
   private readonly downloads: Dispatcher = createDispatcher(DEFAULT_TIMEOUTS);
+  /** Steps in a row that failed because the task list could not be written: the loop backs off meanwhile. */
+  private storageFailures = 0;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -177,7 +188,28 @@ export class TaskEngine {
       return;
     }
     if (this.timer) clearTimeout(this.timer);
+    // While the task list cannot be written, nothing (a job ending, another window) hurries the loop.
+    if (this.storageFailures) delayMs = Math.max(delayMs, this.storageBackoff());
     this.timer = setTimeout(() => void this.tick(), Math.max(0, Math.min(delayMs, 2_147_000_000)));
+  }
+
+  private storageBackoff(): number {
+    return Math.min(30_000, 1000 * 2 ** (this.storageFailures - 1));
+  }
+
+  /** Tells once that the task list cannot be written, and once that it can again. */
+  private storageState(error: unknown): void {
+    if (error === undefined) {
+      if (!this.storageFailures) return;
+      this.storageFailures = 0;
+      this.deps.log.info('The task list can be written again; tasks are followed again');
+      this.events.storage?.(undefined);
+      return;
+    }
+    this.storageFailures++;
+    const { message } = explainError(error);
+    this.deps.log.warn(`The task list cannot be written (${message}); trying again in ${Math.round(this.storageBackoff() / 1000)} s`);
+    if (this.storageFailures === 1) this.events.storage?.(message);
   }
 
   /**
@@ -353,11 +385,17 @@ export class TaskEngine {
   private async tick(): Promise<void> {
     this.timer = undefined;
     if (!this.running) return;
-    this.ticking = this.step().catch((error: unknown) => this.deps.log.error(`Task loop: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
+    this.ticking = this.step().then(
+      () => this.storageState(undefined),
+      (error: unknown) => {
+        if (isStorageError(error) || error instanceof WanLocalFileError) this.storageState(error);
+        else this.deps.log.error(`Task loop: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      },
+    );
     await this.ticking;
     this.ticking = undefined;
     if (!this.running) return;
-    const next = this.again ? 0 : this.nextWake();
+    const next = this.storageFailures ? this.storageBackoff() : this.again ? 0 : this.nextWake();
     this.again = false;
     this.wake(next);
   }
@@ -426,7 +464,9 @@ export class TaskEngine {
     const p = job()
       .catch((error: unknown) => {
         this.jobBackoff.set(id, this.now() + JOB_BACKOFF_MS);
-        this.deps.log.error(`Task ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        // The list could not be written: the loop reports that once; the job is simply tried again.
+        if (isStorageError(error)) this.deps.log.warn(`Task ${id}: the task list could not be written (${explainError(error).message})`);
+        else this.deps.log.error(`Task ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       })
       .finally(() => {
         this.inFlight.delete(id);

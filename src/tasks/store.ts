@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isLocalFileErrorCode } from '../wan/errors';
 import { STORE_VERSION, StoreFileSchema, TaskRecordSchema, type NewTaskRecord, type TaskRecord } from './record';
 
 export interface TaskStoreOptions {
@@ -87,11 +88,22 @@ export class TaskStore {
     return { dispose: () => this.recoveryListeners.delete(listener) };
   }
 
-  /** Reads the file (creating nothing); call once before use. */
+  /**
+   * Reads the file (creating nothing); call once before use. When the folder cannot be written (its lock
+   * cannot be made), the list is still read, for display, and the error is thrown.
+   */
   async load(): Promise<void> {
-    await this.exclusive(async () => {
-      await this.read();
-    });
+    try {
+      await this.exclusive(async () => {
+        await this.read();
+      });
+    } catch (error) {
+      if (!isLocalFileErrorCode((error as NodeJS.ErrnoException).code)) throw error;
+      await this.read().catch(() => undefined);
+      this.seen = ''; // read again, under the lock, as soon as it can be made
+      this.fire();
+      throw error;
+    }
     this.fire();
   }
 
@@ -281,7 +293,7 @@ export class TaskStore {
       json = JSON.parse(text);
     } catch {
       const why = 'it is not valid JSON';
-      return { why, damagedCopy: await this.keepAside('corrupt', why) };
+      return { why, damagedCopy: await this.keepAside('corrupt', why, false, true) };
     }
     const version = (json as { version?: unknown } | null)?.version;
     if (typeof version === 'number' && version > STORE_VERSION) {
@@ -291,7 +303,7 @@ export class TaskStore {
     const raw = (json as { tasks?: unknown } | null)?.tasks;
     if (version !== STORE_VERSION || !Array.isArray(raw)) {
       const why = 'it is not a Wan Studio task list';
-      return { why, damagedCopy: await this.keepAside('corrupt', why) };
+      return { why, damagedCopy: await this.keepAside('corrupt', why, false, true) };
     }
     const tasks: TaskRecord[] = [];
     let bad = 0;
@@ -310,11 +322,12 @@ export class TaskStore {
     return join(dirname(this.file), `${basename(this.file, '.json')}.${tag}-${stamp}.json`);
   }
 
-  private async keepAside(tag: string, why: string, copy = false): Promise<string> {
+  private async keepAside(tag: string, why: string, copy = false, rebuilt = false): Promise<string> {
     const aside = this.asidePath(tag);
     if (copy) await writeAtomic(aside, await readFile(this.file));
     else await rename(this.file, aside);
-    this.options.onWarning?.(`The task list ${this.file} was kept aside as ${aside} because ${why}.`);
+    // A rebuilt list is reported once, with what was recovered, by whoever listens for it.
+    if (!rebuilt || this.recoveryListeners.size === 0) this.options.onWarning?.(`The task list ${this.file} was kept aside as ${aside} because ${why}.`);
     return aside;
   }
 

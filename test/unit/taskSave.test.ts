@@ -3,7 +3,7 @@
 // a full disk between the video and its record retries only the record; a killed download is resumed; the
 // result link, not the clock, decides whether a result expired.
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { TaskEngine, type EngineDeps, type EngineEvents } from '../../src/tasks/engine';
@@ -24,6 +24,7 @@ interface Harness {
   ended: TaskRecord[];
   expiring: TaskRecord[];
   recovered: { recovery: StoreRecovery; outcome: Parameters<NonNullable<EngineEvents['recovered']>>[1] }[];
+  storage: (string | undefined)[];
 }
 
 describe('saving videos under faults (against the emulator)', function () {
@@ -50,7 +51,7 @@ describe('saving videos under faults (against the emulator)', function () {
 
   function harness(file: string, over: Partial<EngineDeps> = {}): Harness {
     const store = new TaskStore({ file, leaseMs: 3000 });
-    const h: Harness = { store, engine: undefined as unknown as TaskEngine, ended: [], expiring: [], recovered: [] };
+    const h: Harness = { store, engine: undefined as unknown as TaskEngine, ended: [], expiring: [], recovered: [], storage: [] };
     h.engine = new TaskEngine(
       {
         store,
@@ -64,6 +65,7 @@ describe('saving videos under faults (against the emulator)', function () {
         ended: (r) => h.ended.push(r),
         expiring: (r) => h.expiring.push(r),
         recovered: (recovery, outcome) => h.recovered.push({ recovery, outcome }),
+        storage: (problem) => h.storage.push(problem),
       },
     );
     running.push(h);
@@ -246,5 +248,36 @@ describe('saving videos under faults (against the emulator)', function () {
     await until('the save on retry', () => saved(h, r.id));
     await until('its announcement', () => h.ended.length === 2);
     assert.equal(h.ended[1]?.save?.state, 'saved');
+  });
+
+  it('says once that the task list cannot be written, backs off, and follows the tasks again when it can', async () => {
+    const home = join(dir, 'storage');
+    const file = join(home, 'globalStorage', 'tasks.json');
+    const first = harness(file);
+    await first.store.load();
+    first.engine.start();
+    const r = await first.engine.submit({ firstFrame: image, prompt: 'storage goes away', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    await until('the task to run', () => first.store.get(r.id)?.taskId);
+    await first.engine.stop(); // the window closes mid-task
+    running = [];
+    // The folder cannot be written (nor read): a file stands where it was.
+    await rename(home, `${home}.away`);
+    await writeFile(home, 'in the way');
+    const errors: string[] = [];
+    const warnings: string[] = [];
+    const second = harness(file, { log: { info: () => {}, warn: (m) => warnings.push(m), error: (m) => errors.push(m) } });
+    await assert.rejects(second.store.load(), { code: 'ENOTDIR' });
+    second.engine.start();
+    await until('the user to be told', () => second.storage.length > 0);
+    await new Promise((done) => setTimeout(done, 3000));
+    assert.equal(second.storage.length, 1, 'told once');
+    assert.match(second.storage[0]!, /ENOTDIR/);
+    assert.deepEqual(errors, [], 'no error storm');
+    assert.ok(warnings.length <= 4, `backed off: ${warnings.length} warnings in 3 s`);
+    await rm(home);
+    await rename(`${home}.away`, home);
+    await until('the task list to be followed again', () => second.storage.length === 2 && second.storage[1] === undefined, 40_000);
+    await until('the save', () => saved(second, r.id), 30_000);
+    assert.equal(creates(), 1);
   });
 });
