@@ -84,7 +84,12 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
       file: join(storage, 'tasks.json'),
       connections,
       log,
-      events: { ended: (r) => notifier.ended(r), expiring: (r) => notifier.expiring(r) },
+      events: {
+        ended: (r) => notifier.ended(r),
+        expiring: (r) => notifier.expiring(r),
+        recovered: (recovery, outcome) => notifier.recovered(recovery, outcome),
+        storage: (problem) => notifier.storage(problem),
+      },
     }),
   );
   const tree = disposables.add(new TaskTreeProvider(tasks, () => connections.now()));
