@@ -77,7 +77,8 @@ describe('saving videos under faults (against the emulator)', function () {
   const creates = () => emu.requests().filter((r) => r.route === 'create' && r.status === 200).length;
   const downloads = () => emu.requests().filter((r) => r.route === 'download');
   const files = async () => (await readdir(out)).filter((f) => !f.startsWith('.')).sort();
-  const saved = (h: Harness, id: string) => h.store.get(id)?.save?.state === 'saved' && h.store.get(id);
+  // Saved, and the record beside the video written (it follows the video).
+  const saved = (h: Harness, id: string) => h.store.get(id)?.save?.state === 'saved' && !h.store.get(id)?.save?.pendingRecord && h.store.get(id);
 
   it('lists a synced task whose video is already saved as saved, never downloading it again', async () => {
     const h = harness(join(dir, 'sync-saved.json'));
