@@ -98,6 +98,8 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
             retry: () => tasks.tasks.retryWaiting(),
             cancel: () => tasks.tasks.cancelWaiting(o.url),
           }),
+        recovered: (recovery, outcome) => notifier.recovered(recovery, outcome),
+        storage: (problem) => notifier.storage(problem),
       },
     }),
   );

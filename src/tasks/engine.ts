@@ -2,13 +2,16 @@
 // the queue, the polls, the lookups of interrupted creates and the downloads of every task this window
 // leases. Nothing else talks to the service for a task. No vscode import: the extension wires it.
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import {
   WanAmbiguousCreateError,
   WanApiError,
   WanNetworkError,
+  WanLocalFileError,
   WanValidationError,
+  isLocalFileErrorCode,
+  expectedVideoSeconds,
   DEFAULT_RETRY,
   explainError,
   sleep,
@@ -37,9 +40,9 @@ import {
   type TaskRecord,
   type TaskRequest,
 } from './record';
-import { sidecarFor, writeSidecar } from './sidecar';
+import { savedVideoOf, sidecarFor, sidecarPathOf, writeSidecar, type VideoSidecar } from './sidecar';
 import { EndPredictor, historyOfRecords, recordSchedule } from './schedule';
-import type { TaskStore } from './store';
+import type { StoreRecovery, TaskStore } from './store';
 
 /** A task the service knows of, as its list endpoint describes it. */
 export interface ListedTask {
@@ -73,6 +76,8 @@ export interface EngineDeps {
   random?: () => number;
   /** How long an interrupted create is looked up before it is called unresolved. */
   lookupWindowMs?: number;
+  /** Writes the record beside a saved video (the sidecar's writer by default; tests make the disk fill). */
+  writeRecord?(path: string, sidecar: VideoSidecar): Promise<void>;
 }
 
 /** An endpoint nothing answers at (connection refused, no such host, …): requests wait for it. */
@@ -93,6 +98,18 @@ export interface EngineEvents {
   unreachable?(outage: Outage): void;
   /** A succeeded task's video is not saved and its link dies within the hour; once per task. */
   expiring?(record: TaskRecord): void;
+  /**
+   * The task list was found damaged and rebuilt; then the account's tasks of the last 24 hours were added
+   * again (`added`), or reading them failed (`error`).
+   */
+  recovered?(recovery: StoreRecovery, outcome: { added: TaskRecord[] } | { error: string }): void;
+  /** The task list cannot be written (read-only, full, removed…): `problem` once; undefined once it can again. */
+  storage?(problem: string | undefined): void;
+}
+
+/** A refusal of the local file system (read-only, full, a file in the way), not a bug or the network. */
+function isStorageError(error: unknown): boolean {
+  return isLocalFileErrorCode((error as NodeJS.ErrnoException | undefined)?.code);
 }
 
 /** Failures of the create that sent nothing: the request can simply wait and go again. */
@@ -120,6 +137,8 @@ const QUERIES_PER_SECOND = 10; // half the account's 20, leaving room for other 
 const WARN_BEFORE_EXPIRY_MS = 60 * 60 * 1000;
 /** The learned schedule's history is read again after this, so new endings teach it. */
 const PREDICTOR_TTL_MS = 30_000;
+/** A download's temporary file untouched this long, and no task's to resume, is left over from a killed run. */
+const STALE_PART_MS = 10 * 60 * 1000;
 
 export class TaskEngine {
   private readonly store: TaskStore;
@@ -141,6 +160,8 @@ export class TaskEngine {
   private readonly outages = new Map<string, { failures: number; waiting: Set<string> }>();
   /** Downloads need no key: they use a connection of their own, whatever the endpoint setting says now. */
   private readonly downloads: Dispatcher = createDispatcher(DEFAULT_TIMEOUTS);
+  /** Steps in a row that failed because the task list could not be written: the loop backs off meanwhile. */
+  private storageFailures = 0;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -150,12 +171,31 @@ export class TaskEngine {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.limits = deps.limits ?? WAN_I2V_LIMITS;
+    this.store.onDidRecover((recovery) => void this.recoverFromAccount(recovery));
+  }
+
+  /** After the task list was rebuilt: what neither memory nor the last good copy held comes from the account. */
+  private async recoverFromAccount(recovery: StoreRecovery): Promise<void> {
+    this.deps.log.warn(
+      `The task list was damaged (${recovery.why}; kept as ${recovery.damagedCopy}): rebuilt ${recovery.fromMemory} records from memory and ${recovery.fromLastGood} from the last good copy; adding the account's tasks of the last 24 hours`,
+    );
+    let outcome: { added: TaskRecord[] } | { error: string };
+    try {
+      outcome = { added: await this.syncFromAccount({}) };
+      this.deps.log.info(`Recovery: ${outcome.added.length} tasks added from the account`);
+    } catch (error) {
+      outcome = { error: explainError(error).message };
+      this.deps.log.warn(`Recovery: the account's tasks could not be read (${outcome.error})`);
+    }
+    this.events.recovered?.(recovery, outcome);
+    this.wake();
   }
 
   /** Starts the loop; records left by a closed window are picked up on the first tick. */
   start(): void {
     if (this.running) return;
     this.running = true;
+    void this.removeStaleParts().catch((error: unknown) => this.deps.log.warn(`Removing left-over partial downloads failed: ${String(error)}`));
     this.wake();
   }
 
@@ -178,7 +218,28 @@ export class TaskEngine {
       return;
     }
     if (this.timer) clearTimeout(this.timer);
+    // While the task list cannot be written, nothing (a job ending, another window) hurries the loop.
+    if (this.storageFailures) delayMs = Math.max(delayMs, this.storageBackoff());
     this.timer = setTimeout(() => void this.tick(), Math.max(0, Math.min(delayMs, 2_147_000_000)));
+  }
+
+  private storageBackoff(): number {
+    return Math.min(30_000, 1000 * 2 ** (this.storageFailures - 1));
+  }
+
+  /** Tells once that the task list cannot be written, and once that it can again. */
+  private storageState(error: unknown): void {
+    if (error === undefined) {
+      if (!this.storageFailures) return;
+      this.storageFailures = 0;
+      this.deps.log.info('The task list can be written again; tasks are followed again');
+      this.events.storage?.(undefined);
+      return;
+    }
+    this.storageFailures++;
+    const { message } = explainError(error);
+    this.deps.log.warn(`The task list cannot be written (${message}); trying again in ${Math.round(this.storageBackoff() / 1000)} s`);
+    if (this.storageFailures === 1) this.events.storage?.(message);
   }
 
   /**
@@ -230,8 +291,11 @@ export class TaskEngine {
         updatedAt: now,
         sentAt: parseServiceTime(task.output.submit_time)?.getTime(),
         taskId,
+        // A task that ended before it was added is reported by the command that added it, not once more each.
+        announced: task.output.task_status === 'FAILED' || task.output.task_status === 'CANCELED',
       });
       await this.applyTask(record.id, task);
+      if (this.store.get(record.id)?.state === 'succeeded') await this.takeSavedVideo(record.id);
       this.wake();
       return this.store.get(record.id) ?? record;
     } finally {
@@ -319,6 +383,7 @@ export class TaskEngine {
     await this.store.patch(id, (t) => {
       if (t.state === 'succeeded' && t.save && t.save.state !== 'saved') {
         t.save = { state: 'waiting', attempts: 0 };
+        t.announced = false; // the user asked: the outcome is told again
       }
     });
     this.wake();
@@ -373,11 +438,17 @@ export class TaskEngine {
   private async tick(): Promise<void> {
     this.timer = undefined;
     if (!this.running) return;
-    this.ticking = this.step().catch((error: unknown) => this.deps.log.error(`Task loop: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
+    this.ticking = this.step().then(
+      () => this.storageState(undefined),
+      (error: unknown) => {
+        if (isStorageError(error) || error instanceof WanLocalFileError) this.storageState(error);
+        else this.deps.log.error(`Task loop: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      },
+    );
     await this.ticking;
     this.ticking = undefined;
     if (!this.running) return;
-    const next = this.again ? 0 : this.nextWake();
+    const next = this.storageFailures ? this.storageBackoff() : this.again ? 0 : this.nextWake();
     this.again = false;
     this.wake(next);
   }
@@ -399,6 +470,7 @@ export class TaskEngine {
       } else if (r.state === 'succeeded') {
         this.maybeWarnExpiry(r, now);
         if ((r.save?.state === 'waiting' || r.save?.state === 'saving') && (r.save.notBefore ?? 0) <= now) this.launch(r.id, () => this.save(r.id));
+        else if (r.save?.state === 'saved' && r.save.pendingRecord && (r.save.notBefore ?? 0) <= now) this.launch(r.id, async () => void (await this.writeRecord(r.id)));
       }
     }
   }
@@ -421,7 +493,7 @@ export class TaskEngine {
           ? r.notBefore
           : r.state === 'creating' || r.state === 'pending' || r.state === 'running'
             ? (r.nextPollAt ?? now)
-            : r.state === 'succeeded' && (r.save?.state === 'waiting' || r.save?.state === 'saving')
+            : r.state === 'succeeded' && (r.save?.state === 'waiting' || r.save?.state === 'saving' || r.save?.pendingRecord)
               ? (r.save.notBefore ?? now)
               : undefined;
       if (due !== undefined) at = Math.min(at, due);
@@ -445,7 +517,9 @@ export class TaskEngine {
     const p = job()
       .catch((error: unknown) => {
         this.jobBackoff.set(id, this.now() + JOB_BACKOFF_MS);
-        this.deps.log.error(`Task ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        // The list could not be written: the loop reports that once; the job is simply tried again.
+        if (isStorageError(error)) this.deps.log.warn(`Task ${id}: the task list could not be written (${explainError(error).message})`);
+        else this.deps.log.error(`Task ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       })
       .finally(() => {
         this.inFlight.delete(id);
@@ -785,66 +859,149 @@ export class TaskEngine {
   private async save(id: string): Promise<void> {
     const r = this.store.get(id);
     if (!r?.videoUrl || !r.taskId || r.state !== 'succeeded' || r.save?.state === 'saved') return;
-    const now = this.now();
+    // No verdict from the clock alone: ours and the service's may disagree, so the link is always tried.
     const at = expiresAt(r);
-    if (at !== undefined && now >= at) {
-      const gone = await this.store.patch(id, (t) => (t.save = { state: 'expired', attempts: t.save?.attempts ?? 0, error: 'the result link expired (24 hours) before the video was saved' }));
-      if (gone) await this.announce(gone);
-      return;
-    }
     const folder = r.outputFolder ?? (await this.deps.outputFolderFor?.(r));
     if (!folder) {
       await this.store.patch(id, (t) => (t.save = { state: 'failed', attempts: t.save?.attempts ?? 0, error: 'no folder to save the video in: open a workspace folder or set wanStudio.outputFolder, then retry' }));
       return;
     }
-    const taskId = r.taskId;
     await this.store.patch(id, (t) => {
       t.outputFolder = folder;
       t.save = { state: 'saving', attempts: (t.save?.attempts ?? 0) + 1 };
     });
     try {
       await mkdir(folder, { recursive: true });
-      const base = videoBaseName({
-        date: parseServiceTime(r.endTime) ?? new Date(now),
-        prompt: r.request.prompt,
-        fallback: basename(r.request.firstFrame ?? r.request.firstClip ?? ''),
-        taskId,
-      });
+      // Saved before (a record lost with the task list, a cleared list synced again): never a second copy.
+      if (await this.takeSavedVideo(id, false)) return;
+      const base = this.videoBase(r);
       const paths = await freeVideoPath(folder, base);
-      const { bytes } = await downloadFile(r.videoUrl, paths.video, { dispatcher: this.downloads, retry: DEFAULT_RETRY, signal: this.stopper.signal });
-      const latest = this.store.get(id) ?? r;
-      await writeSidecar(paths.record, sidecarFor(latest, paths.video, bytes));
-      const done = await this.store.patch(id, (t) => (t.save = { state: 'saved', file: paths.video, bytes, attempts: t.save?.attempts ?? 1 }));
+      const { bytes } = await downloadFile(r.videoUrl, paths.video, {
+        dispatcher: this.downloads,
+        retry: DEFAULT_RETRY,
+        signal: this.stopper.signal,
+        part: join(folder, `.${base}.part`),
+        // A fragmented MP4 cut between fragments looks whole: its length must be the task's.
+        expectedSeconds: expectedVideoSeconds(r.usage),
+      });
+      // The video is in place: the task is saved, whatever happens to the record beside it.
+      await this.store.patch(id, (t) => (t.save = { state: 'saved', file: paths.video, bytes, attempts: t.save?.attempts ?? 1, pendingRecord: { attempts: 0 } }));
       this.deps.log.info(`Task ${id}: saved ${paths.video} (${bytes} bytes)`);
+      const done = await this.writeRecord(id);
       if (done) await this.announce(done);
     } catch (error) {
       if (this.stopper.signal.aborted) {
-        await this.store.patch(id, (t) => (t.save = { state: 'waiting', attempts: t.save?.attempts ?? 0 }));
+        await this.store.patch(id, (t) => t.save?.state !== 'saved' && (t.save = { state: 'waiting', attempts: t.save?.attempts ?? 0 }));
         return;
       }
       const linkRefused = error instanceof WanApiError && error.code === 'VideoUrlExpired';
-      // Refused long before its documented end, a link is more likely a glitch than expired: try again.
+      // The link's answer decides, read with the clock: refused near or past its documented end, it has
+      // expired; refused long before, it is more likely a glitch of the storage host, tried again.
       const expired = linkRefused && (at === undefined || this.now() >= at - EXPIRY_MARGIN_MS);
       const retryable = isTransient(error) || (linkRefused && !expired);
-      const { message } = explainError(error);
+      const message = linkRefused && !expired ? `the storage host refused the result link (HTTP ${error.httpStatus}) long before it expires` : explainError(error).message;
       const s = await this.store.patch(id, (t) => {
+        if (t.save?.state === 'saved') return;
         const attempts = t.save?.attempts ?? 1;
         const again = !expired && attempts < SAVE_ATTEMPTS && retryable;
         t.save = {
           state: expired ? 'expired' : again ? 'waiting' : 'failed',
           attempts,
-          error: message,
+          error: expired ? 'the result link expired (24 hours) before the video was saved' : message,
           notBefore: again ? this.now() + Math.min(120_000, 2000 * 2 ** (attempts - 1)) : undefined,
         };
       });
       this.deps.log.warn(`Task ${id}: saving the video failed (${message})`);
-      if (s && s.save?.state !== 'waiting') await this.announce(s);
+      if (s && s.save?.state !== 'waiting' && s.save?.state !== 'saved') await this.announce(s);
+    }
+  }
+
+  /** The base of the task's video file name (the same on every attempt, so its partial download is found again). */
+  private videoBase(r: TaskRecord): string {
+    return videoBaseName({
+      date: parseServiceTime(r.endTime) ?? new Date(r.requestedAt),
+      prompt: r.request.prompt,
+      fallback: basename(r.request.firstFrame ?? r.request.firstClip ?? ''),
+      taskId: r.taskId ?? r.id,
+    });
+  }
+
+  /**
+   * A succeeded task whose video is already in its folder (known by task ID from the record beside it, or by
+   * its name) is listed as saved without a download or an announcement. True when it was.
+   */
+  private async takeSavedVideo(id: string, resolveFolder = true): Promise<boolean> {
+    const r = this.store.get(id);
+    if (!r?.taskId || r.state !== 'succeeded' || r.save?.state === 'saved') return false;
+    const folder = r.outputFolder ?? (resolveFolder ? await this.deps.outputFolderFor?.(r) : undefined);
+    if (!folder) return false;
+    const found = await savedVideoOf(folder, r.taskId, this.videoBase(r));
+    if (!found) return false;
+    const taken = await this.store.patch(id, (t) => {
+      if (t.save?.state === 'saved') return;
+      t.outputFolder = folder;
+      t.save = { state: 'saved', file: found.file, bytes: found.bytes, attempts: t.save?.attempts ?? 0, ...(found.hasRecord ? {} : { pendingRecord: { attempts: 0 } }) };
+      t.announced = true;
+    });
+    this.deps.log.info(`Task ${id}: its video was already saved as ${found.file}; not downloaded again`);
+    if (taken?.save?.pendingRecord) await this.writeRecord(id);
+    return true;
+  }
+
+  /**
+   * Writes the record beside a saved video. A failure (a full disk) leaves the video saved and tries only
+   * the record again later. Returns the task as it now stands.
+   */
+  private async writeRecord(id: string): Promise<TaskRecord | undefined> {
+    const r = this.store.get(id);
+    if (!r?.save?.file || r.save.state !== 'saved' || !r.save.pendingRecord) return r;
+    const { file, bytes = 0 } = r.save;
+    try {
+      await (this.deps.writeRecord ?? writeSidecar)(sidecarPathOf(file), sidecarFor(r, file, bytes));
+      this.deps.log.info(`Task ${id}: wrote its record ${sidecarPathOf(file)}`);
+      return await this.store.patch(id, (t) => {
+        if (t.save) t.save = { ...t.save, pendingRecord: undefined, notBefore: undefined };
+      });
+    } catch (error) {
+      const { message } = explainError(error);
+      this.deps.log.warn(`Task ${id}: the video is saved, but its record ${sidecarPathOf(file)} could not be written (${message}); trying again`);
+      return await this.store.patch(id, (t) => {
+        if (!t.save?.pendingRecord) return;
+        const attempts = t.save.pendingRecord.attempts + 1;
+        t.save.pendingRecord = { attempts, error: message };
+        t.save.notBefore = this.now() + Math.min(300_000, 5000 * 2 ** (attempts - 1));
+      });
+    }
+  }
+
+  /**
+   * Temporary files of downloads killed with their window: the ones a task can resume are kept, the others
+   * (untouched for a while, so no other run is writing them) removed.
+   */
+  private async removeStaleParts(): Promise<void> {
+    const resumable = new Set<string>();
+    const folders = new Set<string>();
+    for (const r of this.store.all()) {
+      if (!r.outputFolder) continue;
+      folders.add(r.outputFolder);
+      if (r.state === 'succeeded' && r.taskId && r.save?.state !== 'saved' && r.save?.state !== 'expired') resumable.add(join(r.outputFolder, `.${this.videoBase(r)}.part`));
+    }
+    for (const folder of folders) {
+      for (const name of await readdir(folder).catch(() => [] as string[])) {
+        const path = join(folder, name);
+        if (!name.startsWith('.') || !name.endsWith('.part') || resumable.has(path)) continue;
+        const age = await stat(path).then((st) => Date.now() - st.mtimeMs, () => 0);
+        if (age < STALE_PART_MS) continue;
+        await rm(path, { force: true });
+        this.deps.log.info(`Removed a partial download left by a closed window: ${path}`);
+      }
     }
   }
 
   private maybeWarnExpiry(r: TaskRecord, now: number): void {
     const at = expiresAt(r);
-    if (r.save?.state === 'saved' || r.save?.state === 'expired' || at === undefined || at - now > WARN_BEFORE_EXPIRY_MS) return;
+    // Only a save that stopped needs the user: one still being tried reports its own outcome.
+    if (r.save?.state !== 'failed' || at === undefined || at - now > WARN_BEFORE_EXPIRY_MS) return;
     if (r.expiryWarned) return;
     void this.store
       .patch(r.id, (t) => (t.expiryWarned = true))

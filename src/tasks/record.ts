@@ -53,6 +53,11 @@ export const SaveSchema = z.object({
   error: z.string().optional(),
   /** Earliest next attempt, epoch ms. */
   notBefore: z.number().optional(),
+  /**
+   * Saved, but the record beside the video (its `.json`) could not be written yet (a full disk): only the
+   * record is tried again, never the download.
+   */
+  pendingRecord: z.object({ attempts: z.number().int().nonnegative(), error: z.string().optional() }).optional(),
 });
 export type Save = z.infer<typeof SaveSchema>;
 
@@ -123,7 +128,10 @@ export function stateOfStatus(status: z.infer<typeof TaskStatusSchema>): TaskSta
 
 /** True while something is left to do for the task: a create, a poll or a download. */
 export function needsWork(r: TaskRecord): boolean {
-  return ACTIVE_STATES.has(r.state) || (r.state === 'succeeded' && (r.save?.state === 'waiting' || r.save?.state === 'saving' || r.save?.state === 'failed'));
+  return (
+    ACTIVE_STATES.has(r.state) ||
+    (r.state === 'succeeded' && (r.save?.state === 'waiting' || r.save?.state === 'saving' || r.save?.state === 'failed' || r.save?.pendingRecord !== undefined))
+  );
 }
 
 /**

@@ -1,5 +1,8 @@
 // The small JSON file saved beside each video: how it was made, so it can be reproduced or continued.
 // It never contains the key, inline image data or the (expiring) result link.
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { isCompleteMp4 } from '../wan/files';
 import { MODEL } from '../wan/limits';
 import type { TaskRecord } from './record';
 import { writeAtomic } from './store';
@@ -53,4 +56,67 @@ export function sidecarFor(r: TaskRecord, file: string, bytes: number, outputSiz
 
 export function writeSidecar(path: string, sidecar: VideoSidecar): Promise<void> {
   return writeAtomic(path, `${JSON.stringify(sidecar, null, 2)}\n`);
+}
+
+/** The record's path beside a saved video: the same name, `.json`. */
+export function sidecarPathOf(video: string): string {
+  return video.replace(/\.mp4$/i, '') + '.json';
+}
+
+export interface SavedVideo {
+  file: string;
+  bytes: number;
+  /** False for a video found by its name alone: its record beside it is still to be written. */
+  hasRecord: boolean;
+}
+
+const MAX_SIDECAR_BYTES = 256 * 1024;
+
+async function completeVideo(path: string): Promise<number | undefined> {
+  const s = await stat(path).catch(() => undefined);
+  return s?.isFile() && s.size > 0 && (await isCompleteMp4(path)) ? s.size : undefined;
+}
+
+/**
+ * Videos already saved in `folder`, by task ID, known from the records beside them (a record whose video
+ * is gone or incomplete does not count).
+ */
+export async function savedVideos(folder: string): Promise<Map<string, SavedVideo>> {
+  const found = new Map<string, SavedVideo>();
+  for (const name of await readdir(folder).catch(() => [] as string[])) {
+    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    const path = join(folder, name);
+    const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => -1);
+    if (size <= 0 || size > MAX_SIDECAR_BYTES) continue;
+    let sidecar: Partial<VideoSidecar>;
+    try {
+      sidecar = JSON.parse(await readFile(path, 'utf8')) as Partial<VideoSidecar>;
+    } catch {
+      continue;
+    }
+    if (sidecar?.format !== SIDECAR_FORMAT || typeof sidecar.task_id !== 'string' || !sidecar.task_id || found.has(sidecar.task_id)) continue;
+    // The folder may have been moved: the video is looked for beside its record.
+    const video = join(folder, typeof sidecar.file === 'string' ? basename(sidecar.file) : name.replace(/\.json$/, '.mp4'));
+    const bytes = await completeVideo(video);
+    if (bytes !== undefined) found.set(sidecar.task_id, { file: video, bytes, hasRecord: true });
+  }
+  return found;
+}
+
+/**
+ * The video of `taskId` already saved in `folder`: by the record beside it, or (its record never written:
+ * the disk filled, the window closed) by the name this task's video gets, `base.mp4` or `base-N.mp4`.
+ */
+export async function savedVideoOf(folder: string, taskId: string, base: string): Promise<SavedVideo | undefined> {
+  const known = (await savedVideos(folder)).get(taskId);
+  if (known) return known;
+  const names = await readdir(folder).catch(() => [] as string[]);
+  const ours = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-\\d+)?\\.mp4$`);
+  for (const name of names.filter((n) => ours.test(n)).sort()) {
+    if (names.includes(name.replace(/\.mp4$/, '.json'))) continue; // a record names another task
+    const file = join(folder, name);
+    const bytes = await completeVideo(file);
+    if (bytes !== undefined) return { file, bytes, hasRecord: false };
+  }
+  return undefined;
 }

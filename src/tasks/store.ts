@@ -2,9 +2,10 @@
 // under a cross-process lock, written to a temporary file and renamed, so a crash at any point leaves
 // either the old file or the new one. Each task needing work is leased to one window at a time.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { STORE_VERSION, TaskRecordSchema, type NewTaskRecord, type TaskRecord } from './record';
+import { isLocalFileErrorCode } from '../wan/errors';
+import { STORE_VERSION, StoreFileSchema, TaskRecordSchema, type NewTaskRecord, type TaskRecord } from './record';
 
 export interface TaskStoreOptions {
   file: string;
@@ -17,6 +18,19 @@ export interface TaskStoreOptions {
   onWarning?: (message: string) => void;
 }
 
+/** What was rebuilt after the task list was found damaged (overwritten, truncated). */
+export interface StoreRecovery {
+  /** Why the file could not be read, and where it was kept. */
+  why: string;
+  damagedCopy: string;
+  /** A copy of the last good list, kept beside the damaged one (none when there was no good list yet). */
+  lastGoodCopy?: string;
+  /** Records taken from this window's memory (newer than, or missing from, the last good copy). */
+  fromMemory: number;
+  /** Records taken from the last good copy. */
+  fromLastGood: number;
+}
+
 const LOCK_STALE_MS = 10_000;
 const LOCK_WAIT_MS = 15_000;
 
@@ -25,6 +39,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 type Listener = () => void;
+type RecoveryListener = (recovery: StoreRecovery) => void;
 
 export class TaskStore {
   readonly file: string;
@@ -34,6 +49,9 @@ export class TaskStore {
   private tasks: TaskRecord[] = [];
   private seen = '';
   private readonly listeners = new Set<Listener>();
+  private readonly recoveryListeners = new Set<RecoveryListener>();
+  /** The last list written or read whole, beside the file: what a damaged file is rebuilt from. */
+  readonly lastGoodFile: string;
   private chain: Promise<unknown> = Promise.resolve();
   /** The file held records that could not be read (a copy is kept aside): the next update rewrites it. */
   private unreadable = false;
@@ -43,6 +61,7 @@ export class TaskStore {
     this.owner = options.owner ?? randomUUID();
     this.leaseMs = options.leaseMs ?? 30_000;
     this.now = options.now ?? Date.now;
+    this.lastGoodFile = join(dirname(this.file), `${basename(this.file, '.json')}.last-good.json`);
   }
 
   /** The records as last read, newest request first. */
@@ -63,11 +82,28 @@ export class TaskStore {
     return { dispose: () => this.listeners.delete(listener) };
   }
 
-  /** Reads the file (creating nothing); call once before use. */
+  /** The file was damaged and the list rebuilt (from memory and the last good copy), then written again. */
+  onDidRecover(listener: RecoveryListener): { dispose(): void } {
+    this.recoveryListeners.add(listener);
+    return { dispose: () => this.recoveryListeners.delete(listener) };
+  }
+
+  /**
+   * Reads the file (creating nothing); call once before use. When the folder cannot be written (its lock
+   * cannot be made), the list is still read, for display, and the error is thrown.
+   */
   async load(): Promise<void> {
-    await this.exclusive(async () => {
-      await this.read();
-    });
+    try {
+      await this.exclusive(async () => {
+        await this.read();
+      });
+    } catch (error) {
+      if (!isLocalFileErrorCode((error as NodeJS.ErrnoException).code)) throw error;
+      await this.read().catch(() => undefined);
+      this.seen = ''; // read again, under the lock, as soon as it can be made
+      this.fire();
+      throw error;
+    }
     this.fire();
   }
 
@@ -187,6 +223,7 @@ export class TaskStore {
 
   private async read(): Promise<void> {
     this.unreadable = false;
+    const memory = this.tasks;
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -196,18 +233,67 @@ export class TaskStore {
       this.seen = 'absent';
       return;
     }
-    this.tasks = await this.parse(text);
-    this.seen = await this.signature();
+    const parsed = await this.parse(text);
+    if (Array.isArray(parsed)) {
+      this.tasks = parsed;
+      this.seen = await this.signature();
+    } else {
+      await this.rebuild(memory, parsed);
+    }
   }
 
-  /** Reads what can be read; a file that cannot be trusted whole is copied aside first, never dropped. */
-  private async parse(text: string): Promise<TaskRecord[]> {
+  /**
+   * The file is damaged (kept aside already): the list is rebuilt from the last good copy and this window's
+   * memory, written again at once (so other windows read it, not the damage), and reported.
+   */
+  private async rebuild(memory: readonly TaskRecord[], damage: { why: string; damagedCopy: string }): Promise<void> {
+    const lastGood = await this.readLastGood();
+    const rebuilt = new Map<string, { record: TaskRecord; fromMemory: boolean }>();
+    for (const r of lastGood) rebuilt.set(r.id, { record: r, fromMemory: false });
+    for (const r of memory) {
+      const good = rebuilt.get(r.id);
+      if (!good || r.updatedAt > good.record.updatedAt) rebuilt.set(r.id, { record: structuredClone(r), fromMemory: true });
+    }
+    let lastGoodCopy: string | undefined;
+    if (lastGood.length) {
+      lastGoodCopy = this.asidePath('last-good');
+      await copyFile(this.lastGoodFile, lastGoodCopy).catch(() => (lastGoodCopy = undefined));
+    }
+    const all = [...rebuilt.values()];
+    this.tasks = all.map((e) => e.record).sort((a, b) => b.requestedAt - a.requestedAt);
+    await this.write();
+    const recovery: StoreRecovery = {
+      ...damage,
+      lastGoodCopy,
+      fromMemory: all.filter((e) => e.fromMemory).length,
+      fromLastGood: all.filter((e) => !e.fromMemory).length,
+    };
+    // After the lock is released: listeners may change the list.
+    setImmediate(() => {
+      for (const l of [...this.recoveryListeners]) l(recovery);
+    });
+  }
+
+  private async readLastGood(): Promise<TaskRecord[]> {
+    try {
+      const parsed = StoreFileSchema.safeParse(JSON.parse(await readFile(this.lastGoodFile, 'utf8')));
+      return parsed.success ? parsed.data.tasks : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Reads what can be read; a file that cannot be trusted whole is copied aside first, never dropped. A
+   * damaged file (not a task list at all) is returned as such, to be rebuilt.
+   */
+  private async parse(text: string): Promise<TaskRecord[] | { why: string; damagedCopy: string }> {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      await this.keepAside('corrupt', 'it is not valid JSON');
-      return [];
+      const why = 'it is not valid JSON';
+      return { why, damagedCopy: await this.keepAside('corrupt', why, false, true) };
     }
     const version = (json as { version?: unknown } | null)?.version;
     if (typeof version === 'number' && version > STORE_VERSION) {
@@ -216,8 +302,8 @@ export class TaskStore {
     }
     const raw = (json as { tasks?: unknown } | null)?.tasks;
     if (version !== STORE_VERSION || !Array.isArray(raw)) {
-      await this.keepAside('corrupt', 'it is not a Wan Studio task list');
-      return [];
+      const why = 'it is not a Wan Studio task list';
+      return { why, damagedCopy: await this.keepAside('corrupt', why, false, true) };
     }
     const tasks: TaskRecord[] = [];
     let bad = 0;
@@ -231,18 +317,27 @@ export class TaskStore {
     return tasks;
   }
 
-  private async keepAside(tag: string, why: string, copy = false): Promise<void> {
+  private asidePath(tag: string): string {
     const stamp = new Date(this.now()).toISOString().replace(/[:.]/g, '-');
-    const aside = join(dirname(this.file), `${basename(this.file, '.json')}.${tag}-${stamp}.json`);
+    return join(dirname(this.file), `${basename(this.file, '.json')}.${tag}-${stamp}.json`);
+  }
+
+  private async keepAside(tag: string, why: string, copy = false, rebuilt = false): Promise<string> {
+    const aside = this.asidePath(tag);
     if (copy) await writeAtomic(aside, await readFile(this.file));
     else await rename(this.file, aside);
-    this.options.onWarning?.(`The task list ${this.file} was kept aside as ${aside} because ${why}.`);
+    // A rebuilt list is reported once, with what was recovered, by whoever listens for it.
+    if (!rebuilt || this.recoveryListeners.size === 0) this.options.onWarning?.(`The task list ${this.file} was kept aside as ${aside} because ${why}.`);
+    return aside;
   }
 
   private async write(): Promise<void> {
-    await writeAtomic(this.file, `${JSON.stringify({ version: STORE_VERSION, tasks: this.tasks }, null, 1)}\n`);
+    const text = `${JSON.stringify({ version: STORE_VERSION, tasks: this.tasks }, null, 1)}\n`;
+    await writeAtomic(this.file, text);
     this.unreadable = false;
     this.seen = await this.signature();
+    // The copy a damaged file is rebuilt from; the list itself is written, so a failure here costs nothing yet.
+    await writeAtomic(this.lastGoodFile, text).catch(() => undefined);
   }
 
   /** Runs `fn` holding the store's lock file (a directory: mkdir is atomic on every platform). */
@@ -280,15 +375,16 @@ export async function writeAtomic(file: string, data: string | Buffer): Promise<
   const tmp = `${file}.${randomUUID().slice(0, 8)}.tmp`;
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, file);
   } catch (error) {
-    await rm(tmp, { force: true });
+    // A full disk fails the write itself: no temporary file is left behind either way.
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw error;
   }
 }

@@ -31,11 +31,19 @@ export interface DownloadOptions {
   /** The video's length as the task reports it: checked when the server gives no byte length. */
   expectedSeconds?: number;
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
+  /**
+   * A temporary file of the caller's naming, resumed with Range when a run that was killed or shut down
+   * left it (kept on shutdown, removed on any other failure). By default each run has one of its own.
+   */
+  part?: string;
 }
 
 /** The first byte and the total of a 206 answer, from `Content-Range: bytes START-END/TOTAL`. */
 function contentRange(header: string | string[] | undefined): { start: number; total?: number } {
-  const m = /^bytes (\d+)-\d+\/(\d+|\*)/.exec(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
+  const text = Array.isArray(header) ? (header[0] ?? '') : (header ?? '');
+  const unsatisfied = /^bytes \*\/(\d+)/.exec(text);
+  if (unsatisfied) return { start: -1, total: Number(unsatisfied[1]) };
+  const m = /^bytes (\d+)-\d+\/(\d+|\*)/.exec(text);
   if (!m) return { start: -1 };
   return { start: Number(m[1]), ...(m[2] !== '*' ? { total: Number(m[2]) } : {}) };
 }
@@ -78,7 +86,7 @@ function downloadStatusError(statusCode: number, retryAfter: string | string[] |
  * temporary file, and the final rename never replaces a complete video with a shorter file.
  */
 export async function downloadFile(url: string, dest: string, options: DownloadOptions): Promise<DownloadResult> {
-  const part = join(dirname(dest), `.${basename(dest, extname(dest))}.${randomBytes(6).toString('hex')}.part`);
+  const part = options.part ?? join(dirname(dest), `.${basename(dest, extname(dest))}.${randomBytes(6).toString('hex')}.part`);
   await local(dirname(dest), () => makeDirs(dirname(dest)));
   let expected: number | undefined;
   // Storage hosts may redirect a result link; no credentials travel with it either way.
@@ -99,6 +107,17 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       throw toNetworkError(error, 'Download');
     }
     const { statusCode } = res;
+    if (statusCode === 416 && have > 0) {
+      // A part left whole by a run killed before its rename: done if it is all of it, else start over.
+      await res.body.dump();
+      const { total } = contentRange(res.headers['content-range']);
+      if (total === have) {
+        expected = total;
+        return;
+      }
+      await rm(part, { force: true });
+      throw new WanNetworkError(`Download could not resume at byte ${have}`, true, 'BAD_RANGE');
+    }
     if (statusCode !== 200 && statusCode !== 206) {
       await res.body.dump();
       throw downloadStatusError(statusCode, res.headers['retry-after']);
@@ -163,7 +182,8 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     await local(dest, () => rename(part, dest));
     return { bytes, expectedBytes: expected, kept: false };
   } catch (error) {
-    await rm(part, { force: true });
+    // Shut down mid-way: the next run resumes from what arrived (only a part of the caller's naming is found again).
+    if (!(options.part && options.signal?.aborted)) await rm(part, { force: true });
     throw error;
   }
 }

@@ -87,7 +87,7 @@ describe('task engine (against the emulator)', function () {
     h.engine.start();
     const r = await h.engine.submit({ firstFrame: image, prompt: 'The cat looks up', duration: 2, resolution: '720P', seed: 42 }, { endpoint: endpoint(), outputFolder: out });
     assert.equal(r.state, 'queued');
-    const saved = await until('the save', () => h.store.get(r.id)?.save?.state === 'saved' && h.store.get(r.id));
+    const saved = await until('the save and its record', () => h.store.get(r.id)?.save?.state === 'saved' && !h.store.get(r.id)?.save?.pendingRecord && h.store.get(r.id));
     assert.deepEqual(h.states.get(r.id), ['queued', 'creating', 'pending', 'running', 'succeeded']);
     assert.equal(creates(), 1);
     const files = (await readdir(out)).sort();

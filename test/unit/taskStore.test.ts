@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { TaskStore, removeStaleTemporaries } from '../../src/tasks/store';
+import { TaskStore, removeStaleTemporaries, type StoreRecovery } from '../../src/tasks/store';
 import { needsWork } from '../../src/tasks/record';
 import { tempDir } from '../support/fixtures';
 import { record } from '../support/records';
@@ -96,6 +96,50 @@ describe('task store', () => {
     const copy = (await readdir(dir)).find((n) => n.startsWith('tasks.partial-'));
     assert.ok(copy);
     assert.match(await readFile(join(dir, copy), 'utf8'), /exploded/);
+  });
+
+  it('rebuilds a damaged file from the last good copy and this window’s memory, keeping both files and reporting it', async () => {
+    const a = new TaskStore({ file });
+    await a.load();
+    await a.add(record({ id: 'old' }));
+    const kept = structuredClone(a.get('old')!);
+    await a.add(record({ id: 'newer' }));
+    // Another window's last good copy lacks "newer"; this window still holds it in memory.
+    await writeFile(a.lastGoodFile, JSON.stringify({ version: 1, tasks: [kept] }));
+    await writeFile(file, 'garbage');
+    const recoveries: StoreRecovery[] = [];
+    a.onDidRecover((r) => recoveries.push(r));
+    assert.equal(await a.refresh(), true);
+    assert.deepEqual(a.all().map((r) => r.id).sort(), ['newer', 'old']);
+    await new Promise((done) => setImmediate(done));
+    assert.equal(recoveries.length, 1);
+    assert.equal(recoveries[0]!.fromLastGood, 1);
+    assert.equal(recoveries[0]!.fromMemory, 1);
+    assert.equal(await readFile(recoveries[0]!.damagedCopy, 'utf8'), 'garbage');
+    assert.equal(JSON.parse(await readFile(recoveries[0]!.lastGoodCopy!, 'utf8')).tasks.length, 1);
+    assert.equal(JSON.parse(await readFile(file, 'utf8')).tasks.length, 2, 'written back at once');
+    // Truncated while no window was open: the next window reads the last good copy.
+    await writeFile(file, '');
+    const b = new TaskStore({ file });
+    await b.load();
+    assert.deepEqual(b.all().map((r) => r.id).sort(), ['newer', 'old']);
+  });
+
+  it('leaves no temporary file when the disk refuses the write', async function () {
+    this.timeout(30_000);
+    const storeModule = resolve(__dirname, '../../src/tasks/store.js');
+    // A file size limit makes the kernel refuse the write (EFBIG), as a full disk does (ENOSPC).
+    const script = `
+      const { writeAtomic } = require(${JSON.stringify(storeModule)});
+      writeAtomic(process.argv[1], Buffer.alloc(64 * 1024, 120)).then(
+        () => process.exit(2),
+        (e) => { console.log(e.code); process.exit(0); });`;
+    const target = join(dir, 'big.json');
+    const code = await new Promise<string>((done, fail) =>
+      execFile('/bin/sh', ['-c', 'ulimit -f 8 && exec "$0" -e "$1" "$2"', process.execPath, script, target], (error, out, err) => (error ? fail(new Error(err || error.message)) : done(out.trim()))),
+    );
+    assert.equal(code, 'EFBIG');
+    assert.deepEqual(await readdir(dir), [], 'neither the file nor a temporary');
   });
 
   it('hands a lease over between two windows: not while held, at once on release, after expiry on a crash', async () => {

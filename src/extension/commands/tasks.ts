@@ -152,7 +152,14 @@ export async function syncFromAccount(ctx: WanContext): Promise<TaskRecord[]> {
       { location: { viewId: 'wanStudio.tasks' }, title: vscode.l10n.t('Reading the account’s tasks…') },
       () => ctx.tasks.tasks.syncFromAccount({ workspaceFolder: workspaceFolderFor([]) }),
     );
-    ctx.notifier.info(added.length ? vscode.l10n.t('Added {0} tasks from the account.', added.length) : vscode.l10n.t('No tasks to add: the list already has every recent task of the account.'));
+    const saved = added.filter((r) => r.save?.state === 'saved').length;
+    ctx.notifier.info(
+      !added.length
+        ? vscode.l10n.t('No tasks to add: the list already has every recent task of the account.')
+        : saved
+          ? vscode.l10n.t('Added {0} tasks from the account; {1} of them were already saved and are not downloaded again.', added.length, saved)
+          : vscode.l10n.t('Added {0} tasks from the account.', added.length),
+    );
     return added;
   } catch (error) {
     throw new UserError(vscode.l10n.t('The account’s task list could not be read: {0}', explainError(error).message));

@@ -5,12 +5,14 @@ import * as vscode from 'vscode';
 import type { Outage } from '../../tasks/engine';
 import { expiresAt, type TaskRecord } from '../../tasks/record';
 import { adviceFor } from '../../wan/explain';
+import { sidecarPathOf } from '../../tasks/sidecar';
+import type { StoreRecovery } from '../../tasks/store';
 import { CommandIds } from '../commands/ids';
 import { translateHint } from '../panel/errors';
 import { fileName, formatLeft, label } from './present';
 
 export interface Notice {
-  kind: 'ended' | 'expiring' | 'error' | 'info' | 'unreachable';
+  kind: 'ended' | 'expiring' | 'error' | 'info' | 'unreachable' | 'recovered' | 'storage';
   severity: 'info' | 'warning' | 'error';
   recordId?: string;
   message: string;
@@ -38,7 +40,11 @@ export class TaskNotifier {
     if (r.state === 'succeeded' && r.save?.state === 'saved' && r.save.file) {
       const play = vscode.l10n.t('Play');
       const reveal = vscode.l10n.t('Reveal');
-      this.show('ended', 'info', r.id, vscode.l10n.t('Video ready: {0} ({1})', name, fileName(r.save.file)), [play, reveal, details], {
+      const pending = r.save.pendingRecord?.error;
+      const message = pending
+        ? vscode.l10n.t('Video ready: {0} ({1}). Its record {2} could not be written yet ({3}); Wan Studio keeps trying.', name, fileName(r.save.file), fileName(sidecarPathOf(r.save.file)), pending)
+        : vscode.l10n.t('Video ready: {0} ({1})', name, fileName(r.save.file));
+      this.show('ended', pending ? 'warning' : 'info', r.id, message, [play, reveal, details], {
         [play]: CommandIds.playTask,
         [reveal]: CommandIds.revealTask,
         [details]: CommandIds.showTaskDetails,
@@ -98,6 +104,59 @@ export class TaskNotifier {
       [retry]: actions.retry,
       [cancel]: actions.cancel,
     });
+  }
+
+  /** The task list was damaged and rebuilt: what came back, from where, and what to do if the account could not be read. */
+  recovered(recovery: StoreRecovery, outcome: { added: TaskRecord[] } | { error: string }): void {
+    const kept = recovery.fromMemory + recovery.fromLastGood;
+    if ('added' in outcome) {
+      this.show(
+        'recovered',
+        'warning',
+        undefined,
+        vscode.l10n.t(
+          'The task list was damaged ({0}) and has been rebuilt: {1} tasks recovered from this window and the last good copy, {2} added from the account’s last 24 hours. The damaged file was kept as {3}.',
+          recovery.why,
+          kept,
+          outcome.added.length,
+          recovery.damagedCopy,
+        ),
+        [],
+        {},
+      );
+      return;
+    }
+    const sync = vscode.l10n.t('Sync from Account');
+    this.show(
+      'recovered',
+      'warning',
+      undefined,
+      vscode.l10n.t(
+        'The task list was damaged ({0}) and has been rebuilt: {1} tasks recovered from this window and the last good copy. The account’s tasks could not be read ({2}): run Sync from Account to add any task still missing. The damaged file was kept as {3}.',
+        recovery.why,
+        kept,
+        outcome.error,
+        recovery.damagedCopy,
+      ),
+      [sync],
+      { [sync]: CommandIds.syncFromAccount },
+    );
+  }
+
+  /** The task list cannot be written (once), or can again. */
+  storage(problem: string | undefined): void {
+    if (problem === undefined) {
+      this.show('storage', 'info', undefined, vscode.l10n.t('Wan Studio can save its task list again; tasks are followed again.'), [], {});
+      return;
+    }
+    this.show(
+      'storage',
+      'error',
+      undefined,
+      vscode.l10n.t('Wan Studio cannot save its task list ({0}). Tasks are not followed until it can; it keeps trying, no reload needed.', problem),
+      [],
+      {},
+    );
   }
 
   error(message: string, recordId?: string): void {

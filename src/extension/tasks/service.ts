@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { TaskEngine, type EngineEvents } from '../../tasks/engine';
 import type { TaskRecord } from '../../tasks/record';
 import { TaskStore, removeStaleTemporaries } from '../../tasks/store';
+import { isLocalFileErrorCode } from '../../wan/errors';
 import type { ConnectionFactory } from '../connection';
 import { outputFolderFor } from './outputFolder';
 
@@ -92,7 +93,14 @@ export class TaskService implements vscode.Disposable {
     if (this.running) return;
     this.running = true;
     await removeStaleTemporaries(this.o.file).catch(() => 0);
-    await this.store.load();
+    await removeStaleTemporaries(this.store.lastGoodFile).catch(() => 0);
+    try {
+      await this.store.load();
+    } catch (error) {
+      // A folder that cannot be written: the list is shown as read, and the engine says so and keeps trying.
+      if (!isLocalFileErrorCode((error as NodeJS.ErrnoException).code)) throw error;
+      this.o.log.warn(`The task list cannot be written: ${String(error)}`);
+    }
     this.engine.start();
     this.refresher = setInterval(() => {
       this.store.refresh().then(
