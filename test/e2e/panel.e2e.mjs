@@ -169,7 +169,11 @@ try {
 
   await step('Generate: the task runs on the emulator and its video plays in the panel, saved in videos/', async () => {
     await frame.locator('#duration input').fill('2');
+    await until('the 2 s verdict', async () => /billed 2 s/.test(await frame.locator('#summary').innerText()), 20_000);
     await frame.locator('#prompt textarea').fill('the cat looks up at the camera');
+    // Until the edited draft's verdict is in, the previous one (its billed seconds) is not shown as current.
+    assert.match(await frame.locator('#summary').innerText(), /Checking/);
+    assert.equal(await frame.locator('#generate').getAttribute('disabled'), '', 'Generate waits for the edited draft’s check');
     const { summary, metas } = await generateAndPlay(frame, 1, '3-animate');
     assert.match(summary, /1232 × 1648/);
     assert.match(summary, /billed 2 s/);
