@@ -54,7 +54,8 @@ async function generatorFrame() {
       }
       return undefined;
     },
-    40_000,
+    // After a reload the whole workbench starts again: VS Code 1.139 under a shared machine's load took 85 s.
+    150_000,
   );
 }
 
