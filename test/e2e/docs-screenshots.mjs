@@ -11,7 +11,8 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
+import { launchWorkbenchBrowser } from '../host/browser.mjs';
+import { codeServerVersions, installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
 import { explorerRow, sampleWorkspace, until } from './workbench.mjs';
 
 const OUT = join(REPO_ROOT, 'media', 'docs');
@@ -19,9 +20,11 @@ const VIEWPORT = { width: 1280, height: 800 };
 /** Seconds each step of the demo stays on screen. */
 const DEMO_STEP_SECONDS = 1.6;
 
-const install = installCodeServer({ chromium: true });
+// The pictures in media/docs/ were taken on the oldest tested version; `--code-server=newest` takes them on the newest.
+const [version, ...more] = codeServerVersions('oldest');
+if (more.length) throw new Error('docs:screenshots runs on one code-server version');
+const install = installCodeServer({ version, chromium: true });
 const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
-const { chromium } = await import('playwright-core');
 
 const { work, workspace } = sampleWorkspace('wan-docs-');
 const frames = join(work, 'frames');
@@ -85,17 +88,13 @@ async function frameWhere(what, probe) {
 
 try {
   server = await startCodeServer({
+    codeServer: install,
     folder: workspace,
     settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false },
     // Long enough to catch the task running in the demo.
     env: { WAN_EMULATOR_ARGS: '--pending-ms 1500 --running-ms 4000' },
   });
-  browser = await chromium.launch({
-    executablePath: install.chromium,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required'],
-  });
-  page = await browser.newPage({ viewport: VIEWPORT });
+  ({ browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport: VIEWPORT }));
   page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
   await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded' });
 

@@ -7,21 +7,28 @@
 //   two images → Generate Video from Image as a batch of two.
 // Screenshots go to test/e2e/screenshots/ (ignored by git); their paths are printed.
 //
+// On each tested code-server version (the oldest supported and the newest), one child process each;
+// `--code-server=oldest|newest|<version>` or WAN_CODE_SERVER_VERSION runs one.
 // Prerequisites: `node esbuild.mjs`. Run: npm run test:e2e
 /* global document -- page.evaluate callbacks run in the browser */
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
+import { launchWorkbenchBrowser } from '../host/browser.mjs';
+import { codeServerVersions, installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
+import { runPerCodeServer } from '../host/per-code-server.mjs';
 import { explorerAction as runExplorerAction, sampleWorkspace, until } from './workbench.mjs';
 
-const SHOTS = join(REPO_ROOT, 'test', 'e2e', 'screenshots');
-mkdirSync(SHOTS, { recursive: true });
+const versions = codeServerVersions('all');
+if (versions.length > 1) process.exit(await runPerCodeServer('e2e', import.meta.filename, versions));
 
-const install = installCodeServer({ chromium: true });
+const install = installCodeServer({ version: versions[0], chromium: true });
+console.log(`code-server ${install.version} (VS Code ${install.vscodeVersion})`);
 const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
-const { chromium } = await import('playwright-core');
+// One folder per version, so the second run keeps the first one's pictures.
+const SHOTS = join(REPO_ROOT, 'test', 'e2e', 'screenshots', `vscode-${install.vscodeVersion}`);
+mkdirSync(SHOTS, { recursive: true });
 
 const { work, workspace } = sampleWorkspace('wan-e2e-');
 
@@ -47,7 +54,8 @@ async function generatorFrame() {
       }
       return undefined;
     },
-    40_000,
+    // After a reload the whole workbench starts again: VS Code 1.139 under a shared machine's load took 85 s.
+    150_000,
   );
 }
 
@@ -106,19 +114,14 @@ async function step(name, fn) {
 }
 
 try {
-  server = await startCodeServer({ folder: workspace, settings: {
+  server = await startCodeServer({ codeServer: install, folder: workspace, settings: {
       'workbench.startupEditor': 'none',
       'security.workspace.trust.enabled': false,
       // Selecting a file must not open it: a video opened in VS Code's own media preview (a webview) and
       // closed while it loads stalls the next webview's resources in code-server for 30 s.
       'workbench.list.openMode': 'doubleClick',
     } });
-  browser = await chromium.launch({
-    executablePath: install.chromium,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
+  ({ browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport: { width: 1400, height: 950 } }));
   const cspViolations = [];
   page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
   page.on('console', (m) => {
@@ -147,7 +150,11 @@ try {
 
   await step('Generate: the task runs on the emulator and its video plays in the panel, saved in videos/', async () => {
     await frame.locator('#duration input').fill('2');
+    await until('the 2 s verdict', async () => /billed 2 s/.test(await frame.locator('#summary').innerText()), 20_000);
     await frame.locator('#prompt textarea').fill('the cat looks up at the camera');
+    // Until the edited draft's verdict is in, the previous one (its billed seconds) is not shown as current.
+    assert.match(await frame.locator('#summary').innerText(), /Checking/);
+    assert.equal(await frame.locator('#generate').getAttribute('disabled'), '', 'Generate waits for the edited draft’s check');
     const { summary, metas } = await generateAndPlay(frame, 1, '3-animate');
     assert.match(summary, /1232 × 1648/);
     assert.match(summary, /billed 2 s/);

@@ -7,15 +7,19 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
+import { launchWorkbenchBrowser } from '../host/browser.mjs';
+import { codeServerVersions, installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
+import { runPerCodeServer } from '../host/per-code-server.mjs';
 import { explorerAction, explorerRow, sampleWorkspace, until } from './workbench.mjs';
 
-const SHOTS = join(REPO_ROOT, 'test', 'e2e', 'screenshots');
-mkdirSync(SHOTS, { recursive: true });
+const versions = codeServerVersions('all');
+if (versions.length > 1) process.exit(await runPerCodeServer('e2e', import.meta.filename, versions));
 
-const install = installCodeServer({ chromium: true });
+const install = installCodeServer({ version: versions[0], chromium: true });
+console.log(`code-server ${install.version} (VS Code ${install.vscodeVersion})`);
 const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
-const { chromium } = await import('playwright-core');
+const SHOTS = join(REPO_ROOT, 'test', 'e2e', 'screenshots', `vscode-${install.vscodeVersion}`);
+mkdirSync(SHOTS, { recursive: true });
 
 const { work, workspace } = sampleWorkspace('wan-e2e-player-');
 const PLAYS_WITHIN_MS = 5000;
@@ -38,13 +42,8 @@ async function playingPlayer() {
 
 try {
   // Left at VS Code's defaults on purpose: no `workbench.list.openMode`.
-  server = await startCodeServer({ folder: workspace, settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false } });
-  browser = await chromium.launch({
-    executablePath: install.chromium,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
+  server = await startCodeServer({ codeServer: install, folder: workspace, settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false } });
+  ({ browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport: { width: 1400, height: 950 } }));
   page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
   await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
 

@@ -5,7 +5,6 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CODE_SERVER_ENTRY } from './install-code-server.mjs';
 
 /** Asks the OS for a free loopback port. */
 export function freePort() {
@@ -38,6 +37,7 @@ export function stopDetachedEmulator(userDataDir) {
 
 /**
  * @param {object} opts
+ * @param {{ entry: string, node: string }} opts.codeServer what installCodeServer returned for the version to run
  * @param {string} opts.folder        workspace folder to open (absolute path)
  * @param {number} [opts.port]        fixed port; a free one when omitted
  * @param {object} [opts.settings]    user settings written to <user-data-dir>/User/settings.json
@@ -70,7 +70,7 @@ export async function startCodeServer(opts) {
   const logFile = join(tmpDir, 'code-server.log');
   const logStream = createWriteStream(logFile);
   const args = [
-    CODE_SERVER_ENTRY,
+    opts.codeServer.entry,
     '--auth', 'none',
     '--bind-addr', `127.0.0.1:${port}`,
     '--disable-telemetry',
@@ -81,10 +81,17 @@ export async function startCodeServer(opts) {
     opts.folder,
   ];
   // detached: the server gets its own process group, so stop() can kill the whole tree at once.
-  const child = spawn(process.execPath, args, {
+  const child = spawn(opts.codeServer.node, args, {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(opts.env ?? {}) },
+    env: {
+      ...process.env,
+      // A built VS Code web workbench (1.1xx, after 1.100) honours the URL payload's extensionDevelopmentPath and
+      // extensionTestsPath only when the server runs with --enable-smoke-test-driver; code-server 4.139 passes
+      // VSCODE_OPTIONS through to the VS Code server, and 4.100 (which honours the payload as it is) ignores it.
+      VSCODE_OPTIONS: 'enable-smoke-test-driver',
+      ...(opts.env ?? {}),
+    },
   });
   let exited = false;
   /** @type {number | null} */

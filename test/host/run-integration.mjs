@@ -1,7 +1,8 @@
 // Runs the integration suite (out/test/integration) inside a real VS Code extension host.
 //
-// Default: headless, through code-server (VS Code 1.100.3 server + web workbench) and Debian's chromium
-// driven by playwright-core. The workbench URL carries extensionDevelopmentPath / extensionTestsPath in
+// Default: headless, through code-server (a VS Code server + web workbench) and Debian's chromium driven by
+// playwright-core, once on each tested version (the oldest supported and the newest, see install-code-server.mjs);
+// `--code-server=oldest|newest|<version>` or WAN_CODE_SERVER_VERSION runs one. The workbench URL carries extensionDevelopmentPath / extensionTestsPath in
 // its `payload`, so the server's extension host loads this repository as the extension under development
 // and calls test/integration/index.js's run(). That runs on the server side, so it writes its results to
 // a file (WAN_TEST_RESULTS, inherited by the extension host from code-server's environment) which this
@@ -23,7 +24,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { installCodeServer, REPO_ROOT } from './install-code-server.mjs';
+import { launchWorkbenchBrowser, browserErrorsNote } from './browser.mjs';
+import { codeServerVersions, installCodeServer, REPO_ROOT } from './install-code-server.mjs';
+import { runPerCodeServer } from './per-code-server.mjs';
 
 const EXTENSION_PATH = REPO_ROOT;
 const TESTS_PATH = join(REPO_ROOT, 'out', 'test', 'integration', 'index.js');
@@ -61,13 +64,12 @@ function printResults(...phases) {
   return failed === 0 && passed > 0 && !error ? 0 : 1;
 }
 
-async function runInCodeServer() {
+async function runInCodeServer(version) {
   const t0 = Date.now();
-  const install = installCodeServer({ chromium: true });
-  console.log(`code-server ${install.installed ? `installed in ${(install.ms / 1000).toFixed(1)} s` : 'already installed'}`);
+  const install = installCodeServer({ version, chromium: true });
+  console.log(`code-server ${version} (VS Code ${install.vscodeVersion}) ${install.installed ? `installed in ${(install.ms / 1000).toFixed(1)} s` : 'already installed'}`);
 
   const { startCodeServer, workbenchUrl } = await import('./code-server.mjs');
-  const { chromium } = await import('playwright-core');
 
   const work = mkdtempSync(join(tmpdir(), 'wan-integration-'));
   const workspace = join(work, 'workspace');
@@ -93,24 +95,16 @@ async function runInCodeServer() {
 
   try {
     server = await startCodeServer({
+      codeServer: install,
       folder: workspace,
       env: { WAN_TEST_RESULTS: resultsFile, WAN_TEST_RELOAD: '1', WAN_EMULATOR_ARGS: TEST_EMULATOR_ARGS },
       inheritOutput: debug,
     });
     console.log(`code-server up on ${server.url} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    browser = await chromium.launch({
-      executablePath: install.chromium,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    const page = await browser.newPage();
-    const browserErrors = [];
-    page.on('console', (m) => {
-      if (debug) process.stderr.write(`[browser ${m.type()}] ${m.text()}\n`);
-      if (m.type() === 'error') browserErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => browserErrors.push(String(e)));
+    const launched = await launchWorkbenchBrowser({ executablePath: install.chromium });
+    browser = launched.browser;
+    const { page, errors: browserErrors } = launched;
     const url = workbenchUrl(server.url, server.port, workspace, {
       extensionDevelopmentPath: EXTENSION_PATH,
       extensionTestsPath: TESTS_PATH,
@@ -125,10 +119,7 @@ async function runInCodeServer() {
       while (!existsSync(resultsFile)) {
         if (serverGone) throw new Error('code-server exited before the tests reported results');
         if (Date.now() > deadline) {
-          throw new Error(
-            `no test results after ${OVERALL_TIMEOUT_MS / 1000} s` +
-              (browserErrors.length ? `\nbrowser errors:\n  ${browserErrors.slice(-10).join('\n  ')}` : ''),
-          );
+          throw new Error(`no test results after ${OVERALL_TIMEOUT_MS / 1000} s${browserErrorsNote(browserErrors)}`);
         }
         await sleep(250);
       }
@@ -161,6 +152,7 @@ async function runInCodeServer() {
 
 checkBuilt();
 let exitCode;
+const versions = codeServerVersions('all');
 if ((process.env.WAN_VSCODE_RUNNER || 'code-server') === 'electron') {
   const { runElectron } = await import('./run-electron.mjs');
   const { ok, results } = await runElectron({ extensionPath: EXTENSION_PATH, testsPath: TESTS_PATH });
@@ -171,7 +163,9 @@ if ((process.env.WAN_VSCODE_RUNNER || 'code-server') === 'electron') {
     console.log('\n0 passed, 1 failed');
     exitCode = 1;
   }
+} else if (versions.length > 1) {
+  exitCode = await runPerCodeServer('integration', import.meta.filename, versions);
 } else {
-  exitCode = await runInCodeServer();
+  exitCode = await runInCodeServer(versions[0]);
 }
 process.exit(exitCode);

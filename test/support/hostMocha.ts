@@ -8,7 +8,7 @@ import Mocha from 'mocha';
 
 /**
  * Where the launcher wants the results. The extension host inherits code-server's environment (verified with
- * code-server 4.100.3), and @vscode/test-electron passes it through `extensionTestsEnv`.
+ * code-server 4.100.3 and 4.139.1), and @vscode/test-electron passes it through `extensionTestsEnv`.
  */
 export function resultsPath(): string | undefined {
   return process.env.WAN_TEST_RESULTS || undefined;

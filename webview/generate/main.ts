@@ -48,9 +48,12 @@ function changed(immediate = false): void {
   if (!draft) return;
   save();
   notify({ type: 'draft', draft });
-  refs?.update();
   if (timer) clearTimeout(timer);
-  timer = setTimeout(() => void validate(), immediate ? 0 : 250);
+  timer = setTimeout(() => {
+    timer = undefined;
+    void validate();
+  }, immediate ? 0 : 250);
+  refs?.update();
 }
 
 async function validate(): Promise<void> {
@@ -346,7 +349,9 @@ function build() {
       showIssues(seedIssues, issuesFor('seed'), (a) => void act(a), L);
       showIssues(resolutionIssues, issuesFor('resolution'), (a) => void act(a), L);
       showIssues(mediaIssues, [...issuesFor('media'), ...issuesFor('request')], (a) => void act(a), L);
-      const busy = validating !== 0 || !validation;
+      // An edit waiting for its check counts as checking: the verdict, the size and the billed seconds shown
+      // (and an enabled Generate) would otherwise be the previous draft's.
+      const busy = validating !== 0 || timer !== undefined || !validation;
       const count = validation?.taskCount ?? 1;
       generate.textContent = count > 1 ? L('generateMany', count) : L('generate');
       const disabled = busy || generating || !validation?.canGenerate;
