@@ -18,6 +18,9 @@ import {
   nextPollDelay,
   prepareRequest,
   taskCreatedAt,
+  decideMatch,
+  type CandidateTask,
+  type LostCreate,
   type PollSchedule,
   type CreateTaskResponse,
   type TaskResponse,
@@ -80,6 +83,8 @@ export interface EngineEvents {
   ended?(record: TaskRecord): void;
   /** A succeeded task's video is not saved and its link dies within the hour; once per task. */
   expiring?(record: TaskRecord): void;
+  /** An interrupted create was looked up and not resolved: the user decides (its `lookup` says what was seen). */
+  unresolved?(record: TaskRecord): void;
 }
 
 /** Failures of the create that sent nothing: the request can simply wait and go again. */
@@ -88,7 +93,7 @@ function isThrottling(error: unknown): error is WanApiError {
 }
 
 const SAVE_ATTEMPTS = 5;
-const MAX_LOOKUP_CANDIDATES = 10;
+const MAX_LOOKUP_CANDIDATES = 20;
 const JOB_BACKOFF_MS = 15_000;
 /** A result link refused this long before its documented expiry is a glitch to retry, not an expiry. */
 const EXPIRY_MARGIN_MS = 10 * 60 * 1000;
@@ -292,6 +297,7 @@ export class TaskEngine {
         t.sentAt = undefined;
         t.notBefore = undefined;
         t.message = undefined;
+        t.lookup = undefined;
       }
     });
     this.wake();
@@ -410,17 +416,23 @@ export class TaskEngine {
   }
 
   /**
-   * The list says only when a task was made, and the account may have made others then (the CLI, another
-   * machine): a candidate counts only if the service echoes the same prompt (`orig_prompt` is the prompt
-   * as sent). The nearest in time wins among equals.
+   * What each candidate's own answer says (the list says only when it was made). Beyond the first
+   * MAX_LOOKUP_CANDIDATES, nearest in time first, the list's status stands: it can say a task ended.
    */
-  private async matchingCandidate(client: WanClient, r: TaskRecord, candidates: ListedTask[]): Promise<ListedTask | undefined> {
-    const sent = r.request.prompt ?? '';
-    for (const c of candidates) {
+  private async checkCandidates(client: WanClient, candidates: ListedTask[]): Promise<CandidateTask[]> {
+    const checked: CandidateTask[] = [];
+    for (const [i, c] of candidates.entries()) {
+      if (i >= MAX_LOOKUP_CANDIDATES) {
+        checked.push({ taskId: c.taskId, createdAt: c.createdAt, status: c.status });
+        continue;
+      }
       const task = await client.getTask(c.taskId, { signal: this.stopper.signal });
-      if ((task.output.orig_prompt ?? '') === sent) return c;
+      const status = task.output.task_status;
+      // The echoed prompt and usage count only from a success, where the reference shows them.
+      const done = status === 'SUCCEEDED';
+      checked.push({ taskId: c.taskId, createdAt: c.createdAt, status, origPrompt: done ? task.output.orig_prompt : undefined, usage: done ? task.usage : undefined });
     }
-    return undefined;
+    return checked;
   }
 
   /** Tasks of this model the account created between two instants, from the service's task list. */
@@ -571,8 +583,10 @@ export class TaskEngine {
     }
     try {
       let listed: ListedTask[];
+      const from = r.sentAt - 60_000;
+      const to = Math.max(this.now(), r.sentAt + window) + 60_000;
       try {
-        listed = await this.listCreated(conn.client, new Date(r.sentAt - 60_000), new Date(Math.max(this.now(), r.sentAt + window) + 60_000));
+        listed = await this.listCreated(conn.client, new Date(from), new Date(to));
       } catch (error) {
         this.deps.log.warn(`Task ${id}: looking up the interrupted create failed (${explainError(error).message}); trying again`);
         await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
@@ -581,17 +595,24 @@ export class TaskEngine {
       const known = new Set(this.store.all().map((t) => t.taskId).filter(Boolean));
       const candidates = listed.filter((t) => !known.has(t.taskId));
       candidates.sort((a, b) => Math.abs((a.createdAt ?? 0) - r.sentAt!) - Math.abs((b.createdAt ?? 0) - r.sentAt!));
-      let found: ListedTask | undefined;
+      let checked: CandidateTask[];
       try {
-        found = await this.matchingCandidate(conn.client, r, candidates.slice(0, MAX_LOOKUP_CANDIDATES));
+        checked = await this.checkCandidates(conn.client, candidates);
       } catch (error) {
         this.deps.log.warn(`Task ${id}: checking the task list's candidates failed (${explainError(error).message}); trying again`);
         await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
         return;
       }
+      // Other creates of this account whose outcome is unknown may own a candidate too.
+      const rivals = this.store
+        .all()
+        .filter((t) => t.id !== id && !t.taskId && t.sentAt !== undefined && (t.state === 'creating' || t.state === 'unresolved') && t.endpoint.kind === r.endpoint.kind)
+        .map(lostCreateOf);
+      const decision = decideMatch({ create: lostCreateOf(r), rivals, candidates: checked, now: this.now(), windowMs: window });
+      const lookup = { from, to, seen: checked.map((c) => ({ taskId: c.taskId, status: c.status })), fitting: decision.kind === 'adopt' ? [decision.taskId] : decision.fitting };
       const waiting = (t: TaskRecord) => t.state === 'creating' && !t.taskId;
-      if (found) {
-        const taskId = found.taskId;
+      if (decision.kind === 'adopt') {
+        const taskId = decision.taskId;
         const adopted = await this.store.update((tasks) => {
           const t = tasks.find((x) => x.id === id);
           // Under the lock: the record still waits, and no other record took this task meanwhile.
@@ -600,6 +621,7 @@ export class TaskEngine {
           t.state = 'pending';
           t.nextPollAt = this.now();
           t.message = undefined;
+          t.lookup = lookup;
           t.updatedAt = this.now();
           return true;
         });
@@ -607,17 +629,29 @@ export class TaskEngine {
         else await this.store.patch(id, (t) => waiting(t) && (t.nextPollAt = this.now() + 1000)); // taken meanwhile: look again, past it
         return;
       }
-      const waited = this.now() - r.sentAt;
-      await this.store.patch(id, (t) => {
-        if (!waiting(t)) return;
-        if (waited >= window) {
-          t.state = 'unresolved';
-          t.message = 'the create was interrupted and no matching task is in the account’s task list: it may not have been created';
-        } else {
+      if (decision.kind === 'wait') {
+        // Looked at again soon: a task that ends now says its prompt.
+        await this.store.patch(id, (t) => {
+          if (!waiting(t)) return;
+          t.lookup = lookup;
           t.nextPollAt = this.now() + Math.min(15_000, window / 4);
-        }
+        });
+        this.deps.log.info(`Task ${id}: interrupted create not matched yet (${decision.reason}: ${decision.open.length} task(s) of its window not ended, ${decision.fitting.length} fitting); looking again`);
+        return;
+      }
+      const unresolved = await this.store.patch(id, (t) => {
+        if (!waiting(t)) return;
+        t.state = 'unresolved';
+        t.lookup = lookup;
+        t.message =
+          decision.fitting.length > 0
+            ? `the create was interrupted and ${decision.fitting.length} tasks fit it equally (${decision.fitting.join(', ')}): add the right one by its ID rather than creating it again`
+            : 'the create was interrupted and no ended task of its time window has its prompt: it may not have been created';
       });
-      if (waited >= window) this.deps.log.warn(`Task ${id}: interrupted create not found in the task list; the user decides`);
+      if (unresolved?.state === 'unresolved') {
+        this.deps.log.warn(`Task ${id}: interrupted create not resolved from the task list (${unresolved.message}); the user decides`);
+        this.events.unresolved?.(unresolved);
+      }
     } finally {
       await conn.client.close();
     }
@@ -670,6 +704,8 @@ export class TaskEngine {
       t.scheduledTime = o.scheduled_time ?? t.scheduledTime;
       t.endTime = o.end_time ?? t.endTime;
       t.origPrompt = o.orig_prompt ?? t.origPrompt;
+      // A task added by its ID: its prompt is known once the service echoes it, which is on success.
+      if (t.request.prompt === undefined && t.createAttempts === 0) t.request.prompt = o.orig_prompt;
       t.requestId = t.requestId ?? task.request_id;
       t.usage = task.usage ?? t.usage;
       t.polls += 1;
@@ -765,4 +801,9 @@ export class TaskEngine {
     const marked = await this.store.patch(r.id, (t) => (t.announced = true));
     if (marked) this.events.ended?.(marked);
   }
+}
+
+/** A record's create as the matching sees it. */
+function lostCreateOf(r: TaskRecord): LostCreate {
+  return { key: r.id, prompt: r.request.prompt, duration: r.request.duration, resolution: r.request.resolution, sentAt: r.sentAt ?? r.requestedAt };
 }

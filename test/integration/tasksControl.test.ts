@@ -159,8 +159,8 @@ suite('Tasks: queue, cancel, failure and expiry', () => {
     const added = await vscode.commands.executeCommand<TaskRecord>('wanStudio.addTaskById', taskId);
     assert.ok(added);
     assert.equal(added.taskId, taskId);
-    assert.equal(added.request.prompt, 'made by the CLI', 'the prompt comes from the service (orig_prompt)');
     const saved = await waitFor(api, 'the adopted task saved', () => (isSaved(record(api, added.id)) ? record(api, added.id) : undefined));
+    assert.equal(saved.request.prompt, 'made by the CLI', 'the prompt comes from the service (orig_prompt, echoed on success)');
     assert.match(saved.save!.file!, /_made-by-the-cli_/);
     // Inputs unknown: it cannot be generated again, but it can be continued.
     assert.equal(item(api, added.id).contextValue, 'task:succeeded:saved:hasTaskId:hasPrompt:removable');

@@ -192,6 +192,27 @@ describe('task engine (against the emulator)', function () {
     assert.equal(saved.taskId, emu.requests().find((q) => q.route === 'create')?.taskId ?? saved.taskId);
   });
 
+  it('follows the task of a lost create answer that runs longer than the lookup window, never calling it unresolved', async () => {
+    // The service echoes the prompt only once the task succeeded; this one runs 4 s against a 1 s window.
+    const slow = await startEmulator({ pendingMs: 200, runningMs: 4000, apiKeys: [KEY] });
+    try {
+      slow.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
+      const h = harness(join(dir, 'long-lost.json'), {
+        lookupWindowMs: 1000,
+        connect: async () => ({ client: new WanClient({ baseUrl: slow.url, apiKey: KEY, retry: { baseDelayMs: 20 } }), endpoint: { kind: 'emulator', baseUrl: slow.url } }),
+      });
+      await h.store.load();
+      h.engine.start();
+      const r = await h.engine.submit({ firstFrame: image, prompt: 'on its way', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+      const saved = await until('the save', () => h.store.get(r.id)?.save?.state === 'saved' && h.store.get(r.id));
+      assert.ok(!(h.states.get(r.id) ?? []).includes('unresolved'), `never unresolved: ${h.states.get(r.id)?.join(' → ')}`);
+      assert.equal(saved.taskId, slow.requests().find((q) => q.route === 'create')?.taskId);
+      assert.equal(slow.requests().filter((q) => q.route === 'create').length, 1, 'one create request, ever');
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('calls a create that left no task unresolved, and creates again only when the user says so', async () => {
     emu.faults.add({ route: 'create', kind: 'drop', phase: 'before' });
     const h = harness(join(dir, 'unresolved.json'), { lookupWindowMs: 1500 });
