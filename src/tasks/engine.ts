@@ -19,6 +19,7 @@ import {
   prepareRequest,
   taskCreatedAt,
   decideMatch,
+  checkCandidates,
   type CandidateTask,
   type LostCreate,
   type PollSchedule,
@@ -415,26 +416,6 @@ export class TaskEngine {
     return nextPollDelay(state, this.random, this.deps.schedule ?? ADAPTIVE_SCHEDULE);
   }
 
-  /**
-   * What each candidate's own answer says (the list says only when it was made). Beyond the first
-   * MAX_LOOKUP_CANDIDATES, nearest in time first, the list's status stands: it can say a task ended.
-   */
-  private async checkCandidates(client: WanClient, candidates: ListedTask[]): Promise<CandidateTask[]> {
-    const checked: CandidateTask[] = [];
-    for (const [i, c] of candidates.entries()) {
-      if (i >= MAX_LOOKUP_CANDIDATES) {
-        checked.push({ taskId: c.taskId, createdAt: c.createdAt, status: c.status });
-        continue;
-      }
-      const task = await client.getTask(c.taskId, { signal: this.stopper.signal });
-      const status = task.output.task_status;
-      // The echoed prompt and usage count only from a success, where the reference shows them.
-      const done = status === 'SUCCEEDED';
-      checked.push({ taskId: c.taskId, createdAt: c.createdAt, status, origPrompt: done ? task.output.orig_prompt : undefined, usage: done ? task.usage : undefined });
-    }
-    return checked;
-  }
-
   /** Tasks of this model the account created between two instants, from the service's task list. */
   private async listCreated(client: WanClient, from: Date, to: Date): Promise<ListedTask[]> {
     const items = await findTasksCreatedBetween(client, from, to, { signal: this.stopper.signal });
@@ -597,7 +578,7 @@ export class TaskEngine {
       candidates.sort((a, b) => Math.abs((a.createdAt ?? 0) - r.sentAt!) - Math.abs((b.createdAt ?? 0) - r.sentAt!));
       let checked: CandidateTask[];
       try {
-        checked = await this.checkCandidates(conn.client, candidates);
+        checked = await checkCandidates(conn.client, candidates, { max: MAX_LOOKUP_CANDIDATES, signal: this.stopper.signal });
       } catch (error) {
         this.deps.log.warn(`Task ${id}: checking the task list's candidates failed (${explainError(error).message}); trying again`);
         await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
