@@ -84,7 +84,7 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
       file: join(storage, 'tasks.json'),
       connections,
       log,
-      events: { ended: (r) => notifier.ended(r), expiring: (r) => notifier.expiring(r) },
+      events: { ended: (r) => notifier.ended(r), expiring: (r) => notifier.expiring(r), unresolved: (r) => notifier.unresolved(r) },
     }),
   );
   const tree = disposables.add(new TaskTreeProvider(tasks, () => connections.now()));
