@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { inspectMedia } from '../../src/emulator/ffmpeg';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { TaskEngine, type EngineDeps } from '../../src/tasks/engine';
 import type { TaskRecord, TaskState } from '../../src/tasks/record';
@@ -210,6 +211,40 @@ describe('task engine (against the emulator)', function () {
       assert.equal(slow.requests().filter((q) => q.route === 'create').length, 1, 'one create request, ever');
     } finally {
       await slow.close();
+    }
+  });
+
+  it('keeps two lost creates of one prompt on their own tasks, told apart by the usage their tasks report', async () => {
+    const other = await makeImage(join(dir, 'other.png'), 240, 320);
+    const emu2 = await startEmulator({ pendingMs: 200, runningMs: 1500, apiKeys: [KEY] });
+    try {
+      emu2.faults.add({ route: 'create', kind: 'drop', phase: 'after', times: 2 });
+      const h = harness(join(dir, 'two-lost.json'), {
+        lookupWindowMs: 1000,
+        connect: async () => ({ client: new WanClient({ baseUrl: emu2.url, apiKey: KEY, retry: { baseDelayMs: 20 } }), endpoint: { kind: 'emulator', baseUrl: emu2.url } }),
+      });
+      await h.store.load();
+      h.engine.start();
+      const [a, b] = await Promise.all([
+        h.engine.submit({ firstFrame: image, prompt: 'same words', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out }),
+        h.engine.submit({ firstFrame: other, prompt: 'same words', duration: 3, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out }),
+      ]);
+      const saved = await until('both saved', () => {
+        const rs = [h.store.get(a.id), h.store.get(b.id)];
+        return rs.every((r) => r?.save?.state === 'saved') && (rs as TaskRecord[]);
+      });
+      assert.equal(emu2.requests().filter((q) => q.route === 'create').length, 2, 'no create sent again');
+      assert.notEqual(saved[0]!.taskId, saved[1]!.taskId);
+      for (const r of saved) assert.equal(r.usage?.duration, r.request.duration, `${r.request.firstFrame} followed a task of its own duration`);
+      for (const r of saved) {
+        // The record beside the video names the input the video was made from: landscape cat, portrait other.
+        const sidecar = JSON.parse(await readFile(r.save!.file!.replace(/\.mp4$/, '.json'), 'utf8'));
+        const video = (await inspectMedia(r.save!.file!)).video!;
+        assert.equal(video.width > video.height, sidecar.media.first_frame === image, `${sidecar.media.first_frame}: ${video.width}x${video.height}`);
+        assert.ok(Math.abs(((await inspectMedia(r.save!.file!)).durationSeconds ?? 0) - sidecar.parameters.duration) < 0.2);
+      }
+    } finally {
+      await emu2.close();
     }
   });
 
