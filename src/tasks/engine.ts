@@ -273,6 +273,8 @@ export class TaskEngine {
     await this.store.patch(id, (t) => {
       if (t.state === 'succeeded' && t.save && t.save.state !== 'saved') {
         t.save = { state: 'waiting', attempts: 0 };
+        // The failure was announced; the outcome of this try is the user's last word, so it is announced too.
+        t.announced = false;
       }
     });
     this.wake();

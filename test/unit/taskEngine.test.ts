@@ -323,6 +323,19 @@ describe('task engine (against the emulator)', function () {
     assert.equal(saved.save?.attempts, 2);
   });
 
+  it('announces the video once a Retry Download of a failed save succeeds', async () => {
+    const h = harness(join(dir, 'retry-save.json'));
+    await h.store.load();
+    h.engine.start();
+    emu.faults.add({ route: 'download', kind: 'status', status: 400, code: 'BadRequest', message: 'refused for now', times: 1 });
+    const r = await h.engine.submit({ firstFrame: image, duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    await until('the failed save announced', () => h.ended.some((e) => e.id === r.id && e.save?.state === 'failed'));
+    await h.engine.retrySave(r.id);
+    const last = await until('the saved video announced', () => h.ended.find((e) => e.id === r.id && e.save?.state === 'saved'));
+    assert.ok(last.save?.file);
+    assert.deepEqual(h.ended.filter((e) => e.id === r.id).map((e) => e.save?.state), ['failed', 'saved']);
+  });
+
   it('keeps a request canceled during its upload canceled when the upload then fails', async () => {
     const audio = await makeAudio(join(dir, 'voice.mp3'), 3);
     emu.faults.add([
