@@ -166,8 +166,9 @@ export class TaskStore {
       out.end_time = formatServiceTime(new Date(end));
     }
     if (status === 'CANCELED') out.end_time = formatServiceTime(new Date(t.canceledAt!));
-    if (t.request.input.prompt !== undefined) out.orig_prompt = t.request.input.prompt;
     if (status === 'SUCCEEDED') {
+      // Like the reference's answers: the echoed prompt comes with the result, never before it.
+      if (t.request.input.prompt !== undefined) out.orig_prompt = t.request.input.prompt;
       const name = t.outcome!.fileName!;
       const file = this.files.get(name);
       const expires = Math.floor((file?.expiresAt ?? 0) / 1000);

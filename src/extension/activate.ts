@@ -100,6 +100,7 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
           }),
         recovered: (recovery, outcome) => notifier.recovered(recovery, outcome),
         storage: (problem) => notifier.storage(problem),
+        unresolved: (r) => notifier.unresolved(r),
       },
     }),
   );

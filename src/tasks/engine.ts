@@ -20,6 +20,10 @@ import {
   nextPollDelay,
   prepareRequest,
   taskCreatedAt,
+  decideMatch,
+  checkCandidates,
+  type CandidateTask,
+  type LostCreate,
   type PollSchedule,
   type CreateTaskResponse,
   type TaskResponse,
@@ -105,6 +109,8 @@ export interface EngineEvents {
   recovered?(recovery: StoreRecovery, outcome: { added: TaskRecord[] } | { error: string }): void;
   /** The task list cannot be written (read-only, full, removed…): `problem` once; undefined once it can again. */
   storage?(problem: string | undefined): void;
+  /** An interrupted create was looked up and not resolved: the user decides (its `lookup` says what was seen). */
+  unresolved?(record: TaskRecord): void;
 }
 
 /** A refusal of the local file system (read-only, full, a file in the way), not a bug or the network. */
@@ -129,7 +135,7 @@ function isUnreachable(error: unknown): error is WanNetworkError {
 }
 
 const SAVE_ATTEMPTS = 5;
-const MAX_LOOKUP_CANDIDATES = 10;
+const MAX_LOOKUP_CANDIDATES = 20;
 const JOB_BACKOFF_MS = 15_000;
 /** A result link refused this long before its documented expiry is a glitch to retry, not an expiry. */
 const EXPIRY_MARGIN_MS = 10 * 60 * 1000;
@@ -409,6 +415,7 @@ export class TaskEngine {
         t.sentAt = undefined;
         t.notBefore = undefined;
         t.message = undefined;
+        t.lookup = undefined;
       }
     });
     this.wake();
@@ -542,20 +549,6 @@ export class TaskEngine {
     if (!this.predictor || now - this.predictor.at > PREDICTOR_TTL_MS) this.predictor = { at: now, predictor: new EndPredictor(historyOfRecords(all)) };
     const polled = all.filter((r) => r.state === 'pending' || r.state === 'running').length;
     return recordSchedule(this.predictor.predictor, t, polled);
-  }
-
-  /**
-   * The list says only when a task was made, and the account may have made others then (the CLI, another
-   * machine): a candidate counts only if the service echoes the same prompt (`orig_prompt` is the prompt
-   * as sent). The nearest in time wins among equals.
-   */
-  private async matchingCandidate(client: WanClient, r: TaskRecord, candidates: ListedTask[]): Promise<ListedTask | undefined> {
-    const sent = r.request.prompt ?? '';
-    for (const c of candidates) {
-      const task = await client.getTask(c.taskId, { signal: this.stopper.signal });
-      if ((task.output.orig_prompt ?? '') === sent) return c;
-    }
-    return undefined;
   }
 
   /** Tasks of this model the account created between two instants, from the service's task list. */
@@ -738,8 +731,10 @@ export class TaskEngine {
     }
     try {
       let listed: ListedTask[];
+      const from = r.sentAt - 60_000;
+      const to = Math.max(this.now(), r.sentAt + window) + 60_000;
       try {
-        listed = await this.listCreated(conn.client, new Date(r.sentAt - 60_000), new Date(Math.max(this.now(), r.sentAt + window) + 60_000));
+        listed = await this.listCreated(conn.client, new Date(from), new Date(to));
       } catch (error) {
         this.deps.log.warn(`Task ${id}: looking up the interrupted create failed (${explainError(error).message}); trying again`);
         await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
@@ -748,17 +743,24 @@ export class TaskEngine {
       const known = new Set(this.store.all().map((t) => t.taskId).filter(Boolean));
       const candidates = listed.filter((t) => !known.has(t.taskId));
       candidates.sort((a, b) => Math.abs((a.createdAt ?? 0) - r.sentAt!) - Math.abs((b.createdAt ?? 0) - r.sentAt!));
-      let found: ListedTask | undefined;
+      let checked: CandidateTask[];
       try {
-        found = await this.matchingCandidate(conn.client, r, candidates.slice(0, MAX_LOOKUP_CANDIDATES));
+        checked = await checkCandidates(conn.client, candidates, { max: MAX_LOOKUP_CANDIDATES, signal: this.stopper.signal });
       } catch (error) {
         this.deps.log.warn(`Task ${id}: checking the task list's candidates failed (${explainError(error).message}); trying again`);
         await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
         return;
       }
+      // Other creates of this account whose outcome is unknown may own a candidate too.
+      const rivals = this.store
+        .all()
+        .filter((t) => t.id !== id && !t.taskId && t.sentAt !== undefined && (t.state === 'creating' || t.state === 'unresolved') && t.endpoint.kind === r.endpoint.kind)
+        .map(lostCreateOf);
+      const decision = decideMatch({ create: lostCreateOf(r), rivals, candidates: checked, now: this.now(), windowMs: window });
+      const lookup = { from, to, seen: checked.map((c) => ({ taskId: c.taskId, status: c.status })), fitting: decision.kind === 'adopt' ? [decision.taskId] : decision.fitting };
       const waiting = (t: TaskRecord) => t.state === 'creating' && !t.taskId;
-      if (found) {
-        const taskId = found.taskId;
+      if (decision.kind === 'adopt') {
+        const taskId = decision.taskId;
         const adopted = await this.store.update((tasks) => {
           const t = tasks.find((x) => x.id === id);
           // Under the lock: the record still waits, and no other record took this task meanwhile.
@@ -767,6 +769,7 @@ export class TaskEngine {
           t.state = 'pending';
           t.nextPollAt = this.now();
           t.message = undefined;
+          t.lookup = lookup;
           t.updatedAt = this.now();
           return true;
         });
@@ -774,17 +777,29 @@ export class TaskEngine {
         else await this.store.patch(id, (t) => waiting(t) && (t.nextPollAt = this.now() + 1000)); // taken meanwhile: look again, past it
         return;
       }
-      const waited = this.now() - r.sentAt;
-      await this.store.patch(id, (t) => {
-        if (!waiting(t)) return;
-        if (waited >= window) {
-          t.state = 'unresolved';
-          t.message = 'the create was interrupted and no matching task is in the account’s task list: it may not have been created';
-        } else {
+      if (decision.kind === 'wait') {
+        // Looked at again soon: a task that ends now says its prompt.
+        await this.store.patch(id, (t) => {
+          if (!waiting(t)) return;
+          t.lookup = lookup;
           t.nextPollAt = this.now() + Math.min(15_000, window / 4);
-        }
+        });
+        this.deps.log.info(`Task ${id}: interrupted create not matched yet (${decision.reason}: ${decision.open.length} task(s) of its window not ended, ${decision.fitting.length} fitting); looking again`);
+        return;
+      }
+      const unresolved = await this.store.patch(id, (t) => {
+        if (!waiting(t)) return;
+        t.state = 'unresolved';
+        t.lookup = lookup;
+        t.message =
+          decision.fitting.length > 0
+            ? `the create was interrupted and ${decision.fitting.length} tasks fit it equally (${decision.fitting.join(', ')}): add the right one by its ID rather than creating it again`
+            : 'the create was interrupted and no ended task of its time window has its prompt: it may not have been created';
       });
-      if (waited >= window) this.deps.log.warn(`Task ${id}: interrupted create not found in the task list; the user decides`);
+      if (unresolved?.state === 'unresolved') {
+        this.deps.log.warn(`Task ${id}: interrupted create not resolved from the task list (${unresolved.message}); the user decides`);
+        this.events.unresolved?.(unresolved);
+      }
     } finally {
       await conn.client.close();
     }
@@ -837,6 +852,8 @@ export class TaskEngine {
       t.scheduledTime = o.scheduled_time ?? t.scheduledTime;
       t.endTime = o.end_time ?? t.endTime;
       t.origPrompt = o.orig_prompt ?? t.origPrompt;
+      // A task added by its ID: its prompt is known once the service echoes it, which is on success.
+      if (t.request.prompt === undefined && t.createAttempts === 0) t.request.prompt = o.orig_prompt;
       t.requestId = t.requestId ?? task.request_id;
       t.usage = task.usage ?? t.usage;
       t.polls += 1;
@@ -1015,4 +1032,9 @@ export class TaskEngine {
     const marked = await this.store.patch(r.id, (t) => (t.announced = true));
     if (marked) this.events.ended?.(marked);
   }
+}
+
+/** A record's create as the matching sees it. */
+function lostCreateOf(r: TaskRecord): LostCreate {
+  return { key: r.id, prompt: r.request.prompt, duration: r.request.duration, resolution: r.request.resolution, sentAt: r.sentAt ?? r.requestedAt };
 }

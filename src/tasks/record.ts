@@ -61,6 +61,15 @@ export const SaveSchema = z.object({
 });
 export type Save = z.infer<typeof SaveSchema>;
 
+/** What the last lookup of an interrupted create saw: its time window (epoch ms), the tasks in it, those that fit. */
+export const LookupSchema = z.object({
+  from: z.number(),
+  to: z.number(),
+  seen: z.array(z.object({ taskId: z.string(), status: z.string() })),
+  fitting: z.array(z.string()),
+});
+export type Lookup = z.infer<typeof LookupSchema>;
+
 export const LeaseSchema = z.object({ owner: z.string(), until: z.number() });
 export type Lease = z.infer<typeof LeaseSchema>;
 
@@ -94,6 +103,8 @@ export const TaskRecordSchema = z.object({
   code: z.string().optional(),
   message: z.string().optional(),
   outputSize: z.object({ width: z.number(), height: z.number() }).optional(),
+  /** An interrupted create: what its lookup in the task list saw last. */
+  lookup: LookupSchema.optional(),
   save: SaveSchema.optional(),
   /** Next poll, epoch ms, and how many polls were made (for the schedule). */
   nextPollAt: z.number().optional(),

@@ -11,6 +11,7 @@ export * from './explain';
 export { isAbort } from './http';
 export { WanClient, type WanClientOptions, type ClientEvent, type TaskListQuery, type WaitForTaskOptions } from './client';
 export * from './list';
+export * from './match';
 export type { DownloadProgress, DownloadResult } from './download';
 export { expectedVideoSeconds, isCompleteMp4, makeDirs, probeWritable } from './files';
 export { prepareRequest, isUrl, type GenerationInput, type PreparedRequest, type Uploader } from './request';

@@ -2,6 +2,7 @@
 // whose answer was lost may have made. The CLI and the extension resolve interrupted creates with it.
 import type { TaskListQuery, WanClient } from './client';
 import { MODEL } from './limits';
+import type { CandidateTask } from './match';
 import type { TaskListItem } from './schema';
 import { parseTaskTime } from './time';
 
@@ -65,4 +66,41 @@ export async function findTasksCreatedBetween(
     return at === undefined || (at >= Math.floor(from.getTime() / 1000) * 1000 && at <= to.getTime());
   });
   return inWindow.sort((a, b) => (taskCreatedAt(a)?.getTime() ?? 0) - (taskCreatedAt(b)?.getTime() ?? 0));
+}
+
+/** A task of the list, as the matching of an interrupted create starts from it. */
+export interface ListedCandidate {
+  taskId: string;
+  status: string;
+  createdAt?: number;
+}
+
+/**
+ * What each candidate's own answer says, for `decideMatch`. The first `max` (nearest in time first, as
+ * given) are polled; beyond them the list's status stands, which can say a task ended. The echoed prompt
+ * and usage are taken only from a SUCCEEDED answer, where the reference shows them.
+ */
+export async function checkCandidates(
+  client: Pick<WanClient, 'getTask'>,
+  listed: readonly ListedCandidate[],
+  options: { max?: number; signal?: AbortSignal } = {},
+): Promise<CandidateTask[]> {
+  const max = options.max ?? 20;
+  const checked: CandidateTask[] = [];
+  for (const [i, c] of listed.entries()) {
+    if (i >= max) {
+      checked.push({ taskId: c.taskId, createdAt: c.createdAt, status: c.status });
+      continue;
+    }
+    const task = await client.getTask(c.taskId, { signal: options.signal });
+    const done = task.output.task_status === 'SUCCEEDED';
+    checked.push({
+      taskId: c.taskId,
+      createdAt: c.createdAt,
+      status: task.output.task_status,
+      origPrompt: done ? task.output.orig_prompt : undefined,
+      usage: done ? task.usage : undefined,
+    });
+  }
+  return checked;
 }

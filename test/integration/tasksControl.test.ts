@@ -146,6 +146,25 @@ suite('Tasks: queue, cancel, failure and expiry', () => {
     assert.match(notices[0]!.message, /will fail 1.*DataInspectionFailed: Output data may contain inappropriate content\./);
   });
 
+  test('a create that left no task is announced once looked up: what the list showed, and what Create Again would bill', async function () {
+    this.timeout(120_000);
+    await useEndpoint(fast.url);
+    fast.clearRequests();
+    fast.faults.add({ route: 'create', kind: 'drop', phase: 'before' });
+    const [made] = await generate(1, 'never reached the service');
+    await waitFor(api, 'the interrupted create', () => fast.requests().some((q) => q.route === 'create') && record(api, made!.id).state === 'creating', 60_000, true);
+    // Past the lookup window on the service's clock, which the extension follows.
+    await advanceEmulatorClock(fast.url, 3 * 60_000);
+    const lost = await waitFor(api, 'unresolved', () => (record(api, made!.id).state === 'unresolved' ? record(api, made!.id) : undefined), 90_000, true);
+    assert.equal(lost.taskId, undefined);
+    const notices = await noticesFor(api, made!.id, 'unresolved');
+    assert.equal(notices.length, 1);
+    assert.equal(notices[0]!.severity, 'warning');
+    assert.match(notices[0]!.message, /"never reached the service 1" may not have been created: .*task list shows .* made between .*Create Again makes a new task, billed 2 s again\./);
+    assert.deepEqual(notices[0]!.actions, ['Look Again', 'Create Again', 'Details']);
+    assert.equal(fast.requests().filter((q) => q.route === 'create' && q.taskId).length, 0, 'nothing made');
+  });
+
   test('a task made elsewhere (the CLI, another machine) is added by its ID, followed to the end and saved', async function () {
     this.timeout(60_000);
     await useEndpoint(fast.url, 'sk-integration-tasks');
@@ -159,8 +178,8 @@ suite('Tasks: queue, cancel, failure and expiry', () => {
     const added = await vscode.commands.executeCommand<TaskRecord>('wanStudio.addTaskById', taskId);
     assert.ok(added);
     assert.equal(added.taskId, taskId);
-    assert.equal(added.request.prompt, 'made by the CLI', 'the prompt comes from the service (orig_prompt)');
     const saved = await waitFor(api, 'the adopted task saved', () => (isSaved(record(api, added.id)) ? record(api, added.id) : undefined));
+    assert.equal(saved.request.prompt, 'made by the CLI', 'the prompt comes from the service (orig_prompt, echoed on success)');
     assert.match(saved.save!.file!, /_made-by-the-cli_/);
     // Inputs unknown: it cannot be generated again, but it can be continued.
     assert.equal(item(api, added.id).contextValue, 'task:succeeded:saved:hasTaskId:hasPrompt:removable');

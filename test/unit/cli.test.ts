@@ -79,6 +79,9 @@ function jsonOf(run: Run): Record<string, unknown> {
   return JSON.parse(lines[0]!) as Record<string, unknown>;
 }
 
+/** The lookup after a lost create answer, on the emulator's short task times. */
+const QUICK_LOOKUP = { intervalMs: 200, windowMs: 1500, maxMs: 4000 };
+
 describe('wan-video CLI', function () {
   let emu: RunningEmulator;
   let dir: string;
@@ -310,12 +313,50 @@ describe('wan-video CLI', function () {
     it(`exits 7 when the create answer ${name}, and does not send it twice`, async () => {
       emu.clearRequests();
       emu.faults.add(fault);
-      const run = await cli(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2']);
+      const run = await cliInProcess(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2'], { lookup: QUICK_LOOKUP });
       assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
       assert.match(run.stderr, /may have reached the service/);
       assert.equal(emu.requests().filter((r) => r.route === 'create').length, 1);
     });
   }
+
+  describe('exit 7 names only the task the service echoes this run for', () => {
+    const other = async (prompt: string) => {
+      const client = new WanClient({ baseUrl: emu.url, apiKey: KEY });
+      const prepared = await prepareRequest({ firstFrame: inputs.firstFrame, prompt, duration: 2, resolution: '720P' }, async () => 'unused');
+      const made = await client.waitForTask((await client.createTask(prepared.body)).output.task_id, { intervalMs: 50 });
+      await client.close();
+      return made.output.task_id;
+    };
+
+    it('after a create that never reached the service, does not offer another run’s task, and says none has this prompt', async () => {
+      const earlier = await other('an earlier run, already saved');
+      emu.faults.add({ route: 'create', kind: 'drop', phase: 'before' });
+      const run = await cliInProcess(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--prompt', 'this run only', '--json'], { lookup: QUICK_LOOKUP });
+      assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
+      assert.doesNotMatch(run.stderr, new RegExp(`wan-video wait ${earlier}`), 'the earlier run’s task is not offered');
+      assert.doesNotMatch(run.stderr, /this run's\. Save it|probably this run's/);
+      assert.match(run.stderr, /has this run's prompt, duration and resolution: they are other runs'\. Lists can lag/);
+      assert.deepEqual(jsonOf(run).candidates, []);
+    });
+
+    it('after a lost answer, waits for the task to succeed and names it, not the other tasks of the minute', async function () {
+      this.timeout(120_000);
+      await other('another run in the same minute');
+      emu.clearRequests();
+      emu.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
+      const run = await cliInProcess(['generate', '--first-frame', inputs.firstFrame, ...base, '--duration', '2', '--prompt', 'this run, answer lost', '--json'], {
+        lookup: { ...QUICK_LOOKUP, maxMs: 90_000 }, // the render may take a while on a loaded machine
+      });
+      assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
+      const made = emu.requests().find((r) => r.route === 'create')?.taskId;
+      assert.ok(made, 'the emulator made a task before dropping the answer');
+      assert.match(run.stderr, new RegExp(`it is this run's\\. Save it instead of paying for another:\\n\\s+${made}\\s+SUCCEEDED.*\\n.*wan-video wait ${made} --out`));
+      const json = jsonOf(run);
+      assert.deepEqual((json.candidates as { task_id: string }[]).map((c) => c.task_id), [made]);
+      assert.equal(json.task_id, made);
+    });
+  });
 
   describe('once a task exists, every failure is resumable', () => {
     const taskIdIn = (text: string) => /wan-video wait ([A-Za-z0-9-]+) --out/.exec(text)?.[1];
@@ -575,7 +616,7 @@ describe('wan-video CLI', function () {
     it('after a create whose answer was lost (exit 7), prints the task it made with the wait command', async () => {
       own.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
       const out = join(dir, 'ambiguous');
-      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', own.url, '--out', out, '--duration', '2', '--json']);
+      const run = await cliInProcess(['generate', '--first-frame', inputs.firstFrame, '--base-url', own.url, '--out', out, '--duration', '2', '--json'], { lookup: QUICK_LOOKUP });
       assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
       const made = own.requests().find((r) => r.route === 'create')?.taskId;
       assert.ok(made, 'the emulator made a task before dropping the answer');
@@ -588,7 +629,7 @@ describe('wan-video CLI', function () {
 
     it('after an ambiguous create that made nothing, says no task was found', async () => {
       own.faults.add({ route: 'create', kind: 'status', status: 504 });
-      const run = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', own.url, '--out', join(dir, 'ambiguous'), '--duration', '2']);
+      const run = await cliInProcess(['generate', '--first-frame', inputs.firstFrame, '--base-url', own.url, '--out', join(dir, 'ambiguous'), '--duration', '2'], { lookup: QUICK_LOOKUP });
       assert.equal(run.code, EXIT.createOutcomeUnknown, run.stderr);
       assert.match(run.stderr, /No task of this model was created between/);
       assert.match(run.stderr, /wan-video list --since 10m/);

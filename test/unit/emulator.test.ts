@@ -193,6 +193,26 @@ describe('emulator', function () {
       assert.deepEqual(portrait, { width: 816, height: 1104 });
     });
 
+    it('answers a PENDING or RUNNING task as the reference shows: no orig_prompt, end_time, video_url or usage before success', async () => {
+      const id = await create(emu, body([{ type: 'first_frame', url: firstPng() }], { duration: 2 }, 'not echoed yet'));
+      const early: Json[] = [];
+      for (;;) {
+        const r = await api(emu, 'GET', `/api/v1/tasks/${id}`);
+        if (!['PENDING', 'RUNNING'].includes(r.body.output.task_status as string)) {
+          assert.equal(r.body.output.orig_prompt, 'not echoed yet', 'echoed once it succeeded');
+          break;
+        }
+        early.push(r.body);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      assert.ok(early.length > 0, 'seen before it ended');
+      for (const b of early) {
+        const allowed = b.output.task_status === 'RUNNING' ? ['task_id', 'task_status', 'submit_time', 'scheduled_time'] : ['task_id', 'task_status', 'submit_time'];
+        assert.deepEqual(Object.keys(b.output).filter((k) => !allowed.includes(k)), [], JSON.stringify(b));
+        assert.equal(b.usage, undefined, JSON.stringify(b));
+      }
+    });
+
     it('first_frame + driving_audio (mp3 longer than duration is cut)', async () => {
       const id = await create(emu, body([{ type: 'first_frame', url: firstPng() }, { type: 'driving_audio', url: `${files.url}/voice.mp3` }]));
       await checkSucceeded(id, { ...portrait, duration: 2 });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { inspectMedia } from '../../src/emulator/ffmpeg';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { TaskEngine, type EngineDeps, type Outage } from '../../src/tasks/engine';
 import type { TaskRecord, TaskState } from '../../src/tasks/record';
@@ -196,6 +197,61 @@ describe('task engine (against the emulator)', function () {
     assert.equal(saved.taskId, emu.requests().find((q) => q.route === 'create')?.taskId ?? saved.taskId);
   });
 
+  it('follows the task of a lost create answer that runs longer than the lookup window, never calling it unresolved', async () => {
+    // The service echoes the prompt only once the task succeeded; this one runs 4 s against a 1 s window.
+    const slow = await startEmulator({ pendingMs: 200, runningMs: 4000, apiKeys: [KEY] });
+    try {
+      slow.faults.add({ route: 'create', kind: 'drop', phase: 'after' });
+      const h = harness(join(dir, 'long-lost.json'), {
+        lookupWindowMs: 1000,
+        connect: async () => ({ client: new WanClient({ baseUrl: slow.url, apiKey: KEY, retry: { baseDelayMs: 20 } }), endpoint: { kind: 'emulator', baseUrl: slow.url } }),
+      });
+      await h.store.load();
+      h.engine.start();
+      const r = await h.engine.submit({ firstFrame: image, prompt: 'on its way', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+      const saved = await until('the save', () => h.store.get(r.id)?.save?.state === 'saved' && h.store.get(r.id));
+      assert.ok(!(h.states.get(r.id) ?? []).includes('unresolved'), `never unresolved: ${h.states.get(r.id)?.join(' → ')}`);
+      assert.equal(saved.taskId, slow.requests().find((q) => q.route === 'create')?.taskId);
+      assert.equal(slow.requests().filter((q) => q.route === 'create').length, 1, 'one create request, ever');
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('keeps two lost creates of one prompt on their own tasks, told apart by the usage their tasks report', async () => {
+    const other = await makeImage(join(dir, 'other.png'), 240, 320);
+    const emu2 = await startEmulator({ pendingMs: 200, runningMs: 1500, apiKeys: [KEY] });
+    try {
+      emu2.faults.add({ route: 'create', kind: 'drop', phase: 'after', times: 2 });
+      const h = harness(join(dir, 'two-lost.json'), {
+        lookupWindowMs: 1000,
+        connect: async () => ({ client: new WanClient({ baseUrl: emu2.url, apiKey: KEY, retry: { baseDelayMs: 20 } }), endpoint: { kind: 'emulator', baseUrl: emu2.url } }),
+      });
+      await h.store.load();
+      h.engine.start();
+      const [a, b] = await Promise.all([
+        h.engine.submit({ firstFrame: image, prompt: 'same words', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out }),
+        h.engine.submit({ firstFrame: other, prompt: 'same words', duration: 3, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out }),
+      ]);
+      const saved = await until('both saved', () => {
+        const rs = [h.store.get(a.id), h.store.get(b.id)];
+        return rs.every((r) => r?.save?.state === 'saved') && (rs as TaskRecord[]);
+      });
+      assert.equal(emu2.requests().filter((q) => q.route === 'create').length, 2, 'no create sent again');
+      assert.notEqual(saved[0]!.taskId, saved[1]!.taskId);
+      for (const r of saved) assert.equal(r.usage?.duration, r.request.duration, `${r.request.firstFrame} followed a task of its own duration`);
+      for (const r of saved) {
+        // The record beside the video names the input the video was made from: landscape cat, portrait other.
+        const sidecar = JSON.parse(await readFile(r.save!.file!.replace(/\.mp4$/, '.json'), 'utf8'));
+        const video = (await inspectMedia(r.save!.file!)).video!;
+        assert.equal(video.width > video.height, sidecar.media.first_frame === image, `${sidecar.media.first_frame}: ${video.width}x${video.height}`);
+        assert.ok(Math.abs(((await inspectMedia(r.save!.file!)).durationSeconds ?? 0) - sidecar.parameters.duration) < 0.2);
+      }
+    } finally {
+      await emu2.close();
+    }
+  });
+
   it('calls a create that left no task unresolved, and creates again only when the user says so', async () => {
     emu.faults.add({ route: 'create', kind: 'drop', phase: 'before' });
     const h = harness(join(dir, 'unresolved.json'), { lookupWindowMs: 1500 });
@@ -269,6 +325,19 @@ describe('task engine (against the emulator)', function () {
     const r = await h.engine.submit({ firstFrame: image, duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
     const saved = await until('the save', () => h.store.get(r.id)?.save?.state === 'saved' && h.store.get(r.id), 30_000);
     assert.equal(saved.save?.attempts, 2);
+  });
+
+  it('announces the video once a Retry Download of a failed save succeeds', async () => {
+    const h = harness(join(dir, 'retry-save.json'));
+    await h.store.load();
+    h.engine.start();
+    emu.faults.add({ route: 'download', kind: 'status', status: 400, code: 'BadRequest', message: 'refused for now', times: 1 });
+    const r = await h.engine.submit({ firstFrame: image, duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    await until('the failed save announced', () => h.ended.some((e) => e.id === r.id && e.save?.state === 'failed'));
+    await h.engine.retrySave(r.id);
+    const last = await until('the saved video announced', () => h.ended.find((e) => e.id === r.id && e.save?.state === 'saved'));
+    assert.ok(last.save?.file);
+    assert.deepEqual(h.ended.filter((e) => e.id === r.id).map((e) => e.save?.state), ['failed', 'saved']);
   });
 
   it('keeps a request canceled during its upload canceled when the upload then fails', async () => {

@@ -7,12 +7,13 @@ import { expiresAt, type TaskRecord } from '../../tasks/record';
 import { adviceFor } from '../../wan/explain';
 import { sidecarPathOf } from '../../tasks/sidecar';
 import type { StoreRecovery } from '../../tasks/store';
+import { DURATION_DEFAULT_S, billedSeconds } from '../../wan';
 import { CommandIds } from '../commands/ids';
 import { translateHint } from '../panel/errors';
 import { fileName, formatLeft, label } from './present';
 
 export interface Notice {
-  kind: 'ended' | 'expiring' | 'error' | 'info' | 'unreachable' | 'recovered' | 'storage';
+  kind: 'ended' | 'expiring' | 'unresolved' | 'error' | 'info' | 'unreachable' | 'recovered' | 'storage';
   severity: 'info' | 'warning' | 'error';
   recordId?: string;
   message: string;
@@ -159,6 +160,49 @@ export class TaskNotifier {
     );
   }
 
+  /**
+   * An interrupted create its lookup could not match: what the task list showed, and what Create Again
+   * would cost, so the user does not pay twice for a video that is on its way.
+   */
+  unresolved(r: TaskRecord): void {
+    const name = label(r);
+    const seen = r.lookup?.seen ?? [];
+    const fitting = r.lookup?.fitting ?? [];
+    const window = r.lookup ? vscode.l10n.t('between {0} and {1}', shortTime(r.lookup.from), shortTime(r.lookup.to)) : '';
+    const seconds = billedSeconds(r.request.duration ?? DURATION_DEFAULT_S);
+    const details = vscode.l10n.t('Details');
+    const lookAgain = vscode.l10n.t('Look Again');
+    if (fitting.length > 0) {
+      // Tasks exist that may be this one: a new create would certainly be paid twice.
+      const message = vscode.l10n.t(
+        'Not sure which task is "{0}": its create was interrupted, and {1} tasks made {2} fit it equally ({3}). Add the right one by its ID (Wan Studio: Add Task by ID) rather than creating it again, which would bill {4} s again.',
+        name,
+        fitting.length,
+        window,
+        fitting.join(', '),
+        seconds,
+      );
+      this.show('unresolved', 'warning', r.id, message, [details], { [details]: CommandIds.showTaskDetails });
+      return;
+    }
+    const createAgain = vscode.l10n.t('Create Again');
+    const known =
+      seen.length === 0
+        ? vscode.l10n.t('The service\'s task list shows no task made {0}.', window)
+        : vscode.l10n.t('The service\'s task list shows {0} other task(s) made {1}, all ended, none with its prompt: {2}.', seen.length, window, seen.map((t) => `${t.taskId} (${t.status})`).join(', '));
+    const message = vscode.l10n.t(
+      '"{0}" may not have been created: its create was interrupted before the service answered. {1} Lists can lag: Look Again in a minute. Create Again makes a new task, billed {2} s again.',
+      name,
+      known,
+      seconds,
+    );
+    this.show('unresolved', 'warning', r.id, message, [lookAgain, createAgain, details], {
+      [lookAgain]: CommandIds.lookAgain,
+      [createAgain]: CommandIds.createAgain,
+      [details]: CommandIds.showTaskDetails,
+    });
+  }
+
   error(message: string, recordId?: string): void {
     this.show('error', 'error', recordId, message, [], {});
   }
@@ -195,4 +239,9 @@ export class TaskNotifier {
       })
       .then(undefined, (error: unknown) => this.log.warn(`Notification action failed: ${String(error)}`));
   }
+}
+
+/** A time of today as hours and minutes (with seconds: a create's window is minutes long). */
+function shortTime(ms: number): string {
+  return new Date(ms).toLocaleTimeString();
 }
