@@ -169,3 +169,17 @@ export function taskLabel(r: TaskRecord): string {
   const src = r.request.firstFrame ?? r.request.firstClip ?? '';
   return src.split(/[\\/]/).pop() || r.taskId || r.id;
 }
+
+/**
+ * A record's failure as one line, "Code: message". The message of a service's refusal already starts with its
+ * code (explainError writes it so), which would read "InvalidApiKey: InvalidApiKey: …".
+ */
+export function failureText(r: { code?: string | null; message?: string | null }): string {
+  const { code, message } = r;
+  if (!code) return message ?? '';
+  if (!message || message === code || message.startsWith(`${code}:`)) return message || code;
+  return `${code}: ${message}`;
+}
+
+/** Checks in a row that got no answer before a paid task's row says so (one is a blip). */
+export const UNANSWERED_CHECKS_SHOWN = 2;

@@ -146,6 +146,33 @@ suite('Tasks: queue, cancel, failure and expiry', () => {
     assert.match(notices[0]!.message, /will fail 1.*DataInspectionFailed: Output data may contain inappropriate content\./);
   });
 
+  test('a refused key reads its code once, and a paid task whose checks go unanswered says so on its row', async function () {
+    this.timeout(120_000);
+    await useEndpoint(fast.url);
+    fast.faults.add({ route: 'create', kind: 'status', status: 401, code: 'InvalidApiKey', message: 'Invalid API-key provided.' });
+    const [refused] = await generate(1, 'refused key');
+    await waitFor(api, 'the refused create', () => record(api, refused!.id).state === 'failed', 60_000, true);
+    const [ended] = await noticesFor(api, refused!.id, 'ended');
+    assert.match(ended!.message, /InvalidApiKey: Invalid API-key provided\./);
+    assert.doesNotMatch(ended!.message, /InvalidApiKey: InvalidApiKey/);
+    const hover = api.resolveTreeItem(api.treeChildren().find((n: TaskTreeNode) => n.id === `task/${refused!.id}`)!).tooltip as vscode.MarkdownString;
+    assert.doesNotMatch(hover.value, /InvalidApiKey: InvalidApiKey/);
+
+    await useEndpoint(slow.url);
+    const [waiting] = await generate(1, 'checks unanswered');
+    const pending = await waitFor(api, 'a pending task', () => (record(api, waiting!.id).state === 'pending' ? record(api, waiting!.id) : undefined), 60_000, true);
+    assert.match(String(item(api, pending.id).description), /^Pending · /);
+    slow.faults.add({ route: 'task', kind: 'status', status: 503, code: 'ServiceUnavailable', message: 'busy', times: 1000 });
+    try {
+      await waitFor(api, 'two unanswered checks', () => record(api, pending.id).pollFailures >= 2, 90_000, true);
+      assert.match(String(item(api, pending.id).description), /^Pending: no answer to the last \d+ checks · /);
+    } finally {
+      slow.faults.clear();
+    }
+    const canceled = await vscode.commands.executeCommand<TaskRecord>('wanStudio.task.cancel', pending.id);
+    assert.equal(canceled?.state, 'canceled');
+  });
+
   test('a create that left no task is announced once looked up: what the list showed, and what Create Again would bill', async function () {
     this.timeout(120_000);
     await useEndpoint(fast.url);

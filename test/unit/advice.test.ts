@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WanApiError, WanNetworkError, adviceFor, allHints, explainError, kindOfCode } from '../../src/wan';
+import { failureText } from '../../src/tasks/record';
 
 describe('advice for errors (one table)', () => {
   it('tells a media fetch problem (InvalidParameter.DataInspection) from content moderation (DataInspectionFailed)', () => {
@@ -34,5 +35,17 @@ describe('advice for errors (one table)', () => {
     const zh = JSON.parse(readFileSync(join(__dirname, '../../../media/l10n/bundle.l10n.zh-cn.json'), 'utf8')) as Record<string, string>;
     const missing = allHints().filter((h) => !zh[h]);
     assert.deepEqual(missing, []);
+  });
+});
+
+describe('a failure as one line', () => {
+  it('names the code once, whether or not the message already starts with it', () => {
+    // explainError writes a service refusal as "Code: message"; the record keeps both.
+    const refused = explainError(new WanApiError(401, 'InvalidApiKey', 'Invalid API-key provided.'));
+    assert.equal(failureText(refused), 'InvalidApiKey: Invalid API-key provided.');
+    assert.equal(failureText({ code: 'ECONNREFUSED', message: 'Create task failed: connect refused' }), 'ECONNREFUSED: Create task failed: connect refused');
+    assert.equal(failureText({ code: 'Unresolved' }), 'Unresolved');
+    assert.equal(failureText({ message: 'the task ended' }), 'the task ended');
+    assert.equal(failureText({}), '');
   });
 });

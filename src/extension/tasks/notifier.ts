@@ -3,7 +3,7 @@
 // same command as the tree's menu. What was shown is kept (briefly) for the test API.
 import * as vscode from 'vscode';
 import type { Outage } from '../../tasks/engine';
-import { expiresAt, type TaskRecord } from '../../tasks/record';
+import { expiresAt, failureText, type TaskRecord } from '../../tasks/record';
 import { adviceFor } from '../../wan/explain';
 import { sidecarPathOf } from '../../tasks/sidecar';
 import type { StoreRecovery } from '../../tasks/store';
@@ -62,7 +62,7 @@ export class TaskNotifier {
       });
     } else if (r.state === 'failed') {
       const hint = adviceFor(r.code)?.hint;
-      const why = [[r.code, r.message].filter(Boolean).join(': '), hint && translateHint(hint)].filter(Boolean).join(' ');
+      const why = [failureText(r), hint && translateHint(hint)].filter(Boolean).join(' ');
       this.show('ended', 'error', r.id, vscode.l10n.t('Generation failed: "{0}": {1}', name, why), [details], { [details]: CommandIds.showTaskDetails });
     } else if (r.state === 'canceled') {
       this.show('ended', 'info', r.id, vscode.l10n.t('Canceled: "{0}"', name), [details], { [details]: CommandIds.showTaskDetails });

@@ -2,7 +2,7 @@
 // the service forgets it, and the full Markdown description.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { isExpired, expiresAt, taskLabel, type TaskRecord } from '../../tasks/record';
+import { isExpired, expiresAt, failureText, taskLabel, UNANSWERED_CHECKS_SHOWN, type TaskRecord } from '../../tasks/record';
 import { adviceFor, kindOfCode } from '../../wan/explain';
 import { MODEL } from '../../wan/limits';
 import { translateHint } from '../panel/errors';
@@ -46,9 +46,11 @@ export function statusText(r: TaskRecord, now: number): string {
     case 'unresolved':
       return vscode.l10n.t('May not have been created');
     case 'pending':
-      return vscode.l10n.t('Pending');
-    case 'running':
-      return vscode.l10n.t('Running');
+    case 'running': {
+      const status = r.state === 'pending' ? vscode.l10n.t('Pending') : vscode.l10n.t('Running');
+      // An outage of minutes shows on the row, not only in the hover.
+      return r.pollFailures >= UNANSWERED_CHECKS_SHOWN ? vscode.l10n.t('{0}: no answer to the last {1} checks', status, r.pollFailures) : status;
+    }
     case 'failed':
       return r.code ? vscode.l10n.t('Failed: {0}', r.code) : vscode.l10n.t('Failed');
     case 'canceled':
@@ -134,7 +136,7 @@ export function detailsMarkdown(r: TaskRecord, now: number): vscode.MarkdownStri
   if (r.code || r.message) {
     // Only an answer of the service is "what the service says": a refused connection is a local problem.
     const kind = kindOfCode(r.code);
-    row(kind === 'service' || !r.code ? vscode.l10n.t('Service says') : vscode.l10n.t('Problem'), [r.code, r.message].filter(Boolean).join(': '));
+    row(kind === 'service' || !r.code ? vscode.l10n.t('Service says') : vscode.l10n.t('Problem'), failureText(r));
     const advice = r.code ? adviceFor(r.code, kind) : undefined;
     if (advice) row(vscode.l10n.t('What to do'), translateHint(advice.hint));
   }
