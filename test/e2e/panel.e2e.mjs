@@ -12,23 +12,15 @@
 // Prerequisites: `node esbuild.mjs`. Run: npm run test:e2e
 /* global document -- page.evaluate callbacks run in the browser */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchWorkbenchBrowser } from '../host/browser.mjs';
-import { codeServerVersions, installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
-import { runPerCodeServer } from '../host/per-code-server.mjs';
-import { explorerAction as runExplorerAction, sampleWorkspace, until } from './workbench.mjs';
+import { REPO_ROOT } from '../host/install-code-server.mjs';
+import { e2eCodeServer, explorerAction as runExplorerAction, sampleWorkspace, until } from './workbench.mjs';
 
-const versions = codeServerVersions('all');
-if (versions.length > 1) process.exit(await runPerCodeServer('e2e', import.meta.filename, versions));
-
-const install = installCodeServer({ version: versions[0], chromium: true });
-console.log(`code-server ${install.version} (VS Code ${install.vscodeVersion})`);
+const { install, shots: SHOTS } = await e2eCodeServer(import.meta.filename);
 const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
-// One folder per version, so the second run keeps the first one's pictures.
-const SHOTS = join(REPO_ROOT, 'test', 'e2e', 'screenshots', `vscode-${install.vscodeVersion}`);
-mkdirSync(SHOTS, { recursive: true });
 
 const { work, workspace } = sampleWorkspace('wan-e2e-');
 

@@ -5,21 +5,14 @@
 //
 // Prerequisites: `node esbuild.mjs`. Run: node test/e2e/player.e2e.mjs (part of npm run test:e2e)
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchWorkbenchBrowser } from '../host/browser.mjs';
-import { codeServerVersions, installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
-import { runPerCodeServer } from '../host/per-code-server.mjs';
-import { explorerAction, explorerRow, sampleWorkspace, until } from './workbench.mjs';
+import { REPO_ROOT } from '../host/install-code-server.mjs';
+import { e2eCodeServer, explorerAction, explorerRow, sampleWorkspace, until } from './workbench.mjs';
 
-const versions = codeServerVersions('all');
-if (versions.length > 1) process.exit(await runPerCodeServer('e2e', import.meta.filename, versions));
-
-const install = installCodeServer({ version: versions[0], chromium: true });
-console.log(`code-server ${install.version} (VS Code ${install.vscodeVersion})`);
+const { install, shots: SHOTS } = await e2eCodeServer(import.meta.filename);
 const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
-const SHOTS = join(REPO_ROOT, 'test', 'e2e', 'screenshots', `vscode-${install.vscodeVersion}`);
-mkdirSync(SHOTS, { recursive: true });
 
 const { work, workspace } = sampleWorkspace('wan-e2e-player-');
 const PLAYS_WITHIN_MS = 5000;

@@ -1,10 +1,11 @@
-// What the UI-driven scripts (panel.e2e.mjs, docs-screenshots.mjs) share: waiting on the real UI, a demo
-// workspace made from media/samples, and the explorer's rows.
+// What the UI-driven scripts (panel.e2e.mjs, player.e2e.mjs, docs-screenshots.mjs) share: waiting on the real UI, a demo
+// workspace made from media/samples, the explorer's rows, and an e2e script's start on each code-server version.
 import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO_ROOT } from '../host/install-code-server.mjs';
+import { codeServerVersions, installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
+import { runPerCodeServer } from '../host/per-code-server.mjs';
 
 /** Polls `fn` until it gives a truthy value (a throw counts as not yet); fails after `timeoutMs`. */
 export async function until(what, fn, timeoutMs, pollMs = 300) {
@@ -57,4 +58,20 @@ export async function explorerAction(page, names, label) {
     },
     60_000,
   );
+}
+
+/**
+ * An e2e script's start: with more than one code-server version chosen, runs the script once per version in
+ * a child and exits with their result; else installs the one version and makes its screenshots folder (one
+ * per VS Code version, so the second run keeps the first one's pictures).
+ * @param {string} script the calling script (import.meta.filename)
+ */
+export async function e2eCodeServer(script) {
+  const versions = codeServerVersions('all');
+  if (versions.length > 1) process.exit(await runPerCodeServer('e2e', script, versions));
+  const install = installCodeServer({ version: versions[0], chromium: true });
+  console.log(`code-server ${install.version} (VS Code ${install.vscodeVersion})`);
+  const shots = join(REPO_ROOT, 'test', 'e2e', 'screenshots', `vscode-${install.vscodeVersion}`);
+  mkdirSync(shots, { recursive: true });
+  return { install, shots };
 }
