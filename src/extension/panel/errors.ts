@@ -41,7 +41,9 @@ export function adviceFor(code: string | undefined, message: string, kind: Error
   const hint = region
     ? vscode.l10n.t('The key was refused. A key works only in the region it was created in, and this endpoint is in {0}: check the key, or choose the region the key belongs to.', region)
     : advice && translateHint(advice.hint);
-  return { message, hint, actions: [...(advice?.next ?? ['retry']), 'showLog'] };
+  const next = advice?.next ?? ['retry'];
+  // A refused key is mended with the key and the settings; the log has nothing more to say.
+  return { message, hint, actions: next.includes('setKey') ? next : [...next, 'showLog'] };
 }
 
 /** For an exception thrown while submitting. */
