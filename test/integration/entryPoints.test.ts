@@ -14,7 +14,7 @@ import type { TaskRecord } from '../../src/tasks/record';
 import { record as makeRecord } from '../support/records';
 import { makeAudio, makeImage, makeVideo, tempDir } from '../support/fixtures';
 import { until, within } from '../support/waiting';
-import { clearEmulatorRequests, emulatorRequests, extensionApi, useEndpoint, workspaceRoot } from './support';
+import { clearEmulatorRequests, emulatorRequests, extensionApi, isSaved, useEndpoint, workspaceRoot } from './support';
 import type { WanStudioTesting } from '../../src/extension/activate';
 
 const run = <T>(command: string, ...args: unknown[]) => vscode.commands.executeCommand<T>(command, ...args);
@@ -56,7 +56,8 @@ suite('Entry points', () => {
       () => {
         const views = started.map((s) => handle.tasks().find((t) => t.id === s.id));
         for (const v of views) if (v?.error) throw new Error(`a task failed: ${v.error.message}`);
-        return views.every((v) => v?.state === 'succeeded' && v.save === 'saved') || undefined;
+        // Saved, and the record beside the video written too (it follows the video).
+        return (views.every((v) => v?.state === 'succeeded' && v.save === 'saved') && started.every((t) => { const r = api.tasks().find((x) => x.id === t.id); return r && isSaved(r); })) || undefined;
       },
       150_000,
     );

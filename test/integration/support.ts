@@ -133,7 +133,8 @@ export async function useEndpoint(url: string | undefined, key = 'sk-integration
 }
 
 export const isActive = (r: TaskRecord) => r.state === 'queued' || r.state === 'creating' || r.state === 'pending' || r.state === 'running';
-export const isSaved = (r: TaskRecord) => r.state === 'succeeded' && r.save?.state === 'saved';
+/** Saved with the record beside the video written: a video in place is saved before its record (a full disk may hold the record back). */
+export const isSaved = (r: TaskRecord) => r.state === 'succeeded' && r.save?.state === 'saved' && !r.save.pendingRecord;
 
 /** A task's notifications of one kind, once there is at least one (the end is announced just after the record changes). */
 export function noticesFor(api: WanStudioTesting, recordId: string, kind: Notice['kind']): Promise<Notice[]> {

@@ -175,21 +175,30 @@ suite('Tasks: queue, cancel, failure and expiry', () => {
 
   test('a create that left no task is announced once looked up: what the list showed, and what Create Again would bill', async function () {
     this.timeout(120_000);
-    await useEndpoint(fast.url);
-    fast.clearRequests();
-    fast.faults.add({ route: 'create', kind: 'drop', phase: 'before' });
-    const [made] = await generate(1, 'never reached the service');
-    await waitFor(api, 'the interrupted create', () => fast.requests().some((q) => q.route === 'create') && record(api, made!.id).state === 'creating', 60_000, true);
-    // Past the lookup window on the service's clock, which the extension follows.
-    await advanceEmulatorClock(fast.url, 3 * 60_000);
-    const lost = await waitFor(api, 'unresolved', () => (record(api, made!.id).state === 'unresolved' ? record(api, made!.id) : undefined), 90_000, true);
-    assert.equal(lost.taskId, undefined);
-    const notices = await noticesFor(api, made!.id, 'unresolved');
-    assert.equal(notices.length, 1);
-    assert.equal(notices[0]!.severity, 'warning');
-    assert.match(notices[0]!.message, /"never reached the service 1" may not have been created: .*task list shows .* made between .*Create Again makes a new task, billed 2 s again\./);
-    assert.deepEqual(notices[0]!.actions, ['Look Again', 'Create Again', 'Details']);
-    assert.equal(fast.requests().filter((q) => q.route === 'create' && q.taskId).length, 0, 'nothing made');
+    // An emulator of its own: its clock is moved on, which the other tests' emulators must not see.
+    const own = await startEmulator({ pendingMs: 1000, runningMs: 1500 });
+    let made: TaskRecord | undefined;
+    try {
+      await useEndpoint(own.url);
+      own.faults.add({ route: 'create', kind: 'drop', phase: 'before' });
+      [made] = await generate(1, 'never reached the service');
+      await waitFor(api, 'the interrupted create', () => own.requests().some((q) => q.route === 'create') && record(api, made!.id).state === 'creating', 60_000, true);
+      // Past the lookup window on the service's clock, which the extension follows.
+      await advanceEmulatorClock(own.url, 3 * 60_000);
+      const lost = await waitFor(api, 'unresolved', () => (record(api, made!.id).state === 'unresolved' ? record(api, made!.id) : undefined), 90_000, true);
+      assert.equal(lost.taskId, undefined);
+      const notices = await noticesFor(api, made!.id, 'unresolved');
+      assert.equal(notices.length, 1);
+      assert.equal(notices[0]!.severity, 'warning');
+      assert.match(notices[0]!.message, /"never reached the service 1" may not have been created: .*task list shows .* made between .*Create Again makes a new task, billed 2 s again\./);
+      assert.deepEqual(notices[0]!.actions, ['Look Again', 'Create Again', 'Details']);
+      assert.equal(own.requests().filter((q) => q.route === 'create' && q.taskId).length, 0, 'nothing made');
+    } finally {
+      // The user gives it up: an unresolved create would keep a later sync from adopting tasks of its time.
+      if (made) await vscode.commands.executeCommand('wanStudio.task.cancel', made.id);
+      await useEndpoint(undefined);
+      await own.close();
+    }
   });
 
   test('a task made elsewhere (the CLI, another machine) is added by its ID, followed to the end and saved', async function () {
