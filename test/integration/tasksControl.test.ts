@@ -161,11 +161,12 @@ suite('Tasks: queue, cancel, failure and expiry', () => {
     await useEndpoint(slow.url);
     const [waiting] = await generate(1, 'checks unanswered');
     const pending = await waitFor(api, 'a pending task', () => (record(api, waiting!.id).state === 'pending' ? record(api, waiting!.id) : undefined), 60_000, true);
-    assert.match(String(item(api, pending.id).description), /^Pending · /);
+    // The row follows the record on the tree's next refresh.
+    await waitFor(api, 'the row saying Pending', () => /^Pending · /.test(String(item(api, pending.id).description)), 30_000, true);
     slow.faults.add({ route: 'task', kind: 'status', status: 503, code: 'ServiceUnavailable', message: 'busy', times: 1000 });
     try {
       await waitFor(api, 'two unanswered checks', () => record(api, pending.id).pollFailures >= 2, 90_000, true);
-      assert.match(String(item(api, pending.id).description), /^Pending: no answer to the last \d+ checks · /);
+      await waitFor(api, 'the row saying the checks go unanswered', () => /^Pending: no answer to the last \d+ checks · /.test(String(item(api, pending.id).description)), 30_000, true);
     } finally {
       slow.faults.clear();
     }
