@@ -48,6 +48,17 @@ export function stopDetachedEmulator(userDataDir) {
  * @returns {Promise<{url: string, port: number, userDataDir: string, extensionsDir: string, tmpDir: string, logFile: string, logTail(lines?: number): string, stop(): Promise<void>}>}
  */
 export async function startCodeServer(opts) {
+  // Another server started at the same moment (npm test runs several) may take the free port first: try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCodeServerOnce(opts);
+    } catch (err) {
+      if (opts.port || attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startCodeServerOnce(opts) {
   const port = opts.port ?? (await freePort());
   const tmpDir = mkdtempSync(join(tmpdir(), 'wan-code-server-'));
   const userDataDir = join(tmpDir, 'user-data');
@@ -145,7 +156,7 @@ export async function startCodeServer(opts) {
   };
 
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 120_000);
   for (;;) {
     if (exited) {
       const tail = logTail();
@@ -161,7 +172,7 @@ export async function startCodeServer(opts) {
     if (Date.now() > deadline) {
       const tail = logTail();
       await stop();
-      throw new Error(`code-server did not answer on ${url} within ${(opts.startTimeoutMs ?? 60_000) / 1000} s:\n${tail}`);
+      throw new Error(`code-server did not answer on ${url} within ${(opts.startTimeoutMs ?? 120_000) / 1000} s:\n${tail}`);
     }
     await sleep(200);
   }

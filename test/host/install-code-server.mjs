@@ -7,6 +7,8 @@
 // WAN_CODE_SERVER_VERSION (same values), else the runner's default (see codeServerVersions).
 //
 // Usage: node test/host/install-code-server.mjs [--code-server=…] [--no-chromium]
+//        node test/host/install-code-server.mjs --tools-only   (ripgrep and chromium only: npm test runs this
+//        first, so its installs of the two versions, which run at the same time, never both call apt-get)
 // As a module: import { installCodeServer } from './install-code-server.mjs'
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
@@ -202,6 +204,12 @@ export function installCodeServer({ version, chromium = true }) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
+    if (process.argv.includes('--tools-only')) {
+      ensureAptTool(RG_SYSTEM, 'ripgrep');
+      if (CHROMIUM_PATH === '/usr/bin/chromium') ensureAptTool(CHROMIUM_PATH, 'chromium');
+      console.log(`ripgrep and chromium (${CHROMIUM_PATH}) are there`);
+      process.exit(0);
+    }
     for (const version of codeServerVersions('all')) {
       const r = installCodeServer({ version, chromium: !process.argv.includes('--no-chromium') });
       console.log(r.installed ? `installed code-server ${version} in ${(r.ms / 1000).toFixed(1)} s` : `code-server ${version} already installed`);

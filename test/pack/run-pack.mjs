@@ -2,6 +2,8 @@
 // production build through `prepack`), checks the tarball holds only the CLI bundle and its package files,
 // installs it into an empty temp project with --offline (the package has no dependencies, so nothing is
 // fetched), and runs `npx wan-video --version` and `--help` there with a PATH holding only Node's folder.
+// WAN_PACK_FROM=<folder>: packs that copy of the repository as it is, without running prepack (npm test's runner
+// gives the staged copy whose production build the VSIX was just made from, so the bundles are built once).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import assert from 'node:assert/strict';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+const PACK_FROM = process.env.WAN_PACK_FROM ? resolve(process.env.WAN_PACK_FROM) : undefined;
 const t0 = Date.now();
 const work = mkdtempSync(join(tmpdir(), 'wan-pack-'));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -26,7 +29,8 @@ let ok = false;
 try {
   // 1. Pack.
   // prepack's build log shares stdout with the JSON answer, which comes last.
-  const out = sh(npm, ['pack', '--json', '--pack-destination', work], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const packArgs = ['pack', '--json', '--pack-destination', work, ...(PACK_FROM ? ['--ignore-scripts'] : [])];
+  const out = sh(npm, packArgs, { cwd: PACK_FROM ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const packed = JSON.parse(out.slice(out.lastIndexOf('\n[') + 1));
   const info = packed[0];
   const files = info.files.map((f) => f.path).sort();

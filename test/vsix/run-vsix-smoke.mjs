@@ -13,7 +13,7 @@
 //    extensionTestsPath is out/test/vsix/index.js, which drives the installed extension through its commands.
 //    The emulator is started by the installed extension from its own dist/emulator.js.
 //
-// Env: WAN_TEST_TIMEOUT_MS (default 420000), WAN_KEEP_TMP=1, WAN_DEBUG=1 (code-server and browser output).
+// Env: WAN_TEST_TIMEOUT_MS (default 600000), WAN_KEEP_TMP=1, WAN_DEBUG=1 (code-server and browser output).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ import { codeServerVersions, installCodeServer, REPO_ROOT } from '../host/instal
 const t0 = Date.now();
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const debug = !!process.env.WAN_DEBUG;
-const OVERALL_TIMEOUT_MS = Number(process.env.WAN_TEST_TIMEOUT_MS || 420_000);
+const OVERALL_TIMEOUT_MS = Number(process.env.WAN_TEST_TIMEOUT_MS || 600_000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 const givenVsix = process.argv.slice(2).find((a) => !a.startsWith('--'));
