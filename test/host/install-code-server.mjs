@@ -143,7 +143,58 @@ export function installCodeServer({ version, chromium = true }) {
     ms: Date.now() - started,
   });
 
-  if (existsSync(paths.marker) && existsSync(paths.entry)) return ready(false);
+  const isInstalled = () => existsSync(paths.marker) && existsSync(paths.entry);
+  if (isInstalled()) return ready(false);
+  return withInstallLock(version, paths, () => (isInstalled() ? ready(false) : install(version, paths, ready)));
+}
+
+/** One installer per version at a time: .ci/run starts the installs before `npm ci`, and npm test's install jobs wait for them. */
+function withInstallLock(version, paths, fn) {
+  const lock = `${paths.installDir}.lock`;
+  const pidFile = join(lock, 'pid');
+  mkdirSync(dirname(lock), { recursive: true });
+  let noted = false;
+  let pidless = 0;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(pidFile, String(process.pid));
+      break;
+    } catch (err) {
+      if (err?.code !== 'EEXIST') throw err;
+    }
+    let holder = NaN;
+    try {
+      holder = Number(readFileSync(pidFile, 'utf8'));
+    } catch {
+      /* taken a moment ago: the pid comes next */
+    }
+    // A lock left by an installer that died (or never wrote its pid) is taken over.
+    if ((Number.isInteger(holder) && holder > 0 && !isAlive(holder)) || (Number.isNaN(holder) && ++pidless > 30)) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (!noted) log(`waiting for another install of code-server ${version} (pid ${holder || '?'}) to finish`);
+    noted = true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000); // a synchronous sleep: installs run with spawnSync
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err?.code === 'EPERM';
+  }
+}
+
+function install(version, paths, ready) {
 
   const { installDir, pkg } = paths;
   log(`installing code-server@${version} into ${installDir}`);
