@@ -6,6 +6,7 @@
 //   - the unit suite runs as soon as the build and the compile are done;
 //   - the integration, e2e and VSIX suites, one job per VS Code version and script, each with its own
 //     code-server (its own port, user-data dir and workspace), at most WAN_TEST_HEAVY_JOBS (default 2) at once;
+//     the player e2e, which times the player, with no other code-server beside it;
 //   - one production build, in a staged copy of the repository (test/host/stage.mjs), so it never rewrites the
 //     dist/ that the running VS Code suites load: `vsce package` builds it for the VSIX, and test:pack packs the
 //     same copy's CLI bundle (`npm pack --ignore-scripts`).
@@ -30,8 +31,9 @@ const stage = mkdtempSync(join(tmpdir(), 'wan-stage-'));
 
 /**
  * name, the command(s) it runs one after the other, what it needs first, and whether it runs a code-server
- * (a "heavy" job: a VS Code server, an extension host and Chromium).
- * @typedef {{ name: string, steps: string[][], needs?: string[], heavy?: boolean, env?: Record<string, string> }} Job
+ * (a "heavy" job: a VS Code server, an extension host and Chromium); an `alone` heavy job runs with no other
+ * heavy job beside it (so it waits until none runs: in practice, last).
+ * @typedef {{ name: string, steps: string[][], needs?: string[], heavy?: boolean, alone?: boolean, env?: Record<string, string>, cwdOfStep?: string[] }} Job
  * @type {Job[]}
  */
 const JOBS = [
@@ -51,8 +53,9 @@ const JOBS = [
   // The production build, for the VSIX and the CLI tarball, in a copy of the repository.
   { name: 'package', steps: [[node, 'test/host/stage.mjs', stage], [node, join(REPO_ROOT, 'test/vsix/package.mjs'), VSIX]], cwdOfStep: [REPO_ROOT, stage] },
   { name: 'vsix', heavy: true, needs: ['package', 'compile-tests', 'install:oldest'], steps: [[node, 'test/vsix/run-vsix-smoke.mjs', VSIX]] },
+  // Alone: it holds the player to showing a video within 5 s of the click, a figure a loaded machine can miss.
   ...['oldest', 'newest'].map((v) => ({
-    name: `e2e-player:${v}`, heavy: true, needs: ['build', `install:${v}`], env: { WAN_CODE_SERVER_VERSION: v }, steps: [[node, 'test/e2e/player.e2e.mjs']],
+    name: `e2e-player:${v}`, heavy: true, alone: true, needs: ['build', `install:${v}`], env: { WAN_CODE_SERVER_VERSION: v }, steps: [[node, 'test/e2e/player.e2e.mjs']],
   })),
   { name: 'pack', needs: ['package'], env: { WAN_PACK_FROM: stage }, steps: [[node, 'test/pack/run-pack.mjs']] },
 ];
@@ -165,7 +168,8 @@ async function main() {
           continue;
         }
         if (!needs.every((n) => n.state === 'passed')) continue;
-        if (job.heavy && [...running].filter((j) => j.heavy).length >= HEAVY) continue;
+        const heavyRunning = [...running].filter((j) => j.heavy);
+        if (job.heavy && (heavyRunning.length >= HEAVY || heavyRunning.some((j) => j.alone) || (job.alone && heavyRunning.length > 0))) continue;
         running.add(job);
         void runJob(job).then(() => {
           running.delete(job);
