@@ -80,6 +80,28 @@ const width = Math.max(...JOBS.map((j) => j.name.length));
 /** /usr/bin/time reports a job's CPU time (user + system, its children included) where it is installed. */
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
+/** The commands running now: a stop signal is passed on to them (each launcher stops its own code-server). */
+const children = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    console.error(`npm test: ${signal}, stopping ${children.size} running job(s)`);
+    for (const c of children) {
+      try {
+        process.kill(-c.pid, signal); // its process group: /usr/bin/time passes no signal on
+      } catch {
+        /* gone */
+      }
+    }
+    const exit = () => {
+      if (!process.env.WAN_KEEP_TMP) rmSync(stage, { recursive: true, force: true });
+      process.exit(130);
+    };
+    if (children.size === 0) exit();
+    setInterval(() => children.size === 0 && exit(), 200);
+    setTimeout(exit, 20_000).unref();
+  });
+}
+
 /** Runs one command of a job, its lines prefixed with the job's name; resolves with its exit code and CPU seconds. */
 function runStep(job, argv, cwd) {
   return new Promise((resolveStep) => {
@@ -89,7 +111,11 @@ function runStep(job, argv, cwd) {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...job.env, FORCE_COLOR: '0' },
+      // A process group of its own, so a stop signal reaches the command under /usr/bin/time (see above).
+      detached: true,
     });
+    children.add(child);
+    child.on('close', () => children.delete(child));
     const prefix = `[${job.name.padEnd(width)}] `;
     for (const [stream, out] of [
       [child.stdout, process.stdout],
