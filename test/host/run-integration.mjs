@@ -18,7 +18,7 @@
 // The bundled emulator runs detached (it outlives reloads); the test run gives it test timings through
 // WAN_EMULATOR_ARGS, and code-server.mjs stops it with the server.
 //
-// Env: WAN_TEST_TIMEOUT_MS (overall, default 900000), WAN_KEEP_TMP=1 keeps the temp dirs, WAN_DEBUG=1 echoes
+// Env: WAN_TEST_TIMEOUT_MS (overall, default 1200000), WAN_KEEP_TMP=1 keeps the temp dirs, WAN_DEBUG=1 echoes
 // code-server and browser output.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,7 @@ import { runPerCodeServer } from './per-code-server.mjs';
 const EXTENSION_PATH = REPO_ROOT;
 const TESTS_PATH = join(REPO_ROOT, 'out', 'test', 'integration', 'index.js');
 // Generous: npm test runs it beside other suites on a 2-core machine; it guards a hung run, not a slow one.
-const OVERALL_TIMEOUT_MS = Number(process.env.WAN_TEST_TIMEOUT_MS || 900_000);
+const OVERALL_TIMEOUT_MS = Number(process.env.WAN_TEST_TIMEOUT_MS || 1_200_000);
 /** Emulator timings for the suite: a task stays RUNNING long enough to be caught mid-way by a reload. */
 const TEST_EMULATOR_ARGS = '--pending-ms 1500 --running-ms 10000 --idle-exit-minutes 10';
 const debug = !!process.env.WAN_DEBUG;
