@@ -44,7 +44,9 @@ function findTestFiles(dir: string): string[] {
 export function run(): Promise<void> {
   return runInHost<IntegrationResults>({
     files: () => findTestFiles(__dirname),
-    timeoutMs: 30_000,
+    // Generous: npm test runs both VS Code versions' suites at once beside the unit suite on 2 cores; a test's
+    // own waits (waitFor) say what it waits for, this only catches a hung one.
+    timeoutMs: 90_000,
     // WAN_TEST_GREP (inherited like WAN_TEST_RESULTS) runs only the matching tests, for quick iteration.
     grep: process.env.WAN_TEST_GREP || undefined,
     extra: () => ({
