@@ -13,10 +13,11 @@ import { REPO_ROOT } from './install-code-server.mjs';
 const NOT_SOURCES = new Set(['.git', 'node_modules', '.cache', 'dist', 'out', '.vscode-test']);
 
 function sourceFiles() {
+  // .gitignore's `node_modules/` does not match a node_modules that is a symlink (a linked checkout): filter anyway.
+  const source = (f) => f && !NOT_SOURCES.has(f.split(/[\\/]/)[0]) && !f.endsWith('.vsix');
   const git = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (git.status === 0) return git.stdout.split('\0').filter((f) => f && existsSync(join(REPO_ROOT, f)));
-  return readdirSync(REPO_ROOT, { recursive: true, encoding: 'utf8', withFileTypes: false })
-    .filter((f) => !NOT_SOURCES.has(f.split(/[\\/]/)[0]) && !f.endsWith('.vsix'));
+  if (git.status === 0) return git.stdout.split('\0').filter((f) => source(f) && existsSync(join(REPO_ROOT, f)));
+  return readdirSync(REPO_ROOT, { recursive: true, encoding: 'utf8', withFileTypes: false }).filter(source);
 }
 
 export function stageRepository(to) {
