@@ -110,7 +110,7 @@ function runStep(job, argv, cwd) {
     const child = spawn(cmd, args, {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...job.env, FORCE_COLOR: '0' },
+      env: { ...process.env, ...job.env },
       // A process group of its own, so a stop signal reaches the command under /usr/bin/time (see above).
       detached: true,
     });
