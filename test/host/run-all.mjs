@@ -172,7 +172,7 @@ async function runJob(job) {
 /** The line that says how a job went: the last "N passed, N failed" line it printed, else its last line. */
 function resultLine(job) {
   const counted = job.lines.filter((l) => /\d+ passed, \d+ failed/.test(l) || /^test:pack (passed|FAILED)/.test(l)).pop();
-  return (counted ?? job.lines.filter((l) => l.trim()).pop() ?? '').trim().slice(0, 140);
+  return (counted ?? job.lines.filter((l) => l.trim()).pop() ?? '(no output)').trim().slice(0, 140);
 }
 
 async function main() {
