@@ -3,8 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** Writes `data` to a temporary file beside `file`, flushes it, then renames it over `file`. */
-export async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
+/**
+ * Writes `data` to a temporary file beside `file`, flushes it, then renames it over `file`. `beforeRename`
+ * may refuse the write at the last moment (it throws; e.g. the lock guarding the file was lost).
+ */
+export async function writeAtomic(file: string, data: string | Buffer, beforeRename?: () => Promise<void>): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${randomUUID().slice(0, 8)}.tmp`;
   const fh = await open(tmp, 'w');
@@ -15,6 +18,7 @@ export async function writeAtomic(file: string, data: string | Buffer): Promise<
     } finally {
       await fh.close();
     }
+    await beforeRename?.();
     await rename(tmp, file);
   } catch (error) {
     // A full disk fails the write itself: no temporary file is left behind either way.

@@ -6,7 +6,7 @@ import { copyFile, readFile, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isLocalFileErrorCode } from '../wan/errors';
 import { writeAtomic } from './atomicFile';
-import { withFileLock } from './lock';
+import { LockLostError, withFileLock, type HeldLock } from './lock';
 import { STORE_VERSION, StoreFileSchema, TaskRecordSchema, type NewTaskRecord, type TaskRecord } from './record';
 
 export interface TaskStoreOptions {
@@ -54,6 +54,8 @@ export class TaskStore {
   private chain: Promise<unknown> = Promise.resolve();
   /** The file held records that could not be read (a copy is kept aside): the next update rewrites it. */
   private unreadable = false;
+  /** The lock while this store holds it: a write checks it still does before it replaces the file. */
+  private held: HeldLock | undefined;
 
   constructor(private readonly options: TaskStoreOptions) {
     this.file = options.file;
@@ -332,15 +334,35 @@ export class TaskStore {
 
   private async write(): Promise<void> {
     const text = `${JSON.stringify({ version: STORE_VERSION, tasks: this.tasks }, null, 1)}\n`;
-    await writeAtomic(this.file, text);
+    await writeAtomic(this.file, text, () => this.held?.assertHeld() ?? Promise.resolve());
     this.unreadable = false;
     this.seen = await this.signature();
     // The copy a damaged file is rebuilt from; the list itself is written, so a failure here costs nothing yet.
     await writeAtomic(this.lastGoodFile, text).catch(() => undefined);
   }
 
-  /** Runs `fn` holding the store's lock. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return withFileLock(`${this.file}.lock`, fn, { staleMs: this.options.lockStaleMs });
+  /**
+   * Runs `fn` holding the store's lock. `fn` reads the file first, so when this window stalled and another
+   * took the lock over (nothing was written), running it again applies the change to the newer list.
+   */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withFileLock(
+          `${this.file}.lock`,
+          async (held) => {
+            this.held = held;
+            try {
+              return await fn();
+            } finally {
+              this.held = undefined;
+            }
+          },
+          { staleMs: this.options.lockStaleMs },
+        );
+      } catch (error) {
+        if (!(error instanceof LockLostError) || attempt >= 3) throw error;
+      }
+    }
   }
 }
