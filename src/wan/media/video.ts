@@ -1,7 +1,7 @@
 // Pure-TypeScript MP4/QuickTime probing: walks the top-level boxes by seeking (mdat is never read) to
 // the end of the file, so a cut file is caught, then parses the moov box: mvhd duration, the video
 // track's displayed size, the audio track's codec, and the sample tables' extent (which must lie inside the file).
-import { MediaProbeError, withSource, type ByteSource } from './image';
+import { MediaProbeError, withSource, type ByteSource } from './source';
 
 export type VideoFormat = 'mp4' | 'mov';
 
