@@ -1,9 +1,11 @@
 // DashScope's temporary file upload, emulated: getPolicy hands out a signed policy whose upload_host is
 // the emulator's own /__oss, and a POST there (an OSS PostObject form) stores the file as oss://{key}.
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { IncomingMessage } from 'node:http';
 import type { EmulatorClock } from './clock';
+import { BodyTooLarge, readBody, xmlReply, type Reply } from './http';
 
 export const POLICY_TTL_S = 300;
 export const MAX_FILE_SIZE_MB = 100;
@@ -159,5 +161,38 @@ export class UploadStore {
     const obj = this.objects.get(key);
     if (!obj || this.clock.now() - obj.storedAt > UPLOAD_TTL_MS) return undefined;
     return obj;
+  }
+}
+
+/** Answers the storage host's POST (an OSS PostObject form): stores the file, or refuses it as OSS would. */
+export async function answerUpload(uploads: UploadStore, req: IncomingMessage, requestId: string, log: (line: string) => void): Promise<Reply> {
+  try {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > uploads.maxFormBytes) throw new OssError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.');
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, uploads.maxFormBytes);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) throw new OssError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.');
+      throw e;
+    }
+    const contentType = String(req.headers['content-type'] ?? '');
+    if (!/^multipart\/form-data/i.test(contentType)) {
+      throw new OssError(400, 'InvalidArgument', 'The upload must be a multipart/form-data POST (OSS PostObject).');
+    }
+    let form: FormData;
+    try {
+      form = await new Request('http://emulator/__oss', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(raw) }).formData();
+    } catch (e) {
+      throw new OssError(400, 'MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data. (${(e as Error).message})`);
+    }
+    const obj = await uploads.acceptForm(form);
+    log(`stored upload oss://${obj.key} (${obj.bytes} bytes)`);
+    const wanted = Number(form.get('success_action_status'));
+    const status = wanted === 200 || wanted === 201 ? wanted : 204;
+    return { status, body: Buffer.alloc(0), headers: { etag: `"${createHash('sha256').update(obj.key).digest('hex').slice(0, 32)}"`, 'x-oss-request-id': requestId } };
+  } catch (e) {
+    if (e instanceof OssError) return xmlReply(e.status, e.xml(requestId));
+    throw e;
   }
 }

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { isCompleteMp4 } from '../wan/files';
 import { MODEL } from '../wan/limits';
 import type { TaskRecord } from './record';
-import { writeAtomic } from './store';
+import { writeAtomic } from './atomicFile';
 
 export const SIDECAR_FORMAT = 'wan-studio.video/1';
 

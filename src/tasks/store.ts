@@ -2,9 +2,11 @@
 // under a cross-process lock, written to a temporary file and renamed, so a crash at any point leaves
 // either the old file or the new one. Each task needing work is leased to one window at a time.
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, readFile, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isLocalFileErrorCode } from '../wan/errors';
+import { writeAtomic } from './atomicFile';
+import { LockLostError, withFileLock, type HeldLock } from './lock';
 import { STORE_VERSION, StoreFileSchema, TaskRecordSchema, type NewTaskRecord, type TaskRecord } from './record';
 
 export interface TaskStoreOptions {
@@ -16,7 +18,11 @@ export interface TaskStoreOptions {
   now?: () => number;
   /** A problem the user should hear about (a file kept aside, records that could not be read). */
   onWarning?: (message: string) => void;
+  /** How old the lock may grow before another window takes it over (tests shorten it). */
+  lockStaleMs?: number;
 }
+
+export { removeStaleTemporaries, writeAtomic } from './atomicFile';
 
 /** What was rebuilt after the task list was found damaged (overwritten, truncated). */
 export interface StoreRecovery {
@@ -29,13 +35,6 @@ export interface StoreRecovery {
   fromMemory: number;
   /** Records taken from the last good copy. */
   fromLastGood: number;
-}
-
-const LOCK_STALE_MS = 10_000;
-const LOCK_WAIT_MS = 15_000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 type Listener = () => void;
@@ -55,6 +54,8 @@ export class TaskStore {
   private chain: Promise<unknown> = Promise.resolve();
   /** The file held records that could not be read (a copy is kept aside): the next update rewrites it. */
   private unreadable = false;
+  /** The lock while this store holds it: a write checks it still does before it replaces the file. */
+  private held: HeldLock | undefined;
 
   constructor(private readonly options: TaskStoreOptions) {
     this.file = options.file;
@@ -333,75 +334,35 @@ export class TaskStore {
 
   private async write(): Promise<void> {
     const text = `${JSON.stringify({ version: STORE_VERSION, tasks: this.tasks }, null, 1)}\n`;
-    await writeAtomic(this.file, text);
+    await writeAtomic(this.file, text, () => this.held?.assertHeld() ?? Promise.resolve());
     this.unreadable = false;
     this.seen = await this.signature();
     // The copy a damaged file is rebuilt from; the list itself is written, so a failure here costs nothing yet.
     await writeAtomic(this.lastGoodFile, text).catch(() => undefined);
   }
 
-  /** Runs `fn` holding the store's lock file (a directory: mkdir is atomic on every platform). */
+  /**
+   * Runs `fn` holding the store's lock. `fn` reads the file first, so when this window stalled and another
+   * took the lock over (nothing was written), running it again applies the change to the newer list.
+   */
   private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const lock = `${this.file}.lock`;
-    await mkdir(dirname(this.file), { recursive: true });
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        await mkdir(lock);
-        break;
+        return await withFileLock(
+          `${this.file}.lock`,
+          async (held) => {
+            this.held = held;
+            try {
+              return await fn();
+            } finally {
+              this.held = undefined;
+            }
+          },
+          { staleMs: this.options.lockStaleMs },
+        );
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        // A holder that crashed never removes its lock; no healthy holder keeps it for seconds.
-        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > LOCK_STALE_MS) {
-          await rm(lock, { recursive: true, force: true });
-          continue;
-        }
-        if (Date.now() > deadline) throw new Error(`The task list is locked by another window (${lock}); try again.`, { cause: error });
-        await sleep(wait);
+        if (!(error instanceof LockLostError) || attempt >= 3) throw error;
       }
     }
-    try {
-      return await fn();
-    } finally {
-      await rm(lock, { recursive: true, force: true });
-    }
   }
-}
-
-/** Writes `data` to a temporary file beside `file`, flushes it, then renames it over `file`. */
-export async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${randomUUID().slice(0, 8)}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  } catch (error) {
-    // A full disk fails the write itself: no temporary file is left behind either way.
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw error;
-  }
-}
-
-/** Removes temporary files left beside `file` by a writer that crashed mid-write. */
-export async function removeStaleTemporaries(file: string, olderThanMs = 60_000): Promise<number> {
-  const dir = dirname(file);
-  const prefix = `${basename(file)}.`;
-  let removed = 0;
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-    const path = join(dir, name);
-    const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
-    if (age > olderThanMs) {
-      await rm(path, { force: true });
-      removed++;
-    }
-  }
-  return removed;
 }

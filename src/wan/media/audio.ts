@@ -1,7 +1,7 @@
 // Pure-TypeScript audio probing (WAV, MP3): duration, sample rate, channels. Reads headers only,
 // except an MP3 without a Xing/Info/VBRI header, whose frame headers are scanned in 1 MB windows.
 // A file shorter than its header says (a WAV data chunk, an MP3's Xing/VBRI byte count) is refused.
-import { MediaProbeError, withSource, type ByteSource } from './image';
+import { MediaProbeError, withSource, type ByteSource } from './source';
 import { ReadWindow } from './window';
 
 export type AudioFormat = 'wav' | 'mp3';

@@ -1,5 +1,5 @@
 // A sliding read window over a ByteSource, so walking many small structures does few reads.
-import type { ByteSource } from './image';
+import type { ByteSource } from './source';
 
 export class ReadWindow {
   private buf: Buffer = Buffer.alloc(0);

@@ -1,0 +1,75 @@
+// The output folder checked before anything is paid for, then the task followed to its end and its video saved.
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WanClient, expectedVideoSeconds, probeWritable, type PollSchedule } from '../wan';
+import { CliUsageError, type Common } from './args';
+import { TaskEnded } from './failure';
+import type { Io, RunContext } from './runContext';
+
+/** Refuses an --out that exists as a file. Read-only, so it runs with the other checks of the input. */
+export async function checkOutDir(dir: string): Promise<void> {
+  const s = await stat(dir).catch(() => undefined);
+  if (s && !s.isDirectory()) throw new CliUsageError(`--out ${dir} is a file, not a folder`);
+}
+
+/**
+ * The video is paid for before it is saved: make sure it can be saved before the create. Makes the
+ * folder and writes a small probe file, within a time bound (a hung mount must not stall the run).
+ */
+export async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await probeWritable(dir, OUT_PROBE_TIMEOUT_MS);
+  } catch (error) {
+    throw new CliUsageError(`--out ${dir} cannot be used as a folder to save videos in (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
+const OUT_PROBE_TIMEOUT_MS = 5000;
+
+export async function pollAndSave(
+  client: WanClient,
+  taskId: string,
+  outDir: string,
+  common: Common,
+  io: Io,
+  signal: AbortSignal,
+  ctx: RunContext,
+  learned?: PollSchedule,
+) {
+  const started = Date.now();
+  let last = '';
+  const task = await client.waitForTask(taskId, {
+    ...(common.pollIntervalMs !== undefined ? { intervalMs: common.pollIntervalMs } : learned ? { schedule: learned } : {}),
+    signal,
+    onUpdate: (t) => {
+      const status = t.output.task_status;
+      ctx.reached = true;
+      if (status !== last) io.err(`${status} after ${Math.round((Date.now() - started) / 1000)} s`);
+      last = status;
+    },
+  });
+  if (task.output.task_status !== 'SUCCEEDED') {
+    // An ended task has nothing to resume: no `wait` command, no "goes on at the service".
+    ctx.resume = undefined;
+    throw new TaskEnded(task);
+  }
+  ctx.phase = 'download';
+  const dest = join(outDir, `wan-${taskId}.mp4`);
+  let shown = -1;
+  const seconds = expectedVideoSeconds(task.usage);
+  const saved = await client.downloadVideo(task.output.video_url, dest, {
+    signal,
+    ...(seconds !== undefined ? { expectedSeconds: seconds } : {}),
+    onProgress: ({ receivedBytes, totalBytes }) => {
+      const pct = totalBytes ? Math.floor((receivedBytes / totalBytes) * 10) * 10 : -1;
+      if (pct !== shown && pct >= 0) io.err(`Downloading… ${pct}%`);
+      shown = pct;
+    },
+  });
+  if (saved.kept) io.err(`${dest} was already saved in full (${saved.bytes} bytes), by another run: kept it.`);
+  if (saved.expectedBytes === undefined) {
+    const lasts = seconds !== undefined ? ` lasting the ${seconds} s the task reports` : '';
+    io.err(`The storage host did not say how long the video is, so its length in bytes could not be checked; it was checked as a complete MP4${lasts}.`);
+  }
+  return { task, dest, bytes: saved.bytes, kept: saved.kept, lengthChecked: saved.expectedBytes !== undefined };
+}
