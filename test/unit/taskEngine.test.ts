@@ -235,7 +235,7 @@ describe('task engine (against the emulator)', function () {
       ]);
       const saved = await until('both saved', () => {
         const rs = [h.store.get(a.id), h.store.get(b.id)];
-        return rs.every((r) => r?.save?.state === 'saved') && (rs as TaskRecord[]);
+        return rs.every((r) => r?.save?.state === 'saved' && !r.save.pendingRecord) && (rs as TaskRecord[]);
       });
       assert.equal(emu2.requests().filter((q) => q.route === 'create').length, 2, 'no create sent again');
       assert.notEqual(saved[0]!.taskId, saved[1]!.taskId);
