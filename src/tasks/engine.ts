@@ -47,6 +47,21 @@ import {
 import { savedVideoOf, sidecarFor, sidecarPathOf, writeSidecar, type VideoSidecar } from './sidecar';
 import { EndPredictor, historyOfRecords, recordSchedule } from './schedule';
 import type { StoreRecovery, TaskStore } from './store';
+import {
+  EXPIRY_MARGIN_MS,
+  JOB_BACKOFF_MS,
+  LIST_SLACK_MS,
+  LOOKUP_RETRY_MS,
+  MAX_LOOKUP_CANDIDATES,
+  PREDICTOR_TTL_MS,
+  QUERIES_PER_SECOND,
+  SAVE_ATTEMPTS,
+  SERVICE_MEMORY_MS,
+  STALE_PART_MS,
+  WARN_BEFORE_EXPIRY_MS,
+  lookupWindow,
+} from './engine/constants';
+import { withConnection, type EngineConnection } from './engine/connection';
 
 /** A task the service knows of, as its list endpoint describes it. */
 export interface ListedTask {
@@ -55,10 +70,7 @@ export interface ListedTask {
   createdAt?: number;
 }
 
-export interface EngineConnection {
-  client: WanClient;
-  endpoint: EndpointRef;
-}
+export type { EngineConnection } from './engine/connection';
 
 export interface EngineLog {
   info(message: string): void;
@@ -134,17 +146,6 @@ function isUnreachable(error: unknown): error is WanNetworkError {
   return error instanceof WanNetworkError && !error.mayHaveReachedService && error.retryable;
 }
 
-const SAVE_ATTEMPTS = 5;
-const MAX_LOOKUP_CANDIDATES = 20;
-const JOB_BACKOFF_MS = 15_000;
-/** A result link refused this long before its documented expiry is a glitch to retry, not an expiry. */
-const EXPIRY_MARGIN_MS = 10 * 60 * 1000;
-const QUERIES_PER_SECOND = 10; // half the account's 20, leaving room for other windows and tools
-const WARN_BEFORE_EXPIRY_MS = 60 * 60 * 1000;
-/** The learned schedule's history is read again after this, so new endings teach it. */
-const PREDICTOR_TTL_MS = 30_000;
-/** A download's temporary file untouched this long, and no task's to resume, is left over from a killed run. */
-const STALE_PART_MS = 10 * 60 * 1000;
 
 export class TaskEngine {
   private readonly store: TaskStore;
@@ -178,6 +179,10 @@ export class TaskEngine {
     this.random = deps.random ?? Math.random;
     this.limits = deps.limits ?? WAN_I2V_LIMITS;
     this.store.onDidRecover((recovery) => void this.recoverFromAccount(recovery));
+  }
+
+  private withConnection<T>(endpoint: EndpointRef | undefined, fn: (conn: EngineConnection) => Promise<T>, onConnectFailed?: (error: unknown) => Promise<T>): Promise<T> {
+    return withConnection((e) => this.deps.connect(e), endpoint, fn, onConnectFailed);
   }
 
   /** After the task list was rebuilt: what neither memory nor the last good copy held comes from the account. */
@@ -279,8 +284,7 @@ export class TaskEngine {
   async adopt(taskId: string, where: { endpoint?: EndpointRef; workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord> {
     const existing = this.store.byTaskId(taskId);
     if (existing) return existing;
-    const conn = await this.deps.connect(where.endpoint);
-    try {
+    return this.withConnection(where.endpoint, async (conn) => {
       const task = await conn.client.getTask(taskId, { signal: this.stopper.signal });
       if (task.output.task_status === 'UNKNOWN') {
         throw new WanValidationError([{ field: 'task_id', message: `the service does not know task ${taskId} (wrong region or key, or older than 24 hours)` }]);
@@ -304,32 +308,27 @@ export class TaskEngine {
       if (this.store.get(record.id)?.state === 'succeeded') await this.takeSavedVideo(record.id);
       this.wake();
       return this.store.get(record.id) ?? record;
-    } finally {
-      await conn.client.close();
-    }
+    });
   }
 
   /** Adds the account's tasks of this model from the last 24 hours that the list does not hold yet. */
   async syncFromAccount(where: { workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord[]> {
-    const conn = await this.deps.connect();
-    let listed: ListedTask[];
-    try {
-      const to = new Date(this.now() + 60_000);
-      listed = await this.listCreated(conn.client, new Date(to.getTime() - 24 * 3600_000), to);
-    } finally {
-      await conn.client.close();
-    }
+    const to = new Date(this.now() + LIST_SLACK_MS);
+    const { listed, endpoint } = await this.withConnection(undefined, async (conn) => ({
+      listed: await this.listCreated(conn.client, new Date(to.getTime() - SERVICE_MEMORY_MS), to),
+      endpoint: conn.endpoint,
+    }));
     // A task made around the time of an interrupted create may be that create's: its lookup decides.
     const interrupted = this.store.all().filter((r) => (r.state === 'creating' || r.state === 'unresolved') && r.sentAt !== undefined);
-    const window = this.deps.lookupWindowMs ?? 120_000;
+    const window = lookupWindow(this.deps.lookupWindowMs);
     const nearInterrupted = (t: ListedTask) =>
       t.createdAt === undefined
         ? interrupted.length > 0
-        : interrupted.some((r) => t.createdAt! >= r.sentAt! - 60_000 && t.createdAt! <= r.sentAt! + window + 60_000);
+        : interrupted.some((r) => t.createdAt! >= r.sentAt! - LIST_SLACK_MS && t.createdAt! <= r.sentAt! + window + LIST_SLACK_MS);
     const added: TaskRecord[] = [];
     for (const t of listed) {
       if (this.store.byTaskId(t.taskId) || nearInterrupted(t)) continue;
-      added.push(await this.adopt(t.taskId, { endpoint: conn.endpoint, ...where }));
+      added.push(await this.adopt(t.taskId, { endpoint, ...where }));
     }
     return added;
   }
@@ -349,14 +348,11 @@ export class TaskEngine {
     if (r.state !== 'pending' || !r.taskId) {
       throw new WanValidationError([{ field: 'task', message: `only a queued or PENDING task can be canceled; this one is ${r.state}` }]);
     }
-    const conn = await this.deps.connect(r.endpoint);
-    try {
-      await conn.client.cancelTask(r.taskId);
-      const task = await conn.client.getTask(r.taskId);
-      await this.applyTask(id, task);
-    } finally {
-      await conn.client.close();
-    }
+    const taskId = r.taskId;
+    await this.withConnection(r.endpoint, async (conn) => {
+      await conn.client.cancelTask(taskId);
+      await this.applyTask(id, await conn.client.getTask(taskId));
+    });
     this.wake();
     return this.store.get(id);
   }
@@ -562,15 +558,8 @@ export class TaskEngine {
   private async create(id: string): Promise<void> {
     const record = this.store.get(id);
     if (!record || record.state !== 'queued') return;
-    let conn: EngineConnection;
-    try {
-      // Never sent, so it belongs to no endpoint yet: it goes where the settings say now.
-      conn = await this.deps.connect();
-    } catch (error) {
-      await this.fail(id, error);
-      return;
-    }
-    try {
+    // Never sent, so it belongs to no endpoint yet: it goes where the settings say now.
+    await this.withConnection(undefined, async (conn) => {
       let prepared;
       try {
         prepared = await prepareRequest(record.request, async (path, media) => {
@@ -594,7 +583,7 @@ export class TaskEngine {
         t.message = undefined;
         t.sentAt = sentAt;
         t.createAttempts += 1;
-        t.nextPollAt = sentAt + (this.deps.lookupWindowMs ?? 120_000) / 4;
+        t.nextPollAt = sentAt + lookupWindow(this.deps.lookupWindowMs) / 4;
         t.outputSize = prepared.outputSize ?? t.outputSize;
       });
       if (sending?.state !== 'creating' || sending.sentAt !== sentAt) return;
@@ -618,9 +607,7 @@ export class TaskEngine {
       this.outages.delete(conn.endpoint.baseUrl);
       // From here the task exists and is paid for: whatever happens, it is never called failed.
       await this.recordCreated(id, created);
-    } finally {
-      await conn.client.close();
-    }
+    }, (error) => this.fail(id, error));
   }
 
   /**
@@ -720,36 +707,29 @@ export class TaskEngine {
   private async lookUp(id: string): Promise<void> {
     const r = this.store.get(id);
     if (!r || r.state !== 'creating' || r.sentAt === undefined) return;
-    const window = this.deps.lookupWindowMs ?? 120_000;
-    let conn: EngineConnection;
-    try {
-      conn = await this.deps.connect(r.endpoint);
-    } catch (error) {
-      this.deps.log.warn(`Task ${id}: cannot look up the interrupted create now (${explainError(error).message}); trying again`);
-      await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
-      return;
-    }
-    try {
+    const sentAt = r.sentAt;
+    const window = lookupWindow(this.deps.lookupWindowMs);
+    const retryLater = async (what: string, error: unknown) => {
+      this.deps.log.warn(`Task ${id}: ${what} (${explainError(error).message}); trying again`);
+      await this.store.patch(id, (t) => (t.nextPollAt = this.now() + LOOKUP_RETRY_MS));
+    };
+    await this.withConnection(r.endpoint, async (conn) => {
       let listed: ListedTask[];
-      const from = r.sentAt - 60_000;
-      const to = Math.max(this.now(), r.sentAt + window) + 60_000;
+      const from = sentAt - LIST_SLACK_MS;
+      const to = Math.max(this.now(), sentAt + window) + LIST_SLACK_MS;
       try {
         listed = await this.listCreated(conn.client, new Date(from), new Date(to));
       } catch (error) {
-        this.deps.log.warn(`Task ${id}: looking up the interrupted create failed (${explainError(error).message}); trying again`);
-        await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
-        return;
+        return retryLater('looking up the interrupted create failed', error);
       }
       const known = new Set(this.store.all().map((t) => t.taskId).filter(Boolean));
       const candidates = listed.filter((t) => !known.has(t.taskId));
-      candidates.sort((a, b) => Math.abs((a.createdAt ?? 0) - r.sentAt!) - Math.abs((b.createdAt ?? 0) - r.sentAt!));
+      candidates.sort((a, b) => Math.abs((a.createdAt ?? 0) - sentAt) - Math.abs((b.createdAt ?? 0) - sentAt));
       let checked: CandidateTask[];
       try {
         checked = await checkCandidates(conn.client, candidates, { max: MAX_LOOKUP_CANDIDATES, signal: this.stopper.signal });
       } catch (error) {
-        this.deps.log.warn(`Task ${id}: checking the task list's candidates failed (${explainError(error).message}); trying again`);
-        await this.store.patch(id, (t) => (t.nextPollAt = this.now() + 15_000));
-        return;
+        return retryLater("checking the task list's candidates failed", error);
       }
       // Other creates of this account whose outcome is unknown may own a candidate too.
       const rivals = this.store
@@ -782,7 +762,7 @@ export class TaskEngine {
         await this.store.patch(id, (t) => {
           if (!waiting(t)) return;
           t.lookup = lookup;
-          t.nextPollAt = this.now() + Math.min(15_000, window / 4);
+          t.nextPollAt = this.now() + Math.min(LOOKUP_RETRY_MS, window / 4);
         });
         this.deps.log.info(`Task ${id}: interrupted create not matched yet (${decision.reason}: ${decision.open.length} task(s) of its window not ended, ${decision.fitting.length} fitting); looking again`);
         return;
@@ -800,29 +780,24 @@ export class TaskEngine {
         this.deps.log.warn(`Task ${id}: interrupted create not resolved from the task list (${unresolved.message}); the user decides`);
         this.events.unresolved?.(unresolved);
       }
-    } finally {
-      await conn.client.close();
-    }
+    }, (error) => retryLater('cannot look up the interrupted create now', error));
   }
 
   private async poll(id: string): Promise<void> {
     const r = this.store.get(id);
     if (!r?.taskId) return;
-    let conn: EngineConnection;
-    try {
-      conn = await this.deps.connect(r.endpoint);
-    } catch (error) {
-      await this.pollFailed(id, error);
-      return;
-    }
-    try {
-      const task = await conn.client.getTask(r.taskId, { signal: this.stopper.signal });
-      await this.applyTask(id, task);
-    } catch (error) {
-      if (!this.stopper.signal.aborted) await this.pollFailed(id, error);
-    } finally {
-      await conn.client.close();
-    }
+    const taskId = r.taskId;
+    await this.withConnection(
+      r.endpoint,
+      async (conn) => {
+        try {
+          await this.applyTask(id, await conn.client.getTask(taskId, { signal: this.stopper.signal }));
+        } catch (error) {
+          if (!this.stopper.signal.aborted) await this.pollFailed(id, error);
+        }
+      },
+      (error) => this.pollFailed(id, error),
+    );
   }
 
   /** The task exists and is paid for: every failure to reach it is waited out, until it would expire. */
