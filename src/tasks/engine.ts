@@ -5,16 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
-  WanAmbiguousCreateError,
   WanApiError,
-  WanNetworkError,
   WanLocalFileError,
   WanValidationError,
   isLocalFileErrorCode,
   expectedVideoSeconds,
   DEFAULT_RETRY,
   explainError,
-  sleep,
   findTasksCreatedBetween,
   isTransient,
   nextPollDelay,
@@ -25,7 +22,6 @@ import {
   type CandidateTask,
   type LostCreate,
   type PollSchedule,
-  type CreateTaskResponse,
   type TaskResponse,
   type WanClient,
 } from '../wan';
@@ -34,7 +30,7 @@ import { downloadFile } from '../wan/download';
 import { DEFAULT_TIMEOUTS, createDispatcher } from '../wan/http';
 import { parseServiceTime } from '../wan/time';
 import { freeVideoPath, videoBaseName } from './naming';
-import { WAN_I2V_LIMITS, admit, throttleDelay, type AccountLimits } from './queue';
+import { WAN_I2V_LIMITS, admit, type AccountLimits } from './queue';
 import {
   TaskRequestSchema,
   expiresAt,
@@ -44,7 +40,7 @@ import {
   type TaskRecord,
   type TaskRequest,
 } from './record';
-import { savedVideoOf, sidecarFor, sidecarPathOf, writeSidecar, type VideoSidecar } from './sidecar';
+import { savedVideoOf, sidecarFor, sidecarPathOf, writeSidecar } from './sidecar';
 import { EndPredictor, historyOfRecords, recordSchedule } from './schedule';
 import type { StoreRecovery, TaskStore } from './store';
 import {
@@ -62,90 +58,17 @@ import {
   lookupWindow,
 } from './engine/constants';
 import { withConnection, type EngineConnection } from './engine/connection';
+import { announce, type JobContext } from './engine/context';
+import { runCreate } from './engine/create';
+import { Outages } from './engine/outages';
 
-/** A task the service knows of, as its list endpoint describes it. */
-export interface ListedTask {
-  taskId: string;
-  status: string;
-  createdAt?: number;
-}
-
-export type { EngineConnection } from './engine/connection';
-
-export interface EngineLog {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export interface EngineDeps {
-  store: TaskStore;
-  /** A client for the record's endpoint (or the configured one), with the stored key. The engine closes it. */
-  connect(endpoint?: EndpointRef): Promise<EngineConnection>;
-  /** When to poll a running task again (by default learned from the store's finished tasks; adaptive until it knows). */
-  schedule?: PollSchedule;
-  /** Where a task's video goes when its record names no folder; undefined: ask later (the save waits). */
-  outputFolderFor?(record: TaskRecord): Promise<string | undefined>;
-  log: EngineLog;
-  limits?: AccountLimits;
-  now?: () => number;
-  random?: () => number;
-  /** How long an interrupted create is looked up before it is called unresolved. */
-  lookupWindowMs?: number;
-  /** Writes the record beside a saved video (the sidecar's writer by default; tests make the disk fill). */
-  writeRecord?(path: string, sidecar: VideoSidecar): Promise<void>;
-}
-
-/** An endpoint nothing answers at (connection refused, no such host, …): requests wait for it. */
-export interface Outage {
-  /** The URL that failed: the endpoint's base, or the upload host that could not be reached. */
-  url: string;
-  endpoint: EndpointRef;
-  /** The local failure, e.g. "Create task failed: ECONNREFUSED (http://127.0.0.1:9)". */
-  reason: string;
-  /** The requests waiting for it (queued, never sent). */
-  waiting: string[];
-}
-
-export interface EngineEvents {
-  /** A task reached its end (saved, failed, canceled, unknown, or saved failed for good); once per task. */
-  ended?(record: TaskRecord): void;
-  /** Nothing answered at an endpoint a request was to go to; once per outage, not per retry. */
-  unreachable?(outage: Outage): void;
-  /** A succeeded task's video is not saved and its link dies within the hour; once per task. */
-  expiring?(record: TaskRecord): void;
-  /**
-   * The task list was found damaged and rebuilt; then the account's tasks of the last 24 hours were added
-   * again (`added`), or reading them failed (`error`).
-   */
-  recovered?(recovery: StoreRecovery, outcome: { added: TaskRecord[] } | { error: string }): void;
-  /** The task list cannot be written (read-only, full, removed…): `problem` once; undefined once it can again. */
-  storage?(problem: string | undefined): void;
-  /** An interrupted create was looked up and not resolved: the user decides (its `lookup` says what was seen). */
-  unresolved?(record: TaskRecord): void;
-}
+import type { EngineDeps, EngineEvents, ListedTask } from './engine/types';
+export type { EngineConnection, EngineDeps, EngineEvents, EngineLog, ListedTask, Outage } from './engine/types';
 
 /** A refusal of the local file system (read-only, full, a file in the way), not a bug or the network. */
 function isStorageError(error: unknown): boolean {
   return isLocalFileErrorCode((error as NodeJS.ErrnoException | undefined)?.code);
 }
-
-/** Failures of the create that sent nothing: the request can simply wait and go again. */
-function isThrottling(error: unknown): error is WanApiError {
-  return error instanceof WanApiError && error.httpStatus === 429 && /^(Throttling|LimitRequests)/.test(error.code);
-}
-
-/** A request waiting for an unreachable endpoint tries again after 5 s, doubling up to 5 min. */
-function outageDelay(failures: number, random: () => number): number {
-  const backoff = Math.min(5 * 60_000, 5_000 * 2 ** Math.max(0, failures - 1));
-  return Math.round(backoff / 2 + (random() * backoff) / 2);
-}
-
-/** Nothing was sent because nothing answered there: the request waits for the endpoint. */
-function isUnreachable(error: unknown): error is WanNetworkError {
-  return error instanceof WanNetworkError && !error.mayHaveReachedService && error.retryable;
-}
-
 
 export class TaskEngine {
   private readonly store: TaskStore;
@@ -164,7 +87,9 @@ export class TaskEngine {
   /** Lookups of interrupted creates run one at a time, so two never claim the same task. */
   private lookups: Promise<void> = Promise.resolve();
   /** Endpoints nothing answers at (by URL), with their failures in a row and the requests waiting for them. */
-  private readonly outages = new Map<string, { failures: number; waiting: Set<string> }>();
+  private readonly outages = new Outages();
+  /** What the jobs see of the engine. */
+  private readonly ctx: JobContext;
   /** Downloads need no key: they use a connection of their own, whatever the endpoint setting says now. */
   private readonly downloads: Dispatcher = createDispatcher(DEFAULT_TIMEOUTS);
   /** Steps in a row that failed because the task list could not be written: the loop backs off meanwhile. */
@@ -178,11 +103,25 @@ export class TaskEngine {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.limits = deps.limits ?? WAN_I2V_LIMITS;
+    this.ctx = {
+      store: this.store,
+      deps,
+      events,
+      signal: this.stopper.signal,
+      now: this.now,
+      random: this.random,
+      withConnection: (endpoint, fn, onConnectFailed) => this.withConnection(endpoint, fn, onConnectFailed),
+      pollDelay: (t, failures, retryAfterMs) => this.pollDelay(t, failures, retryAfterMs),
+    };
     this.store.onDidRecover((recovery) => void this.recoverFromAccount(recovery));
   }
 
   private withConnection<T>(endpoint: EndpointRef | undefined, fn: (conn: EngineConnection) => Promise<T>, onConnectFailed?: (error: unknown) => Promise<T>): Promise<T> {
     return withConnection((e) => this.deps.connect(e), endpoint, fn, onConnectFailed);
+  }
+
+  private announce(r: TaskRecord): Promise<void> {
+    return announce(this.ctx, r);
   }
 
   /** After the task list was rebuilt: what neither memory nor the last good copy held comes from the account. */
@@ -362,8 +301,7 @@ export class TaskEngine {
    * to retry. The backoff starts over, and a new failure is announced again.
    */
   async retryWaiting(): Promise<void> {
-    const ids = new Set([...this.outages.values()].flatMap((o) => [...o.waiting]));
-    this.outages.clear();
+    const ids = new Set(this.outages.clear());
     if (ids.size) {
       await this.store.update((tasks) => {
         for (const t of tasks) if (ids.has(t.id) && t.state === 'queued') t.notBefore = undefined;
@@ -374,7 +312,7 @@ export class TaskEngine {
 
   /** Cancels the requests (never sent) still waiting for the endpoint at `url`. */
   async cancelWaiting(url: string): Promise<number> {
-    const ids = this.outages.get(url)?.waiting ?? new Set<string>();
+    const ids = this.outages.waitingAt(url);
     let canceled = 0;
     for (const id of ids) if (this.store.get(id)?.state === 'queued' && (await this.cancel(id))?.state === 'canceled') canceled++;
     return canceled;
@@ -463,7 +401,7 @@ export class TaskEngine {
     const mine = this.store.all().filter((r) => held.has(r.id) && !this.inFlight.has(r.id));
 
     for (const r of admit(this.store.all(), now, this.limits).start) {
-      if (held.has(r.id) && !this.inFlight.has(r.id) && !this.backingOff(r.id, now)) this.launch(r.id, () => this.create(r.id));
+      if (held.has(r.id) && !this.inFlight.has(r.id) && !this.backingOff(r.id, now)) this.launch(r.id, () => runCreate(this.ctx, this.outages, r.id));
     }
     for (const r of mine) {
       if (this.inFlight.has(r.id) || this.backingOff(r.id, now)) continue;
@@ -554,148 +492,6 @@ export class TaskEngine {
   }
 
   // ---- the jobs ----
-
-  private async create(id: string): Promise<void> {
-    const record = this.store.get(id);
-    if (!record || record.state !== 'queued') return;
-    // Never sent, so it belongs to no endpoint yet: it goes where the settings say now.
-    await this.withConnection(undefined, async (conn) => {
-      let prepared;
-      try {
-        prepared = await prepareRequest(record.request, async (path, media) => {
-          // Shown while the request waits: a large clip can take a while to go up.
-          await this.store.patch(id, (t) => t.state === 'queued' && (t.message = `uploading ${basename(path)} (temporary upload)…`));
-          return conn.client.uploadFile(path, { signal: this.stopper.signal, format: media.format });
-        });
-      } catch (error) {
-        if (this.stopper.signal.aborted) return; // nothing was created: it stays queued for the next window
-        if (isUnreachable(error)) return await this.waitForEndpoint(id, conn.endpoint, error);
-        if (error instanceof WanValidationError || !(isTransient(error) || isThrottling(error))) return await this.fail(id, error);
-        return await this.requeue(id, error);
-      }
-      // The intent: from here on the service may create the task, so the record says so first.
-      const sentAt = this.now();
-      const sending = await this.store.patch(id, (t) => {
-        if (t.state !== 'queued') return;
-        t.state = 'creating';
-        t.endpoint = conn.endpoint;
-        t.code = undefined;
-        t.message = undefined;
-        t.sentAt = sentAt;
-        t.createAttempts += 1;
-        t.nextPollAt = sentAt + lookupWindow(this.deps.lookupWindowMs) / 4;
-        t.outputSize = prepared.outputSize ?? t.outputSize;
-      });
-      if (sending?.state !== 'creating' || sending.sentAt !== sentAt) return;
-      this.deps.log.info(`Task ${id}: creating (${prepared.duration} s ${prepared.resolution}, billed ${prepared.billedSeconds} s)`);
-      let created: CreateTaskResponse;
-      try {
-        created = await conn.client.createTask(prepared.body, { signal: this.stopper.signal });
-      } catch (error) {
-        if (error instanceof WanAmbiguousCreateError || this.stopper.signal.aborted) {
-          // It may exist: never sent again blindly; the lookup in the task list decides.
-          this.deps.log.warn(`Task ${id}: the create's outcome is unknown; it will be looked up in the task list`);
-          return;
-        }
-        if (isUnreachable(error)) return await this.waitForEndpoint(id, conn.endpoint, error);
-        if (isThrottling(error) || (error instanceof WanNetworkError && !error.mayHaveReachedService)) {
-          return await this.requeue(id, error);
-        }
-        this.outages.delete(conn.endpoint.baseUrl); // it answered
-        return await this.fail(id, error);
-      }
-      this.outages.delete(conn.endpoint.baseUrl);
-      // From here the task exists and is paid for: whatever happens, it is never called failed.
-      await this.recordCreated(id, created);
-    }, (error) => this.fail(id, error));
-  }
-
-  /**
-   * Writes the new task's ID. Should the store refuse the write (a lock held too long, a file the OS keeps
-   * busy), it is tried again; if it never goes through the record stays `creating`, and the lookup in the
-   * task list finds the task by the prompt.
-   */
-  private async recordCreated(id: string, created: CreateTaskResponse): Promise<void> {
-    const taskId = created.output.task_id;
-    const status = created.output.task_status;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.store.patch(id, (t) => {
-          if (t.taskId && t.taskId !== taskId) {
-            this.deps.log.error(`Task ${id}: created ${taskId}, but the record already follows ${t.taskId}; add ${taskId} by ID to follow it too`);
-            return;
-          }
-          t.taskId = taskId;
-          t.requestId = created.request_id;
-          t.code = undefined;
-          t.message = undefined;
-          // A first answer other than PENDING/RUNNING is read by the next poll, which sets everything it implies.
-          const known = status === 'PENDING' || status === 'RUNNING';
-          t.state = known ? stateOfStatus(status) : 'pending';
-          t.serviceStatus = known ? status : undefined;
-          t.polls = 0;
-          t.nextPollAt = known ? this.now() + this.pollDelay(t, 0) : this.now();
-        });
-        this.deps.log.info(`Task ${id}: created ${taskId}`);
-        return;
-      } catch (error) {
-        this.deps.log.error(`Task ${id}: created ${taskId} but could not record it (${String(error)}); attempt ${attempt}`);
-        if (attempt >= 5) return;
-        await sleep(1000 * attempt);
-      }
-    }
-  }
-
-  private async requeue(id: string, error: unknown): Promise<void> {
-    const retryAfter = error instanceof WanApiError ? error.retryAfterMs : undefined;
-    await this.store.patch(id, (t) => {
-      // The user may have canceled it meanwhile; then it stays canceled.
-      if (t.state !== 'queued' && t.state !== 'creating') return;
-      t.state = 'queued';
-      t.sentAt = undefined;
-      t.notBefore = this.now() + throttleDelay(t.createAttempts + 1, retryAfter, this.random);
-      t.code = explainError(error).code;
-      t.message = explainError(error).message;
-    });
-    this.deps.log.warn(`Task ${id}: back in the queue (${explainError(error).message})`);
-  }
-
-  /**
-   * Nothing answered, so nothing was sent: the request waits in the queue, trying again with a growing
-   * delay. The first failure of an outage is announced (with the URL); later ones only reschedule.
-   */
-  private async waitForEndpoint(id: string, endpoint: EndpointRef, error: WanNetworkError): Promise<void> {
-    const url = error.url ?? endpoint.baseUrl;
-    const outage = this.outages.get(url) ?? { failures: 0, waiting: new Set<string>() };
-    this.outages.set(url, outage);
-    outage.failures += 1;
-    outage.waiting.add(id);
-    const { code, message } = explainError(error);
-    const r = await this.store.patch(id, (t) => {
-      if (t.state !== 'queued' && t.state !== 'creating') return;
-      t.state = 'queued';
-      t.sentAt = undefined;
-      t.notBefore = this.now() + outageDelay(outage.failures, this.random);
-      t.code = code;
-      t.message = message;
-    });
-    this.deps.log.warn(`Task ${id}: nothing answers at ${url} (${message}); waiting ${Math.round(((r?.notBefore ?? 0) - this.now()) / 1000)} s`);
-    if (outage.failures === 1 && r?.state === 'queued') {
-      this.events.unreachable?.({ url, endpoint, reason: message, waiting: [...outage.waiting] });
-    }
-  }
-
-  private async fail(id: string, error: unknown): Promise<void> {
-    const { code, message } = explainError(error);
-    const r = await this.store.patch(id, (t) => {
-      if (t.state !== 'queued' && t.state !== 'creating') return;
-      t.state = 'failed';
-      t.code = code;
-      t.message = message;
-    });
-    this.deps.log.warn(`Task ${id}: refused before a task was made: ${message}`);
-    if (r) await this.announce(r);
-  }
 
   private lookUpInTurn(id: string): Promise<void> {
     const turn = this.lookups.then(() => this.lookUp(id));
@@ -999,13 +795,6 @@ export class TaskEngine {
       .patch(r.id, (t) => (t.expiryWarned = true))
       .then((t) => t && this.events.expiring?.(t))
       .catch((error: unknown) => this.deps.log.warn(`Task ${r.id}: the expiry warning failed: ${String(error)}`));
-  }
-
-  /** Tells the user once, from the one window that holds the task. */
-  private async announce(r: TaskRecord): Promise<void> {
-    if (r.announced) return;
-    const marked = await this.store.patch(r.id, (t) => (t.announced = true));
-    if (marked) this.events.ended?.(marked);
   }
 }
 
