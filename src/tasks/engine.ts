@@ -12,18 +12,11 @@ import {
   expectedVideoSeconds,
   DEFAULT_RETRY,
   explainError,
-  findTasksCreatedBetween,
   isTransient,
   nextPollDelay,
   prepareRequest,
-  taskCreatedAt,
-  decideMatch,
-  checkCandidates,
-  type CandidateTask,
-  type LostCreate,
   type PollSchedule,
   type TaskResponse,
-  type WanClient,
 } from '../wan';
 import type { Dispatcher } from 'undici';
 import { downloadFile } from '../wan/download';
@@ -47,8 +40,6 @@ import {
   EXPIRY_MARGIN_MS,
   JOB_BACKOFF_MS,
   LIST_SLACK_MS,
-  LOOKUP_RETRY_MS,
-  MAX_LOOKUP_CANDIDATES,
   PREDICTOR_TTL_MS,
   QUERIES_PER_SECOND,
   SAVE_ATTEMPTS,
@@ -60,6 +51,7 @@ import {
 import { withConnection, type EngineConnection } from './engine/connection';
 import { announce, type JobContext } from './engine/context';
 import { runCreate } from './engine/create';
+import { Lookups, listCreated } from './engine/lookup';
 import { Outages } from './engine/outages';
 
 import type { EngineDeps, EngineEvents, ListedTask } from './engine/types';
@@ -84,8 +76,7 @@ export class TaskEngine {
   private queryTimes: number[] = [];
   private predictor: { at: number; predictor: EndPredictor } | undefined;
   private readonly jobBackoff = new Map<string, number>();
-  /** Lookups of interrupted creates run one at a time, so two never claim the same task. */
-  private lookups: Promise<void> = Promise.resolve();
+  private readonly lookups: Lookups;
   /** Endpoints nothing answers at (by URL), with their failures in a row and the requests waiting for them. */
   private readonly outages = new Outages();
   /** What the jobs see of the engine. */
@@ -113,6 +104,7 @@ export class TaskEngine {
       withConnection: (endpoint, fn, onConnectFailed) => this.withConnection(endpoint, fn, onConnectFailed),
       pollDelay: (t, failures, retryAfterMs) => this.pollDelay(t, failures, retryAfterMs),
     };
+    this.lookups = new Lookups(this.ctx);
     this.store.onDidRecover((recovery) => void this.recoverFromAccount(recovery));
   }
 
@@ -254,7 +246,7 @@ export class TaskEngine {
   async syncFromAccount(where: { workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord[]> {
     const to = new Date(this.now() + LIST_SLACK_MS);
     const { listed, endpoint } = await this.withConnection(undefined, async (conn) => ({
-      listed: await this.listCreated(conn.client, new Date(to.getTime() - SERVICE_MEMORY_MS), to),
+      listed: await listCreated(this.stopper.signal, conn.client, new Date(to.getTime() - SERVICE_MEMORY_MS), to),
       endpoint: conn.endpoint,
     }));
     // A task made around the time of an interrupted create may be that create's: its lookup decides.
@@ -405,7 +397,7 @@ export class TaskEngine {
     }
     for (const r of mine) {
       if (this.inFlight.has(r.id) || this.backingOff(r.id, now)) continue;
-      if (r.state === 'creating' && (r.nextPollAt ?? 0) <= now) this.launch(r.id, () => this.lookUpInTurn(r.id));
+      if (r.state === 'creating' && (r.nextPollAt ?? 0) <= now) this.launch(r.id, () => this.lookups.inTurn(r.id));
       else if ((r.state === 'pending' || r.state === 'running') && (r.nextPollAt ?? 0) <= now && this.takeQuery(now)) {
         this.launch(r.id, () => this.poll(r.id));
       } else if (r.state === 'succeeded') {
@@ -485,99 +477,9 @@ export class TaskEngine {
     return recordSchedule(this.predictor.predictor, t, polled);
   }
 
-  /** Tasks of this model the account created between two instants, from the service's task list. */
-  private async listCreated(client: WanClient, from: Date, to: Date): Promise<ListedTask[]> {
-    const items = await findTasksCreatedBetween(client, from, to, { signal: this.stopper.signal });
-    return items.map((i) => ({ taskId: i.task_id, status: i.status, createdAt: taskCreatedAt(i)?.getTime() }));
-  }
-
   // ---- the jobs ----
 
-  private lookUpInTurn(id: string): Promise<void> {
-    const turn = this.lookups.then(() => this.lookUp(id));
-    this.lookups = turn.catch(() => undefined);
-    return turn;
-  }
 
-  /** An interrupted create: find the task it may have made in the service's list, never re-send it. */
-  private async lookUp(id: string): Promise<void> {
-    const r = this.store.get(id);
-    if (!r || r.state !== 'creating' || r.sentAt === undefined) return;
-    const sentAt = r.sentAt;
-    const window = lookupWindow(this.deps.lookupWindowMs);
-    const retryLater = async (what: string, error: unknown) => {
-      this.deps.log.warn(`Task ${id}: ${what} (${explainError(error).message}); trying again`);
-      await this.store.patch(id, (t) => (t.nextPollAt = this.now() + LOOKUP_RETRY_MS));
-    };
-    await this.withConnection(r.endpoint, async (conn) => {
-      let listed: ListedTask[];
-      const from = sentAt - LIST_SLACK_MS;
-      const to = Math.max(this.now(), sentAt + window) + LIST_SLACK_MS;
-      try {
-        listed = await this.listCreated(conn.client, new Date(from), new Date(to));
-      } catch (error) {
-        return retryLater('looking up the interrupted create failed', error);
-      }
-      const known = new Set(this.store.all().map((t) => t.taskId).filter(Boolean));
-      const candidates = listed.filter((t) => !known.has(t.taskId));
-      candidates.sort((a, b) => Math.abs((a.createdAt ?? 0) - sentAt) - Math.abs((b.createdAt ?? 0) - sentAt));
-      let checked: CandidateTask[];
-      try {
-        checked = await checkCandidates(conn.client, candidates, { max: MAX_LOOKUP_CANDIDATES, signal: this.stopper.signal });
-      } catch (error) {
-        return retryLater("checking the task list's candidates failed", error);
-      }
-      // Other creates of this account whose outcome is unknown may own a candidate too.
-      const rivals = this.store
-        .all()
-        .filter((t) => t.id !== id && !t.taskId && t.sentAt !== undefined && (t.state === 'creating' || t.state === 'unresolved') && t.endpoint.kind === r.endpoint.kind)
-        .map(lostCreateOf);
-      const decision = decideMatch({ create: lostCreateOf(r), rivals, candidates: checked, now: this.now(), windowMs: window });
-      const lookup = { from, to, seen: checked.map((c) => ({ taskId: c.taskId, status: c.status })), fitting: decision.kind === 'adopt' ? [decision.taskId] : decision.fitting };
-      const waiting = (t: TaskRecord) => t.state === 'creating' && !t.taskId;
-      if (decision.kind === 'adopt') {
-        const taskId = decision.taskId;
-        const adopted = await this.store.update((tasks) => {
-          const t = tasks.find((x) => x.id === id);
-          // Under the lock: the record still waits, and no other record took this task meanwhile.
-          if (!t || !waiting(t) || tasks.some((x) => x.taskId === taskId)) return false;
-          t.taskId = taskId;
-          t.state = 'pending';
-          t.nextPollAt = this.now();
-          t.message = undefined;
-          t.lookup = lookup;
-          t.updatedAt = this.now();
-          return true;
-        });
-        if (adopted) this.deps.log.info(`Task ${id}: the interrupted create made ${taskId}; following it`);
-        else await this.store.patch(id, (t) => waiting(t) && (t.nextPollAt = this.now() + 1000)); // taken meanwhile: look again, past it
-        return;
-      }
-      if (decision.kind === 'wait') {
-        // Looked at again soon: a task that ends now says its prompt.
-        await this.store.patch(id, (t) => {
-          if (!waiting(t)) return;
-          t.lookup = lookup;
-          t.nextPollAt = this.now() + Math.min(LOOKUP_RETRY_MS, window / 4);
-        });
-        this.deps.log.info(`Task ${id}: interrupted create not matched yet (${decision.reason}: ${decision.open.length} task(s) of its window not ended, ${decision.fitting.length} fitting); looking again`);
-        return;
-      }
-      const unresolved = await this.store.patch(id, (t) => {
-        if (!waiting(t)) return;
-        t.state = 'unresolved';
-        t.lookup = lookup;
-        t.message =
-          decision.fitting.length > 0
-            ? `the create was interrupted and ${decision.fitting.length} tasks fit it equally (${decision.fitting.join(', ')}): add the right one by its ID rather than creating it again`
-            : 'the create was interrupted and no ended task of its time window has its prompt: it may not have been created';
-      });
-      if (unresolved?.state === 'unresolved') {
-        this.deps.log.warn(`Task ${id}: interrupted create not resolved from the task list (${unresolved.message}); the user decides`);
-        this.events.unresolved?.(unresolved);
-      }
-    }, (error) => retryLater('cannot look up the interrupted create now', error));
-  }
 
   private async poll(id: string): Promise<void> {
     const r = this.store.get(id);
@@ -796,9 +698,4 @@ export class TaskEngine {
       .then((t) => t && this.events.expiring?.(t))
       .catch((error: unknown) => this.deps.log.warn(`Task ${r.id}: the expiry warning failed: ${String(error)}`));
   }
-}
-
-/** A record's create as the matching sees it. */
-function lostCreateOf(r: TaskRecord): LostCreate {
-  return { key: r.id, prompt: r.request.prompt, duration: r.request.duration, resolution: r.request.resolution, sentAt: r.sentAt ?? r.requestedAt };
 }
