@@ -13,10 +13,7 @@ import {
   DEFAULT_RETRY,
   explainError,
   isTransient,
-  nextPollDelay,
   prepareRequest,
-  type PollSchedule,
-  type TaskResponse,
 } from '../wan';
 import type { Dispatcher } from 'undici';
 import { downloadFile } from '../wan/download';
@@ -28,19 +25,16 @@ import {
   TaskRequestSchema,
   expiresAt,
   needsWork,
-  stateOfStatus,
   type EndpointRef,
   type TaskRecord,
   type TaskRequest,
 } from './record';
 import { savedVideoOf, sidecarFor, sidecarPathOf, writeSidecar } from './sidecar';
-import { EndPredictor, historyOfRecords, recordSchedule } from './schedule';
 import type { StoreRecovery, TaskStore } from './store';
 import {
   EXPIRY_MARGIN_MS,
   JOB_BACKOFF_MS,
   LIST_SLACK_MS,
-  PREDICTOR_TTL_MS,
   QUERIES_PER_SECOND,
   SAVE_ATTEMPTS,
   SERVICE_MEMORY_MS,
@@ -52,6 +46,7 @@ import { withConnection, type EngineConnection } from './engine/connection';
 import { announce, type JobContext } from './engine/context';
 import { runCreate } from './engine/create';
 import { Lookups, listCreated } from './engine/lookup';
+import { PollDelays, applyTask, runPoll } from './engine/poll';
 import { Outages } from './engine/outages';
 
 import type { EngineDeps, EngineEvents, ListedTask } from './engine/types';
@@ -74,7 +69,6 @@ export class TaskEngine {
   private again = false;
   private readonly stopper = new AbortController();
   private queryTimes: number[] = [];
-  private predictor: { at: number; predictor: EndPredictor } | undefined;
   private readonly jobBackoff = new Map<string, number>();
   private readonly lookups: Lookups;
   /** Endpoints nothing answers at (by URL), with their failures in a row and the requests waiting for them. */
@@ -94,6 +88,7 @@ export class TaskEngine {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.limits = deps.limits ?? WAN_I2V_LIMITS;
+    const delays = new PollDelays(this.store, deps, this.now, this.random);
     this.ctx = {
       store: this.store,
       deps,
@@ -102,7 +97,7 @@ export class TaskEngine {
       now: this.now,
       random: this.random,
       withConnection: (endpoint, fn, onConnectFailed) => this.withConnection(endpoint, fn, onConnectFailed),
-      pollDelay: (t, failures, retryAfterMs) => this.pollDelay(t, failures, retryAfterMs),
+      pollDelay: (t, failures, retryAfterMs) => delays.delay(t, failures, retryAfterMs),
     };
     this.lookups = new Lookups(this.ctx);
     this.store.onDidRecover((recovery) => void this.recoverFromAccount(recovery));
@@ -235,7 +230,7 @@ export class TaskEngine {
         // A task that ended before it was added is reported by the command that added it, not once more each.
         announced: task.output.task_status === 'FAILED' || task.output.task_status === 'CANCELED',
       });
-      await this.applyTask(record.id, task);
+      await applyTask(this.ctx, record.id, task);
       if (this.store.get(record.id)?.state === 'succeeded') await this.takeSavedVideo(record.id);
       this.wake();
       return this.store.get(record.id) ?? record;
@@ -282,7 +277,7 @@ export class TaskEngine {
     const taskId = r.taskId;
     await this.withConnection(r.endpoint, async (conn) => {
       await conn.client.cancelTask(taskId);
-      await this.applyTask(id, await conn.client.getTask(taskId));
+      await applyTask(this.ctx, id, await conn.client.getTask(taskId));
     });
     this.wake();
     return this.store.get(id);
@@ -399,7 +394,7 @@ export class TaskEngine {
       if (this.inFlight.has(r.id) || this.backingOff(r.id, now)) continue;
       if (r.state === 'creating' && (r.nextPollAt ?? 0) <= now) this.launch(r.id, () => this.lookups.inTurn(r.id));
       else if ((r.state === 'pending' || r.state === 'running') && (r.nextPollAt ?? 0) <= now && this.takeQuery(now)) {
-        this.launch(r.id, () => this.poll(r.id));
+        this.launch(r.id, () => runPoll(this.ctx, r.id));
       } else if (r.state === 'succeeded') {
         this.maybeWarnExpiry(r, now);
         if ((r.save?.state === 'waiting' || r.save?.state === 'saving') && (r.save.notBefore ?? 0) <= now) this.launch(r.id, () => this.save(r.id));
@@ -461,90 +456,9 @@ export class TaskEngine {
     this.inFlight.set(id, p);
   }
 
-  /** The schedule's next delay for a task of this age; after failures, the outage backoff. */
-  private pollDelay(t: TaskRecord, failures: number, retryAfterMs?: number): number {
-    const since = parseServiceTime(t.submitTime)?.getTime() ?? t.sentAt ?? t.requestedAt;
-    const state = { polls: t.polls, taskAgeMs: Math.max(0, this.now() - since), failures, retryAfterMs };
-    return nextPollDelay(state, this.random, this.deps.schedule ?? this.learnedSchedule(t));
-  }
-
-  /** The schedule learned from the store's finished tasks (every window's: the store is shared); adaptive when it knows nothing. */
-  private learnedSchedule(t: TaskRecord): PollSchedule {
-    const now = this.now();
-    const all = this.store.all();
-    if (!this.predictor || now - this.predictor.at > PREDICTOR_TTL_MS) this.predictor = { at: now, predictor: new EndPredictor(historyOfRecords(all)) };
-    const polled = all.filter((r) => r.state === 'pending' || r.state === 'running').length;
-    return recordSchedule(this.predictor.predictor, t, polled);
-  }
-
   // ---- the jobs ----
 
 
-
-  private async poll(id: string): Promise<void> {
-    const r = this.store.get(id);
-    if (!r?.taskId) return;
-    const taskId = r.taskId;
-    await this.withConnection(
-      r.endpoint,
-      async (conn) => {
-        try {
-          await this.applyTask(id, await conn.client.getTask(taskId, { signal: this.stopper.signal }));
-        } catch (error) {
-          if (!this.stopper.signal.aborted) await this.pollFailed(id, error);
-        }
-      },
-      (error) => this.pollFailed(id, error),
-    );
-  }
-
-  /** The task exists and is paid for: every failure to reach it is waited out, until it would expire. */
-  private async pollFailed(id: string, error: unknown): Promise<void> {
-    const retryAfter = error instanceof WanApiError ? error.retryAfterMs : undefined;
-    const r = await this.store.patch(id, (t) => {
-      t.pollFailures += 1;
-      t.nextPollAt = this.now() + this.pollDelay(t, t.pollFailures, retryAfter);
-      t.message = `last check failed: ${explainError(error).message}`;
-      const at = expiresAt(t);
-      if (at !== undefined && this.now() > at) {
-        t.state = 'unknown';
-        t.message = 'the task could not be reached before the service forgot it (24 hours)';
-      }
-    });
-    this.deps.log.warn(`Task ${id}: poll failed (${explainError(error).message}); next try in ${Math.round(((r?.nextPollAt ?? 0) - this.now()) / 1000)} s`);
-    if (r?.state === 'unknown') await this.announce(r);
-  }
-
-  /** Copies a task answer into the record and moves it on (a success starts its save). */
-  private async applyTask(id: string, task: TaskResponse): Promise<void> {
-    const o = task.output;
-    const r = await this.store.patch(id, (t) => {
-      t.serviceStatus = o.task_status;
-      t.state = stateOfStatus(o.task_status);
-      t.submitTime = o.submit_time ?? t.submitTime;
-      t.scheduledTime = o.scheduled_time ?? t.scheduledTime;
-      t.endTime = o.end_time ?? t.endTime;
-      t.origPrompt = o.orig_prompt ?? t.origPrompt;
-      // A task added by its ID: its prompt is known once the service echoes it, which is on success.
-      if (t.request.prompt === undefined && t.createAttempts === 0) t.request.prompt = o.orig_prompt;
-      t.requestId = t.requestId ?? task.request_id;
-      t.usage = task.usage ?? t.usage;
-      t.polls += 1;
-      t.pollFailures = 0;
-      t.message = undefined;
-      if (o.task_status === 'SUCCEEDED') {
-        t.videoUrl = o.video_url;
-        t.save ??= { state: 'waiting', attempts: 0 };
-      } else if (o.task_status === 'FAILED') {
-        t.code = o.code;
-        t.message = o.message;
-      } else if (o.task_status === 'UNKNOWN') {
-        t.message = 'the service does not know this task (it never existed here, or it is older than 24 hours)';
-      }
-      t.nextPollAt = this.now() + this.pollDelay(t, 0);
-    });
-    if (r && (r.state === 'failed' || r.state === 'canceled' || r.state === 'unknown')) await this.announce(r);
-  }
 
   private async save(id: string): Promise<void> {
     const r = this.store.get(id);
