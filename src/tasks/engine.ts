@@ -2,44 +2,30 @@
 // the queue, the polls, the lookups of interrupted creates and the downloads of every task this window
 // leases. Nothing else talks to the service for a task. No vscode import: the extension wires it.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
 import {
-  WanApiError,
   WanLocalFileError,
   WanValidationError,
   isLocalFileErrorCode,
-  expectedVideoSeconds,
-  DEFAULT_RETRY,
   explainError,
-  isTransient,
   prepareRequest,
 } from '../wan';
 import type { Dispatcher } from 'undici';
-import { downloadFile } from '../wan/download';
 import { DEFAULT_TIMEOUTS, createDispatcher } from '../wan/http';
 import { parseServiceTime } from '../wan/time';
-import { freeVideoPath, videoBaseName } from './naming';
 import { WAN_I2V_LIMITS, admit, type AccountLimits } from './queue';
 import {
   TaskRequestSchema,
-  expiresAt,
   needsWork,
   type EndpointRef,
   type TaskRecord,
   type TaskRequest,
 } from './record';
-import { savedVideoOf, sidecarFor, sidecarPathOf, writeSidecar } from './sidecar';
 import type { StoreRecovery, TaskStore } from './store';
 import {
-  EXPIRY_MARGIN_MS,
   JOB_BACKOFF_MS,
   LIST_SLACK_MS,
   QUERIES_PER_SECOND,
-  SAVE_ATTEMPTS,
   SERVICE_MEMORY_MS,
-  STALE_PART_MS,
-  WARN_BEFORE_EXPIRY_MS,
   lookupWindow,
 } from './engine/constants';
 import { withConnection, type EngineConnection } from './engine/connection';
@@ -47,6 +33,7 @@ import { announce, type JobContext } from './engine/context';
 import { runCreate } from './engine/create';
 import { Lookups, listCreated } from './engine/lookup';
 import { PollDelays, applyTask, runPoll } from './engine/poll';
+import { removeStaleParts, runSave, takeSavedVideo, warnIfExpiring, writeRecord } from './engine/save';
 import { Outages } from './engine/outages';
 
 import type { EngineDeps, EngineEvents, ListedTask } from './engine/types';
@@ -132,7 +119,7 @@ export class TaskEngine {
   start(): void {
     if (this.running) return;
     this.running = true;
-    void this.removeStaleParts().catch((error: unknown) => this.deps.log.warn(`Removing left-over partial downloads failed: ${String(error)}`));
+    void removeStaleParts(this.ctx).catch((error: unknown) => this.deps.log.warn(`Removing left-over partial downloads failed: ${String(error)}`));
     this.wake();
   }
 
@@ -231,7 +218,7 @@ export class TaskEngine {
         announced: task.output.task_status === 'FAILED' || task.output.task_status === 'CANCELED',
       });
       await applyTask(this.ctx, record.id, task);
-      if (this.store.get(record.id)?.state === 'succeeded') await this.takeSavedVideo(record.id);
+      if (this.store.get(record.id)?.state === 'succeeded') await takeSavedVideo(this.ctx, record.id);
       this.wake();
       return this.store.get(record.id) ?? record;
     });
@@ -396,9 +383,9 @@ export class TaskEngine {
       else if ((r.state === 'pending' || r.state === 'running') && (r.nextPollAt ?? 0) <= now && this.takeQuery(now)) {
         this.launch(r.id, () => runPoll(this.ctx, r.id));
       } else if (r.state === 'succeeded') {
-        this.maybeWarnExpiry(r, now);
-        if ((r.save?.state === 'waiting' || r.save?.state === 'saving') && (r.save.notBefore ?? 0) <= now) this.launch(r.id, () => this.save(r.id));
-        else if (r.save?.state === 'saved' && r.save.pendingRecord && (r.save.notBefore ?? 0) <= now) this.launch(r.id, async () => void (await this.writeRecord(r.id)));
+        warnIfExpiring(this.ctx, r, now);
+        if ((r.save?.state === 'waiting' || r.save?.state === 'saving') && (r.save.notBefore ?? 0) <= now) this.launch(r.id, () => runSave(this.ctx, this.downloads, r.id));
+        else if (r.save?.state === 'saved' && r.save.pendingRecord && (r.save.notBefore ?? 0) <= now) this.launch(r.id, async () => void (await writeRecord(this.ctx, r.id)));
       }
     }
   }
@@ -460,156 +447,5 @@ export class TaskEngine {
 
 
 
-  private async save(id: string): Promise<void> {
-    const r = this.store.get(id);
-    if (!r?.videoUrl || !r.taskId || r.state !== 'succeeded' || r.save?.state === 'saved') return;
-    // No verdict from the clock alone: ours and the service's may disagree, so the link is always tried.
-    const at = expiresAt(r);
-    const folder = r.outputFolder ?? (await this.deps.outputFolderFor?.(r));
-    if (!folder) {
-      await this.store.patch(id, (t) => (t.save = { state: 'failed', attempts: t.save?.attempts ?? 0, error: 'no folder to save the video in: open a workspace folder or set wanStudio.outputFolder, then retry' }));
-      return;
-    }
-    await this.store.patch(id, (t) => {
-      t.outputFolder = folder;
-      t.save = { state: 'saving', attempts: (t.save?.attempts ?? 0) + 1 };
-    });
-    try {
-      await mkdir(folder, { recursive: true });
-      // Saved before (a record lost with the task list, a cleared list synced again): never a second copy.
-      if (await this.takeSavedVideo(id, false)) return;
-      const base = this.videoBase(r);
-      const paths = await freeVideoPath(folder, base);
-      const { bytes } = await downloadFile(r.videoUrl, paths.video, {
-        dispatcher: this.downloads,
-        retry: DEFAULT_RETRY,
-        signal: this.stopper.signal,
-        part: join(folder, `.${base}.part`),
-        // A fragmented MP4 cut between fragments looks whole: its length must be the task's.
-        expectedSeconds: expectedVideoSeconds(r.usage),
-      });
-      // The video is in place: the task is saved, whatever happens to the record beside it.
-      await this.store.patch(id, (t) => (t.save = { state: 'saved', file: paths.video, bytes, attempts: t.save?.attempts ?? 1, pendingRecord: { attempts: 0 } }));
-      this.deps.log.info(`Task ${id}: saved ${paths.video} (${bytes} bytes)`);
-      const done = await this.writeRecord(id);
-      if (done) await this.announce(done);
-    } catch (error) {
-      if (this.stopper.signal.aborted) {
-        await this.store.patch(id, (t) => t.save?.state !== 'saved' && (t.save = { state: 'waiting', attempts: t.save?.attempts ?? 0 }));
-        return;
-      }
-      const linkRefused = error instanceof WanApiError && error.code === 'VideoUrlExpired';
-      // The link's answer decides, read with the clock: refused near or past its documented end, it has
-      // expired; refused long before, it is more likely a glitch of the storage host, tried again.
-      const expired = linkRefused && (at === undefined || this.now() >= at - EXPIRY_MARGIN_MS);
-      const retryable = isTransient(error) || (linkRefused && !expired);
-      const message = linkRefused && !expired ? `the storage host refused the result link (HTTP ${error.httpStatus}) long before it expires` : explainError(error).message;
-      const s = await this.store.patch(id, (t) => {
-        if (t.save?.state === 'saved') return;
-        const attempts = t.save?.attempts ?? 1;
-        const again = !expired && attempts < SAVE_ATTEMPTS && retryable;
-        t.save = {
-          state: expired ? 'expired' : again ? 'waiting' : 'failed',
-          attempts,
-          error: expired ? 'the result link expired (24 hours) before the video was saved' : message,
-          notBefore: again ? this.now() + Math.min(120_000, 2000 * 2 ** (attempts - 1)) : undefined,
-        };
-      });
-      this.deps.log.warn(`Task ${id}: saving the video failed (${message})`);
-      if (s && s.save?.state !== 'waiting' && s.save?.state !== 'saved') await this.announce(s);
-    }
-  }
 
-  /** The base of the task's video file name (the same on every attempt, so its partial download is found again). */
-  private videoBase(r: TaskRecord): string {
-    return videoBaseName({
-      date: parseServiceTime(r.endTime) ?? new Date(r.requestedAt),
-      prompt: r.request.prompt,
-      fallback: basename(r.request.firstFrame ?? r.request.firstClip ?? ''),
-      taskId: r.taskId ?? r.id,
-    });
-  }
-
-  /**
-   * A succeeded task whose video is already in its folder (known by task ID from the record beside it, or by
-   * its name) is listed as saved without a download or an announcement. True when it was.
-   */
-  private async takeSavedVideo(id: string, resolveFolder = true): Promise<boolean> {
-    const r = this.store.get(id);
-    if (!r?.taskId || r.state !== 'succeeded' || r.save?.state === 'saved') return false;
-    const folder = r.outputFolder ?? (resolveFolder ? await this.deps.outputFolderFor?.(r) : undefined);
-    if (!folder) return false;
-    const found = await savedVideoOf(folder, r.taskId, this.videoBase(r));
-    if (!found) return false;
-    const taken = await this.store.patch(id, (t) => {
-      if (t.save?.state === 'saved') return;
-      t.outputFolder = folder;
-      t.save = { state: 'saved', file: found.file, bytes: found.bytes, attempts: t.save?.attempts ?? 0, ...(found.hasRecord ? {} : { pendingRecord: { attempts: 0 } }) };
-      t.announced = true;
-    });
-    this.deps.log.info(`Task ${id}: its video was already saved as ${found.file}; not downloaded again`);
-    if (taken?.save?.pendingRecord) await this.writeRecord(id);
-    return true;
-  }
-
-  /**
-   * Writes the record beside a saved video. A failure (a full disk) leaves the video saved and tries only
-   * the record again later. Returns the task as it now stands.
-   */
-  private async writeRecord(id: string): Promise<TaskRecord | undefined> {
-    const r = this.store.get(id);
-    if (!r?.save?.file || r.save.state !== 'saved' || !r.save.pendingRecord) return r;
-    const { file, bytes = 0 } = r.save;
-    try {
-      await (this.deps.writeRecord ?? writeSidecar)(sidecarPathOf(file), sidecarFor(r, file, bytes));
-      this.deps.log.info(`Task ${id}: wrote its record ${sidecarPathOf(file)}`);
-      return await this.store.patch(id, (t) => {
-        if (t.save) t.save = { ...t.save, pendingRecord: undefined, notBefore: undefined };
-      });
-    } catch (error) {
-      const { message } = explainError(error);
-      this.deps.log.warn(`Task ${id}: the video is saved, but its record ${sidecarPathOf(file)} could not be written (${message}); trying again`);
-      return await this.store.patch(id, (t) => {
-        if (!t.save?.pendingRecord) return;
-        const attempts = t.save.pendingRecord.attempts + 1;
-        t.save.pendingRecord = { attempts, error: message };
-        t.save.notBefore = this.now() + Math.min(300_000, 5000 * 2 ** (attempts - 1));
-      });
-    }
-  }
-
-  /**
-   * Temporary files of downloads killed with their window: the ones a task can resume are kept, the others
-   * (untouched for a while, so no other run is writing them) removed.
-   */
-  private async removeStaleParts(): Promise<void> {
-    const resumable = new Set<string>();
-    const folders = new Set<string>();
-    for (const r of this.store.all()) {
-      if (!r.outputFolder) continue;
-      folders.add(r.outputFolder);
-      if (r.state === 'succeeded' && r.taskId && r.save?.state !== 'saved' && r.save?.state !== 'expired') resumable.add(join(r.outputFolder, `.${this.videoBase(r)}.part`));
-    }
-    for (const folder of folders) {
-      for (const name of await readdir(folder).catch(() => [] as string[])) {
-        const path = join(folder, name);
-        if (!name.startsWith('.') || !name.endsWith('.part') || resumable.has(path)) continue;
-        const age = await stat(path).then((st) => Date.now() - st.mtimeMs, () => 0);
-        if (age < STALE_PART_MS) continue;
-        await rm(path, { force: true });
-        this.deps.log.info(`Removed a partial download left by a closed window: ${path}`);
-      }
-    }
-  }
-
-  private maybeWarnExpiry(r: TaskRecord, now: number): void {
-    const at = expiresAt(r);
-    // Only a save that stopped needs the user: one still being tried reports its own outcome.
-    if (r.save?.state !== 'failed' || at === undefined || at - now > WARN_BEFORE_EXPIRY_MS) return;
-    if (r.expiryWarned) return;
-    void this.store
-      .patch(r.id, (t) => (t.expiryWarned = true))
-      .then((t) => t && this.events.expiring?.(t))
-      .catch((error: unknown) => this.deps.log.warn(`Task ${r.id}: the expiry warning failed: ${String(error)}`));
-  }
 }
