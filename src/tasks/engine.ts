@@ -1,20 +1,15 @@
 // The task engine: owns every task from the user's request until its video is saved. One timer drives
 // the queue, the polls, the lookups of interrupted creates and the downloads of every task this window
 // leases. Nothing else talks to the service for a task. No vscode import: the extension wires it.
-import { randomUUID } from 'node:crypto';
 import {
   WanLocalFileError,
-  WanValidationError,
   isLocalFileErrorCode,
   explainError,
-  prepareRequest,
 } from '../wan';
 import type { Dispatcher } from 'undici';
 import { DEFAULT_TIMEOUTS, createDispatcher } from '../wan/http';
-import { parseServiceTime } from '../wan/time';
 import { WAN_I2V_LIMITS, admit, type AccountLimits } from './queue';
 import {
-  TaskRequestSchema,
   needsWork,
   type EndpointRef,
   type TaskRecord,
@@ -23,20 +18,18 @@ import {
 import type { StoreRecovery, TaskStore } from './store';
 import {
   JOB_BACKOFF_MS,
-  LIST_SLACK_MS,
   QUERIES_PER_SECOND,
-  SERVICE_MEMORY_MS,
-  lookupWindow,
 } from './engine/constants';
 import { withConnection, type EngineConnection } from './engine/connection';
 import { announce, type JobContext } from './engine/context';
 import { runCreate } from './engine/create';
-import { Lookups, listCreated } from './engine/lookup';
-import { PollDelays, applyTask, runPoll } from './engine/poll';
-import { removeStaleParts, runSave, takeSavedVideo, warnIfExpiring, writeRecord } from './engine/save';
+import { Lookups } from './engine/lookup';
+import { PollDelays, runPoll } from './engine/poll';
+import { removeStaleParts, runSave, warnIfExpiring, writeRecord } from './engine/save';
 import { Outages } from './engine/outages';
+import * as actions from './engine/actions';
 
-import type { EngineDeps, EngineEvents, ListedTask } from './engine/types';
+import type { EngineDeps, EngineEvents } from './engine/types';
 export type { EngineConnection, EngineDeps, EngineEvents, EngineLog, ListedTask, Outage } from './engine/types';
 
 /** A refusal of the local file system (read-only, full, a file in the way), not a bug or the network. */
@@ -84,6 +77,7 @@ export class TaskEngine {
       now: this.now,
       random: this.random,
       withConnection: (endpoint, fn, onConnectFailed) => this.withConnection(endpoint, fn, onConnectFailed),
+      wake: () => this.wake(),
       pollDelay: (t, failures, retryAfterMs) => delays.delay(t, failures, retryAfterMs),
     };
     this.lookups = new Lookups(this.ctx);
@@ -166,186 +160,59 @@ export class TaskEngine {
     if (this.storageFailures === 1) this.events.storage?.(message);
   }
 
-  /**
-   * Records the request as queued (nothing is sent yet) and returns its record. Inputs are checked
-   * first, so a request the service would refuse is never queued.
-   */
-  async submit(request: TaskRequest, where: { endpoint: EndpointRef; workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord> {
-    const parsed = TaskRequestSchema.safeParse(request);
-    if (!parsed.success) {
-      throw new WanValidationError(parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'request', message: i.message })));
-    }
-    // Every rule and every local file, checked without uploading anything.
-    const checked = await prepareRequest(parsed.data, async () => 'oss://validation-only/placeholder');
-    const now = this.now();
-    const record = await this.store.add({
-      id: randomUUID(),
-      state: 'queued',
-      request: parsed.data,
-      endpoint: where.endpoint,
-      workspaceFolder: where.workspaceFolder,
-      outputFolder: where.outputFolder,
-      requestedAt: now,
-      updatedAt: now,
-      outputSize: checked.outputSize,
-    });
-    this.wake();
-    return record;
+  /** Checks a request and records it as queued (nothing is sent yet); a request the service would refuse is never queued. */
+  submit(request: TaskRequest, where: { endpoint: EndpointRef; workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord> {
+    return actions.submit(this.ctx, request, where);
   }
 
   /** Adds a task that exists on the service (made by the CLI, another machine, …). */
-  async adopt(taskId: string, where: { endpoint?: EndpointRef; workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord> {
-    const existing = this.store.byTaskId(taskId);
-    if (existing) return existing;
-    return this.withConnection(where.endpoint, async (conn) => {
-      const task = await conn.client.getTask(taskId, { signal: this.stopper.signal });
-      if (task.output.task_status === 'UNKNOWN') {
-        throw new WanValidationError([{ field: 'task_id', message: `the service does not know task ${taskId} (wrong region or key, or older than 24 hours)` }]);
-      }
-      const now = this.now();
-      const record = await this.store.add({
-        id: randomUUID(),
-        state: 'pending',
-        request: { prompt: task.output.orig_prompt },
-        endpoint: conn.endpoint,
-        workspaceFolder: where.workspaceFolder,
-        outputFolder: where.outputFolder,
-        requestedAt: parseServiceTime(task.output.submit_time)?.getTime() ?? now,
-        updatedAt: now,
-        sentAt: parseServiceTime(task.output.submit_time)?.getTime(),
-        taskId,
-        // A task that ended before it was added is reported by the command that added it, not once more each.
-        announced: task.output.task_status === 'FAILED' || task.output.task_status === 'CANCELED',
-      });
-      await applyTask(this.ctx, record.id, task);
-      if (this.store.get(record.id)?.state === 'succeeded') await takeSavedVideo(this.ctx, record.id);
-      this.wake();
-      return this.store.get(record.id) ?? record;
-    });
+  adopt(taskId: string, where: { endpoint?: EndpointRef; workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord> {
+    return actions.adopt(this.ctx, taskId, where);
   }
 
   /** Adds the account's tasks of this model from the last 24 hours that the list does not hold yet. */
-  async syncFromAccount(where: { workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord[]> {
-    const to = new Date(this.now() + LIST_SLACK_MS);
-    const { listed, endpoint } = await this.withConnection(undefined, async (conn) => ({
-      listed: await listCreated(this.stopper.signal, conn.client, new Date(to.getTime() - SERVICE_MEMORY_MS), to),
-      endpoint: conn.endpoint,
-    }));
-    // A task made around the time of an interrupted create may be that create's: its lookup decides.
-    const interrupted = this.store.all().filter((r) => (r.state === 'creating' || r.state === 'unresolved') && r.sentAt !== undefined);
-    const window = lookupWindow(this.deps.lookupWindowMs);
-    const nearInterrupted = (t: ListedTask) =>
-      t.createdAt === undefined
-        ? interrupted.length > 0
-        : interrupted.some((r) => t.createdAt! >= r.sentAt! - LIST_SLACK_MS && t.createdAt! <= r.sentAt! + window + LIST_SLACK_MS);
-    const added: TaskRecord[] = [];
-    for (const t of listed) {
-      if (this.store.byTaskId(t.taskId) || nearInterrupted(t)) continue;
-      added.push(await this.adopt(t.taskId, { endpoint, ...where }));
-    }
-    return added;
+  syncFromAccount(where: { workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord[]> {
+    return actions.syncFromAccount(this.ctx, where);
   }
 
   /** Cancels a locally queued request, or asks the service to cancel a PENDING task. */
-  async cancel(id: string): Promise<TaskRecord | undefined> {
-    const r = this.store.get(id);
-    if (!r) return undefined;
-    if (r.state === 'queued' || r.state === 'unresolved') {
-      return this.store.patch(id, (t) => {
-        if (t.state === 'queued' || t.state === 'unresolved') {
-          t.state = 'canceled';
-          t.message = 'canceled before it was sent';
-        }
-      });
-    }
-    if (r.state !== 'pending' || !r.taskId) {
-      throw new WanValidationError([{ field: 'task', message: `only a queued or PENDING task can be canceled; this one is ${r.state}` }]);
-    }
-    const taskId = r.taskId;
-    await this.withConnection(r.endpoint, async (conn) => {
-      await conn.client.cancelTask(taskId);
-      await applyTask(this.ctx, id, await conn.client.getTask(taskId));
-    });
-    this.wake();
-    return this.store.get(id);
+  cancel(id: string): Promise<TaskRecord | undefined> {
+    return actions.cancel(this.ctx, id);
   }
 
-  /**
-   * Requests waiting for an unreachable endpoint go now: the endpoint setting changed, or the user asked
-   * to retry. The backoff starts over, and a new failure is announced again.
-   */
-  async retryWaiting(): Promise<void> {
-    const ids = new Set(this.outages.clear());
-    if (ids.size) {
-      await this.store.update((tasks) => {
-        for (const t of tasks) if (ids.has(t.id) && t.state === 'queued') t.notBefore = undefined;
-      });
-    }
-    this.wake();
+  /** Requests waiting for an unreachable endpoint go now (the endpoint setting changed, or the user asked). */
+  retryWaiting(): Promise<void> {
+    return actions.retryWaiting(this.ctx, this.outages);
   }
 
   /** Cancels the requests (never sent) still waiting for the endpoint at `url`. */
-  async cancelWaiting(url: string): Promise<number> {
-    const ids = this.outages.waitingAt(url);
-    let canceled = 0;
-    for (const id of ids) if (this.store.get(id)?.state === 'queued' && (await this.cancel(id))?.state === 'canceled') canceled++;
-    return canceled;
+  cancelWaiting(url: string): Promise<number> {
+    return actions.cancelWaiting(this.ctx, this.outages, url);
   }
 
   /** Tries the save again (a failed download, or one waiting for a folder). */
-  async retrySave(id: string): Promise<void> {
-    await this.store.patch(id, (t) => {
-      if (t.state === 'succeeded' && t.save && t.save.state !== 'saved') {
-        t.save = { state: 'waiting', attempts: 0 };
-        t.announced = false; // the user asked: the outcome is told again
-      }
-    });
-    this.wake();
+  retrySave(id: string): Promise<void> {
+    return actions.retrySave(this.ctx, id);
   }
 
   /** An unresolved create: look it up in the service's task list again. */
-  async lookAgain(id: string): Promise<void> {
-    await this.store.patch(id, (t) => {
-      if (t.state === 'unresolved') {
-        t.state = 'creating';
-        t.nextPollAt = undefined;
-        t.message = undefined;
-      }
-    });
-    this.wake();
+  lookAgain(id: string): Promise<void> {
+    return actions.lookAgain(this.ctx, id);
   }
 
   /** An unresolved create: the user decided it was never made; queue it again (a new paid task). */
-  async createAgain(id: string): Promise<void> {
-    await this.store.patch(id, (t) => {
-      if (t.state === 'unresolved' && !t.taskId) {
-        t.state = 'queued';
-        t.sentAt = undefined;
-        t.notBefore = undefined;
-        t.message = undefined;
-        t.lookup = undefined;
-      }
-    });
-    this.wake();
+  createAgain(id: string): Promise<void> {
+    return actions.createAgain(this.ctx, id);
   }
 
   /** Forgets records that need no more work (it never cancels anything on the service). */
-  async remove(ids: readonly string[]): Promise<number> {
-    const drop = new Set(ids);
-    // Decided on the freshest records, under the lock: another window may have just sent one.
-    return this.store.update((tasks) => {
-      const busy = tasks.some((t) => drop.has(t.id) && (t.state === 'creating' || t.state === 'pending' || t.state === 'running'));
-      if (busy) throw new WanValidationError([{ field: 'task', message: 'a task that is being created or is running cannot be removed from the list; cancel it or wait for it to end' }]);
-      const kept = tasks.filter((t) => !drop.has(t.id));
-      const removed = tasks.length - kept.length;
-      tasks.splice(0, tasks.length, ...kept);
-      return removed;
-    });
+  remove(ids: readonly string[]): Promise<number> {
+    return actions.remove(this.ctx, ids);
   }
 
   /** Removes every finished task: saved, failed, canceled, unknown or expired. */
   clearFinished(): Promise<number> {
-    return this.store.remove(this.store.all().filter((r) => !needsWork(r) && r.state !== 'unresolved').map((r) => r.id));
+    return actions.clearFinished(this.ctx);
   }
 
   // ---- the loop ----

@@ -14,6 +14,8 @@ export interface JobContext {
   readonly now: () => number;
   readonly random: () => number;
   withConnection<T>(endpoint: TaskRecord['endpoint'] | undefined, fn: (conn: EngineConnection) => Promise<T>, onConnectFailed?: (error: unknown) => Promise<T>): Promise<T>;
+  /** Runs the loop soon (after a change a job or an action made). */
+  readonly wake: () => void;
   /** The schedule's next delay for a task of this age; after failures, the outage backoff. */
   pollDelay(t: TaskRecord, failures: number, retryAfterMs?: number): number;
 }
