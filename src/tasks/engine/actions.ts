@@ -1,7 +1,7 @@
 // What the user and the extension ask of the engine: queue a request, add or sync tasks of the account,
 // cancel, retry, decide an unresolved create, forget records. Each changes the store and wakes the loop.
 import { randomUUID } from 'node:crypto';
-import { WanValidationError, prepareRequest } from '../../wan';
+import { WanValidationError, checkRequest } from '../../wan';
 import { parseServiceTime } from '../../wan/time';
 import { TaskRequestSchema, needsWork, type EndpointRef, type TaskRecord, type TaskRequest } from '../record';
 import { LIST_SLACK_MS, SERVICE_MEMORY_MS, lookupWindow } from './constants';
@@ -22,7 +22,7 @@ export async function submit(ctx: JobContext, request: TaskRequest, where: { end
     throw new WanValidationError(parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'request', message: i.message })));
   }
   // Every rule and every local file, checked without uploading anything.
-  const checked = await prepareRequest(parsed.data, async () => 'oss://validation-only/placeholder');
+  const checked = await checkRequest(parsed.data);
   const now = ctx.now();
   const record = await ctx.store.add({
     id: randomUUID(),
