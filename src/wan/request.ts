@@ -77,10 +77,26 @@ function bodyWith(input: GenerationInput, media: MediaItem[]): unknown {
   };
 }
 
-export async function prepareRequest(input: GenerationInput, upload: Uploader): Promise<PreparedRequest> {
+/**
+ * What checking a request found: every rule met, every local file probed (none read whole, nothing encoded
+ * or uploaded), and what preparing needs from it. Cheap enough to run on every edit of a draft.
+ */
+export interface CheckedRequest {
+  input: GenerationInput;
+  /** Output size by the FAQ rule, when the first frame or clip is a local file we could measure. */
+  outputSize?: Size;
+  billedSeconds: number;
+  resolution: Resolution;
+  duration: number;
+  /** Each local file's probed format, so its upload can be named for it. */
+  formats: ReadonlyMap<MediaType, MediaFormat>;
+}
+
+/** Checks a request without reading any file whole: the combination and parameters, then each file's probe. */
+export async function checkRequest(input: GenerationInput): Promise<CheckedRequest> {
   const picked = sources(input);
   // Local paths stand in as placeholder URLs, so the combination and every parameter are checked
-  // before any file is read or uploaded.
+  // before any file is opened.
   parseCreateRequest(
     bodyWith(
       input,
@@ -93,17 +109,12 @@ export async function prepareRequest(input: GenerationInput, upload: Uploader): 
   let clipSeconds: number | undefined;
   const resolution = input.resolution ?? RESOLUTION_DEFAULT;
   const duration = input.duration ?? DURATION_DEFAULT_S;
-  // Local images are read, checked and encoded in one pass; the URIs wait here until nothing is wrong.
-  const encoded = new Map<MediaType, string>();
   const formats = new Map<MediaType, MediaFormat>();
   const check = async (type: MediaType, src: string): Promise<ImageInfo | AudioInfo | VideoInfo | undefined> => {
     const image = type === 'first_frame' || type === 'last_frame';
     if (image && /^data:/i.test(src)) return validateDataUriImage(type, src);
     if (isUrl(src)) return undefined;
-    if (!image) return validateLocalMedia(type, src);
-    const { dataUri, info } = await readImageAsDataUri(src, type);
-    encoded.set(type, dataUri);
-    return info;
+    return validateLocalMedia(type, src);
   };
   for (const [type, src] of picked) {
     try {
@@ -124,17 +135,28 @@ export async function prepareRequest(input: GenerationInput, upload: Uploader): 
     });
   }
   if (issues.length) throw new WanValidationError(issues);
-
-  const media: MediaItem[] = [];
-  for (const [type, src] of picked) {
-    media.push({ type, url: isUrl(src) ? src : (encoded.get(type) ?? (await upload(src, { type, format: formats.get(type)! }))) });
-  }
-  const body = parseCreateRequest(bodyWith(input, media));
   return {
-    body,
+    input,
     outputSize: outputBasis && estimateOutputSize(outputBasis, resolution),
     billedSeconds: billedSeconds(duration),
     resolution,
     duration,
+    formats,
   };
+}
+
+/**
+ * Turns a request into its create body, once, just before the create: local images are read and encoded
+ * (checked again from the very bytes sent), audio and video uploaded. Checks first unless given the check.
+ */
+export async function prepareRequest(input: GenerationInput, upload: Uploader, checked?: CheckedRequest): Promise<PreparedRequest> {
+  const c = checked ?? (await checkRequest(input));
+  const media: MediaItem[] = [];
+  for (const [type, src] of sources(input)) {
+    const image = type === 'first_frame' || type === 'last_frame';
+    const url = isUrl(src) ? src : image ? (await readImageAsDataUri(src, type)).dataUri : await upload(src, { type, format: c.formats.get(type)! });
+    media.push({ type, url });
+  }
+  const body = parseCreateRequest(bodyWith(input, media));
+  return { body, outputSize: c.outputSize, billedSeconds: c.billedSeconds, resolution: c.resolution, duration: c.duration };
 }

@@ -235,7 +235,7 @@ describe('task engine (against the emulator)', function () {
       ]);
       const saved = await until('both saved', () => {
         const rs = [h.store.get(a.id), h.store.get(b.id)];
-        return rs.every((r) => r?.save?.state === 'saved') && (rs as TaskRecord[]);
+        return rs.every((r) => r?.save?.state === 'saved' && !r.save.pendingRecord) && (rs as TaskRecord[]);
       });
       assert.equal(emu2.requests().filter((q) => q.route === 'create').length, 2, 'no create sent again');
       assert.notEqual(saved[0]!.taskId, saved[1]!.taskId);
@@ -283,7 +283,7 @@ describe('task engine (against the emulator)', function () {
     assert.ok(added.some((a) => a.taskId === made.output.task_id));
     assert.equal(new Set(added.map((a) => a.taskId)).size, added.length);
     assert.deepEqual(await h.engine.syncFromAccount({ outputFolder: out }), [], 'nothing twice');
-    await until('the save', () => h.store.byTaskId(made.output.task_id)?.save?.state === 'saved');
+    await until('the save and its record', () => h.store.byTaskId(made.output.task_id)?.save?.state === 'saved' && !h.store.byTaskId(made.output.task_id)?.save?.pendingRecord);
     const sidecar = (await readdir(out)).find((f) => f.endsWith('.json') && f.includes('made-elsewhere'));
     assert.ok(sidecar, 'saved under its prompt, with its record');
   });

@@ -8,7 +8,7 @@ import {
   billedSeconds,
   estimateOutputSize,
   isUrl,
-  prepareRequest,
+  checkRequest,
   probeAudio,
   probeImage,
   probeVideo,
@@ -72,7 +72,7 @@ export function fieldOf(coreField: string, mediaOrder: readonly Slot[] = []): Fi
 
 /** Turns a core validation error into form issues. */
 export function issuesOf(error: WanValidationError, request?: TaskRequest): Issue[] {
-  // prepareRequest lists media in this order when it checks placeholder URLs.
+  // checkRequest lists media in this order when it checks placeholder URLs.
   const order = (['firstFrame', 'firstClip', 'lastFrame', 'drivingAudio'] as const).filter((s) => request?.[s]);
   return error.issues.map((i) => ({ field: fieldOf(i.field, order), message: i.message, severity: 'error' as const }));
 }
@@ -166,12 +166,12 @@ export class DraftChecker {
     }
 
     // Everything else (prompt lengths, duration, seed, the combination, a clip longer than the output)
-    // comes from the same prepareRequest the task layer runs, without uploading anything.
+    // comes from the same checkRequest the task layer runs: files probed, none read whole or uploaded.
     let outputSize: Size | undefined;
     let billed: number | undefined;
     if (request) {
       try {
-        const prepared = await prepareRequest(request, async () => 'oss://validation-only/placeholder');
+        const prepared = await checkRequest(request);
         outputSize = prepared.outputSize;
         billed = prepared.billedSeconds;
       } catch (error) {
