@@ -1,11 +1,13 @@
 // Wires the extension: every part is built here, handed the parts it needs, and disposed with the
-// extension. The task engine is stopped (awaited) in deactivate, so its leases are handed back before the
-// window goes and the next window takes the tasks over at once.
+// extension. Loaded on first use by the activation shell (entry.ts, the manifest's main), which registered
+// the commands, the Tasks view and the panel serializers and hands them over to what is built here. The task
+// engine is stopped (awaited) in deactivate, so its leases are handed back before the window goes and the
+// next window takes the tasks over at once.
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ConnectionFactory } from './connection';
 import { TaskDetailsProvider } from './commands/tasks';
-import { registerCommands, registeredCommandIds } from './commands/registry';
+import { commandHandlers, registeredCommandIds } from './commands/registry';
 import type { WanContext } from './context';
 import { EmulatorProcess, emulatorArgsFromEnv, type EmulatorState } from './emulatorProcess';
 import { DisposableStore } from './lifecycle';
@@ -19,9 +21,10 @@ import { TaskIndicators } from './tasks/indicators';
 import { TaskNotifier, type Notice } from './tasks/notifier';
 import { TaskService } from './tasks/service';
 import { TaskTreeProvider, type TaskTreeNode } from './tasks/tree';
+import { TASKS_VIEW_ID } from './viewIds';
 import type { TaskRecord } from '../tasks/record';
 
-export const TASKS_VIEW_ID = 'wanStudio.tasks';
+export { TASKS_VIEW_ID };
 
 /** For tests and automation. Nothing here exposes the API key. */
 export interface WanStudioTesting {
@@ -56,9 +59,24 @@ export interface WanStudioApi {
   readonly testing: WanStudioTesting;
 }
 
+/** What the activation shell registered before this part was loaded, to be handed over to it. */
+export interface Shell {
+  /** The Tasks view, created with a provider that hands over to `showTree`'s. */
+  readonly treeView: vscode.TreeView<TaskTreeNode>;
+  showTree(tree: TaskTreeProvider): void;
+  registerSerializer(viewType: string, serializer: vscode.WebviewPanelSerializer): vscode.Disposable;
+}
+
+/** The loaded extension, as the shell uses it. */
+export interface Main {
+  readonly api: WanStudioApi;
+  /** Command id → handler (guarded: a failure is reported, never thrown at VS Code). */
+  readonly commands: ReadonlyMap<string, (...args: unknown[]) => unknown>;
+}
+
 let session: { tasks: TaskService } | undefined;
 
-export function activate(context: vscode.ExtensionContext): WanStudioApi {
+export function activateMain(context: vscode.ExtensionContext, shell: Shell): Main {
   const disposables = new DisposableStore();
   context.subscriptions.push(disposables);
   const log = disposables.add(vscode.window.createOutputChannel('Wan Studio', { log: true }));
@@ -79,7 +97,7 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
       previewDir: vscode.Uri.joinPath(context.globalStorageUri, 'sound-previews'),
       state: context.globalState,
       log,
-    }),
+    }, (t, s) => shell.registerSerializer(t, s)),
   );
   const notifier = new TaskNotifier(log, () => connections.now());
   const tasks = disposables.add(
@@ -107,7 +125,8 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
   // Requests waiting for an unreachable endpoint go at once to the one just configured.
   disposables.add(vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && void tasks.tasks.retryWaiting().catch((err: unknown) => log.warn(String(err)))));
   const tree = disposables.add(new TaskTreeProvider(tasks, () => connections.now()));
-  const treeView = disposables.add(vscode.window.createTreeView(TASKS_VIEW_ID, { treeDataProvider: tree }));
+  const treeView = shell.treeView;
+  shell.showTree(tree);
   const indicators = disposables.add(new TaskIndicators(treeView, `${TASKS_VIEW_ID}.focus`));
   tree.setVisible(treeView.visible);
   disposables.add(treeView.onDidChangeVisibility((e) => tree.setVisible(e.visible)));
@@ -115,11 +134,14 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
 
   const backup = disposables.add(new DraftBackup((context.storageUri ?? context.globalStorageUri).fsPath, (m) => log.warn(m)));
   const generators = disposables.add(
-    new GeneratorManager({ extensionUri: context.extensionUri, log, tasks: new ServiceTasks(tasks, connections), memento: context.globalState, backup }),
+    new GeneratorManager(
+      { extensionUri: context.extensionUri, log, tasks: new ServiceTasks(tasks, connections), memento: context.globalState, backup },
+      (t, s) => shell.registerSerializer(t, s),
+    ),
   );
 
   const ctx: WanContext = { extension: context, log, apiKeys, emulator, connections, players, tasks, tree, treeView, notifier, generators };
-  for (const d of registerCommands(ctx)) disposables.add(d);
+  const commands = commandHandlers(ctx);
   disposables.add(vscode.workspace.registerTextDocumentContentProvider(TaskDetailsProvider.scheme, disposables.add(new TaskDetailsProvider(ctx))));
 
   const keyContext = () =>
@@ -138,7 +160,7 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
   ready.catch(() => undefined);
 
   log.info(`Wan Studio ${String(context.extension.packageJSON.version)} activated (VS Code ${vscode.version}).`);
-  return {
+  const api: WanStudioApi = {
     apiKeyFingerprint: () => apiKeys.fingerprint(),
     testing: {
       ready,
@@ -162,6 +184,7 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
       now: () => connections.now(),
     },
   };
+  return { api, commands };
 }
 
 /** Awaited by VS Code before the window goes: polls stop and leases are handed back. */

@@ -27,7 +27,7 @@ import { probeVideo, type VideoInfo } from '../wan/media/video';
 import { playerFacts, playerLabels } from './playerFacts';
 import { continueVideo, copyPrompt, generateAgain, offerFrame, openInSystemPlayer } from './playerActions';
 
-export const PLAYER_VIEW_TYPE = 'wanStudio.player';
+export { PLAYER_VIEW_TYPE } from './viewIds';
 
 /** `wanStudio.player.soundPreview`: when to play an MP3-audio copy instead of the file. */
 export type SoundPreviewSetting = 'auto' | 'always' | 'never';

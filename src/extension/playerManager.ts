@@ -20,8 +20,12 @@ export class PlayerManager implements vscode.Disposable {
 
   private readonly registration: vscode.Disposable;
 
-  constructor(private readonly ctx: PlayerContext) {
-    this.registration = vscode.window.registerWebviewPanelSerializer(PLAYER_VIEW_TYPE, {
+  /** `register`: the activation shell's, which registered the serializer before this part was loaded. */
+  constructor(
+    private readonly ctx: PlayerContext,
+    register: (viewType: string, serializer: vscode.WebviewPanelSerializer) => vscode.Disposable = (t, s) => vscode.window.registerWebviewPanelSerializer(t, s),
+  ) {
+    this.registration = register(PLAYER_VIEW_TYPE, {
       deserializeWebviewPanel: (panel, state: unknown) => this.revive(panel, state),
     });
   }

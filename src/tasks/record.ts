@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { RESOLUTIONS, TASK_TTL_MS } from '../wan/limits';
 import { TaskStatusSchema, UsageSchema } from '../wan/schema';
 import { parseServiceTime } from '../wan/time';
+import { ACTIVE_STATES, TASK_STATES, needsWork } from './work';
+
+// The task states and the work-left check live in work.ts (no zod: the activation shell reads them).
+export { ACTIVE_STATES, TASK_STATES, needsWork };
 
 /** Where a request goes. `baseUrl` is informational for the emulator, whose port changes between runs. */
 export const EndpointRefSchema = z.object({
@@ -33,12 +37,6 @@ export const TaskRequestSchema = z.object({
 });
 export type TaskRequest = z.infer<typeof TaskRequestSchema>;
 
-/**
- * Local life of a task. `queued`: waiting for a slot, nothing sent. `creating`: the create is (or may be)
- * on its way; a record left in this state by a closed window is looked up, never re-sent. `unresolved`:
- * looked up and not found, the user decides. The rest mirror the service's statuses.
- */
-export const TASK_STATES = ['queued', 'creating', 'unresolved', 'pending', 'running', 'succeeded', 'failed', 'canceled', 'unknown'] as const;
 export const TaskStateSchema = z.enum(TASK_STATES);
 export type TaskState = z.infer<typeof TaskStateSchema>;
 
@@ -129,20 +127,11 @@ export const STORE_VERSION = 1;
 export const StoreFileSchema = z.object({ version: z.literal(STORE_VERSION), tasks: z.array(TaskRecordSchema) });
 export type StoreFile = z.infer<typeof StoreFileSchema>;
 
-export const ACTIVE_STATES: ReadonlySet<TaskState> = new Set(['queued', 'creating', 'pending', 'running']);
 /** States in which the service is (or may be) working on the task: they count against the account's limit. */
 export const SERVICE_ACTIVE_STATES: ReadonlySet<TaskState> = new Set(['creating', 'pending', 'running']);
 
 export function stateOfStatus(status: z.infer<typeof TaskStatusSchema>): TaskState {
   return status.toLowerCase() as TaskState;
-}
-
-/** True while something is left to do for the task: a create, a poll or a download. */
-export function needsWork(r: TaskRecord): boolean {
-  return (
-    ACTIVE_STATES.has(r.state) ||
-    (r.state === 'succeeded' && (r.save?.state === 'waiting' || r.save?.state === 'saving' || r.save?.state === 'failed' || r.save?.pendingRecord !== undefined))
-  );
 }
 
 /**

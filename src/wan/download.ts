@@ -1,7 +1,7 @@
 // Saves a result video: streamed to a temporary file of its own, resumed with Range after a failure,
 // checked against the advertised length and as a whole MP4, then renamed into place.
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { interceptors, request, type Dispatcher } from 'undici';
 import { WanApiError, WanLocalFileError, WanNetworkError, isLocalFileErrorCode } from './errors';
@@ -36,6 +36,80 @@ export interface DownloadOptions {
    * left it (kept on shutdown, removed on any other failure). By default each run has one of its own.
    */
   part?: string;
+}
+
+/** Bytes held in memory between the network and the temporary file; reading pauses beyond it. */
+const WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Appends a download's chunks to its temporary file while the next ones arrive: chunks gathered during a
+ * write go out together in one writev, and the network is read no further while more than
+ * WRITE_BUFFER_BYTES wait, so memory stays bounded whatever the file's size.
+ */
+class PartWriter {
+  private waiting: Buffer[] = [];
+  private waitingBytes = 0;
+  private writing: Promise<void> | undefined;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly file: FileHandle,
+    private readonly path: string,
+  ) {}
+
+  /** Queues `chunk`; resolves at once unless the buffer is full, then once the write under way is done. */
+  async push(chunk: Buffer): Promise<void> {
+    this.rethrow();
+    this.waiting.push(chunk);
+    this.waitingBytes += chunk.length;
+    this.writing ??= this.drain();
+    if (this.waitingBytes > WRITE_BUFFER_BYTES) await this.writing;
+    this.rethrow();
+  }
+
+  /** Resolves once every queued byte is in the file. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+    this.rethrow();
+  }
+
+  /** A failed write fails the download (a full disk, a refused file). */
+  private rethrow(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.waiting.length > 0 && !this.failure) {
+        const batch = this.waiting;
+        this.waiting = [];
+        this.waitingBytes = 0;
+        await local(this.path, () => writeAll(this.file, batch));
+      }
+    } catch (error) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+    } finally {
+      this.writing = undefined;
+    }
+  }
+}
+
+/** writev may write less than asked (a full disk, a signal): the rest is written again until all is in. */
+async function writeAll(file: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    const { bytesWritten } = await file.writev(rest);
+    let skip = bytesWritten;
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        next.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    rest = next;
+  }
 }
 
 /** The first byte and the total of a 206 answer, from `Content-Range: bytes START-END/TOTAL`. */
@@ -134,8 +208,6 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     const total = range.total ?? (Number.isFinite(length) ? range.start + length : undefined);
     expected = total;
     let received = range.start;
-    // Each chunk is written before the next is read, so what arrived before a failure is kept for
-    // the Range resume (a stream pipeline would drop its buffered writes when it is torn down).
     let file;
     try {
       file = await local(part, () => open(part, resumed ? 'a' : 'w'));
@@ -143,13 +215,17 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       await res.body.dump().catch(() => undefined);
       throw error;
     }
+    const writer = new PartWriter(file, part);
     try {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        await local(part, () => file.write(chunk));
         received += chunk.length;
+        await writer.push(chunk);
         options.onProgress?.({ receivedBytes: received, totalBytes: expected });
       }
+      await writer.flush();
     } catch (error) {
+      // What arrived before the failure is kept for the Range resume (a stream pipeline would drop its buffered writes).
+      await writer.flush().catch(() => undefined);
       throw error instanceof WanLocalFileError ? error : toNetworkError(error, 'Download');
     } finally {
       await local(part, () => file.close());

@@ -10,17 +10,29 @@ import * as esbuild from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'wan-bench-'));
 try {
+  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' };
+  // The bench and its child processes (downloads, activation), with the bench's `vscode` shim.
   await esbuild.build({
-    entryPoints: [join(here, 'bench.ts')],
-    outfile: join(out, 'bench.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
+    ...common,
+    entryPoints: { bench: join(here, 'bench.ts'), download: join(here, 'download.ts'), activation: join(here, 'activation.ts') },
+    outdir: out,
     alias: { vscode: resolve(here, 'vscode-shim.ts') },
-    logLevel: 'warning',
   });
-  execFileSync(process.execPath, [join(out, 'bench.js')], { stdio: 'inherit' });
+  // The extension's two host bundles as the VSIX ships them (minified), for the activation figures.
+  const repo = resolve(here, '..', '..');
+  await esbuild.build({
+    ...common,
+    entryPoints: { shell: join(repo, 'src/extension/entry.ts'), 'extension-main': join(repo, 'src/extension/activate.ts') },
+    outdir: join(out, 'extension'),
+    minify: true,
+    define: { __WAN_STUDIO_VERSION__: '"bench"' },
+    external: ['vscode', '@ffmpeg-installer/ffmpeg', '@ffmpeg/core'],
+  });
+  execFileSync(process.execPath, [join(out, 'bench.js'), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    // The minified extension requires its ffmpeg packages from the repository's node_modules.
+    env: { ...process.env, NODE_PATH: join(repo, 'node_modules') },
+  });
 } finally {
   rmSync(out, { recursive: true, force: true });
 }

@@ -73,3 +73,20 @@ export class Uri {
 export const l10n = {
   t: (message: string, ...args: any[]) => message.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)])),
 };
+
+/** For the activation figure: the registrations the activation shell makes, as no-ops. */
+export class Disposable {
+  constructor(private readonly onDispose: () => unknown = () => undefined) {}
+  dispose(): void {
+    this.onDispose();
+  }
+}
+
+export const window = {
+  createTreeView: () => new Disposable(),
+  registerWebviewPanelSerializer: () => new Disposable(),
+};
+
+export const commands = {
+  registerCommand: () => new Disposable(),
+};

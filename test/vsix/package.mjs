@@ -33,7 +33,7 @@ if (bad.length) {
   console.error(`The VSIX holds files that do not run (check .vscodeignore):\n  ${bad.map((e) => e.name).join('\n  ')}`);
   failed = true;
 }
-for (const needed of ['extension/dist/extension.js', 'extension/dist/emulator.js', 'extension/dist/ffmpeg-core/ffmpeg-core.wasm', 'extension/media/icon.png']) {
+for (const needed of ['extension/dist/extension.js', 'extension/dist/extension-main.js', 'extension/dist/emulator.js', 'extension/dist/ffmpeg-core/ffmpeg-core.wasm', 'extension/media/icon.png']) {
   if (!entries.some((e) => e.name === needed)) {
     console.error(`The VSIX lacks ${needed}.`);
     failed = true;

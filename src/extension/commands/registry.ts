@@ -1,7 +1,6 @@
 // Every command of the extension, from one map: command id → handler factory. The map's type requires a
 // factory for each id in ids.ts, and ids.ts is checked against package.json by a unit test, so a command
 // cannot be contributed without being registered (or the other way round).
-import * as vscode from 'vscode';
 import { explainError } from '../../wan/explain';
 import { NotConfiguredError } from '../connection';
 import type { WanContext } from '../context';
@@ -76,10 +75,9 @@ function guarded(ctx: WanContext, id: string, handler: Handler): Handler {
   };
 }
 
-export function registerCommands(ctx: WanContext): vscode.Disposable[] {
-  return (Object.keys(COMMAND_FACTORIES) as CommandKey[]).map((key) =>
-    vscode.commands.registerCommand(CommandIds[key], guarded(ctx, CommandIds[key], COMMAND_FACTORIES[key](ctx))),
-  );
+/** Every command's handler by id (the activation shell registered the ids and hands their calls over to these). */
+export function commandHandlers(ctx: WanContext): Map<string, Handler> {
+  return new Map((Object.keys(COMMAND_FACTORIES) as CommandKey[]).map((key) => [CommandIds[key], guarded(ctx, CommandIds[key], COMMAND_FACTORIES[key](ctx))]));
 }
 
 export function registeredCommandIds(): string[] {

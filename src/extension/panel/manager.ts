@@ -64,8 +64,12 @@ export class GeneratorManager implements vscode.Disposable {
   private readonly checker = new DraftChecker({ required: slotName, uploadRegion: uploadRegionWarning });
   private readonly registration: vscode.Disposable;
 
-  constructor(private readonly deps: Omit<PanelDeps, 'checker'>) {
-    this.registration = vscode.window.registerWebviewPanelSerializer(GENERATOR_VIEW_TYPE, {
+  /** `register`: the activation shell's, which registered the serializer before this part was loaded. */
+  constructor(
+    private readonly deps: Omit<PanelDeps, 'checker'>,
+    register: (viewType: string, serializer: vscode.WebviewPanelSerializer) => vscode.Disposable = (t, s) => vscode.window.registerWebviewPanelSerializer(t, s),
+  ) {
+    this.registration = register(GENERATOR_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: PanelState | undefined) => {
         // The host's copy is at least as fresh as the page's state; the page's is the fallback.
         const kept = (await deps.backup.load()) ?? state ?? undefined;

@@ -35,7 +35,7 @@ import { pickSources } from './pick';
 import { placeFiles } from './prefill';
 import type { GenerationTasks } from './taskLayer';
 
-export const GENERATOR_VIEW_TYPE = 'wanStudio.generator';
+export { GENERATOR_VIEW_TYPE } from '../viewIds';
 
 /** What the page keeps with setState, and the serializer hands back after a reload. */
 export interface PanelState {
