@@ -1,0 +1,112 @@
+// Spend caps and figures in the real extension host, against an emulator this suite runs behind the custom
+// endpoint (a paid endpoint as far as the extension knows; its own rehearsal emulator never counts). A
+// request over the daily cap is refused before anything reaches the service, from the palette's command
+// and from the panel's batch alike; Allow This Once sends it; the figures shown are the records' usage.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { WanStudioTesting } from '../../src/extension/activate';
+import type { TaskRecord } from '../../src/tasks/record';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
+import type { GeneratorHandle } from '../../src/extension/panel/manager';
+import { config, emulatorRequests, extensionApi, isSaved, record, sampleInput, useEndpoint, waitFor } from './support';
+
+const ON_ITS_WAY = new Set(['queued', 'creating', 'pending', 'running', 'unresolved']);
+
+/** Today's billed seconds worked out from the records themselves: usage, or the request while on its way. */
+function spentToday(api: WanStudioTesting): number {
+  const midnight = new Date();
+  midnight.setHours(0, 0, 0, 0);
+  return api
+    .tasks()
+    .filter((r) => r.endpoint.kind !== 'emulator' && r.requestedAt >= midnight.getTime())
+    .reduce((sum, r) => sum + (r.usage?.duration ?? (ON_ITS_WAY.has(r.state) || r.state === 'succeeded' ? (r.request.duration ?? 5) : 0)), 0);
+}
+
+async function creates(url: string): Promise<number> {
+  return (await emulatorRequests(url)).filter((r) => r.route === 'create' || r.route === 'upload' || r.route === 'policy').length;
+}
+
+suite('Spend caps and figures', () => {
+  let api: WanStudioTesting;
+  let emu: RunningEmulator;
+  let image: string;
+  let others: string[];
+
+  suiteSetup(async function () {
+    this.timeout(60_000);
+    api = await extensionApi();
+    image = sampleInput('first-frame.jpg', 'budget.jpg');
+    others = [sampleInput('first-frame.jpg', 'budget-2.jpg'), sampleInput('first-frame.jpg', 'budget-3.jpg')];
+    emu = await startEmulator({ pendingMs: 200, runningMs: 300 });
+    await useEndpoint(emu.url);
+  });
+
+  suiteTeardown(async function () {
+    this.timeout(30_000);
+    api.answerBudgetPrompts([]);
+    await config().update('budget.dailySeconds', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('wanStudio.clearFinished');
+    await useEndpoint(undefined);
+    await emu?.close();
+  });
+
+  test('a request over the daily cap is refused before any create; Allow This Once sends it; the figures are the usage', async function () {
+    this.timeout(120_000);
+    // Whatever earlier suites spent today on paid endpoints counts too: the cap leaves 10 s on top of it.
+    const before = spentToday(api);
+    await config().update('budget.dailySeconds', before + 10, vscode.ConfigurationTarget.Global);
+    emu.clearRequests();
+    const count = api.tasks().length;
+    const prompts = api.budgetPrompts().length;
+    const request = { firstFrame: image, prompt: 'a budget test', duration: 15, resolution: '720P' };
+
+    // Refused: the dialog had the figures, nothing was queued, nothing reached the service.
+    api.answerBudgetPrompts(['refuse']);
+    assert.equal(await vscode.commands.executeCommand<TaskRecord | undefined>('wanStudio.generate', request), undefined);
+    const refusal = api.budgetPrompts().slice(prompts);
+    assert.equal(refusal.length, 1);
+    assert.match(refusal[0]!, /This video \(15 s\) would pass your spend cap\. Nothing was sent\./);
+    assert.match(refusal[0]!, new RegExp(`Today: ${before} s billed or on its way .*\\+ 15 s asked = ${before + 15} s, over the daily cap of ${before + 10} s`));
+    assert.equal(api.tasks().length, count, 'nothing was queued');
+    assert.equal(await creates(emu.url), 0, 'no upload and no create reached the emulator');
+
+    // The panel's batch of three 5 s videos counts all three (one alone would fit): refused as a whole.
+    api.answerBudgetPrompts(['refuse']);
+    const panel = await vscode.commands.executeCommand<GeneratorHandle>('wanStudio.openGenerator');
+    await assert.rejects(
+      panel.generate({ mode: 'animate', firstFrame: image, batch: others, prompt: 'a budget batch', resolution: '720P', duration: 5 }),
+      /These 3 videos \(15 s\) would pass your spend cap/,
+    );
+    assert.equal(api.tasks().length, count, 'no task of the batch was queued');
+    assert.equal(await creates(emu.url), 0);
+
+    // Allow This Once: the same request goes, is created once and saved.
+    api.answerBudgetPrompts(['allow']);
+    const allowed = await vscode.commands.executeCommand<TaskRecord | undefined>('wanStudio.generate', request);
+    assert.ok(allowed, 'Allow This Once queued the request');
+    const done = await waitFor(api, 'the allowed task to be saved', () => {
+      const r = record(api, allowed.id);
+      return isSaved(r) ? r : undefined;
+    }, 90_000);
+    assert.equal((await emulatorRequests(emu.url)).filter((r) => r.route === 'create').length, 1, 'exactly one create');
+    assert.equal(done.usage?.duration, 15);
+
+    // The figures shown are the records' usage: the view's description and the status bar's tooltip.
+    const today = spentToday(api);
+    assert.equal(today, before + 15);
+    const shown = await waitFor(api, 'the spend figures to follow the usage', () => {
+      const s = api.spend();
+      return s.description?.includes(`today ${today} s`) ? s : undefined;
+    }, 10_000, true);
+    assert.match(shown.description ?? '', /^Spent today \d+ s · this month \d+ s · all time \d+ s$/);
+    assert.ok(shown.lines.some((l) => l.startsWith('Spent on ') && l.includes(emu.url) && l.includes(': today ')), shown.lines.join('\n'));
+    assert.ok(shown.lines.includes(`Daily cap ${before + 10} s: ${today} s used`), shown.lines.join('\n'));
+    assert.match(api.spend().tooltip, /Daily cap/);
+
+    // The cap still holds for the next request: allowed once only.
+    api.answerBudgetPrompts(['refuse']);
+    assert.equal(await vscode.commands.executeCommand<TaskRecord | undefined>('wanStudio.generate', { ...request, duration: 2 }), undefined);
+    assert.equal((await emulatorRequests(emu.url)).filter((r) => r.route === 'create').length, 1);
+  });
+});
