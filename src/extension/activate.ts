@@ -16,7 +16,8 @@ import { GeneratorManager } from './panel/manager';
 import { ServiceTasks } from './panel/serviceTasks';
 import { PlayerManager } from './playerManager';
 import { ApiKeyStore } from './secrets';
-import { SECTION, affectsEndpoint, endpointSettingId, openSettingsAt } from './settings';
+import { SECTION, affectsBudget, affectsEndpoint, endpointSettingId, openSettingsAt } from './settings';
+import { BudgetGate, SpendIndicator, askModal } from './tasks/budget';
 import { TaskIndicators } from './tasks/indicators';
 import { TaskNotifier, type Notice } from './tasks/notifier';
 import { TaskService } from './tasks/service';
@@ -50,6 +51,15 @@ export interface WanStudioTesting {
   commandIds(): string[];
   /** The service's time as the extension counts it. */
   now(): number;
+  /** Spend as shown: the Tasks view's description and the status bar tooltip's lines. */
+  spend(): { description?: string; lines: readonly string[]; tooltip: string };
+  /** The spend-cap refusals shown so far (message and figures). */
+  budgetPrompts(): readonly string[];
+  /**
+   * Answers the next spend-cap dialogs in place of the user ('allow' = Allow This Once, 'refuse' = closed),
+   * since a test cannot click a modal dialog; an empty list brings the dialog back.
+   */
+  answerBudgetPrompts(answers: readonly ('allow' | 'refuse')[]): void;
 }
 
 /** What the extension exports to `vscode.extensions.getExtension(...).exports`. Never exposes the key. */
@@ -100,11 +110,21 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
     }, (t, s) => shell.registerSerializer(t, s)),
   );
   const notifier = new TaskNotifier(log, () => connections.now());
+  const scripted: ('allow' | 'refuse')[] = [];
+  // Spend's days and months are the user's, on this machine's clock (the service's only decides expiry).
+  const budget = new BudgetGate({
+    log,
+    ask: (message, detail, allow) => {
+      const answer = scripted.shift();
+      return answer === undefined ? askModal(message, detail, allow) : Promise.resolve(answer === 'allow' ? allow : undefined);
+    },
+  });
   const tasks = disposables.add(
     new TaskService({
       file: join(storage, 'tasks.json'),
       connections,
       log,
+      admit: (records, requests, endpoint) => budget.admit(records, requests, endpoint),
       events: {
         ended: (r) => notifier.ended(r),
         expiring: (r) => notifier.expiring(r),
@@ -131,6 +151,11 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
   tree.setVisible(treeView.visible);
   disposables.add(treeView.onDidChangeVisibility((e) => tree.setVisible(e.visible)));
   disposables.add(tasks.onDidChange(() => indicators.update(tasks.all())));
+  const spend = disposables.add(
+    new SpendIndicator({ records: () => tasks.all(), now: Date.now, view: treeView, show: (lines) => indicators.setSpend(lines) }),
+  );
+  disposables.add(tasks.onDidChange(() => spend.update()));
+  disposables.add(vscode.workspace.onDidChangeConfiguration((e) => affectsBudget(e) && spend.update()));
 
   const backup = disposables.add(new DraftBackup((context.storageUri ?? context.globalStorageUri).fsPath, (m) => log.warn(m)));
   const generators = disposables.add(
@@ -151,7 +176,10 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
 
   session = { tasks };
   const ready = tasks.start().then(
-    () => indicators.update(tasks.all()),
+    () => {
+      indicators.update(tasks.all());
+      spend.update();
+    },
     (error: unknown) => {
       log.error(`The task list could not be started: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       throw error;
@@ -182,6 +210,9 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
       },
       commandIds: () => registeredCommandIds(),
       now: () => connections.now(),
+      spend: () => ({ ...spend.shown(), tooltip: indicators.tooltip }),
+      budgetPrompts: () => budget.prompts(),
+      answerBudgetPrompts: (answers) => void scripted.splice(0, scripted.length, ...answers),
     },
   };
   return { api, commands };

@@ -1,6 +1,7 @@
 // Reads the endpoint settings. They are machine-scoped: only user (or machine) values count, so a
 // workspace can never redirect the key to a server of its choosing.
 import * as vscode from 'vscode';
+import type { Caps, Prices } from '../tasks/spend';
 import { EndpointSchema, resolveBaseUrl, type Endpoint } from '../wan/regions';
 
 export const SECTION = 'wanStudio';
@@ -66,4 +67,38 @@ export const OUTPUT_FOLDER_DEFAULT = 'videos';
 export function readOutputFolder(scope?: vscode.Uri): string {
   const value = vscode.workspace.getConfiguration(SECTION, scope).get<string>('outputFolder', OUTPUT_FOLDER_DEFAULT).trim();
   return value || OUTPUT_FOLDER_DEFAULT;
+}
+
+/** A non-negative number, or undefined for an unset or unusable value. */
+function amount(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+export interface BudgetSettings {
+  caps: Caps;
+  prices: Prices;
+  /** ISO 4217 code the prices are in. */
+  currency: string;
+}
+
+/**
+ * `wanStudio.budget.*`: machine-scoped like the endpoint, so a workspace can neither lift a cap nor change
+ * what a second costs.
+ */
+export function readBudget(): BudgetSettings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const prices = userValue<Record<string, unknown> | null>(config, 'budget.pricePerSecond', {}) ?? {};
+  const currency = userValue<string>(config, 'budget.currency', 'USD').trim().toUpperCase();
+  return {
+    caps: {
+      dailySeconds: amount(userValue<unknown>(config, 'budget.dailySeconds', null)),
+      monthlySeconds: amount(userValue<unknown>(config, 'budget.monthlySeconds', null)),
+    },
+    prices: { '720P': amount(prices['720P']), '1080P': amount(prices['1080P']) },
+    currency: /^[A-Z]{3}$/.test(currency) ? currency : 'USD',
+  };
+}
+
+export function affectsBudget(e: vscode.ConfigurationChangeEvent): boolean {
+  return e.affectsConfiguration(`${SECTION}.budget`);
 }

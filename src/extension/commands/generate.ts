@@ -11,6 +11,7 @@ import { DURATION_DEFAULT_S, DURATION_MAX_S, DURATION_MIN_S, PROMPT_MAX_CHARS } 
 import { validateLocalMedia } from '../../wan/media';
 import { billedSeconds, continuationDurations } from '../../wan/sizing';
 import type { WanContext } from '../context';
+import { BudgetRefusal } from '../tasks/budget';
 import { placeRequest } from '../tasks/outputFolder';
 import { label, savedFile } from '../tasks/present';
 import { CommandIds } from './ids';
@@ -53,10 +54,13 @@ export async function submitRequest(ctx: WanContext, request: TaskRequest, where
   const place = await placeRequest(request, where);
   if (!place) return undefined;
   try {
-    const record = await ctx.tasks.tasks.submit(request, { endpoint, ...place });
+    const [record] = await ctx.tasks.submit([{ request, ...place }], endpoint);
+    if (!record) return undefined;
     ctx.log.info(`Task ${record.id}: queued "${label(record)}" (${record.request.duration ?? DURATION_DEFAULT_S} s ${record.request.resolution ?? '1080P'})`);
     return record;
   } catch (error) {
+    // The user kept to their spend cap: the dialog said what was (not) sent.
+    if (error instanceof BudgetRefusal) return undefined;
     if (!(error instanceof WanValidationError)) throw error;
     const issues = error.issues.map((i) => `${i.field}: ${i.message}`).join('; ');
     ctx.log.warn(`Request refused before anything was sent: ${issues}`);

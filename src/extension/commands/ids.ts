@@ -7,6 +7,7 @@ export const CommandIds = {
   setApiKey: 'wanStudio.setApiKey',
   clearApiKey: 'wanStudio.clearApiKey',
   showLog: 'wanStudio.showLog',
+  openSettings: 'wanStudio.openSettings',
   testConnection: 'wanStudio.testConnection',
   playVideo: 'wanStudio.playVideo',
   generate: 'wanStudio.generate',

@@ -3,6 +3,7 @@
 // cannot be contributed without being registered (or the other way round).
 import { explainError } from '../../wan/explain';
 import { NotConfiguredError } from '../connection';
+import { openSettingsAt } from '../settings';
 import type { WanContext } from '../context';
 import { clearApiKey, setApiKey } from './apiKey';
 import { testConnection } from './connection';
@@ -35,6 +36,9 @@ export const COMMAND_FACTORIES: Record<CommandKey, Factory> = {
   setApiKey: (ctx) => (arg?: unknown) => setApiKey(ctx, arg),
   clearApiKey: (ctx) => () => clearApiKey(ctx),
   showLog: (ctx) => () => ctx.log.show(true),
+  // Links in the welcome view and the walkthrough name a setting; on the tab that can hold it (machine-scoped
+  // ones live under Remote in a remote window such as code-server).
+  openSettings: () => (arg?: unknown) => openSettingsAt(typeof arg === 'string' && /^wanStudio(\.[\w.]+)?$/.test(arg) ? arg : 'wanStudio'),
   testConnection: (ctx) => () => testConnection(ctx.connections, ctx.log),
   playVideo: (ctx) => (arg?: unknown) => playVideo(ctx.players, ctx.log, arg),
   // Without a request (the Tasks view's New Generation, the palette) it opens the generation panel.

@@ -172,25 +172,43 @@ export async function clearFinished(ctx: WanContext): Promise<number> {
   return n;
 }
 
-/** Read-only documents with a task's details: wan-task:/<id>.md */
-export class TaskDetailsProvider implements vscode.TextDocumentContentProvider {
+/** The details document's name: the task's label (its prompt, else its first input), safe in a path. */
+export function detailsName(r: TaskRecord): string {
+  const name = label(r)
+    .replace(/[\p{Cc}\\/:*?"<>|#%]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return (name.length > 60 ? `${name.slice(0, 59).trimEnd()}…` : name) || r.id;
+}
+
+/**
+ * Read-only documents with a task's details, titled by its prompt: wan-task:/<id>/<prompt>.md (never a file
+ * on disk). An open one follows its record.
+ */
+export class TaskDetailsProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
   static readonly scheme = 'wan-task';
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
+  private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly ctx: Pick<WanContext, 'tasks' | 'connections'>) {}
+  constructor(private readonly ctx: Pick<WanContext, 'tasks' | 'connections'>) {
+    this.subscription = ctx.tasks.onDidChange(() => {
+      for (const doc of vscode.workspace.textDocuments) if (doc.uri.scheme === TaskDetailsProvider.scheme) this.changed.fire(doc.uri);
+    });
+  }
 
   static uriFor(r: TaskRecord): vscode.Uri {
-    return vscode.Uri.from({ scheme: TaskDetailsProvider.scheme, path: `/${r.id}.md` });
+    return vscode.Uri.from({ scheme: TaskDetailsProvider.scheme, path: `/${r.id}/${detailsName(r)}.md` });
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    const id = uri.path.replace(/^\//, '').replace(/\.md$/, '');
+    const id = uri.path.split('/')[1]?.replace(/\.md$/, '') ?? '';
     const r = this.ctx.tasks.get(id);
     return r ? detailsMarkdown(r, this.ctx.connections.now()).value : vscode.l10n.t('That task is no longer in the list.');
   }
 
   dispose(): void {
+    this.subscription.dispose();
     this.changed.dispose();
   }
 }

@@ -2,7 +2,7 @@
 import { randomInt } from 'node:crypto';
 import { dirname, sep } from 'node:path';
 import * as vscode from 'vscode';
-import { PROMPT_MAX_CHARS, NEGATIVE_PROMPT_MAX_CHARS, SEED_MAX, WanValidationError } from '../../wan';
+import { PROMPT_MAX_CHARS, NEGATIVE_PROMPT_MAX_CHARS, SEED_MAX } from '../../wan';
 import type { TaskRecord } from '../../tasks/record';
 import {
   DraftSchema,
@@ -24,6 +24,8 @@ import {
 } from '../../protocol/generate';
 import { notifyHandler, type NotificationHandlers, type RequestHandlers } from '../../protocol/rpc';
 import { CommandIds } from '../commands/ids';
+import { BudgetRefusal } from '../tasks/budget';
+import { RequestRefused } from '../tasks/service';
 import { DraftChecker, issuesOf, requestsOf } from './check';
 import type { DraftBackup } from './draftBackup';
 import { adviceFor, adviceForError } from './errors';
@@ -236,18 +238,20 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     }
     // An empty seed means random: pick it here, so "reuse the last seed" can always bring it back.
     const seed = draft.seed.trim() === '' ? randomInt(0, SEED_MAX) : Number(draft.seed.trim());
-    const views: TaskView[] = [];
-    for (const request of requestsOf(draft, seed)) {
-      let record: TaskRecord;
-      try {
-        record = await this.deps.tasks.submit(request);
-      } catch (error) {
-        if (error instanceof WanValidationError) {
-          throw new PanelRefusal(vscode.l10n.t('The request was refused before anything was sent.'), issuesOf(error, request));
-        }
-        throw error;
+    // The whole batch in one call: the spend caps see every task of it before any is queued.
+    let records: TaskRecord[];
+    try {
+      records = await this.deps.tasks.submit(requestsOf(draft, seed));
+    } catch (error) {
+      if (error instanceof BudgetRefusal) throw new PanelRefusal(error.message, []);
+      if (error instanceof RequestRefused) {
+        throw new PanelRefusal(vscode.l10n.t('The request was refused before anything was sent.'), issuesOf(error, error.request));
       }
-      this.deps.log.info(`Generator: queued task ${record.id} (${request.firstFrame ?? request.firstClip ?? ''}).`);
+      throw error;
+    }
+    const views: TaskView[] = [];
+    for (const record of records) {
+      this.deps.log.info(`Generator: queued task ${record.id} (${record.request.firstFrame ?? record.request.firstClip ?? ''}).`);
       this.followed.add(record.id);
       views.push(viewOf(record, this.panel.webview));
     }
@@ -280,7 +284,14 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
         }
         // Only a request that ended without a task in progress is sent again, as a new task.
         if (record.state !== 'failed' && record.state !== 'canceled') return;
-        const submitted = await this.deps.tasks.submit(record.request);
+        let submitted: TaskRecord | undefined;
+        try {
+          [submitted] = await this.deps.tasks.submit([record.request]);
+        } catch (error) {
+          if (error instanceof BudgetRefusal) return; // the user kept to the cap, having seen the figures
+          throw error;
+        }
+        if (!submitted) return;
         this.followed.add(submitted.id);
         this.post({ type: 'task', task: viewOf(submitted, this.panel.webview) });
         return;

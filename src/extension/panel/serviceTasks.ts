@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { TaskRecord, TaskRequest } from '../../tasks/record';
 import type { ConnectionFactory } from '../connection';
 import { placeRequest } from '../tasks/outputFolder';
-import type { TaskService } from '../tasks/service';
+import type { Submission, TaskService } from '../tasks/service';
 import type { GenerationTasks } from './taskLayer';
 
 export class ServiceTasks implements GenerationTasks {
@@ -18,11 +18,18 @@ export class ServiceTasks implements GenerationTasks {
     this.onDidChange = service.onDidChange;
   }
 
-  async submit(request: TaskRequest): Promise<TaskRecord> {
+  async submit(requests: readonly TaskRequest[]): Promise<TaskRecord[]> {
     const endpoint = await this.connections.endpoint();
-    const place = await placeRequest(request);
-    if (!place) throw new Error(vscode.l10n.t('No folder was chosen for the video, so nothing was requested.'));
-    return this.service.tasks.submit(request, { endpoint, ...place });
+    const items: Submission[] = [];
+    let chosen: string | undefined;
+    for (const request of requests) {
+      // A folder picked for the first video (no workspace) serves the whole batch: asked once.
+      const place = await placeRequest(request, { outputFolder: chosen });
+      if (!place) throw new Error(vscode.l10n.t('No folder was chosen for the video, so nothing was requested.'));
+      chosen ??= place.outputFolder;
+      items.push({ request, ...place });
+    }
+    return this.service.submit(items, endpoint);
   }
 
   retrySave(id: string): Promise<void> {

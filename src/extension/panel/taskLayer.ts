@@ -4,8 +4,11 @@ import type * as vscode from 'vscode';
 import type { TaskRecord, TaskRequest } from '../../tasks/record';
 
 export interface GenerationTasks {
-  /** Checks and queues one request (throws WanValidationError for a request the service would refuse). */
-  submit(request: TaskRequest): Promise<TaskRecord>;
+  /**
+   * Checks and queues requests (a batch is held to the spend caps as a whole): throws BudgetRefusal when the
+   * user kept to a cap, RequestRefused (a WanValidationError) for a request the service would refuse.
+   */
+  submit(requests: readonly TaskRequest[]): Promise<TaskRecord[]>;
   /** Tries a failed save of a succeeded task again (never a new task). */
   retrySave(id: string): Promise<void>;
   get(id: string): TaskRecord | undefined;

@@ -1,4 +1,5 @@
-// The view's badge (how many tasks run) and a status bar item shown while anything runs.
+// The view's badge (how many tasks run) and a status bar item shown while anything runs; its tooltip also
+// carries what was spent (budget.ts).
 import * as vscode from 'vscode';
 import type { TaskRecord } from '../../tasks/record';
 import { isRunning } from './present';
@@ -8,6 +9,8 @@ export class TaskIndicators implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private last = -1;
   private lastShown = '';
+  private lastTooltip = '';
+  private spend: readonly string[] = [];
 
   constructor(
     private readonly view: vscode.TreeView<TaskTreeNode>,
@@ -50,8 +53,24 @@ export class TaskIndicators implements vscode.Disposable {
     const tooltip = queued ? vscode.l10n.t('{0} running, {1} queued', running, queued) : vscode.l10n.t('{0} running', running);
     this.view.badge = { value: total, tooltip };
     this.item.text = `$(loading~spin) ${vscode.l10n.t('Wan: {0}', tooltip)}`;
-    this.item.tooltip = vscode.l10n.t('Wan Studio: {0}. Click to show the tasks.', tooltip);
+    this.lastTooltip = vscode.l10n.t('Wan Studio: {0}. Click to show the tasks.', tooltip);
+    this.showTooltip();
     this.item.show();
+  }
+
+  /** The spend lines under the tooltip's first line. */
+  setSpend(lines: readonly string[]): void {
+    this.spend = lines;
+    this.showTooltip();
+  }
+
+  /** The tooltip as shown (also while the item is hidden), for the test API. */
+  get tooltip(): string {
+    return [this.lastTooltip, ...this.spend].filter(Boolean).join('\n');
+  }
+
+  private showTooltip(): void {
+    this.item.tooltip = this.tooltip;
   }
 
   dispose(): void {

@@ -4,9 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { TaskEngine, type EngineEvents } from '../../tasks/engine';
-import type { TaskRecord } from '../../tasks/record';
+import type { EndpointRef, TaskRecord, TaskRequest } from '../../tasks/record';
 import { TaskStore, removeStaleTemporaries } from '../../tasks/store';
-import { isLocalFileErrorCode } from '../../wan/errors';
+import { WanValidationError, isLocalFileErrorCode } from '../../wan/errors';
 import type { ConnectionFactory } from '../connection';
 import { outputFolderFor } from './outputFolder';
 
@@ -19,6 +19,25 @@ export interface TaskServiceOptions {
   events: EngineEvents;
   /** A lease lapses after this long without renewal (another window then takes the task over). */
   leaseMs?: number;
+  /** Holds new requests to the spend caps (throws to refuse them); see budget.ts. */
+  admit?(records: readonly TaskRecord[], requests: readonly TaskRequest[], endpoint: EndpointRef): Promise<void>;
+}
+
+/** A new request and where its task belongs and saves. */
+export interface Submission {
+  request: TaskRequest;
+  workspaceFolder?: string;
+  outputFolder?: string;
+}
+
+/** One request of a batch was refused by the engine's checks: which one, so its fields can be marked. */
+export class RequestRefused extends WanValidationError {
+  constructor(
+    readonly request: TaskRequest,
+    cause: WanValidationError,
+  ) {
+    super(cause.issues);
+  }
 }
 
 export class TaskService implements vscode.Disposable {
@@ -82,6 +101,24 @@ export class TaskService implements vscode.Disposable {
 
   get(id: string): TaskRecord | undefined {
     return this.store.get(id);
+  }
+
+  /**
+   * The one way a new request reaches the engine, from every entry point (palette, explorer, panel, tree,
+   * player, programs): the spend caps are checked first for the whole batch (nothing is queued, uploaded or
+   * created when they refuse), then each request is checked and queued by the engine.
+   */
+  async submit(items: readonly Submission[], endpoint: EndpointRef): Promise<TaskRecord[]> {
+    await this.o.admit?.(this.store.all(), items.map((i) => i.request), endpoint);
+    const records: TaskRecord[] = [];
+    for (const { request, workspaceFolder, outputFolder } of items) {
+      try {
+        records.push(await this.engine.submit(request, { endpoint, workspaceFolder, outputFolder }));
+      } catch (error) {
+        throw error instanceof WanValidationError ? new RequestRefused(request, error) : error;
+      }
+    }
+    return records;
   }
 
   /** Changes a record directly (the output folder the user just chose, say). */

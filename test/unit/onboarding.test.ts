@@ -1,0 +1,52 @@
+// The first things a new user reads: the Tasks view's welcome and the walkthrough's steps. VS Code shows
+// their text as it is (links only, no other Markdown), so a setting is named by a link that opens it, and
+// the palette offers each action once.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../../..');
+const read = (name: string) => JSON.parse(readFileSync(join(ROOT, name), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('onboarding text', () => {
+  const manifest = read('package.json');
+  const contributes = manifest.contributes;
+  const settings = Object.keys(contributes.configuration.properties as Record<string, unknown>);
+  const keyOf = (value: string) => /^%(.+)%$/.exec(value)?.[1] ?? value;
+  const texts: string[] = [
+    ...(contributes.viewsWelcome as { contents: string }[]).map((w) => keyOf(w.contents)),
+    ...(contributes.walkthroughs as { steps: { description: string }[] }[]).flatMap((w) => w.steps.map((s) => keyOf(s.description))),
+  ];
+
+  for (const nls of ['package.nls.json', 'package.nls.zh-cn.json']) {
+    it(`${nls}: the welcome view and the walkthrough show no raw Markdown and link every setting they name`, () => {
+      const table = read(nls);
+      for (const key of texts) {
+        const text: string = table[key];
+        assert.equal(typeof text, 'string', key);
+        assert.ok(!/[`*_]/.test(text.replace(/\]\([^)]*\)/g, ']')), `${key} shows raw Markdown: ${text}`);
+        const links = [...text.matchAll(/\]\(command:wanStudio\.openSettings\?%5B%22([^%]+)%22%5D\)/g)].map((m) => m[1]!);
+        for (const target of links) {
+          assert.ok(settings.some((s) => s === target || s.startsWith(`${target}.`)), `${key} links to ${target}, which is no setting`);
+        }
+        // Outside its links, the text names a setting only in words: any id there must also be linked.
+        const named = text.replace(/\]\([^)]*\)/g, ']').match(/wanStudio\.[\w.]+/g) ?? [];
+        for (const id of named) assert.ok(links.includes(id), `${key} names ${id} without a link to it`);
+        assert.ok(!/command:workbench\.action\.openSettings/.test(text), `${key}: machine-scoped settings open under Remote in a remote window; use wanStudio.openSettings`);
+      }
+      // The settings the texts are about are each a link away.
+      const all = texts.map((k) => table[k] as string).join('\n');
+      for (const setting of ['wanStudio.endpoint', 'wanStudio.outputFolder', 'wanStudio.budget']) assert.ok(all.includes(`%5B%22${setting}%22%5D`), `no link to ${setting}`);
+    });
+  }
+
+  it('offers each action once in the palette', () => {
+    const hidden = new Set((contributes.menus.commandPalette as { command: string; when?: string }[]).filter((m) => m.when === 'false').map((m) => m.command));
+    // Both open the generation panel from the palette: only one may be listed.
+    const sameAction = ['wanStudio.generate', 'wanStudio.openGenerator'];
+    assert.equal(sameAction.filter((c) => !hidden.has(c)).length, 1, 'New Generation and Generate Video… are one action');
+    const en = read('package.nls.json');
+    const titles = (contributes.commands as { command: string; title: string }[]).filter((c) => !hidden.has(c.command)).map((c) => en[keyOf(c.title)] as string);
+    assert.equal(new Set(titles).size, titles.length, `a title is listed twice: ${titles.join(', ')}`);
+  });
+});
