@@ -65,11 +65,6 @@ export function slotBlock(ctx: FormContext, slot: Slot) {
       const key = current?.preview ?? '';
       if (key !== previewKey) {
         previewKey = key;
-        // A paused media element keeps its download open even once detached: let go of it first.
-        for (const m of thumb.querySelectorAll<HTMLMediaElement>('video, audio')) {
-          m.removeAttribute('src');
-          m.load();
-        }
         thumb.replaceChildren(...(current?.preview ? [media(current.kind, current.preview)] : []));
         wrap.classList.toggle('audio', current?.kind === 'audio');
       }
