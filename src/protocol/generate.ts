@@ -62,6 +62,8 @@ export interface Probe {
   kind: 'image' | 'audio' | 'video';
   /** Webview URI for a thumbnail or a small player (local files only). */
   preview?: string;
+  /** How the input is shown: its workspace-relative path (absolute only outside every folder), or the URL. */
+  display?: string;
   format?: string;
   width?: number;
   height?: number;
@@ -110,6 +112,8 @@ export interface TaskView {
   /** Webview URI of the saved video. */
   video?: string;
   file?: string;
+  /** The saved video's workspace-relative path, as the page shows it. */
+  fileLabel?: string;
   error?: { message: string; hint?: string; actions: Action[] };
   /** Why a queued request is waiting (throttled, offline); it goes again by itself. */
   note?: string;

@@ -1,11 +1,12 @@
 // npm run docs:screenshots: the README's pictures, taken from the real UI. Drives code-server's workbench
 // through Playwright (clicks and keys only, like panel.e2e.mjs) against the embedded emulator with no key:
-// right-click an image → Generate Video from Image → fill the form → Generate → the result plays in the panel →
-// the Tasks view shows it Saved → Play opens it in the player.
-// Writes media/docs/panel.png, tasks.png, player.png and demo.gif (the steps as an animated GIF, made with the
+// right-click an image → Generate Video from Image → fill the form → Generate, and again with Ctrl+Enter (another
+// seed) → the two takes in the studio's gallery → hover plays one → the two compared side by side → the Tasks view
+// shows them Saved → Play opens one in the player. At 1280×720, a laptop screen.
+// Writes media/docs/panel.png, compare.png, tasks.png, player.png and demo.gif (the steps as an animated GIF, made with the
 // project's ffmpeg), and prints their sizes. The extension comes from this repository (run `node esbuild.mjs` first;
 // the npm script does).
-/* global document, window -- page.evaluate callbacks run in the browser */
+/* global document -- page.evaluate callbacks run in the browser */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,7 +17,7 @@ import { codeServerVersions, installCodeServer, REPO_ROOT } from '../host/instal
 import { explorerRow, sampleWorkspace, until } from './workbench.mjs';
 
 const OUT = join(REPO_ROOT, 'media', 'docs');
-const VIEWPORT = { width: 1280, height: 800 };
+const VIEWPORT = { width: 1280, height: 720 };
 /** Seconds each step of the demo stays on screen. */
 const DEMO_STEP_SECONDS = 1.6;
 
@@ -110,24 +111,42 @@ try {
   await panel.locator('#prompt textarea').fill('the cat slowly looks up at the camera, soft morning light');
   await panel.locator('#duration input').fill('3');
   await until('Generate enabled', async () => (await panel.locator('#generate').getAttribute('disabled')) === null, 20_000);
-  await panel.evaluate(() => window.scrollTo(0, 0));
   await sleep(500);
   await demo();
-  await still('panel');
 
-  // 3. Generate: the task card, then the result playing in place.
+  // 3. Generate, then a second take (an empty seed is a new random one) with Ctrl+Enter: both in the gallery.
   await panel.locator('#generate').click();
   await until('the task card', async () => (await panel.locator('.task').count()) > 0, 20_000);
   await sleep(1500);
   await demo();
-  const video = panel.locator('.task').first().locator('video');
-  await until('the result playing', async () => (await video.count()) > 0 && (await video.evaluate((v) => v.readyState >= 2 && v.videoWidth > 0)), 150_000);
-  await video.scrollIntoViewIfNeeded();
-  await sleep(1200);
+  await until('Generate enabled again', async () => (await panel.locator('#generate').getAttribute('disabled')) === null, 20_000);
+  await panel.locator('#prompt textarea').focus();
+  await page.keyboard.press('Control+Enter');
+  await until('two cards', async () => (await panel.locator('.task').count()) === 2, 20_000);
+  await until('both posters', async () => (await panel.locator('.task[data-poster]').count()) === 2, 150_000);
+  await page.locator('.notification-toast .codicon-notifications-clear').first().click().catch(() => undefined);
+  await page.mouse.move(0, 400);
+  await sleep(800);
   await demo();
-  await still('panel-result');
+  await still('panel');
+  const first = panel.locator('.task video').first();
+  await first.hover();
+  await until('the hovered take playing', async () => first.evaluate((v) => !v.paused && v.currentTime > 0.5), 20_000);
+  await demo();
 
-  // 4. The Tasks view (the "Video ready" toast was in the result's picture; keep it out of the next ones).
+  // The two takes side by side, playing together.
+  await panel.locator('.task .pick').nth(0).click();
+  await panel.locator('.task .pick').nth(1).click();
+  await panel.locator('#compare-open').click();
+  await until('both takes loaded', async () => (await panel.locator('#compare video').evaluateAll((vs) => vs.length === 2 && vs.every((v) => v.readyState >= 2))), 30_000);
+  await panel.locator('#compare-play').click();
+  await sleep(1200);
+  await panel.locator('#compare-play').click();
+  await demo();
+  await still('compare');
+  await panel.locator('#compare-back').click();
+
+  // 4. The Tasks view (no "Video ready" toast in the pictures).
   await page.locator('.notification-toast .codicon-notifications-clear').first().click().catch(() => undefined);
   await page.locator('.activitybar .action-item a[aria-label^="Wan Studio"]').click();
   const task = page.locator('.monaco-list-row', { hasText: 'the cat slowly looks up' }).first();
@@ -159,7 +178,7 @@ try {
   console.log(`  ${gif} (${demoFrames} steps)`);
 
   let total = 0;
-  for (const name of ['panel.png', 'panel-result.png', 'tasks.png', 'player.png', 'demo.gif']) {
+  for (const name of ['panel.png', 'compare.png', 'tasks.png', 'player.png', 'demo.gif']) {
     const size = statSync(join(OUT, name)).size;
     total += size;
     console.log(`  ${name.padEnd(18)} ${(size / 1024).toFixed(0).padStart(6)} KB`);

@@ -4,13 +4,15 @@
 //   Generate disabled → fill the prompt → Generate → the result plays in the panel, the MP4 is in videos/
 //   and the task is Saved in the Tasks view;
 //   a reload keeps a half-filled form; two images → Morph Between Images; the clip → Continue Video;
-//   two images → Generate Video from Image as a batch of two.
+//   two images → Generate Video from Image as a batch of two (by Ctrl+Enter).
+// The panel is a studio: at 1280×720 the prompt, Generate and the newest results show without scrolling; a
+// result plays muted on hover and with sound on a click; two ticked results play side by side, in step.
 // Screenshots go to test/e2e/screenshots/ (ignored by git); their paths are printed.
 //
 // On each tested code-server version (the oldest supported and the newest), one child process each;
 // `--code-server=oldest|newest|<version>` or WAN_CODE_SERVER_VERSION runs one.
 // Prerequisites: `node esbuild.mjs`. Run: npm run test:e2e
-/* global document -- page.evaluate callbacks run in the browser */
+/* global document, window, Event -- page.evaluate callbacks run in the browser */
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +25,9 @@ const { install, shots: SHOTS } = await e2eCodeServer(import.meta.filename);
 const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
 
 const { work, workspace } = sampleWorkspace('wan-e2e-');
+
+// A laptop screen: the studio must show the prompt, Generate and the newest results at this size.
+const VIEWPORT = { width: 1280, height: 720 };
 
 let server;
 let browser;
@@ -51,6 +56,23 @@ async function generatorFrame() {
   );
 }
 
+/**
+ * The studio as it first shows (both panes at their top): the prompt, Generate and the newest result lie inside the
+ * webview with nothing cut off. Returns the panes' boxes.
+ */
+async function inView(frame) {
+  const box = await frame.evaluate(() => {
+    for (const pane of document.querySelectorAll('#compose, #results')) pane.scrollTop = 0;
+    const rect = (selector) => document.querySelector(selector)?.getBoundingClientRect().toJSON();
+    return { width: window.innerWidth, height: window.innerHeight, prompt: rect('#prompt'), generate: rect('#generate'), result: rect('.task'), compose: rect('#compose'), results: rect('#results') };
+  });
+  for (const name of ['prompt', 'generate', 'result']) {
+    const r = box[name];
+    assert.ok(r && r.top >= 0 && r.left >= 0 && r.bottom <= box.height && r.right <= box.width, `${name} in view without scrolling: ${JSON.stringify(box)}`);
+  }
+  return box;
+}
+
 function explorerAction(names, label) {
   return runExplorerAction(page, names, label);
 }
@@ -59,20 +81,28 @@ async function enabled(frame) {
   return until('Generate enabled', async () => (await frame.locator('#generate').getAttribute('disabled')) === null, 20_000);
 }
 
-/** Presses Generate and waits for `count` new results playing in their cards. */
-async function generateAndPlay(frame, count, name) {
+/** Presses Generate (or Ctrl+Enter in the prompt) and waits for `count` new results playing in their cards. */
+async function generateAndPlay(frame, count, name, { keys = false } = {}) {
   const before = await frame.locator('.task').count();
   await enabled(frame);
   const summary = await frame.locator('#summary').innerText();
-  await frame.locator('#generate').click();
+  if (keys) {
+    await frame.locator('#prompt textarea').focus();
+    await page.keyboard.press('Control+Enter');
+  } else await frame.locator('#generate').click();
   await until('the task cards', async () => (await frame.locator('.task').count()) >= before + count, 20_000);
   await shot(`${name}-started`);
   const cards = frame.locator('.task');
   const metas = [];
   for (let i = 0; i < count; i++) {
-    const video = cards.nth(i).locator('video');
-    await until(`result ${i + 1} playing in place`, async () => (await video.count()) > 0 && (await video.evaluate((v) => v.readyState >= 1 && v.videoWidth > 0)), 150_000);
+    const card = cards.nth(i);
+    // Its first frame drawn as the card's poster; then a click plays it with sound.
+    await until(`result ${i + 1}'s poster frame`, async () => !!(await card.getAttribute('data-poster')), 150_000);
+    const video = card.locator('video');
+    await video.click();
+    await until(`result ${i + 1} playing in place`, async () => video.evaluate((v) => v.readyState >= 1 && v.videoWidth > 0 && !v.paused), 30_000);
     metas.push(await video.evaluate((v) => ({ width: v.videoWidth, height: v.videoHeight, duration: Math.round(v.duration * 100) / 100 })));
+    assert.equal(await card.getAttribute('data-poster'), `${metas[i].width}x${metas[i].height}`);
     // Every result has a sound track; the browser must decode it (Chromium counts the decoded bytes).
     await until(
       `result ${i + 1} decoding its sound`,
@@ -83,9 +113,10 @@ async function generateAndPlay(frame, count, name) {
         })) > 0,
       20_000,
     );
+    assert.equal(await video.evaluate((v) => v.muted), false, 'a click plays it with sound');
+    if (i === 0) await shot(`${name}-result`);
+    await video.click(); // stops it: the card shows its poster again
   }
-  await cards.first().locator('video').scrollIntoViewIfNeeded();
-  await shot(`${name}-result`);
   return { summary, metas };
 }
 
@@ -113,7 +144,7 @@ try {
       // closed while it loads stalls the next webview's resources in code-server for 30 s.
       'workbench.list.openMode': 'doubleClick',
     } });
-  ({ browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport: { width: 1400, height: 950 } }));
+  ({ browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport: VIEWPORT }));
   const cspViolations = [];
   page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
   page.on('console', (m) => {
@@ -163,6 +194,30 @@ try {
     await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
   });
 
+  await step('at 1280×720 the studio shows the prompt, Generate and the newest result without scrolling', async () => {
+    const box = await inView(frame);
+    // Side by side: the results pane starts where the form's ends.
+    assert.ok(box.results.left >= box.compose.right - 1, JSON.stringify(box));
+    // Workspace-relative paths: the input and the result, never an absolute path.
+    assert.equal(await frame.locator('#slot-firstFrame .source').innerText(), 'first-frame.jpg');
+    assert.match(await frame.locator('.task .details').first().innerText(), /videos\/[^/]+\.mp4$/);
+    assert.ok(!(await frame.locator('#app').innerText()).includes(workspace), 'no absolute path in the page');
+    await shot('3-studio-1280x720');
+  });
+
+  await step('a result plays muted on hover and with sound on a click', async () => {
+    const video = frame.locator('.task video').first();
+    await video.hover();
+    await until('playing muted on hover', async () => video.evaluate((v) => !v.paused && v.muted && v.currentTime > 0), 10_000);
+    await frame.locator('#summary').hover();
+    await until('paused at its first frame when the pointer leaves', async () => video.evaluate((v) => v.paused && v.currentTime === 0 && v.muted), 10_000);
+    await video.click();
+    await until('playing with sound after a click', async () => video.evaluate((v) => !v.paused && !v.muted && v.currentTime > 0), 10_000);
+    assert.equal(await frame.locator('.task.sound').count(), 1);
+    await video.click();
+    await until('paused by a second click', async () => video.evaluate((v) => v.paused), 10_000);
+  });
+
   await step('a reload keeps a half-filled form', async () => {
     await frame.locator('#prompt textarea').fill('half-written: the cat');
     await frame.locator('#seed input').fill('1234');
@@ -201,10 +256,46 @@ try {
     frame = await generatorFrame();
     await until('Generate 2 Videos', async () => /2/.test(await frame.locator('#generate').innerText()), 20_000);
     await frame.locator('#duration input').fill('2');
-    const { metas } = await generateAndPlay(frame, 2, '7-batch');
+    const { metas } = await generateAndPlay(frame, 2, '7-batch', { keys: true });
     assert.equal(metas.length, 2);
     const saved = readdirSync(join(workspace, 'videos')).filter((f) => f.endsWith('.mp4'));
     assert.equal(saved.length, 5, saved.join(', '));
+  });
+
+  await step('two results ticked → Compare: side by side, playing, pausing and seeking together', async () => {
+    await until('the studio in view with the batch', () => inView(frame), 10_000);
+    // Every card has its poster frame, those restored by the reload too.
+    await until('every poster', async () => (await frame.locator('.task:not([data-poster])').count()) === 0, 30_000);
+    assert.equal(await frame.locator('.task').count(), 5);
+    const cards = frame.locator('.task');
+    assert.equal(await frame.locator('#compare-open').getAttribute('disabled'), '', 'Compare waits for two');
+    await cards.nth(0).locator('.pick').click();
+    await cards.nth(1).locator('.pick').click();
+    await until('Compare enabled', async () => (await frame.locator('#compare-open').getAttribute('disabled')) === null, 5000);
+    await frame.locator('#compare-open').click();
+    const takes = frame.locator('#compare video');
+    await until('both takes loaded', async () => (await takes.count()) === 2 && (await takes.evaluateAll((vs) => vs.every((v) => v.readyState >= 2))), 30_000);
+    const [a, b] = await takes.evaluateAll((vs) => vs.map((v) => v.getBoundingClientRect().toJSON()));
+    assert.ok(Math.abs(a.top - b.top) < 2 && a.right <= b.left && b.bottom <= 720, `side by side: ${JSON.stringify([a, b])}`);
+    assert.equal(await frame.locator('#tasks').isVisible(), false, 'the grid makes room for the comparison');
+    const times = () => takes.evaluateAll((vs) => vs.map((v) => ({ t: v.currentTime, paused: v.paused })));
+    await frame.locator('#compare-play').click();
+    await until('both playing', async () => (await times()).every((v) => !v.paused && v.t > 0.3), 10_000);
+    await frame.locator('#compare-play').click();
+    await until('both paused', async () => (await times()).every((v) => v.paused), 5000);
+    await shot('9-compare');
+    const paused = await times();
+    assert.ok(Math.abs(paused[0].t - paused[1].t) < 0.25, `in step: ${JSON.stringify(paused)}`);
+    // The position slider moves both.
+    await frame.locator('#compare-seek').evaluate((input) => {
+      input.value = '1.5';
+      input.dispatchEvent(new Event('input'));
+    });
+    await until('both at 1.5 s', async () => (await times()).every((v) => Math.abs(v.t - 1.5) < 0.05), 5000);
+    await frame.locator('#compare-back').click();
+    await until('the grid back', () => frame.locator('#tasks').isVisible(), 5000);
+    assert.equal(await frame.locator('#compare video').count(), 0, 'the comparison lets go of its videos');
+    assert.equal(await frame.locator('.task video').evaluateAll((vs) => vs.filter((v) => !v.paused).length), 0, 'the gallery was paused for it');
   });
 } catch (err) {
   failed = true;

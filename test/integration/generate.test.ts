@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { GeneratorHandle } from '../../src/extension/panel/manager';
 import { parsePageMessage, type DraftInput, type TaskView } from '../../src/protocol/generate';
@@ -240,6 +240,9 @@ suite('Generation panel', () => {
     const image = join(workspace, 'inputs', 'cat.png');
     await copyFile(files.first, image);
     const handle = await run<GeneratorHandle>('wanStudio.generateFromImage', vscode.Uri.file(image));
+    // The page shows paths relative to the workspace, never absolute ones.
+    const checked = await handle.validate({ mode: 'animate', firstFrame: image, resolution: '720P', duration: 2 });
+    assert.equal(checked.probes.firstFrame?.display, 'inputs/cat.png');
     const started = await handle.generate({ mode: 'animate', firstFrame: image, prompt: 'the cat looks up', resolution: '720P', duration: 2, seed: '' });
     assert.equal(started.length, 1);
     const [task] = started as [TaskView];
@@ -264,6 +267,7 @@ suite('Generation panel', () => {
     );
     assert.ok(done.file && existsSync(done.file), `saved file ${done.file}`);
     assert.equal(done.file.startsWith(join(workspace, 'videos')), true, done.file);
+    assert.equal(done.fileLabel, `videos/${basename(done.file)}`);
     assert.match(done.video ?? '', /^(https?|vscode-webview|vscode-resource):/);
     const info = await probeVideo(done.file);
     assert.ok(info);

@@ -67,6 +67,12 @@ export function resourceRoots(extensionUri: vscode.Uri, extra: readonly vscode.U
   ];
 }
 
+/** A path as the panel shows it: relative to its workspace folder (named when several are open), else as is. */
+export function displayPath(source: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^data:/i.test(source)) return source;
+  return vscode.workspace.asRelativePath(source, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+}
+
 function viewOf(r: TaskRecord, webview: vscode.Webview): TaskView {
   const file = r.save?.state === 'saved' ? r.save.file : undefined;
   const ended = r.state === 'failed' || r.state === 'canceled' || r.state === 'unknown' || r.state === 'unresolved';
@@ -91,6 +97,7 @@ function viewOf(r: TaskRecord, webview: vscode.Webview): TaskView {
     outputSize: r.outputSize,
     video: file ? webview.asWebviewUri(vscode.Uri.file(file)).toString() : undefined,
     file,
+    fileLabel: file ? displayPath(file) : undefined,
     error: error && { message: error.message, hint: error.hint, actions: error.actions },
     note: waiting,
   };
@@ -224,7 +231,9 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     const preview = (source: string) => webview.asWebviewUri(vscode.Uri.file(source)).toString();
     // A preview only for what the roots already allow: the page's draft never widens them.
     for (const probe of [...Object.values(result.probes), ...result.batchProbes]) {
-      if (probe && !probe.isUrl && probe.format && this.mayShow(probe.source)) probe.preview = preview(probe.source);
+      if (!probe) continue;
+      probe.display = displayPath(probe.source);
+      if (!probe.isUrl && probe.format && this.mayShow(probe.source)) probe.preview = preview(probe.source);
     }
     return result;
   }
