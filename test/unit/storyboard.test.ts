@@ -1,13 +1,15 @@
 // Storyboards: the board file, the plan (order, dependency, outdating, billing, errors beside the shot) and
 // the assembly of real clips with ffmpeg (a shared keyframe once, a continuation's overlap once, a soundtrack).
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
 import { BOARD_VERSION, boardFromKeyframes, describePath, parseBoard, type Board } from '../../src/storyboard/board';
 import { planBoard, boardSources, type MadeClip, type PlanFacts, type SourceFact } from '../../src/storyboard/plan';
 import { assembleFilm } from '../../src/storyboard/assemble';
-import { ffmpeg, makeAudio, tempDir } from '../support/fixtures';
+import { checkSources, shotInput } from '../../src/storyboard/prepare';
+import { probeAudio } from '../../src/wan/media';
+import { ffmpeg, makeAudio, makeImage, makeVideo, tempDir } from '../support/fixtures';
 
 function facts(opts: { sources?: Record<string, SourceFact>; made?: Record<string, MadeClip>; last?: Record<string, string>; running?: string[]; upload?: boolean } = {}): PlanFacts {
   const sources = new Map<string, SourceFact>(Object.entries(opts.sources ?? { 'a.png': { key: 'A' }, 'b.png': { key: 'B' }, 'c.png': { key: 'C' } }));
@@ -258,5 +260,52 @@ describe('storyboard: assembling real clips', function () {
     const controller = new AbortController();
     controller.abort();
     await assert.rejects(assembleFilm([{ video: shot1, skip: undefined }], join(dir, 'canceled.mp4'), { signal: controller.signal }), /canceled/);
+  });
+});
+
+describe('storyboard: checking sources and preparing a shot', function () {
+  this.timeout(120_000);
+  let dir: string;
+
+  before(async () => {
+    dir = await tempDir('board-prepare');
+    await Promise.all([
+      makeImage(join(dir, 'a.png'), 320, 240, 'red'),
+      makeImage(join(dir, 'tiny.png'), 100, 100),
+      makeAudio(join(dir, 'music.mp3'), 6),
+      makeVideo(join(dir, 'shot-1.mp4'), 4),
+    ]);
+    await copyFile(join(dir, 'a.png'), join(dir, 'renamed.png'));
+  });
+
+  it('knows a keyframe by its content, and puts a missing or refused file beside the shot that uses it', async () => {
+    const board = boardFromKeyframes(['a.png', 'renamed.png', 'tiny.png', 'gone.png']);
+    board.settings.soundtrack = 'music.mp3';
+    const sources = await checkSources(board, dir);
+    const key = (s: string) => (sources.get(s) as { key: string }).key;
+    assert.equal(key('a.png'), key('renamed.png'));
+    assert.match((sources.get('tiny.png') as { problem: string }).problem, /240/);
+    assert.match((sources.get('gone.png') as { problem: string }).problem, /^gone\.png was not found \(.*gone\.png\)$/);
+    assert.ok(Math.abs((sources.get('music.mp3') as { seconds: number }).seconds - 6) < 0.1);
+    const plan = planBoard(board, { ...facts(), sources });
+    assert.equal(plan.ready, false);
+    assert.deepEqual(plan.shots.map((s) => s.problems.map((p) => describePath(p.path))), [[], ['shots[1].end.keyframe'], ['shots[2].start.keyframe', 'shots[2].end.keyframe']]);
+  });
+
+  it('cuts the continuation’s clip from the end of the shot before, and the soundtrack’s slice', async () => {
+    const input = await shotInput(
+      'shot-2',
+      { prompt: 'on', resolution: '720P', watermark: false, promptExtend: true, duration: 7, firstClip: { shotId: 'shot-1', seconds: 3 }, drivingAudio: { source: 'music.mp3', from: 2, seconds: 3 } },
+      { boardDir: dir, workDir: join(dir, 'work'), clipOf: (id) => (id === 'shot-1' ? join(dir, 'shot-1.mp4') : undefined) },
+    );
+    assert.equal(input.duration, 7);
+    const clip = await inspectMedia(input.firstClip!);
+    assert.ok(Math.abs(clip.durationSeconds! - 3) < 0.15, `clip is ${clip.durationSeconds} s`);
+    const audio = await probeAudio(await readFile(input.drivingAudio!));
+    assert.ok(audio && Math.abs(audio.durationSeconds - 3) < 0.05, `slice is ${audio?.durationSeconds} s`);
+    await assert.rejects(
+      shotInput('shot-3', { prompt: '', resolution: '720P', watermark: false, promptExtend: true, duration: 5, firstClip: { shotId: 'shot-2', seconds: 2 } }, { boardDir: dir, workDir: join(dir, 'work'), clipOf: () => undefined }),
+      /shot shot-2 has no clip yet: shot shot-3 continues it/,
+    );
   });
 });
