@@ -8,6 +8,7 @@ import { BOARD_VERSION, boardFromKeyframes, describePath, parseBoard, type Board
 import { planBoard, boardSources, type MadeClip, type PlanFacts, type SourceFact } from '../../src/storyboard/plan';
 import { assembleFilm } from '../../src/storyboard/assemble';
 import { checkSources, shotInput } from '../../src/storyboard/prepare';
+import { planJson, planText } from '../../src/storyboard/format';
 import { probeAudio } from '../../src/wan/media';
 import { ffmpeg, makeAudio, makeImage, makeVideo, tempDir } from '../support/fixtures';
 
@@ -71,6 +72,25 @@ describe('storyboard: the board file', () => {
 });
 
 describe('storyboard: the plan', () => {
+  it('reads as the CLI prints it: each shot, what is sent and after what, the bill; or what stops it', () => {
+    const board = threeShots();
+    assert.equal(
+      planText('film.wanboard.json', board, planBoard(board, facts())),
+      [
+        'film.wanboard.json: 3 shot(s), a 14 s film at 720P',
+        '  1. shot-1: a.png → b.png, 5 s in the film; not made; sent, bills 5 s',
+        '  2. shot-2: b.png → c.png, 5 s in the film; not made; sent, bills 5 s',
+        '  3. shot-3: continues shot-2 (3 s overlap), 4 s in the film; not made; sent after shot-2, bills 7 s',
+        'Generate sends 3 shot(s), billed 17 s in all.',
+      ].join('\n'),
+    );
+    board.shots[0]!.duration = 20;
+    const bad = planBoard(board, facts());
+    assert.match(planText('film.wanboard.json', board, bad), /; has problems; not sent\n(.|\n)*Nothing will be sent until this is fixed:\n {2}shots\[0\]\.duration: must be at most 15 seconds$/);
+    assert.deepEqual(planJson(bad).sends, []);
+    assert.equal(planJson(bad).billed_seconds, 0);
+  });
+
   it('sends every shot once, keyframe shots first, the continuation after the shot it continues, and bills the overlap', () => {
     const plan = planBoard(threeShots(), facts());
     assert.equal(plan.ready, true);
