@@ -14,37 +14,47 @@ const text = (limit: number) =>
   z.string().refine((s) => charCount(s) <= limit, { error: (iss) => `is ${charCount(String(iss.input))} characters; the limit is ${limit}` });
 
 /** A workspace file, written relative to the board's folder, or an http(s) URL. */
-const SourceSchema = z.string().trim().min(1, 'names no file');
+const SourceSchema = z.string().trim().min(1, 'names no file').describe('An image file relative to this board\'s folder, or an https URL.');
 
-export const KeyframeStartSchema = z.strictObject({ keyframe: SourceSchema });
+export const KeyframeStartSchema = z.strictObject({ keyframe: SourceSchema }).describe('Start from a keyframe image (the API\'s first_frame).');
 export const ContinueStartSchema = z.strictObject({
   continue: z.literal(true, { error: 'must be true' }),
   /** Seconds of the previous shot's end sent as `first_clip` (2 to 10): repeated once in the film, not twice. */
-  overlap: z.number().int('must be a whole number of seconds').min(2, 'must be at least 2 seconds').max(10, 'must be at most 10 seconds').optional(),
-});
+  overlap: z
+    .number()
+    .int('must be a whole number of seconds')
+    .min(2, 'must be at least 2 seconds')
+    .max(10, 'must be at most 10 seconds')
+    .optional()
+    .describe(`Seconds of the previous shot's end sent as its first clip (2 to 10, default ${DEFAULT_OVERLAP_S}); billed again, shown once in the film.`),
+}).describe('Continue the previous shot (the API\'s first_clip).');
 
 export const ShotSchema = z.strictObject({
   /** Stable across edits and reordering: the task records name it. */
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1 to 40 letters, digits, - or _'),
-  prompt: text(PROMPT_MAX_CHARS).default(''),
-  negativePrompt: text(NEGATIVE_PROMPT_MAX_CHARS).optional(),
-  seed: z.number().int('must be a whole number').min(0, 'must be at least 0').max(SEED_MAX, `must be at most ${SEED_MAX}`).optional(),
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1 to 40 letters, digits, - or _').describe('Stable name of the shot: its clips are found by it.'),
+  prompt: text(PROMPT_MAX_CHARS).default('').describe(`What happens in the shot (up to ${PROMPT_MAX_CHARS} characters).`),
+  negativePrompt: text(NEGATIVE_PROMPT_MAX_CHARS).optional().describe(`What the shot should avoid (up to ${NEGATIVE_PROMPT_MAX_CHARS} characters).`),
+  seed: z.number().int('must be a whole number').min(0, 'must be at least 0').max(SEED_MAX, `must be at most ${SEED_MAX}`).optional().describe('Fixes the randomness, for a take that can be made again.'),
   /**
    * Seconds this shot adds to the film. A keyframe shot asks for exactly this; a continuation asks for its
    * overlap plus this (the API's duration is the whole output, the clip included).
    */
-  duration: z.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1 second'),
+  duration: z
+    .number({ error: 'must be a whole number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(1, 'must be at least 1 second')
+    .describe('Seconds this shot adds to the film: 2 to 15 from a keyframe; for a continuation, at most 15 minus its overlap.'),
   start: z.union([KeyframeStartSchema, ContinueStartSchema], { error: 'must be {"keyframe": "path"} or {"continue": true}' }),
-  end: z.strictObject({ keyframe: SourceSchema }).optional(),
+  end: z.strictObject({ keyframe: SourceSchema }).optional().describe('End on a keyframe image (the API\'s last_frame).'),
 });
 export type Shot = z.infer<typeof ShotSchema>;
 
 export const BoardSettingsSchema = z.strictObject({
-  resolution: ResolutionSchema.default('720P'),
-  watermark: z.boolean().default(false),
-  promptExtend: z.boolean().default(true),
+  resolution: ResolutionSchema.default('720P').describe('Every shot\'s resolution tier.'),
+  watermark: z.boolean().default(false).describe('Add the service\'s watermark.'),
+  promptExtend: z.boolean().default(true).describe('Let the service rewrite prompts.'),
   /** One audio file for the whole film: laid under the assembly, and sliced as each keyframe shot's driving audio. */
-  soundtrack: SourceSchema.optional(),
+  soundtrack: z.string().trim().min(1, 'names no file').optional().describe('A WAV or MP3 file (relative to this board\'s folder) or https URL laid under the whole film.'),
 });
 export type BoardSettings = z.infer<typeof BoardSettingsSchema>;
 
@@ -62,6 +72,14 @@ export interface BoardProblem {
   /** 1-based, for a syntax error. */
   line?: number;
   column?: number;
+}
+
+/** The JSON schema VS Code validates `*.wanboard.json` with (package.json jsonValidation), from the zod schema. */
+export function boardJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(BoardSchema, { io: 'input', target: 'draft-7', unrepresentable: 'any' }),
+    title: 'Wan Studio storyboard',
+  };
 }
 
 export type ParsedBoard = { ok: true; board: Board } | { ok: false; problems: BoardProblem[] };

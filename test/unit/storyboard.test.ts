@@ -1,10 +1,10 @@
 // Storyboards: the board file, the plan (order, dependency, outdating, billing, errors beside the shot) and
 // the assembly of real clips with ffmpeg (a shared keyframe once, a continuation's overlap once, a soundtrack).
 import assert from 'node:assert/strict';
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
-import { BOARD_VERSION, boardFromKeyframes, describePath, parseBoard, type Board } from '../../src/storyboard/board';
+import { BOARD_VERSION, boardFromKeyframes, boardJsonSchema, describePath, parseBoard, type Board } from '../../src/storyboard/board';
 import { planBoard, boardSources, type MadeClip, type PlanFacts, type SourceFact } from '../../src/storyboard/plan';
 import { assembleFilm } from '../../src/storyboard/assemble';
 import { checkSources, shotInput } from '../../src/storyboard/prepare';
@@ -31,6 +31,16 @@ function threeShots(): Board {
 }
 
 describe('storyboard: the board file', () => {
+  it('ships the JSON schema VS Code checks the raw file with, generated from the zod schema', async () => {
+    // WAN_WRITE_BOARD_SCHEMA=1 rewrites it after a change to the board's schema.
+    const path = join(__dirname, '../../../media/wanboard.schema.json');
+    const expected = `${JSON.stringify(boardJsonSchema(), null, 2)}\n`;
+    if (process.env.WAN_WRITE_BOARD_SCHEMA === '1') await writeFile(path, expected);
+    assert.equal(await readFile(path, 'utf8'), expected, 'media/wanboard.schema.json is stale: run the unit tests with WAN_WRITE_BOARD_SCHEMA=1');
+    const manifest = JSON.parse(await readFile(join(__dirname, '../../../package.json'), 'utf8'));
+    assert.deepEqual(manifest.contributes.jsonValidation, [{ fileMatch: '*.wanboard.json', url: './media/wanboard.schema.json' }]);
+  });
+
   it('reads a board and fills the defaults', () => {
     const parsed = parseBoard(JSON.stringify({ version: BOARD_VERSION, shots: [{ id: 's1', duration: 5, start: { keyframe: 'a.png' } }] }));
     assert.ok(parsed.ok);
