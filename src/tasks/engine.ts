@@ -44,7 +44,7 @@ import {
   type TaskRecord,
   type TaskRequest,
 } from './record';
-import { savedVideoOf, sidecarFor, sidecarPathOf, writeSidecar, type VideoSidecar } from './sidecar';
+import { SavedVideoIndex, sidecarFor, sidecarPathOf, writeSidecar, type VideoSidecar } from './sidecar';
 import { EndPredictor, historyOfRecords, recordSchedule } from './schedule';
 import type { StoreRecovery, TaskStore } from './store';
 
@@ -82,6 +82,8 @@ export interface EngineDeps {
   lookupWindowMs?: number;
   /** Writes the record beside a saved video (the sidecar's writer by default; tests make the disk fill). */
   writeRecord?(path: string, sidecar: VideoSidecar): Promise<void>;
+  /** Reads a record beside a saved video (node:fs by default; tests count the reads). */
+  readRecord?: (path: string) => Promise<string>;
 }
 
 /** An endpoint nothing answers at (connection refused, no such host, …): requests wait for it. */
@@ -168,6 +170,8 @@ export class TaskEngine {
   private readonly downloads: Dispatcher = createDispatcher(DEFAULT_TIMEOUTS);
   /** Steps in a row that failed because the task list could not be written: the loop backs off meanwhile. */
   private storageFailures = 0;
+  /** The records beside saved videos, read once per file (a sync looks up many tasks in one folder). */
+  private readonly savedVideos: SavedVideoIndex;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -177,6 +181,7 @@ export class TaskEngine {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.limits = deps.limits ?? WAN_I2V_LIMITS;
+    this.savedVideos = new SavedVideoIndex(deps.readRecord);
     this.store.onDidRecover((recovery) => void this.recoverFromAccount(recovery));
   }
 
@@ -952,7 +957,7 @@ export class TaskEngine {
     if (!r?.taskId || r.state !== 'succeeded' || r.save?.state === 'saved') return false;
     const folder = r.outputFolder ?? (resolveFolder ? await this.deps.outputFolderFor?.(r) : undefined);
     if (!folder) return false;
-    const found = await savedVideoOf(folder, r.taskId, this.videoBase(r));
+    const found = await this.savedVideos.videoOf(folder, r.taskId, this.videoBase(r));
     if (!found) return false;
     const taken = await this.store.patch(id, (t) => {
       if (t.save?.state === 'saved') return;

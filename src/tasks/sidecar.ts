@@ -77,46 +77,73 @@ async function completeVideo(path: string): Promise<number | undefined> {
   return s?.isFile() && s.size > 0 && (await isCompleteMp4(path)) ? s.size : undefined;
 }
 
-/**
- * Videos already saved in `folder`, by task ID, known from the records beside them (a record whose video
- * is gone or incomplete does not count).
- */
-export async function savedVideos(folder: string): Promise<Map<string, SavedVideo>> {
-  const found = new Map<string, SavedVideo>();
-  for (const name of await readdir(folder).catch(() => [] as string[])) {
-    if (!name.endsWith('.json') || name.startsWith('.')) continue;
-    const path = join(folder, name);
-    const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => -1);
-    if (size <= 0 || size > MAX_SIDECAR_BYTES) continue;
-    let sidecar: Partial<VideoSidecar>;
-    try {
-      sidecar = JSON.parse(await readFile(path, 'utf8')) as Partial<VideoSidecar>;
-    } catch {
-      continue;
-    }
-    if (sidecar?.format !== SIDECAR_FORMAT || typeof sidecar.task_id !== 'string' || !sidecar.task_id || found.has(sidecar.task_id)) continue;
-    // The folder may have been moved: the video is looked for beside its record.
-    const video = join(folder, typeof sidecar.file === 'string' ? basename(sidecar.file) : name.replace(/\.json$/, '.mp4'));
-    const bytes = await completeVideo(video);
-    if (bytes !== undefined) found.set(sidecar.task_id, { file: video, bytes, hasRecord: true });
-  }
-  return found;
+type ReadText = (path: string) => Promise<string>;
+
+/** What one record file said, and the file's identity when read (read again only when it changes). */
+interface KnownRecord {
+  stamp: string;
+  taskId?: string;
+  video?: string;
 }
 
 /**
- * The video of `taskId` already saved in `folder`: by the record beside it, or (its record never written:
- * the disk filled, the window closed) by the name this task's video gets, `base.mp4` or `base-N.mp4`.
+ * The records beside the saved videos, by folder: a sync or a recovery looks up many tasks in one folder, so
+ * each record file is read once and again only when it changed (new name, size, time or inode), never once
+ * per task looked up. A video is checked to be complete only when its task is asked for.
  */
-export async function savedVideoOf(folder: string, taskId: string, base: string): Promise<SavedVideo | undefined> {
-  const known = (await savedVideos(folder)).get(taskId);
-  if (known) return known;
-  const names = await readdir(folder).catch(() => [] as string[]);
-  const ours = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-\\d+)?\\.mp4$`);
-  for (const name of names.filter((n) => ours.test(n)).sort()) {
-    if (names.includes(name.replace(/\.mp4$/, '.json'))) continue; // a record names another task
-    const file = join(folder, name);
-    const bytes = await completeVideo(file);
-    if (bytes !== undefined) return { file, bytes, hasRecord: false };
+export class SavedVideoIndex {
+  private readonly folders = new Map<string, Map<string, KnownRecord>>();
+
+  constructor(private readonly read: ReadText = (path) => readFile(path, 'utf8')) {}
+
+  /**
+   * The video of `taskId` already saved in `folder`: by the record beside it, or (its record never written:
+   * the disk filled, the window closed) by the name this task's video gets, `base.mp4` or `base-N.mp4`.
+   */
+  async videoOf(folder: string, taskId: string, base: string): Promise<SavedVideo | undefined> {
+    const names = (await readdir(folder).catch(() => [] as string[])).sort();
+    const records = await this.refresh(folder, names);
+    for (const name of names) {
+      const known = records.get(name);
+      if (known?.taskId !== taskId || !known.video) continue;
+      const bytes = await completeVideo(known.video);
+      if (bytes !== undefined) return { file: known.video, bytes, hasRecord: true };
+    }
+    const ours = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-\\d+)?\\.mp4$`);
+    for (const name of names.filter((n) => ours.test(n))) {
+      if (names.includes(name.replace(/\.mp4$/, '.json'))) continue; // a record names another task
+      const file = join(folder, name);
+      const bytes = await completeVideo(file);
+      if (bytes !== undefined) return { file, bytes, hasRecord: false };
+    }
+    return undefined;
   }
-  return undefined;
+
+  private async refresh(folder: string, names: readonly string[]): Promise<Map<string, KnownRecord>> {
+    const before = this.folders.get(folder) ?? new Map<string, KnownRecord>();
+    const now = new Map<string, KnownRecord>();
+    for (const name of names) {
+      if (!name.endsWith('.json') || name.startsWith('.')) continue;
+      const path = join(folder, name);
+      const s = await stat(path).catch(() => undefined);
+      if (!s?.isFile() || s.size <= 0 || s.size > MAX_SIDECAR_BYTES) continue;
+      const stamp = `${s.size}:${s.mtimeMs}:${s.ino}`;
+      const known = before.get(name);
+      now.set(name, known?.stamp === stamp ? known : { stamp, ...(await this.parse(folder, name, path)) });
+    }
+    this.folders.set(folder, now);
+    return now;
+  }
+
+  private async parse(folder: string, name: string, path: string): Promise<Omit<KnownRecord, 'stamp'>> {
+    let sidecar: Partial<VideoSidecar>;
+    try {
+      sidecar = JSON.parse(await this.read(path)) as Partial<VideoSidecar>;
+    } catch {
+      return {};
+    }
+    if (sidecar?.format !== SIDECAR_FORMAT || typeof sidecar.task_id !== 'string' || !sidecar.task_id) return {};
+    // The folder may have been moved: the video is looked for beside its record.
+    return { taskId: sidecar.task_id, video: join(folder, typeof sidecar.file === 'string' ? basename(sidecar.file) : name.replace(/\.json$/, '.mp4')) };
+  }
 }

@@ -3,7 +3,7 @@
 // a full disk between the video and its record retries only the record; a killed download is resumed; the
 // result link, not the clock, decides whether a result expired.
 import assert from 'node:assert/strict';
-import { readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { TaskEngine, type EngineDeps, type EngineEvents } from '../../src/tasks/engine';
@@ -72,6 +72,18 @@ describe('saving videos under faults (against the emulator)', function () {
     return h;
   }
 
+  /**
+   * Overwrites the task list between two of the store's own updates (holding its lock), so an update already
+   * in flight cannot write a good list over the damage before it is read.
+   */
+  async function overwriteUnderLock(file: string, text: string): Promise<void> {
+    while (!(await mkdir(`${file}.lock`).then(() => true, () => false))) await new Promise((done) => setTimeout(done, 5));
+    try {
+      await writeFile(file, text);
+    } finally {
+      await rm(`${file}.lock`, { recursive: true, force: true });
+    }
+  }
   const endpoint = () => ({ kind: 'emulator' as const, baseUrl: emu.url });
   const until = <T>(what: string, probe: () => T | undefined | null | false, ms = 30_000) => pollUntil(what, probe, ms, 50);
   const creates = () => emu.requests().filter((r) => r.route === 'create' && r.status === 200).length;
@@ -103,6 +115,28 @@ describe('saving videos under faults (against the emulator)', function () {
     assert.equal(h.ended.length, 1, 'no second announcement');
   });
 
+  it('reads each record beside the saved videos once per sync, not once per synced task', async () => {
+    const reads: string[] = [];
+    const h = harness(join(dir, 'sync-reads.json'), { readRecord: (path) => (reads.push(path), readFile(path, 'utf8')) });
+    await h.store.load();
+    h.engine.start();
+    const tasks = await Promise.all(
+      ['one of three', 'two of three', 'three of three'].map((prompt) => h.engine.submit({ firstFrame: image, prompt, duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out })),
+    );
+    for (const r of tasks) await until('the save', () => saved(h, r.id));
+    // A folder of earlier videos: their records name tasks this account no longer lists.
+    for (let i = 0; i < 30; i++) {
+      await writeFile(join(out, `older-${i}.json`), JSON.stringify({ format: 'wan-studio.video/1', task_id: `older-task-${i}`, file: `older-${i}.mp4`, endpoint: 'emulator', parameters: {}, media: {} }));
+    }
+    assert.equal(await h.engine.clearFinished(), 3);
+    reads.length = 0;
+    const added = await h.engine.syncFromAccount({ outputFolder: out });
+    assert.deepEqual(added.map((r) => r.save?.state), ['saved', 'saved', 'saved']);
+    const records = (await readdir(out)).filter((f) => f.endsWith('.json')).length;
+    assert.equal(records, 33);
+    assert.ok(reads.length <= records, `${reads.length} reads of ${records} records for a sync of 3 tasks`);
+  });
+
   it('rebuilds a task list overwritten with garbage while two tasks run: each saved once, one create each, the recovery reported', async () => {
     const file = join(dir, 'garbage.json');
     const h = harness(file);
@@ -111,7 +145,7 @@ describe('saving videos under faults (against the emulator)', function () {
     const a = await h.engine.submit({ firstFrame: image, prompt: 'first of two', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
     const b = await h.engine.submit({ firstFrame: image, prompt: 'second of two', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
     await until('both tasks to run', () => [a, b].every((r) => h.store.get(r.id)?.taskId && ['pending', 'running'].includes(h.store.get(r.id)!.state)));
-    await writeFile(file, 'garbage \u0000\u0001 not a task list');
+    await overwriteUnderLock(file, 'garbage \u0000\u0001 not a task list');
     await until('both saves', () => saved(h, a.id) && saved(h, b.id));
     await until('the recovery report', () => h.recovered.length > 0);
     assert.equal(creates(), 2, 'one create each');
