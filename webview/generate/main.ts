@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-label/index.js';
-import type { Draft, Field, InitMessage, Issue, Labels, Mode, Slot, Validation } from '../../src/protocol/generate';
+import { previewOf, type Draft, type Field, type InitMessage, type Issue, type Labels, type Mode, type Slot, type Validation } from '../../src/protocol/generate';
 import { codePoints, describeProbe } from './format';
 import { RequestError, listen, notify, request, sayReady, vscode } from './rpc';
 import { TaskList } from './tasks';
@@ -117,10 +117,10 @@ function slotBlock(slot: Slot) {
       source.textContent = value;
       clear.hidden = !value;
       const p = validation?.probes[slot];
-      const key = p && p.source === value ? `${p.preview ?? ''}` : '';
-      if (key !== shown) {
-        shown = key;
-        preview.replaceChildren(...(p?.preview ? [media(p.kind, p.preview)] : []));
+      const thumbnail = previewOf(p, value);
+      if ((thumbnail ?? '') !== shown) {
+        shown = thumbnail ?? '';
+        preview.replaceChildren(...(p && thumbnail ? [media(p.kind, thumbnail)] : []));
       }
       probe.textContent = p && p.source === value ? describeProbe(p, locale, L('urlProbe')) : '';
       showIssues(issues, issuesFor(slot), (a) => void act(a), L);
