@@ -98,7 +98,7 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
             retry: () => tasks.tasks.retryWaiting(),
             cancel: () => tasks.tasks.cancelWaiting(o.url),
           }),
-        recovered: (recovery, outcome) => notifier.recovered(recovery, outcome),
+        recovered: (recovery, outcome, fromRecords) => notifier.recovered(recovery, outcome, fromRecords),
         storage: (problem) => notifier.storage(problem),
         unresolved: (r) => notifier.unresolved(r),
       },

@@ -44,7 +44,7 @@ import {
   type TaskRecord,
   type TaskRequest,
 } from './record';
-import { SavedVideoIndex, sidecarFor, sidecarPathOf, writeSidecar, type VideoSidecar } from './sidecar';
+import { SavedVideoIndex, recordOfSidecar, sidecarFor, sidecarPathOf, writeSidecar, type VideoSidecar } from './sidecar';
 import { EndPredictor, historyOfRecords, recordSchedule } from './schedule';
 import type { StoreRecovery, TaskStore } from './store';
 
@@ -82,6 +82,8 @@ export interface EngineDeps {
   lookupWindowMs?: number;
   /** Writes the record beside a saved video (the sidecar's writer by default; tests make the disk fill). */
   writeRecord?(path: string, sidecar: VideoSidecar): Promise<void>;
+  /** The folders videos are saved in now (the workspaces' output folders): a rebuilt list looks there too. */
+  outputFolders?: () => Promise<string[]>;
   /** Reads a record beside a saved video (node:fs by default; tests count the reads). */
   readRecord?: (path: string) => Promise<string>;
 }
@@ -108,7 +110,7 @@ export interface EngineEvents {
    * The task list was found damaged and rebuilt; then the account's tasks of the last 24 hours were added
    * again (`added`), or reading them failed (`error`).
    */
-  recovered?(recovery: StoreRecovery, outcome: { added: TaskRecord[] } | { error: string }): void;
+  recovered?(recovery: StoreRecovery, outcome: { added: TaskRecord[] } | { error: string }, fromRecords: TaskRecord[]): void;
   /** The task list cannot be written (read-only, full, removed…): `problem` once; undefined once it can again. */
   storage?(problem: string | undefined): void;
   /** An interrupted create was looked up and not resolved: the user decides (its `lookup` says what was seen). */
@@ -190,6 +192,11 @@ export class TaskEngine {
     this.deps.log.warn(
       `The task list was damaged (${recovery.why}; kept as ${recovery.damagedCopy}): rebuilt ${recovery.fromMemory} records from memory and ${recovery.fromLastGood} from the last good copy; adding the account's tasks of the last 24 hours`,
     );
+    // First the saved videos (of any age) from the records beside them, so the account's list finds them saved.
+    const fromRecords = await this.listSavedFromRecords().catch((error: unknown) => {
+      this.deps.log.warn(`Recovery: the records beside the saved videos could not be read (${explainError(error).message})`);
+      return [];
+    });
     let outcome: { added: TaskRecord[] } | { error: string };
     try {
       outcome = { added: await this.syncFromAccount({}) };
@@ -198,8 +205,22 @@ export class TaskEngine {
       outcome = { error: explainError(error).message };
       this.deps.log.warn(`Recovery: the account's tasks could not be read (${outcome.error})`);
     }
-    this.events.recovered?.(recovery, outcome);
+    this.events.recovered?.(recovery, outcome, fromRecords);
     this.wake();
+  }
+
+  /** Adds the saved videos the list no longer holds, from the records beside them in every output folder. */
+  private async listSavedFromRecords(): Promise<TaskRecord[]> {
+    const folders = new Set([...this.store.all().flatMap((r) => (r.outputFolder ? [r.outputFolder] : [])), ...((await this.deps.outputFolders?.()) ?? [])]);
+    const added: TaskRecord[] = [];
+    for (const folder of folders) {
+      for (const { sidecar, video } of await this.savedVideos.all(folder)) {
+        if (this.store.byTaskId(sidecar.task_id)) continue;
+        added.push(await this.store.add(recordOfSidecar(sidecar, video, randomUUID(), this.now())));
+      }
+    }
+    this.deps.log.info(`Recovery: ${added.length} saved videos listed again from the records beside them`);
+    return added;
   }
 
   /** Starts the loop; records left by a closed window are picked up on the first tick. */
