@@ -140,7 +140,7 @@ try {
     frame = await generatorFrame();
     await until('the clip', async () => /clip\.mp4/.test(await frame.locator('#slot-firstClip .source').innerText()), 30_000);
     const lastFrameShown = (await frame.locator('#slot-lastFrame .source').innerText().catch(() => '')).trim();
-    await generate(frame, { prompt: 'trial continuation' });
+    await generate(frame, { prompt: 'trial continuation', duration: 5 }); // longer than the 3 s clip
     await advance();
     await until('the continuation saved', async () => records().length >= 2, 120_000);
     const sidecar = records().map((f) => JSON.parse(readFileSync(join(videos, f), 'utf8'))).find((s) => s.prompt === 'trial continuation');
@@ -249,7 +249,7 @@ try {
   await scenario('12 disk full between video and record', async () => {
     const full = join(work, 'full');
     mkdirSync(full, { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', full]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', full]);
     try {
       // Leave room for the video (as big as an earlier one from the same image) but not for its record.
       const size = Math.max(600_000, ...mp4s().map((f) => statSync(join(videos, f)).size));
@@ -288,6 +288,7 @@ try {
     const files = mp4s().length;
     const creates = await count('create');
     const seen = toasts.size;
+    if (!emulator()) await command('Wan Studio: Test Connection'); // starts the emulator, to arm the fault before the create
     await control('faults', { route: 'create', kind: 'drop', phase: 'after' });
     await explorerAction(page, ['last-frame.jpg'], 'Generate Video from Image');
     const frame = await generatorFrame();
