@@ -136,7 +136,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
             retry: () => tasks.tasks.retryWaiting(),
             cancel: () => tasks.tasks.cancelWaiting(o.url),
           }),
-        recovered: (recovery, outcome) => notifier.recovered(recovery, outcome),
+        recovered: (recovery, outcome, fromRecords) => notifier.recovered(recovery, outcome, fromRecords),
         storage: (problem) => notifier.storage(problem),
         unresolved: (r) => notifier.unresolved(r),
       },

@@ -71,6 +71,11 @@ export interface Probe {
   bytes?: number;
 }
 
+/** The thumbnail to show for the input now in a slot: a probe of an earlier input has none to give. */
+export function previewOf(probe: Probe | undefined, source: string): string | undefined {
+  return probe && probe.source === source ? probe.preview : undefined;
+}
+
 export const ACTIONS = ['setKey', 'openSettings', 'showLog', 'retry', 'testConnection'] as const;
 export const ActionSchema = z.enum(ACTIONS);
 export type Action = z.infer<typeof ActionSchema>;

@@ -15,6 +15,8 @@ import {
   type TaskRecord,
   type TaskRequest,
 } from './record';
+import { randomUUID } from 'node:crypto';
+import { SavedVideoIndex, recordOfSidecar } from './sidecar';
 import type { StoreRecovery, TaskStore } from './store';
 import {
   JOB_BACKOFF_MS,
@@ -77,6 +79,7 @@ export class TaskEngine {
       now: this.now,
       random: this.random,
       withConnection: (endpoint, fn, onConnectFailed) => this.withConnection(endpoint, fn, onConnectFailed),
+      savedVideos: new SavedVideoIndex(deps.readRecord),
       wake: () => this.wake(),
       pollDelay: (t, failures, retryAfterMs) => delays.delay(t, failures, retryAfterMs),
     };
@@ -97,6 +100,11 @@ export class TaskEngine {
     this.deps.log.warn(
       `The task list was damaged (${recovery.why}; kept as ${recovery.damagedCopy}): rebuilt ${recovery.fromMemory} records from memory and ${recovery.fromLastGood} from the last good copy; adding the account's tasks of the last 24 hours`,
     );
+    // First the saved videos (of any age) from the records beside them, so the account's list finds them saved.
+    const fromRecords = await this.listSavedFromRecords().catch((error: unknown) => {
+      this.deps.log.warn(`Recovery: the records beside the saved videos could not be read (${explainError(error).message})`);
+      return [];
+    });
     let outcome: { added: TaskRecord[] } | { error: string };
     try {
       outcome = { added: await this.syncFromAccount({}) };
@@ -105,8 +113,22 @@ export class TaskEngine {
       outcome = { error: explainError(error).message };
       this.deps.log.warn(`Recovery: the account's tasks could not be read (${outcome.error})`);
     }
-    this.events.recovered?.(recovery, outcome);
+    this.events.recovered?.(recovery, outcome, fromRecords);
     this.wake();
+  }
+
+  /** Adds the saved videos the list no longer holds, from the records beside them in every output folder. */
+  private async listSavedFromRecords(): Promise<TaskRecord[]> {
+    const folders = new Set([...this.store.all().flatMap((r) => (r.outputFolder ? [r.outputFolder] : [])), ...((await this.deps.outputFolders?.()) ?? [])]);
+    const added: TaskRecord[] = [];
+    for (const folder of folders) {
+      for (const { sidecar, video } of await this.ctx.savedVideos.all(folder)) {
+        if (this.store.byTaskId(sidecar.task_id)) continue;
+        added.push(await this.store.add(recordOfSidecar(sidecar, video, randomUUID(), this.now())));
+      }
+    }
+    this.deps.log.info(`Recovery: ${added.length} saved videos listed again from the records beside them`);
+    return added;
   }
 
   /** Starts the loop; records left by a closed window are picked up on the first tick. */

@@ -1,10 +1,11 @@
 // The small JSON file saved beside each video: how it was made, so it can be reproduced or continued.
 // It never contains the key, inline image data or the (expiring) result link.
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { isCompleteMp4 } from '../wan/files';
 import { MODEL } from '../wan/limits';
-import type { TaskRecord } from './record';
+import { parseServiceTime } from '../wan/time';
+import type { NewTaskRecord, TaskRecord } from './record';
 import { writeAtomic } from './atomicFile';
 
 export const SIDECAR_FORMAT = 'wan-studio.video/1';
@@ -77,46 +78,132 @@ async function completeVideo(path: string): Promise<number | undefined> {
   return s?.isFile() && s.size > 0 && (await isCompleteMp4(path)) ? s.size : undefined;
 }
 
-/**
- * Videos already saved in `folder`, by task ID, known from the records beside them (a record whose video
- * is gone or incomplete does not count).
- */
-export async function savedVideos(folder: string): Promise<Map<string, SavedVideo>> {
-  const found = new Map<string, SavedVideo>();
-  for (const name of await readdir(folder).catch(() => [] as string[])) {
-    if (!name.endsWith('.json') || name.startsWith('.')) continue;
-    const path = join(folder, name);
-    const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => -1);
-    if (size <= 0 || size > MAX_SIDECAR_BYTES) continue;
-    let sidecar: Partial<VideoSidecar>;
-    try {
-      sidecar = JSON.parse(await readFile(path, 'utf8')) as Partial<VideoSidecar>;
-    } catch {
-      continue;
-    }
-    if (sidecar?.format !== SIDECAR_FORMAT || typeof sidecar.task_id !== 'string' || !sidecar.task_id || found.has(sidecar.task_id)) continue;
-    // The folder may have been moved: the video is looked for beside its record.
-    const video = join(folder, typeof sidecar.file === 'string' ? basename(sidecar.file) : name.replace(/\.json$/, '.mp4'));
-    const bytes = await completeVideo(video);
-    if (bytes !== undefined) found.set(sidecar.task_id, { file: video, bytes, hasRecord: true });
-  }
-  return found;
+type ReadText = (path: string) => Promise<string>;
+
+/** What one record file said, and the file's identity when read (read again only when it changes). */
+interface KnownRecord {
+  stamp: string;
+  taskId?: string;
+  video?: string;
+  sidecar?: Partial<VideoSidecar>;
 }
 
 /**
- * The video of `taskId` already saved in `folder`: by the record beside it, or (its record never written:
- * the disk filled, the window closed) by the name this task's video gets, `base.mp4` or `base-N.mp4`.
+ * The records beside the saved videos, by folder: a sync or a recovery looks up many tasks in one folder, so
+ * each record file is read once and again only when it changed (new name, size, time or inode), never once
+ * per task looked up. A video is checked to be complete only when its task is asked for.
  */
-export async function savedVideoOf(folder: string, taskId: string, base: string): Promise<SavedVideo | undefined> {
-  const known = (await savedVideos(folder)).get(taskId);
-  if (known) return known;
-  const names = await readdir(folder).catch(() => [] as string[]);
-  const ours = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-\\d+)?\\.mp4$`);
-  for (const name of names.filter((n) => ours.test(n)).sort()) {
-    if (names.includes(name.replace(/\.mp4$/, '.json'))) continue; // a record names another task
-    const file = join(folder, name);
-    const bytes = await completeVideo(file);
-    if (bytes !== undefined) return { file, bytes, hasRecord: false };
+export class SavedVideoIndex {
+  private readonly folders = new Map<string, Map<string, KnownRecord>>();
+  private readonly refreshing = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly read: ReadText = (path) => readFile(path, 'utf8')) {}
+
+  /**
+   * The video of `taskId` already saved in `folder`: by the record beside it, or (its record never written:
+   * the disk filled, the window closed) by the name this task's video gets, `base.mp4` or `base-N.mp4`.
+   */
+  async videoOf(folder: string, taskId: string, base: string): Promise<SavedVideo | undefined> {
+    const { names, records } = await this.refresh(folder);
+    for (const name of names) {
+      const known = records.get(name);
+      if (known?.taskId !== taskId || !known.video) continue;
+      const bytes = await completeVideo(known.video);
+      if (bytes !== undefined) return { file: known.video, bytes, hasRecord: true };
+    }
+    const ours = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-\\d+)?\\.mp4$`);
+    for (const name of names.filter((n) => ours.test(n))) {
+      if (names.includes(name.replace(/\.mp4$/, '.json'))) continue; // a record names another task
+      const file = join(folder, name);
+      const bytes = await completeVideo(file);
+      if (bytes !== undefined) return { file, bytes, hasRecord: false };
+    }
+    return undefined;
   }
-  return undefined;
+
+  /** Every saved video in `folder` with the record beside it (a record whose video is gone or incomplete does not count). */
+  async all(folder: string): Promise<{ sidecar: Partial<VideoSidecar> & { task_id: string }; video: SavedVideo }[]> {
+    const { records } = await this.refresh(folder);
+    const out: { sidecar: Partial<VideoSidecar> & { task_id: string }; video: SavedVideo }[] = [];
+    const seen = new Set<string>();
+    for (const known of records.values()) {
+      if (!known.taskId || !known.video || !known.sidecar || seen.has(known.taskId)) continue;
+      const bytes = await completeVideo(known.video);
+      if (bytes === undefined) continue;
+      seen.add(known.taskId);
+      out.push({ sidecar: { ...known.sidecar, task_id: known.taskId }, video: { file: known.video, bytes, hasRecord: true } });
+    }
+    return out;
+  }
+
+  /** One refresh of a folder at a time: two lookups at once (an adopt and the save it wakes) read each file once. */
+  private refresh(folder: string): Promise<{ names: string[]; records: Map<string, KnownRecord> }> {
+    const next = (this.refreshing.get(folder) ?? Promise.resolve()).then(() => this.reread(folder));
+    this.refreshing.set(folder, next.catch(() => undefined));
+    return next;
+  }
+
+  private async reread(folder: string): Promise<{ names: string[]; records: Map<string, KnownRecord> }> {
+    const names = (await readdir(folder).catch(() => [] as string[])).sort();
+    const before = this.folders.get(folder) ?? new Map<string, KnownRecord>();
+    const now = new Map<string, KnownRecord>();
+    for (const name of names) {
+      if (!name.endsWith('.json') || name.startsWith('.')) continue;
+      const path = join(folder, name);
+      const s = await stat(path).catch(() => undefined);
+      if (!s?.isFile() || s.size <= 0 || s.size > MAX_SIDECAR_BYTES) continue;
+      const stamp = `${s.size}:${s.mtimeMs}:${s.ino}`;
+      const known = before.get(name);
+      now.set(name, known?.stamp === stamp ? known : { stamp, ...(await this.parse(folder, name, path)) });
+    }
+    this.folders.set(folder, now);
+    return { names, records: now };
+  }
+
+  private async parse(folder: string, name: string, path: string): Promise<Omit<KnownRecord, 'stamp'>> {
+    let sidecar: Partial<VideoSidecar>;
+    try {
+      sidecar = JSON.parse(await this.read(path)) as Partial<VideoSidecar>;
+    } catch {
+      return {};
+    }
+    if (sidecar?.format !== SIDECAR_FORMAT || typeof sidecar.task_id !== 'string' || !sidecar.task_id) return {};
+    // The folder may have been moved: the video is looked for beside its record.
+    return { taskId: sidecar.task_id, video: join(folder, typeof sidecar.file === 'string' ? basename(sidecar.file) : name.replace(/\.json$/, '.mp4')), sidecar };
+  }
+}
+
+/** A saved video's task as the record beside it tells it: ended, saved, nothing left to do or announce. */
+export function recordOfSidecar(sidecar: Partial<VideoSidecar> & { task_id: string }, video: SavedVideo, id: string, now: number): NewTaskRecord {
+  const media = sidecar.media ?? {};
+  const p = sidecar.parameters ?? {};
+  const requestedAt = parseServiceTime(sidecar.submit_time)?.getTime() ?? now;
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  return {
+    id,
+    state: 'succeeded',
+    request: {
+      prompt: text(sidecar.prompt),
+      negativePrompt: text(sidecar.negative_prompt),
+      firstFrame: text(media.first_frame),
+      lastFrame: text(media.last_frame),
+      drivingAudio: text(media.driving_audio),
+      firstClip: text(media.first_clip),
+      resolution: p.resolution === '720P' || p.resolution === '1080P' ? p.resolution : undefined,
+      duration: Number.isInteger(p.duration) ? p.duration : undefined,
+      seed: Number.isInteger(sidecar.seed) ? sidecar.seed : undefined,
+    },
+    endpoint: sidecar.endpoint === 'emulator' || sidecar.rehearsal ? { kind: 'emulator', baseUrl: '' } : { kind: 'custom', baseUrl: text(sidecar.endpoint) ?? '' },
+    outputFolder: dirname(video.file),
+    requestedAt,
+    updatedAt: now,
+    taskId: sidecar.task_id,
+    requestId: text(sidecar.request_id),
+    origPrompt: text(sidecar.orig_prompt),
+    submitTime: text(sidecar.submit_time),
+    endTime: text(sidecar.end_time),
+    outputSize: sidecar.output_size,
+    save: { state: 'saved', file: video.file, bytes: video.bytes, attempts: 0 },
+    announced: true,
+  };
 }

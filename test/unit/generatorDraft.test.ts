@@ -7,7 +7,7 @@ import { DraftChecker, fieldOf, requestsOf, seedOf } from '../../src/extension/p
 import { placeFiles } from '../../src/extension/panel/prefill';
 import { clipToMeasure, entryDraft } from '../../src/tasks/entryDraft';
 import { continuationDurations } from '../../src/wan/sizing';
-import { DraftSchema, type DraftInput } from '../../src/protocol/generate';
+import { DraftSchema, previewOf, type DraftInput, type Probe } from '../../src/protocol/generate';
 import { makeImage, makeVideo, tempDir } from '../support/fixtures';
 
 const draft = (input: DraftInput = {}) => DraftSchema.parse(input);
@@ -142,5 +142,19 @@ describe("generation panel: the core's verdict on a draft", () => {
     assert.deepEqual(v.issues, []);
     assert.equal(v.probes.firstFrame?.isUrl, true);
     assert.equal(v.outputSize, undefined);
+  });
+});
+
+describe('generation panel: the thumbnail under an input', () => {
+  const good: Probe = { source: '/work/good.png', name: 'good.png', isUrl: false, kind: 'image', preview: 'https://file+.vscode-resource/work/good.png', format: 'PNG', width: 800, height: 600 };
+  const refused: Probe = { source: '/work/notes.png', name: 'notes.png', isUrl: false, kind: 'image' };
+
+  it('shows the image now in the slot, never the previous one while the new one is checked or once it is refused', () => {
+    assert.equal(previewOf(good, '/work/good.png'), good.preview);
+    // The slot holds the refused file; the last verdict is still the good image's.
+    assert.equal(previewOf(good, '/work/notes.png'), undefined);
+    // The refused file's own verdict: no picture to show.
+    assert.equal(previewOf(refused, '/work/notes.png'), undefined);
+    assert.equal(previewOf(undefined, '/work/notes.png'), undefined);
   });
 });

@@ -3,13 +3,13 @@
 // a full disk between the video and its record retries only the record; a killed download is resumed; the
 // result link, not the clock, decides whether a result expired.
 import assert from 'node:assert/strict';
-import { readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { TaskEngine, type EngineDeps, type EngineEvents } from '../../src/tasks/engine';
 import { videoBaseName } from '../../src/tasks/naming';
 import type { TaskRecord } from '../../src/tasks/record';
-import { writeSidecar } from '../../src/tasks/sidecar';
+import { sidecarPathOf, writeSidecar } from '../../src/tasks/sidecar';
 import { TaskStore, type StoreRecovery } from '../../src/tasks/store';
 import { WanClient, fixedSchedule } from '../../src/wan';
 import { parseServiceTime } from '../../src/wan/time';
@@ -23,7 +23,7 @@ interface Harness {
   engine: TaskEngine;
   ended: TaskRecord[];
   expiring: TaskRecord[];
-  recovered: { recovery: StoreRecovery; outcome: Parameters<NonNullable<EngineEvents['recovered']>>[1] }[];
+  recovered: { recovery: StoreRecovery; outcome: Parameters<NonNullable<EngineEvents['recovered']>>[1]; fromRecords: TaskRecord[] }[];
   storage: (string | undefined)[];
 }
 
@@ -64,7 +64,7 @@ describe('saving videos under faults (against the emulator)', function () {
       {
         ended: (r) => h.ended.push(r),
         expiring: (r) => h.expiring.push(r),
-        recovered: (recovery, outcome) => h.recovered.push({ recovery, outcome }),
+        recovered: (recovery, outcome, fromRecords) => h.recovered.push({ recovery, outcome, fromRecords }),
         storage: (problem) => h.storage.push(problem),
       },
     );
@@ -72,6 +72,18 @@ describe('saving videos under faults (against the emulator)', function () {
     return h;
   }
 
+  /**
+   * Overwrites the task list between two of the store's own updates (holding its lock), so an update already
+   * in flight cannot write a good list over the damage before it is read.
+   */
+  async function overwriteUnderLock(file: string, text: string): Promise<void> {
+    while (!(await mkdir(`${file}.lock`).then(() => true, () => false))) await new Promise((done) => setTimeout(done, 5));
+    try {
+      await writeFile(file, text);
+    } finally {
+      await rm(`${file}.lock`, { recursive: true, force: true });
+    }
+  }
   const endpoint = () => ({ kind: 'emulator' as const, baseUrl: emu.url });
   const until = <T>(what: string, probe: () => T | undefined | null | false, ms = 30_000) => pollUntil(what, probe, ms, 50);
   const creates = () => emu.requests().filter((r) => r.route === 'create' && r.status === 200).length;
@@ -103,6 +115,28 @@ describe('saving videos under faults (against the emulator)', function () {
     assert.equal(h.ended.length, 1, 'no second announcement');
   });
 
+  it('reads each record beside the saved videos once per sync, not once per synced task', async () => {
+    const reads: string[] = [];
+    const h = harness(join(dir, 'sync-reads.json'), { readRecord: (path) => (reads.push(path), readFile(path, 'utf8')) });
+    await h.store.load();
+    h.engine.start();
+    const tasks = await Promise.all(
+      ['one of two', 'two of two'].map((prompt) => h.engine.submit({ firstFrame: image, prompt, duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out })),
+    );
+    for (const r of tasks) await until('the save', () => saved(h, r.id), 60_000);
+    // A folder of earlier videos: their records name tasks this account no longer lists.
+    for (let i = 0; i < 30; i++) {
+      await writeFile(join(out, `older-${i}.json`), JSON.stringify({ format: 'wan-studio.video/1', task_id: `older-task-${i}`, file: `older-${i}.mp4`, endpoint: 'emulator', parameters: {}, media: {} }));
+    }
+    assert.equal(await h.engine.clearFinished(), 2);
+    reads.length = 0;
+    const added = await h.engine.syncFromAccount({ outputFolder: out });
+    assert.deepEqual(added.map((r) => r.save?.state), ['saved', 'saved']);
+    const records = (await readdir(out)).filter((f) => f.endsWith('.json')).length;
+    assert.equal(records, 32);
+    assert.ok(reads.length <= records, `${reads.length} reads of ${records} records for a sync of 2 tasks`);
+  });
+
   it('rebuilds a task list overwritten with garbage while two tasks run: each saved once, one create each, the recovery reported', async () => {
     const file = join(dir, 'garbage.json');
     const h = harness(file);
@@ -111,7 +145,7 @@ describe('saving videos under faults (against the emulator)', function () {
     const a = await h.engine.submit({ firstFrame: image, prompt: 'first of two', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
     const b = await h.engine.submit({ firstFrame: image, prompt: 'second of two', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
     await until('both tasks to run', () => [a, b].every((r) => h.store.get(r.id)?.taskId && ['pending', 'running'].includes(h.store.get(r.id)!.state)));
-    await writeFile(file, 'garbage \u0000\u0001 not a task list');
+    await overwriteUnderLock(file, 'garbage \u0000\u0001 not a task list');
     await until('both saves', () => saved(h, a.id) && saved(h, b.id));
     await until('the recovery report', () => h.recovered.length > 0);
     assert.equal(creates(), 2, 'one create each');
@@ -126,6 +160,41 @@ describe('saving videos under faults (against the emulator)', function () {
     assert.deepEqual('added' in outcome ? outcome.added : outcome, [], 'the account held nothing the list did not');
     const onDisk = JSON.parse(await readFile(file, 'utf8')) as { tasks: TaskRecord[] };
     assert.equal(onDisk.tasks.length, 2, 'the rebuilt list is written back');
+  });
+
+  it('lists again the saved videos of any age from the records beside them when the list and its last good copy are lost', async () => {
+    const file = join(dir, 'lost-both.json');
+    const first = harness(file);
+    await first.store.load();
+    first.engine.start();
+    const r = await first.engine.submit({ firstFrame: image, prompt: 'saved this morning', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    const done = await until('the save', () => saved(first, r.id));
+    await first.engine.stop();
+    running = [];
+    // A video saved days ago: its task has long left the account's list; only the record beside it knows it.
+    const video = done.save!.file!;
+    await copyFile(video, join(out, 'last-week.mp4'));
+    const old = JSON.parse(await readFile(sidecarPathOf(video), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(out, 'last-week.json'), JSON.stringify({ ...old, task_id: 'task-of-last-week', prompt: 'saved last week', file: join(out, 'last-week.mp4'), submit_time: '2026-11-20 10:00:00.000' }));
+    await writeFile(file, 'garbage');
+    await rm(first.store.lastGoodFile);
+    const fetched = downloads().length;
+
+    const second = harness(file, { outputFolders: async () => [out] });
+    await second.store.load();
+    second.engine.start();
+    await until('the recovery report', () => second.recovered.length > 0);
+    const { fromRecords } = second.recovered[0]!;
+    assert.deepEqual(fromRecords.map((t) => t.taskId).sort(), [done.taskId, 'task-of-last-week'].sort());
+    const week = second.store.byTaskId('task-of-last-week');
+    assert.equal(week?.save?.state, 'saved');
+    assert.equal(week?.save?.file, join(out, 'last-week.mp4'));
+    assert.equal(week?.request.prompt, 'saved last week');
+    assert.equal(second.store.byTaskId(done.taskId!)?.save?.file, video);
+    assert.equal(second.store.all().length, 2, 'each once');
+    await new Promise((wait) => setTimeout(wait, 1000));
+    assert.equal(downloads().length, fetched, 'nothing downloaded again');
+    assert.deepEqual(second.ended, [], 'nothing announced again');
   });
 
   it('rebuilds a list truncated while the window was closed from the last good copy, and adds the rest from the account', async () => {

@@ -1,6 +1,6 @@
 // The form's inputs, compact: one row per slot (a thumbnail, the workspace-relative path, what was probed, the
 // ways to choose a file), the batch list, and dropping files from the Explorer.
-import type { Mode, Probe, Slot } from '../../src/protocol/generate';
+import { previewOf, type Mode, type Probe, type Slot } from '../../src/protocol/generate';
 import type { FormContext } from './context';
 import { issuesFor } from './context';
 import { button, el, showIssues } from './dom';
@@ -62,13 +62,13 @@ export function slotBlock(ctx: FormContext, slot: Slot) {
       clear.hidden = !value;
       hint.hidden = !!value;
       wrap.classList.toggle('empty', !value);
-      const key = current?.preview ?? '';
-      if (key !== previewKey) {
-        previewKey = key;
-        thumb.replaceChildren(...(current?.preview ? [media(current.kind, current.preview)] : []));
+      const thumbnail = previewOf(p, value);
+      if ((thumbnail ?? '') !== previewKey) {
+        previewKey = thumbnail ?? '';
+        thumb.replaceChildren(...(current && thumbnail ? [media(current.kind, thumbnail)] : []));
         wrap.classList.toggle('audio', current?.kind === 'audio');
       }
-      thumb.hidden = !current?.preview;
+      thumb.hidden = !thumbnail;
       probe.textContent = current ? describeProbe(current, locale(), L('urlProbe')) : '';
       showIssues(issues, issuesFor(ctx, slot), (a) => ctx.act(a), L);
     },

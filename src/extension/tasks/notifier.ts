@@ -108,8 +108,10 @@ export class TaskNotifier {
   }
 
   /** The task list was damaged and rebuilt: what came back, from where, and what to do if the account could not be read. */
-  recovered(recovery: StoreRecovery, outcome: { added: TaskRecord[] } | { error: string }): void {
+  recovered(recovery: StoreRecovery, outcome: { added: TaskRecord[] } | { error: string }, fromRecords: readonly TaskRecord[] = []): void {
     const kept = recovery.fromMemory + recovery.fromLastGood;
+    // Saved videos of any age, listed again from the records beside them.
+    const listed = fromRecords.length ? ` ${vscode.l10n.t('{0} saved videos were listed again from the records beside them.', fromRecords.length)}` : '';
     if ('added' in outcome) {
       this.show(
         'recovered',
@@ -121,7 +123,7 @@ export class TaskNotifier {
           kept,
           outcome.added.length,
           recovery.damagedCopy,
-        ),
+        ) + listed,
         [],
         {},
       );
@@ -138,7 +140,7 @@ export class TaskNotifier {
         kept,
         outcome.error,
         recovery.damagedCopy,
-      ),
+      ) + listed,
       [sync],
       { [sync]: CommandIds.syncFromAccount },
     );

@@ -21,6 +21,12 @@ export function outputFolderFor(record: TaskRecord): Promise<string | undefined>
   return Promise.resolve(resolveOutputFolder(record.workspaceFolder ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath));
 }
 
+/** The output folder of every open workspace folder (and an absolute setting's, without one). */
+export function outputFolders(): string[] {
+  const roots = vscode.workspace.workspaceFolders?.map((f) => f.uri.fsPath) ?? [undefined];
+  return [...new Set(roots.map(resolveOutputFolder).filter((f): f is string => !!f))];
+}
+
 /** Asks for a folder (when there is no workspace to save in). */
 export async function askForOutputFolder(): Promise<string | undefined> {
   const picked = await vscode.window.showOpenDialog({

@@ -8,7 +8,7 @@ import type { EndpointRef, TaskRecord, TaskRequest } from '../../tasks/record';
 import { TaskStore, removeStaleTemporaries } from '../../tasks/store';
 import { WanValidationError, isLocalFileErrorCode } from '../../wan/errors';
 import type { ConnectionFactory } from '../connection';
-import { outputFolderFor } from './outputFolder';
+import { outputFolderFor, outputFolders } from './outputFolder';
 
 const REFRESH_MS = 2000;
 
@@ -74,6 +74,7 @@ export class TaskService implements vscode.Disposable {
         store: this.store,
         connect: (endpoint) => this.o.connections.connectEngine(endpoint),
         outputFolderFor,
+        outputFolders: () => Promise.resolve(outputFolders()),
         // Expiry is counted on the service's clock (see ServiceClock).
         now: () => this.o.connections.now(),
         log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },

@@ -1,6 +1,7 @@
 // What every job gets from the engine: the store, the deps, the clock, a connection, and the few shared
 // decisions (the next poll's delay, telling the user once). Jobs hold no state of their own beyond it.
 import type { TaskRecord } from '../record';
+import type { SavedVideoIndex } from '../sidecar';
 import type { TaskStore } from '../store';
 import type { EngineConnection } from './connection';
 import type { EngineDeps, EngineEvents } from './types';
@@ -14,6 +15,8 @@ export interface JobContext {
   readonly now: () => number;
   readonly random: () => number;
   withConnection<T>(endpoint: TaskRecord['endpoint'] | undefined, fn: (conn: EngineConnection) => Promise<T>, onConnectFailed?: (error: unknown) => Promise<T>): Promise<T>;
+  /** The records beside saved videos, read once per file (a sync looks up many tasks in one folder). */
+  readonly savedVideos: SavedVideoIndex;
   /** Runs the loop soon (after a change a job or an action made). */
   readonly wake: () => void;
   /** The schedule's next delay for a task of this age; after failures, the outage backoff. */

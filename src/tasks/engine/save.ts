@@ -9,7 +9,7 @@ import { downloadFile } from '../../wan/download';
 import { parseServiceTime } from '../../wan/time';
 import { freeVideoPath, videoBaseName } from '../naming';
 import { expiresAt, type TaskRecord } from '../record';
-import { savedVideoOf, sidecarFor, sidecarPathOf, writeSidecar } from '../sidecar';
+import { sidecarFor, sidecarPathOf, writeSidecar } from '../sidecar';
 import { EXPIRY_MARGIN_MS, SAVE_ATTEMPTS, STALE_PART_MS, WARN_BEFORE_EXPIRY_MS } from './constants';
 import { announce, type JobContext } from './context';
 
@@ -92,7 +92,7 @@ export async function takeSavedVideo(ctx: JobContext, id: string, resolveFolder 
   if (!r?.taskId || r.state !== 'succeeded' || r.save?.state === 'saved') return false;
   const folder = r.outputFolder ?? (resolveFolder ? await ctx.deps.outputFolderFor?.(r) : undefined);
   if (!folder) return false;
-  const found = await savedVideoOf(folder, r.taskId, videoBase(r));
+  const found = await ctx.savedVideos.videoOf(folder, r.taskId, videoBase(r));
   if (!found) return false;
   const taken = await ctx.store.patch(id, (t) => {
     if (t.save?.state === 'saved') return;

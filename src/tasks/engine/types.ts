@@ -37,6 +37,10 @@ export interface EngineDeps {
   lookupWindowMs?: number;
   /** Writes the record beside a saved video (the sidecar's writer by default; tests make the disk fill). */
   writeRecord?(path: string, sidecar: VideoSidecar): Promise<void>;
+  /** The folders videos are saved in now (the workspaces' output folders): a rebuilt list looks there too. */
+  outputFolders?: () => Promise<string[]>;
+  /** Reads a record beside a saved video (node:fs by default; tests count the reads). */
+  readRecord?: (path: string) => Promise<string>;
 }
 
 /** An endpoint nothing answers at (connection refused, no such host, …): requests wait for it. */
@@ -61,7 +65,7 @@ export interface EngineEvents {
    * The task list was found damaged and rebuilt; then the account's tasks of the last 24 hours were added
    * again (`added`), or reading them failed (`error`).
    */
-  recovered?(recovery: StoreRecovery, outcome: { added: TaskRecord[] } | { error: string }): void;
+  recovered?(recovery: StoreRecovery, outcome: { added: TaskRecord[] } | { error: string }, fromRecords: TaskRecord[]): void;
   /** The task list cannot be written (read-only, full, removed…): `problem` once; undefined once it can again. */
   storage?(problem: string | undefined): void;
   /** An interrupted create was looked up and not resolved: the user decides (its `lookup` says what was seen). */
