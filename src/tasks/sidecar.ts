@@ -1,7 +1,7 @@
 // The small JSON file saved beside each video: how it was made, so it can be reproduced or continued.
 // It never contains the key, inline image data or the (expiring) result link.
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { isCompleteMp4 } from '../wan/files';
 import { MODEL } from '../wan/limits';
 import type { TaskRecord } from './record';
@@ -70,7 +70,25 @@ export interface SavedVideo {
   hasRecord: boolean;
 }
 
-const MAX_SIDECAR_BYTES = 256 * 1024;
+/** A larger `.json` is not one of ours (and is not read whole). */
+export const MAX_SIDECAR_BYTES = 256 * 1024;
+
+/** A record's text, when it is one of ours with a task ID (else undefined; never throws). */
+export function parseSidecar(text: string): (Partial<VideoSidecar> & { task_id: string }) | undefined {
+  let sidecar: Partial<VideoSidecar>;
+  try {
+    sidecar = JSON.parse(text) as Partial<VideoSidecar>;
+  } catch {
+    return undefined;
+  }
+  if (sidecar?.format !== SIDECAR_FORMAT || typeof sidecar.task_id !== 'string' || !sidecar.task_id) return undefined;
+  return sidecar as Partial<VideoSidecar> & { task_id: string };
+}
+
+/** The video a record at `path` describes: looked for beside it (the folder may have been moved). */
+export function videoBesideSidecar(path: string, sidecar: Partial<VideoSidecar>): string {
+  return join(dirname(path), typeof sidecar.file === 'string' ? basename(sidecar.file) : basename(path).replace(/\.json$/, '.mp4'));
+}
 
 async function completeVideo(path: string): Promise<number | undefined> {
   const s = await stat(path).catch(() => undefined);
@@ -88,15 +106,9 @@ export async function savedVideos(folder: string): Promise<Map<string, SavedVide
     const path = join(folder, name);
     const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => -1);
     if (size <= 0 || size > MAX_SIDECAR_BYTES) continue;
-    let sidecar: Partial<VideoSidecar>;
-    try {
-      sidecar = JSON.parse(await readFile(path, 'utf8')) as Partial<VideoSidecar>;
-    } catch {
-      continue;
-    }
-    if (sidecar?.format !== SIDECAR_FORMAT || typeof sidecar.task_id !== 'string' || !sidecar.task_id || found.has(sidecar.task_id)) continue;
-    // The folder may have been moved: the video is looked for beside its record.
-    const video = join(folder, typeof sidecar.file === 'string' ? basename(sidecar.file) : name.replace(/\.json$/, '.mp4'));
+    const sidecar = parseSidecar(await readFile(path, 'utf8').catch(() => ''));
+    if (!sidecar || found.has(sidecar.task_id)) continue;
+    const video = videoBesideSidecar(path, sidecar);
     const bytes = await completeVideo(video);
     if (bytes !== undefined) found.set(sidecar.task_id, { file: video, bytes, hasRecord: true });
   }
