@@ -8,6 +8,10 @@ import { TaskDetailsProvider } from './commands/tasks';
 import { registerCommands, registeredCommandIds } from './commands/registry';
 import type { WanContext } from './context';
 import { EmulatorProcess, emulatorArgsFromEnv, type EmulatorState } from './emulatorProcess';
+import { GALLERY_VIEW_ID, GalleryViewProvider } from './gallery/galleryView';
+import { PosterIcons } from './gallery/posterIcons';
+import { PosterCache } from '../gallery/poster';
+import type { GalleryEntry } from '../gallery/entries';
 import { DisposableStore } from './lifecycle';
 import { DraftBackup } from './panel/draftBackup';
 import { GeneratorManager } from './panel/manager';
@@ -43,6 +47,10 @@ export interface WanStudioTesting {
   /** The status bar item's text while tasks run (undefined when hidden). */
   statusBar(): string | undefined;
   notifications(): readonly Notice[];
+  /** What the Gallery lists now (collected afresh). */
+  galleryEntries(): Promise<GalleryEntry[]>;
+  /** The Gallery page's host once the view was shown: its ready, and a message as if from the page. */
+  galleryPage(): { whenReady(): Promise<void>; receive(raw: unknown): Promise<unknown> } | undefined;
   emulator(): Promise<EmulatorState>;
   commandIds(): string[];
   /** The service's time as the extension counts it. */
@@ -81,7 +89,14 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
       log,
     }),
   );
-  const notifier = new TaskNotifier(log, () => connections.now());
+  // The notifier finds a batch's other tasks in the list; its grouped notice's Show opens the Gallery.
+  const late: { tasks?: TaskService } = {};
+  const notifier = disposables.add(
+    new TaskNotifier(log, () => connections.now(), {
+      records: () => late.tasks?.all() ?? [],
+      showVideos: () => vscode.commands.executeCommand(`${GALLERY_VIEW_ID}.focus`),
+    }),
+  );
   const tasks = disposables.add(
     new TaskService({
       file: join(storage, 'tasks.json'),
@@ -104,9 +119,11 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
       },
     }),
   );
+  late.tasks = tasks;
   // Requests waiting for an unreachable endpoint go at once to the one just configured.
   disposables.add(vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && void tasks.tasks.retryWaiting().catch((err: unknown) => log.warn(String(err)))));
-  const tree = disposables.add(new TaskTreeProvider(tasks, () => connections.now()));
+  const posters = disposables.add(new PosterIcons(new PosterCache(join(storage, 'posters'), (m) => log.warn(m))));
+  const tree = disposables.add(new TaskTreeProvider(tasks, () => connections.now(), posters));
   const treeView = disposables.add(vscode.window.createTreeView(TASKS_VIEW_ID, { treeDataProvider: tree }));
   const indicators = disposables.add(new TaskIndicators(treeView, `${TASKS_VIEW_ID}.focus`));
   tree.setVisible(treeView.visible);
@@ -118,7 +135,10 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
     new GeneratorManager({ extensionUri: context.extensionUri, log, tasks: new ServiceTasks(tasks, connections), memento: context.globalState, backup }),
   );
 
-  const ctx: WanContext = { extension: context, log, apiKeys, emulator, connections, players, tasks, tree, treeView, notifier, generators };
+  const gallery = disposables.add(new GalleryViewProvider({ extensionUri: context.extensionUri, log, tasks, posters }));
+  disposables.add(vscode.window.registerWebviewViewProvider(GALLERY_VIEW_ID, gallery));
+
+  const ctx: WanContext = { extension: context, log, apiKeys, emulator, connections, players, tasks, tree, treeView, notifier, generators, posters, gallery };
   for (const d of registerCommands(ctx)) disposables.add(d);
   disposables.add(vscode.workspace.registerTextDocumentContentProvider(TaskDetailsProvider.scheme, disposables.add(new TaskDetailsProvider(ctx))));
 
@@ -154,6 +174,8 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi {
       badge: () => (typeof treeView.badge?.value === 'number' ? treeView.badge.value : undefined),
       statusBar: () => indicators.text,
       notifications: () => notifier.history(),
+      galleryEntries: () => gallery.entries(),
+      galleryPage: () => gallery.host,
       emulator: async () => {
         await emulator.url();
         return emulator.state()!;

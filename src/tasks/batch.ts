@@ -14,13 +14,33 @@ function batchKey(r: TaskRecord): string | undefined {
   return JSON.stringify([r.endpoint.kind, r.workspaceFolder, q.prompt, q.negativePrompt, q.lastFrame, q.drivingAudio, q.resolution, q.duration, q.seed, q.promptExtend, q.watermark]);
 }
 
+function near(a: TaskRecord, b: TaskRecord): boolean {
+  return a.id !== b.id && Math.abs(a.requestedAt - b.requestedAt) <= BATCH_WINDOW_MS && a.request.firstFrame !== b.request.firstFrame;
+}
+
 /** The other tasks of `r`'s batch (empty when it was asked for alone). */
 export function batchSiblings(r: TaskRecord, all: readonly TaskRecord[]): TaskRecord[] {
   const key = batchKey(r);
   if (key === undefined) return [];
-  return all.filter(
-    (o) => o.id !== r.id && Math.abs(o.requestedAt - r.requestedAt) <= BATCH_WINDOW_MS && o.request.firstFrame !== r.request.firstFrame && batchKey(o) === key,
-  );
+  return all.filter((o) => near(o, r) && batchKey(o) === key);
+}
+
+/** The IDs of every record that is part of a batch, in one pass over the list (the tree has thousands). */
+export function batchMembers(all: readonly TaskRecord[]): Set<string> {
+  const byKey = new Map<string, TaskRecord[]>();
+  for (const r of all) {
+    const key = batchKey(r);
+    if (key === undefined) continue;
+    const group = byKey.get(key);
+    if (group) group.push(r);
+    else byKey.set(key, [r]);
+  }
+  const members = new Set<string>();
+  for (const group of byKey.values()) {
+    if (group.length < 2) continue;
+    for (const r of group) if (group.some((o) => near(o, r))) members.add(r.id);
+  }
+  return members;
 }
 
 /** The name a batch row goes by: its image's file name (the prompt is the same on every row). */
