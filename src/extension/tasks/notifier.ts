@@ -130,6 +130,8 @@ export class TaskNotifier implements vscode.Disposable {
   private flush(group: Group): void {
     if (!this.groups.delete(group)) return;
     if (group.timer) clearTimeout(group.timer);
+    // In the order they were asked for (the batch's images, as chosen), not the order they ended.
+    group.held.sort((a, b) => a.requestedAt - b.requestedAt);
     const [first, ...more] = group.held;
     if (!first) return;
     if (!more.length) return this.endedAlone(first);
