@@ -38,7 +38,7 @@ suite('Gallery and a batch in the Tasks view', () => {
     const ids = made.map((r) => r.id);
     // Told apart at once, while running: by image, status first for a screen reader, no "time left" yet.
     assert.deepEqual(ids.map((id) => text(row(api, id).label)), ['one.jpg · batch: a gentle zoom', 'two.jpg · batch: a gentle zoom', 'three.jpg · batch: a gentle zoom']);
-    assert.match(row(api, ids[0]!).accessibilityInformation?.label ?? '', /^Queued · just now: one\.jpg/);
+    assert.match(row(api, ids[0]!).accessibilityInformation?.label ?? '', /^(Queued|Creating…|Pending|Running) · just now: one\.jpg · batch/);
     const saved = await waitFor(api, 'the three videos saved', () => {
       const rs = ids.map((id) => record(api, id));
       return rs.every(isSaved) ? rs : undefined;
