@@ -80,8 +80,8 @@ try {
     await page.locator('.activitybar .action-item a[aria-label^="Wan Studio"]').click();
     const rows = page.locator('.monaco-list-row', { hasText: ROW_SUFFIX });
     await until('three batch rows', async () => (await rows.count()) === 3, 60_000);
-    const labels = (await rows.allInnerTexts()).map((t) => t.split('\n')[0]);
-    assert.deepEqual(labels.map((l) => l.replace(ROW_SUFFIX, '')).sort(), ['first-frame.jpg', 'last-frame.jpg', 'third.jpg'], labels.join(' | '));
+    const labels = await rows.allInnerTexts();
+    assert.deepEqual(labels.map((l) => l.split(ROW_SUFFIX)[0].trim()).sort(), ['first-frame.jpg', 'last-frame.jpg', 'third.jpg'], labels.join(' | '));
     await shot('gallery-1-batch-running');
     // Saved: each row's icon is its poster frame (an image, not a codicon).
     await until(
@@ -104,8 +104,13 @@ try {
   });
 
   await step('the Gallery lists the batch and the CLI video; search finds the CLI one', async () => {
-    // Show, in the notification, opens the Gallery.
-    await page.locator('.notification-toast', { hasText: 'videos ready' }).locator('a.monaco-button, .monaco-button', { hasText: 'Show' }).first().click();
+    // Show, in the notification, opens the Gallery (the toast may have hidden itself by now: the view is open anyway).
+    await page
+      .locator('.notification-toast', { hasText: 'videos ready' })
+      .locator('.monaco-button', { hasText: 'Show' })
+      .first()
+      .click({ timeout: 3000 })
+      .catch(() => undefined);
     const gallery = await frameWith('#grid', 'the Gallery page', 90_000);
     await until('four cards', async () => (await gallery.locator('.card').count()) >= 4, 60_000);
     const names = await gallery.locator('.card .file').allInnerTexts();
