@@ -10,6 +10,10 @@ import { TaskDetailsProvider } from './commands/tasks';
 import { commandHandlers, registeredCommandIds } from './commands/registry';
 import type { WanContext } from './context';
 import { EmulatorProcess, emulatorArgsFromEnv, type EmulatorState } from './emulatorProcess';
+import { GALLERY_VIEW_ID, GalleryViewProvider } from './gallery/galleryView';
+import { PosterIcons } from './gallery/posterIcons';
+import { PosterCache } from '../gallery/poster';
+import type { GalleryEntry } from '../gallery/entries';
 import { DisposableStore } from './lifecycle';
 import { DraftBackup } from './panel/draftBackup';
 import { GeneratorManager } from './panel/manager';
@@ -47,6 +51,10 @@ export interface WanStudioTesting {
   /** The status bar item's text while tasks run (undefined when hidden). */
   statusBar(): string | undefined;
   notifications(): readonly Notice[];
+  /** What the Gallery lists now (collected afresh). */
+  galleryEntries(): Promise<GalleryEntry[]>;
+  /** The Gallery page's host once the view was shown: its ready, and a message as if from the page. */
+  galleryPage(): { whenReady(): Promise<void>; receive(raw: unknown): Promise<unknown> } | undefined;
   emulator(): Promise<EmulatorState>;
   commandIds(): string[];
   /** The service's time as the extension counts it. */
@@ -74,6 +82,8 @@ export interface Shell {
   /** The Tasks view, created with a provider that hands over to `showTree`'s. */
   readonly treeView: vscode.TreeView<TaskTreeNode>;
   showTree(tree: TaskTreeProvider): void;
+  /** The Gallery view, registered by the shell with a provider that hands over to this one. */
+  showGallery(provider: vscode.WebviewViewProvider): void;
   registerSerializer(viewType: string, serializer: vscode.WebviewPanelSerializer): vscode.Disposable;
 }
 
@@ -109,7 +119,14 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
       log,
     }, (t, s) => shell.registerSerializer(t, s)),
   );
-  const notifier = new TaskNotifier(log, () => connections.now());
+  // The notifier finds a batch's other tasks in the list; its grouped notice's Show opens the Gallery.
+  const late: { tasks?: TaskService } = {};
+  const notifier = disposables.add(
+    new TaskNotifier(log, () => connections.now(), {
+      records: () => late.tasks?.all() ?? [],
+      showVideos: () => vscode.commands.executeCommand(`${GALLERY_VIEW_ID}.focus`),
+    }),
+  );
   const scripted: ('allow' | 'refuse')[] = [];
   // Spend's days and months are the user's, on this machine's clock (the service's only decides expiry).
   const budget = new BudgetGate({
@@ -142,9 +159,11 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
       },
     }),
   );
+  late.tasks = tasks;
   // Requests waiting for an unreachable endpoint go at once to the one just configured.
   disposables.add(vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && void tasks.tasks.retryWaiting().catch((err: unknown) => log.warn(String(err)))));
-  const tree = disposables.add(new TaskTreeProvider(tasks, () => connections.now()));
+  const posters = disposables.add(new PosterIcons(new PosterCache(join(storage, 'posters'), (m) => log.warn(m))));
+  const tree = disposables.add(new TaskTreeProvider(tasks, () => connections.now(), posters));
   const treeView = shell.treeView;
   shell.showTree(tree);
   const indicators = disposables.add(new TaskIndicators(treeView, `${TASKS_VIEW_ID}.focus`));
@@ -165,7 +184,10 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
     ),
   );
 
-  const ctx: WanContext = { extension: context, log, apiKeys, emulator, connections, players, tasks, tree, treeView, notifier, generators };
+  const gallery = disposables.add(new GalleryViewProvider({ extensionUri: context.extensionUri, log, tasks, posters }));
+  shell.showGallery(gallery);
+
+  const ctx: WanContext = { extension: context, log, apiKeys, emulator, connections, players, tasks, tree, treeView, notifier, generators, posters, gallery };
   const commands = commandHandlers(ctx);
   disposables.add(vscode.workspace.registerTextDocumentContentProvider(TaskDetailsProvider.scheme, disposables.add(new TaskDetailsProvider(ctx))));
 
@@ -204,6 +226,8 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
       badge: () => (typeof treeView.badge?.value === 'number' ? treeView.badge.value : undefined),
       statusBar: () => indicators.text,
       notifications: () => notifier.history(),
+      galleryEntries: () => gallery.entries(),
+      galleryPage: () => gallery.host,
       emulator: async () => {
         await emulator.url();
         return emulator.state()!;

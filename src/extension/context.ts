@@ -2,6 +2,8 @@
 import type * as vscode from 'vscode';
 import type { ConnectionFactory } from './connection';
 import type { EmulatorProcess } from './emulatorProcess';
+import type { GalleryViewProvider } from './gallery/galleryView';
+import type { PosterIcons } from './gallery/posterIcons';
 import type { GeneratorManager } from './panel/manager';
 import type { PlayerManager } from './playerManager';
 import type { ApiKeyStore } from './secrets';
@@ -21,4 +23,6 @@ export interface WanContext {
   readonly treeView: vscode.TreeView<TaskTreeNode>;
   readonly notifier: TaskNotifier;
   readonly generators: GeneratorManager;
+  readonly posters: PosterIcons;
+  readonly gallery: GalleryViewProvider;
 }

@@ -11,7 +11,7 @@ import { needsWork, type WorkFields } from '../tasks/work';
 import type { Main, Shell, WanStudioApi, WanStudioTesting } from './activate';
 import { CommandIds } from './commands/ids';
 import type { TaskTreeNode } from './tasks/tree';
-import { GENERATOR_VIEW_TYPE, PLAYER_VIEW_TYPE, TASKS_VIEW_ID } from './viewIds';
+import { GALLERY_VIEW_ID, GENERATOR_VIEW_TYPE, PLAYER_VIEW_TYPE, TASKS_VIEW_ID } from './viewIds';
 
 /** The shell's test surface, beside the loaded extension's. */
 export interface ShellTesting {
@@ -57,12 +57,25 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi & { she
   context.subscriptions.push(treeChanged, treeView);
 
   const serializers = new Map<string, vscode.WebviewPanelSerializer>();
+  // The Gallery view: registered now, its page comes from the loaded extension's provider.
+  let gallery: vscode.WebviewViewProvider | undefined;
+  context.subscriptions.push(
+    vscode.window.registerWebviewViewProvider(GALLERY_VIEW_ID, {
+      resolveWebviewView: async (view, resolveContext, token) => {
+        await load('view');
+        await gallery?.resolveWebviewView(view, resolveContext, token);
+      },
+    }),
+  );
   const shell: Shell = {
     treeView,
     showTree(provider) {
       tree = provider;
       context.subscriptions.push(provider.onDidChangeTreeData((e) => treeChanged.fire(e)));
       treeChanged.fire();
+    },
+    showGallery(provider) {
+      gallery = provider;
     },
     registerSerializer(viewType, serializer) {
       serializers.set(viewType, serializer);

@@ -4,3 +4,4 @@ export const TASKS_VIEW_ID = 'wanStudio.tasks';
 export const PLAYER_VIEW_TYPE = 'wanStudio.player';
 export const GENERATOR_VIEW_TYPE = 'wanStudio.generator';
 
+export const GALLERY_VIEW_ID = 'wanStudio.gallery';

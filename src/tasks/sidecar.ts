@@ -71,7 +71,25 @@ export interface SavedVideo {
   hasRecord: boolean;
 }
 
-const MAX_SIDECAR_BYTES = 256 * 1024;
+/** A larger `.json` is not one of ours (and is not read whole). */
+export const MAX_SIDECAR_BYTES = 256 * 1024;
+
+/** A record's text, when it is one of ours with a task ID (else undefined; never throws). */
+export function parseSidecar(text: string): (Partial<VideoSidecar> & { task_id: string }) | undefined {
+  let sidecar: Partial<VideoSidecar>;
+  try {
+    sidecar = JSON.parse(text) as Partial<VideoSidecar>;
+  } catch {
+    return undefined;
+  }
+  if (sidecar?.format !== SIDECAR_FORMAT || typeof sidecar.task_id !== 'string' || !sidecar.task_id) return undefined;
+  return sidecar as Partial<VideoSidecar> & { task_id: string };
+}
+
+/** The video a record at `path` describes: looked for beside it (the folder may have been moved). */
+export function videoBesideSidecar(path: string, sidecar: Partial<VideoSidecar>): string {
+  return join(dirname(path), typeof sidecar.file === 'string' ? basename(sidecar.file) : basename(path).replace(/\.json$/, '.mp4'));
+}
 
 async function completeVideo(path: string): Promise<number | undefined> {
   const s = await stat(path).catch(() => undefined);
@@ -154,22 +172,15 @@ export class SavedVideoIndex {
       if (!s?.isFile() || s.size <= 0 || s.size > MAX_SIDECAR_BYTES) continue;
       const stamp = `${s.size}:${s.mtimeMs}:${s.ino}`;
       const known = before.get(name);
-      now.set(name, known?.stamp === stamp ? known : { stamp, ...(await this.parse(folder, name, path)) });
+      now.set(name, known?.stamp === stamp ? known : { stamp, ...(await this.parse(path)) });
     }
     this.folders.set(folder, now);
     return { names, records: now };
   }
 
-  private async parse(folder: string, name: string, path: string): Promise<Omit<KnownRecord, 'stamp'>> {
-    let sidecar: Partial<VideoSidecar>;
-    try {
-      sidecar = JSON.parse(await this.read(path)) as Partial<VideoSidecar>;
-    } catch {
-      return {};
-    }
-    if (sidecar?.format !== SIDECAR_FORMAT || typeof sidecar.task_id !== 'string' || !sidecar.task_id) return {};
-    // The folder may have been moved: the video is looked for beside its record.
-    return { taskId: sidecar.task_id, video: join(folder, typeof sidecar.file === 'string' ? basename(sidecar.file) : name.replace(/\.json$/, '.mp4')), sidecar };
+  private async parse(path: string): Promise<Omit<KnownRecord, 'stamp'>> {
+    const sidecar = parseSidecar(await this.read(path).catch(() => ''));
+    return sidecar ? { taskId: sidecar.task_id, video: videoBesideSidecar(path, sidecar), sidecar } : {};
   }
 }
 

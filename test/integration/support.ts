@@ -139,7 +139,8 @@ export const isSaved = (r: TaskRecord) => r.state === 'succeeded' && r.save?.sta
 /** A task's notifications of one kind, once there is at least one (the end is announced just after the record changes). */
 export function noticesFor(api: WanStudioTesting, recordId: string, kind: Notice['kind']): Promise<Notice[]> {
   return waitFor(api, `a "${kind}" notification for ${recordId}`, () => {
-    const found = api.notifications().filter((n) => n.recordId === recordId && n.kind === kind);
+    // A batch's videos are told in one notice, which names each of its tasks.
+    const found = api.notifications().filter((n) => (n.recordId === recordId || n.recordIds?.includes(recordId)) && n.kind === kind);
     return found.length ? found : undefined;
   }, 15_000, true);
 }

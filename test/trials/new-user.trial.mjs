@@ -7,7 +7,7 @@
 // Tasks run 170 s on the emulator's clock; scenarios that need not wait move its clock on, the lost create
 // waits for real. Run (as root for the full disk: it mounts a small tmpfs):
 //   node esbuild.mjs && WAN_CODE_SERVER_VERSION=oldest node test/trials/new-user.trial.mjs
-/* global document -- page.evaluate callbacks run in the browser */
+/* global fetch, Buffer -- Node 20 globals */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -113,6 +113,6 @@ describe('manifest', () => {
       const value = taskContextValue(r, now);
       assert.deepEqual(actionsFor(value), actions, value);
     }
-    assert.deepEqual(actionsFor(VIDEO_CONTEXT_VALUE), ['play', 'reveal']);
+    assert.deepEqual(actionsFor(VIDEO_CONTEXT_VALUE), ['play', 'reveal', 'wanStudio.deleteVideo']);
   });
 });

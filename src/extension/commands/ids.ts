@@ -31,6 +31,8 @@ export const CommandIds = {
   morphImages: 'wanStudio.morphImages',
   continueClip: 'wanStudio.continueVideo',
   useAsDrivingAudio: 'wanStudio.useAsDrivingAudio',
+  deleteVideo: 'wanStudio.deleteVideo',
+  refreshGallery: 'wanStudio.gallery.refresh',
 } as const;
 
 export type CommandKey = keyof typeof CommandIds;

@@ -5,6 +5,7 @@ import { explainError } from '../../wan/explain';
 import { NotConfiguredError } from '../connection';
 import { openSettingsAt } from '../settings';
 import type { WanContext } from '../context';
+import { deleteVideo } from '../gallery/deleteVideo';
 import { clearApiKey, setApiKey } from './apiKey';
 import { testConnection } from './connection';
 import { continueVideo, generate, generateAgain } from './generate';
@@ -63,6 +64,8 @@ export const COMMAND_FACTORIES: Record<CommandKey, Factory> = {
   morphImages: (ctx) => (arg?: unknown, all?: unknown) => morphImages(ctx.generators, arg, all),
   continueClip: (ctx) => (arg?: unknown, all?: unknown) => continueClip(ctx.generators, arg, all),
   useAsDrivingAudio: (ctx) => (arg?: unknown, all?: unknown) => useAsDrivingAudio(ctx.generators, arg, all),
+  deleteVideo: (ctx) => (arg?: unknown, options?: { confirm?: boolean }) => deleteVideo(ctx, arg, options),
+  refreshGallery: (ctx) => () => ctx.gallery.refresh(),
 };
 
 /** A failing command tells the user why and resolves to undefined; it never takes the extension host down. */

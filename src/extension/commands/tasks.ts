@@ -63,6 +63,8 @@ export async function copyTaskId(ctx: WanContext, arg: unknown): Promise<string>
   const r = resolveTask(ctx, arg);
   if (!r.taskId) throw new UserError(vscode.l10n.t('"{0}" has no task ID yet.', label(r)));
   await vscode.env.clipboard.writeText(r.taskId);
+  // Copying gives no sign of its own: say what is on the clipboard.
+  ctx.notifier.info(vscode.l10n.t('Copied the task ID {0}.', r.taskId), r.id);
   return r.taskId;
 }
 
@@ -147,8 +149,11 @@ export async function addTaskById(ctx: WanContext, arg?: unknown): Promise<TaskR
 
 /** `wanStudio.syncFromAccount`: adds this model's tasks of the last 24 hours that the list does not hold. */
 export async function syncFromAccount(ctx: WanContext): Promise<TaskRecord[]> {
+  // The videos the sync brings are told in one notice, not one each.
+  const hold = ctx.notifier.holdForSync();
+  let added: TaskRecord[] = [];
   try {
-    const added = await vscode.window.withProgress(
+    added = await vscode.window.withProgress(
       { location: { viewId: 'wanStudio.tasks' }, title: vscode.l10n.t('Reading the account’s tasks…') },
       () => ctx.tasks.tasks.syncFromAccount({ workspaceFolder: workspaceFolderFor([]) }),
     );
@@ -163,6 +168,8 @@ export async function syncFromAccount(ctx: WanContext): Promise<TaskRecord[]> {
     return added;
   } catch (error) {
     throw new UserError(vscode.l10n.t('The account’s task list could not be read: {0}', explainError(error).message));
+  } finally {
+    hold.release(added);
   }
 }
 

@@ -1,8 +1,10 @@
 // What the user hears about tasks: one notification when a task ends (from the one window that held it),
-// and one warning when a result is still unsaved an hour before its link dies. Each action runs the
-// same command as the tree's menu. What was shown is kept (briefly) for the test API.
+// one for the videos of a batch or a sync ("3 videos ready"), and one warning when a result is still unsaved
+// an hour before its link dies. Each action runs the same command as the tree's menu. What was shown is kept
+// (briefly) for the test API.
 import * as vscode from 'vscode';
 import type { Outage } from '../../tasks/engine';
+import { batchInputName, batchSiblings } from '../../tasks/batch';
 import { expiresAt, failureText, type TaskRecord } from '../../tasks/record';
 import { adviceFor } from '../../wan/explain';
 import { sidecarPathOf } from '../../tasks/sidecar';
@@ -16,18 +18,47 @@ export interface Notice {
   kind: 'ended' | 'expiring' | 'unresolved' | 'error' | 'info' | 'unreachable' | 'recovered' | 'storage';
   severity: 'info' | 'warning' | 'error';
   recordId?: string;
+  /** A grouped notice: every task it tells of. */
+  recordIds?: string[];
   message: string;
   actions: string[];
 }
 
 const KEEP = 200;
+/** A batch's first videos wait this long at most for the rest (a stuck task must not hide them). */
+const BATCH_WAIT_MS = 15 * 60_000;
+/** Videos a sync found wait this long at most for the rest of its downloads. */
+const SYNC_WAIT_MS = 5 * 60_000;
+/** Names listed in a grouped notice. */
+const NAMES_SHOWN = 4;
 
-export class TaskNotifier {
+/** Videos announced together: a batch's, or a sync's. */
+interface Group {
+  kind: 'batch' | 'sync';
+  /** Every task the group waits for (a sync's are known only once it is done). */
+  members: Set<string>;
+  /** Saved videos held for the one notice. */
+  held: TaskRecord[];
+  /** A sync still reading the account: everything that ends is held. */
+  open: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+export interface NotifierOptions {
+  /** The task list as it is now (to find a batch's other tasks). */
+  records: () => readonly TaskRecord[];
+  /** The grouped notice's Show: where the videos are listed. */
+  showVideos: () => unknown;
+}
+
+export class TaskNotifier implements vscode.Disposable {
   private readonly shown: Notice[] = [];
+  private readonly groups = new Set<Group>();
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private readonly now: () => number,
+    private readonly options: NotifierOptions = { records: () => [], showVideos: () => undefined },
   ) {}
 
   /** The notifications shown so far in this window (newest last, at most 200). */
@@ -35,7 +66,88 @@ export class TaskNotifier {
     return this.shown;
   }
 
+  /**
+   * A task ended. A saved video of a batch waits for the batch's other tasks, and one of a sync for the sync's
+   * other downloads, so the user hears once ("3 videos ready"); anything else is told at once.
+   */
   ended(r: TaskRecord): void {
+    const ready = r.state === 'succeeded' && r.save?.state === 'saved' && !!r.save.file && !r.save.pendingRecord;
+    const group = ready ? this.groupFor(r) : undefined;
+    if (group) {
+      group.held.push(r);
+      group.members.add(r.id);
+    } else {
+      this.endedAlone(r);
+    }
+    // A failure, or the last video, may be what a group waited for.
+    for (const g of [...this.groups]) if (g === group || g.members.has(r.id)) this.settle(g);
+  }
+
+  /**
+   * Holds the videos that end until `release` is called with what the sync added; then they are told together
+   * with those of its tasks still downloading.
+   */
+  holdForSync(): { release: (added: readonly TaskRecord[]) => void } {
+    const group: Group = { kind: 'sync', members: new Set(), held: [], open: true };
+    this.groups.add(group);
+    return {
+      release: (added) => {
+        for (const r of added) group.members.add(r.id);
+        group.open = false;
+        group.timer = setTimeout(() => this.flush(group), SYNC_WAIT_MS);
+        this.settle(group);
+      },
+    };
+  }
+
+  private groupFor(r: TaskRecord): Group | undefined {
+    const sync = [...this.groups].find((g) => g.kind === 'sync' && (g.open || g.members.has(r.id)));
+    if (sync) return sync;
+    const known = [...this.groups].find((g) => g.kind === 'batch' && g.members.has(r.id));
+    if (known) return known;
+    const siblings = batchSiblings(r, this.options.records());
+    if (!siblings.length) return undefined;
+    const group: Group = { kind: 'batch', members: new Set([r.id, ...siblings.map((s) => s.id)]), held: [], open: false };
+    group.timer = setTimeout(() => this.flush(group), BATCH_WAIT_MS);
+    this.groups.add(group);
+    return group;
+  }
+
+  /** Told once nothing the group waits for is still to come. */
+  private settle(group: Group): void {
+    if (group.open) return;
+    const held = new Set(group.held.map((r) => r.id));
+    const byId = new Map(this.options.records().map((r) => [r.id, r]));
+    const toCome = [...group.members].filter((id) => {
+      const r = byId.get(id);
+      if (!r || held.has(id) || r.announced) return false;
+      // A sync waits for its downloads, not for tasks the service is still running (they are told on their own).
+      return group.kind === 'batch' || r.state === 'succeeded';
+    });
+    if (!toCome.length) this.flush(group);
+  }
+
+  private flush(group: Group): void {
+    if (!this.groups.delete(group)) return;
+    if (group.timer) clearTimeout(group.timer);
+    // In the order they were asked for (the batch's images, as chosen), not the order they ended.
+    group.held.sort((a, b) => a.requestedAt - b.requestedAt);
+    const [first, ...more] = group.held;
+    if (!first) return;
+    if (!more.length) return this.endedAlone(first);
+    const names = group.held.map((r) => (group.kind === 'batch' ? batchInputName(r) : label(r)));
+    const listed = names.length > NAMES_SHOWN ? `${names.slice(0, NAMES_SHOWN).join(', ')}, …` : names.join(', ');
+    const show = vscode.l10n.t('Show');
+    this.show('ended', 'info', first.id, vscode.l10n.t('{0} videos ready: {1}', group.held.length, listed), [show], { [show]: this.options.showVideos }, group.held.map((r) => r.id));
+  }
+
+  /** The window closes: the timers of held groups stop (their tasks are announced already; nothing is lost but the toast). */
+  dispose(): void {
+    for (const g of this.groups) if (g.timer) clearTimeout(g.timer);
+    this.groups.clear();
+  }
+
+  private endedAlone(r: TaskRecord): void {
     const name = label(r);
     const details = vscode.l10n.t('Details');
     if (r.state === 'succeeded' && r.save?.state === 'saved' && r.save.file) {
@@ -221,8 +333,9 @@ export class TaskNotifier {
     message: string,
     actions: string[],
     run: Record<string, string | (() => unknown)>,
+    recordIds?: string[],
   ): void {
-    this.shown.push({ kind, severity, recordId, message, actions });
+    this.shown.push({ kind, severity, recordId, message, actions, ...(recordIds ? { recordIds } : {}) });
     if (this.shown.length > KEEP) this.shown.splice(0, this.shown.length - KEEP);
     const line = `Notified (${kind}${recordId ? ` ${recordId}` : ''}): ${message}`;
     if (severity === 'error') this.log.warn(line);

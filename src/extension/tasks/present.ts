@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { isExpired, expiresAt, failureText, taskLabel, UNANSWERED_CHECKS_SHOWN, type TaskRecord } from '../../tasks/record';
+import { batchInputName } from '../../tasks/batch';
 import { adviceFor, kindOfCode } from '../../wan/explain';
 import { MODEL } from '../../wan/limits';
 import { translateHint } from '../panel/errors';
@@ -90,9 +91,12 @@ export function formatLeft(ms: number): string {
   return vscode.l10n.t('{0} h {1} min left', hours, minutes);
 }
 
-/** Time left before the service forgets the task, when that still matters (it is running or unsaved). */
+/**
+ * Time left before the result link dies, for an ended task whose video is not saved yet: the one case where the
+ * user must act in time. (While the task runs, the countdown of its submission read as a wait of 23 h.)
+ */
 export function timeLeft(r: TaskRecord, now: number): number | undefined {
-  if (!(r.state === 'creating' || r.state === 'pending' || r.state === 'running' || isUnsaved(r))) return undefined;
+  if (!isUnsaved(r)) return undefined;
   if (isExpiredNow(r, now)) return undefined;
   const at = expiresAt(r);
   return at === undefined ? undefined : Math.max(0, at - now);
@@ -108,6 +112,11 @@ export function describe(r: TaskRecord, now: number): string {
 
 export function label(r: TaskRecord): string {
   return taskLabel(r);
+}
+
+/** A row's name: a batch's rows share their prompt, so each goes by its image first. */
+export function rowLabel(r: TaskRecord, inBatch: boolean): string {
+  return inBatch ? `${batchInputName(r)} · ${label(r)}` : label(r);
 }
 
 function when(ms: number | undefined): string | undefined {

@@ -2,15 +2,26 @@
 // kept across refreshes (stable ids) and only the nodes that changed are refreshed. Time-dependent text
 // (age, time left) is refreshed by one timer, and only while the view is visible.
 import * as vscode from 'vscode';
+import { batchMembers } from '../../tasks/batch';
 import type { TaskRecord } from '../../tasks/record';
 import { CommandIds } from '../commands/ids';
 import { VIDEO_CONTEXT_VALUE, taskContextValue } from './contextValue';
-import { describe, detailsMarkdown, fileName, isBusy, isExpiredNow, label, savedFile } from './present';
+import { describe, detailsMarkdown, fileName, isBusy, isExpiredNow, rowLabel, savedFile } from './present';
 
 export interface TaskSource {
   all(): readonly TaskRecord[];
   onDidChange(listener: () => void): vscode.Disposable;
 }
+
+/** Poster frames for saved videos (the tree asks; it is told when one is ready). */
+export interface PosterSource {
+  /** The poster's image when it is ready; with `make`, one is made and `onDidMake` fires with the video. */
+  iconOf(video: string, make: boolean): vscode.Uri | undefined;
+  onDidMake(listener: (video: string) => void): vscode.Disposable;
+}
+
+/** Posters are made for this many of the newest saved tasks; older rows show one only once it exists. */
+const POSTERS_MADE_FOR = 30;
 
 export abstract class TaskTreeNode {
   abstract readonly id: string;
@@ -49,17 +60,25 @@ export class TaskNode extends TaskTreeNode {
   private sig: string;
   /** The time-dependent text last shown, so the countdown refreshes only what changed. */
   shown = '';
+  /** Part of a batch: the row goes by its image. */
+  inBatch = false;
+  /** Whether its poster is made when missing (the newest rows). */
+  makePoster = false;
 
-  constructor(public record: TaskRecord) {
+  constructor(
+    public record: TaskRecord,
+    private readonly posters?: PosterSource,
+  ) {
     super();
     this.id = `task/${record.id}`;
     this.sig = signature(record);
   }
 
   /** Takes the newest record; true when the node must be redrawn. */
-  update(record: TaskRecord): boolean {
+  update(record: TaskRecord, inBatch: boolean): boolean {
     this.record = record;
-    const sig = signature(record);
+    const sig = `${signature(record)}|${inBatch}`;
+    this.inBatch = inBatch;
     if (sig === this.sig) return false;
     this.sig = sig;
     return true;
@@ -76,18 +95,22 @@ export class TaskNode extends TaskTreeNode {
       this.video = undefined;
       return [];
     }
-    if (this.video?.file !== file) this.video = new VideoNode(this, file, this.record.save?.bytes);
+    if (this.video?.file !== file) this.video = new VideoNode(this, file, this.record.save?.bytes, this.posters);
     return [this.video];
   }
 
   getTreeItem(now: number): vscode.TreeItem {
     const r = this.record;
-    const item = new vscode.TreeItem(label(r), savedFile(r) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const name = rowLabel(r, this.inBatch);
+    const file = savedFile(r);
+    const item = new vscode.TreeItem(name, file ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.description = describe(r, now);
-    item.iconPath = iconFor(r, now);
+    // A saved video shows its poster frame (its status, Saved, leads the description).
+    item.iconPath = (file && this.posters?.iconOf(file, this.makePoster)) || iconFor(r, now);
     item.contextValue = taskContextValue(r, now);
-    item.accessibilityInformation = { label: `${label(r)}, ${item.description}` };
+    // Status first: a screen reader says what happened before what it was.
+    item.accessibilityInformation = { label: `${item.description}: ${name}` };
     this.shown = this.timeText(now);
     return item;
   }
@@ -100,6 +123,7 @@ export class VideoNode extends TaskTreeNode {
     readonly parent: TaskNode,
     readonly file: string,
     private readonly bytes: number | undefined,
+    private readonly posters?: PosterSource,
   ) {
     super();
     this.id = `${parent.id}/video`;
@@ -114,7 +138,7 @@ export class VideoNode extends TaskTreeNode {
     const item = new vscode.TreeItem(fileName(this.file), vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.resourceUri = uri;
-    item.iconPath = new vscode.ThemeIcon('file-media');
+    item.iconPath = this.posters?.iconOf(this.file, true) ?? new vscode.ThemeIcon('file-media');
     item.description = this.bytes !== undefined ? `${(this.bytes / 1024 / 1024).toFixed(1)} MB` : undefined;
     item.tooltip = this.file;
     item.contextValue = VIDEO_CONTEXT_VALUE;
@@ -131,20 +155,34 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TaskTreeNode>, 
   private readonly nodes = new Map<string, TaskNode>();
   private roots: TaskNode[] = [];
   private countdown: NodeJS.Timeout | undefined;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
 
   constructor(
     private readonly source: TaskSource,
     private readonly now: () => number,
+    private readonly posters?: PosterSource,
   ) {
-    this.subscription = source.onDidChange(() => this.sync());
+    this.subscriptions = [source.onDidChange(() => this.sync())];
+    if (posters) this.subscriptions.push(posters.onDidMake((video) => this.posterMade(video)));
     this.sync();
+  }
+
+  /** A poster is ready: the rows and video items showing that video are redrawn. */
+  private posterMade(video: string): void {
+    const nodes: TaskTreeNode[] = [];
+    for (const node of this.roots) {
+      if (savedFile(node.record) !== video) continue;
+      nodes.push(node, ...node.getChildren());
+    }
+    if (nodes.length) this.changed.fire(nodes);
   }
 
   /** Takes the records as they are now and refreshes what changed (the whole list only when it changed shape). */
   sync(): void {
     const records = this.source.all();
+    const batch = batchMembers(records);
     const changed: TaskNode[] = [];
+    let saved = 0;
     let reshaped = records.length !== this.roots.length;
     const seen = new Set<string>();
     const roots: TaskNode[] = [];
@@ -152,12 +190,14 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TaskTreeNode>, 
       seen.add(r.id);
       let node = this.nodes.get(r.id);
       if (!node) {
-        node = new TaskNode(r);
+        node = new TaskNode(r, this.posters);
+        node.update(r, batch.has(r.id));
         this.nodes.set(r.id, node);
         reshaped = true;
-      } else if (node.update(r)) {
+      } else if (node.update(r, batch.has(r.id))) {
         changed.push(node);
       }
+      if (savedFile(r)) node.makePoster = saved++ < POSTERS_MADE_FOR;
       if (this.roots[i] !== node) reshaped = true;
       roots.push(node);
     }
@@ -210,7 +250,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TaskTreeNode>, 
 
   dispose(): void {
     this.setVisible(false);
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }
 }

@@ -25,12 +25,26 @@ export interface HostOptions<P, N extends { type: string }> {
   readyTimeoutMs?: number;
 }
 
+/** Where a page lives: an editor panel, or a view in a side bar (the Gallery). */
+export type HostSurface = vscode.WebviewPanel | vscode.WebviewView;
+
+function isPanel(surface: HostSurface): surface is vscode.WebviewPanel {
+  return 'reveal' in surface;
+}
+
 /**
  * `P`: each request method's params; `R`: each method's result; `N`: the page's notifications (one is `ready`);
- * `Out`: what the host sends (replies included); `E`: what an error reply carries besides its message.
+ * `Out`: what the host sends (replies included); `E`: what an error reply carries besides its message;
+ * `S`: the surface (a panel unless said otherwise).
  */
-export abstract class WebviewHost<P, R extends { [M in keyof P]: unknown }, N extends { type: string }, Out extends { type: string }, E extends object = object>
-  implements vscode.Disposable
+export abstract class WebviewHost<
+  P,
+  R extends { [M in keyof P]: unknown },
+  N extends { type: string },
+  Out extends { type: string },
+  E extends object = object,
+  S extends HostSurface = vscode.WebviewPanel,
+> implements vscode.Disposable
 {
   protected readonly disposables: vscode.Disposable[] = [];
   protected disposed = false;
@@ -51,18 +65,20 @@ export abstract class WebviewHost<P, R extends { [M in keyof P]: unknown }, N ex
   protected abstract replyMessage(reply: Reply<R[keyof P], E>): Out | undefined;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    readonly panel: S,
     private readonly options: HostOptions<P, N>,
   ) {
+    const surface: HostSurface = panel;
+    const visibilityChanged = () => {
+      // A hidden webview is torn down; hold messages until the reloaded page says ready again.
+      this.log.debug(`${options.name}: visible ${panel.visible}`);
+      if (!panel.visible) this.ready = false;
+      else this.watchReady();
+    };
     // Listen before the HTML is set, so the first `ready` is never missed.
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
-      panel.onDidChangeViewState(() => {
-        // A hidden webview is torn down; hold messages until the reloaded page says ready again.
-        this.log.debug(`${options.name}: visible ${panel.visible}`);
-        if (!panel.visible) this.ready = false;
-        else this.watchReady();
-      }),
+      isPanel(surface) ? surface.onDidChangeViewState(visibilityChanged) : surface.onDidChangeVisibility(visibilityChanged),
       panel.onDidDispose(() => {
         options.onDispose();
         this.dispose();
@@ -216,7 +232,9 @@ export abstract class WebviewHost<P, R extends { [M in keyof P]: unknown }, N ex
     if (this.readyTimer) clearTimeout(this.readyTimer);
     for (const { settle } of [...this.asked.values()]) settle({ ok: false, error: 'The panel was closed.' });
     for (const d of this.disposables.splice(0)) d.dispose();
-    this.panel.dispose();
+    const surface: HostSurface = this.panel;
+    // A view is VS Code's to close; a panel is closed with its host.
+    if (isPanel(surface)) surface.dispose();
   }
 }
 

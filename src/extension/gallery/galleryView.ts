@@ -1,0 +1,206 @@
+// The Gallery: a view in the Wan Studio side bar listing every saved video of the workspace (src/gallery
+// collects them) with poster frames, search and filters, and the actions Play, Reveal, Continue and Delete. The
+// page names a card by the key the host gave it, so it can only act on a file the host found; its resource
+// roots are the output folders and the poster cache, nothing else.
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { collectGallery, filterGallery, type GalleryEntry } from '../../gallery/entries';
+import {
+  GalleryPageMessage,
+  type GalleryCard,
+  type GalleryHostMessage,
+  type GalleryLabels,
+  type GalleryParams,
+  type GalleryResults,
+} from '../../protocol/gallery';
+import type { Reply, NotificationHandlers, RequestHandlers } from '../../protocol/rpc';
+import { CommandIds } from '../commands/ids';
+import { UserError } from '../commands/taskArgs';
+import type { TaskService } from '../tasks/service';
+import { WebviewHost } from '../webviews/host';
+import { pageHtml } from '../webviews/pageHtml';
+import { galleryFolders, workspaceRecords } from './folders';
+import type { PosterIcons } from './posterIcons';
+
+export { GALLERY_VIEW_ID } from '../viewIds';
+/** Posters made per listing (the rest show their video's first frame until a later listing makes theirs). */
+const POSTERS_PER_LIST = 24;
+
+export interface GalleryDeps {
+  extensionUri: vscode.Uri;
+  log: vscode.LogOutputChannel;
+  tasks: TaskService;
+  posters: PosterIcons;
+}
+
+type Ready = { type: 'ready' };
+
+function labels(): GalleryLabels {
+  return {
+    search: vscode.l10n.t('Search prompts and names'),
+    mode: vscode.l10n.t('Mode'),
+    date: vscode.l10n.t('Made'),
+    modes: {
+      all: vscode.l10n.t('All modes'),
+      animate: vscode.l10n.t('Animate an image'),
+      morph: vscode.l10n.t('First to last frame'),
+      continue: vscode.l10n.t('Continue a video'),
+      unknown: vscode.l10n.t('Not recorded'),
+    },
+    dates: { all: vscode.l10n.t('Any time'), today: vscode.l10n.t('Today'), week: vscode.l10n.t('Last 7 days'), month: vscode.l10n.t('Last 30 days') },
+    play: vscode.l10n.t('Play'),
+    reveal: vscode.l10n.t('Reveal'),
+    continueVideo: vscode.l10n.t('Continue'),
+    delete: vscode.l10n.t('Delete'),
+    rehearsal: vscode.l10n.t('Rehearsal'),
+    count: vscode.l10n.t('{0} of {1} videos'),
+    empty: vscode.l10n.t('No saved videos yet. Videos made here or with wan-video in the output folder appear here.'),
+    noMatch: vscode.l10n.t('No video matches.'),
+  };
+}
+
+class GalleryPage extends WebviewHost<GalleryParams, GalleryResults, Ready, GalleryHostMessage, object, vscode.WebviewView> {
+  /** The entries of the last listing, by key: what the page may act on. */
+  private shown = new Map<string, GalleryEntry>();
+  private roots = '';
+
+  protected readonly requests: RequestHandlers<GalleryParams, GalleryResults> = {
+    list: (filter) => this.list(filter),
+    act: ({ key, action }) => this.act(key, action),
+  };
+  protected readonly notifications: NotificationHandlers<never> = {};
+
+  constructor(
+    view: vscode.WebviewView,
+    private readonly deps: GalleryDeps,
+    onDispose: () => void,
+  ) {
+    super(view, { name: 'Gallery', log: deps.log, schema: GalleryPageMessage, onDispose });
+    this.setRoots([]);
+    this.loadPage();
+  }
+
+  /** The page asks for its list again. */
+  changed(): void {
+    this.post({ type: 'changed' });
+  }
+
+  private setRoots(folders: readonly string[]): void {
+    const roots = [...folders.map((f) => vscode.Uri.file(f)), vscode.Uri.file(this.deps.posters.cache.dir), vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'webview')];
+    const key = roots.map((r) => r.fsPath).join('\n');
+    if (key === this.roots) return;
+    this.roots = key;
+    this.panel.webview.options = { enableScripts: true, localResourceRoots: roots };
+  }
+
+  private async list(filter: GalleryParams['list']): Promise<GalleryResults['list']> {
+    const records = workspaceRecords(this.deps.tasks.all());
+    const folders = galleryFolders(records);
+    this.setRoots(folders);
+    const all = await collectGallery(records, folders);
+    const entries = filterGallery(all, filter);
+    this.shown = new Map(entries.map((e) => [e.key, e]));
+    const webview = this.panel.webview;
+    const cards: GalleryCard[] = [];
+    for (const [i, e] of entries.entries()) {
+      const poster = this.deps.posters.iconOf(e.file, i < POSTERS_PER_LIST);
+      cards.push({
+        key: e.key,
+        title: e.prompt || basename(e.file),
+        fileName: basename(e.file),
+        video: webview.asWebviewUri(vscode.Uri.file(e.file)).toString(),
+        ...(poster ? { poster: webview.asWebviewUri(poster).toString() } : {}),
+        mode: e.mode,
+        madeAt: e.madeAt,
+        bytes: e.bytes,
+        rehearsal: e.rehearsal,
+        ...(e.durationS !== undefined ? { durationS: e.durationS } : {}),
+        ...(e.resolution ? { resolution: e.resolution } : {}),
+        canContinue: true,
+      });
+    }
+    return { cards, total: all.length };
+  }
+
+  private async act(key: string, action: GalleryParams['act']['action']): Promise<GalleryResults['act']> {
+    const entry = this.shown.get(key);
+    if (!entry) throw new UserError(vscode.l10n.t('That video is no longer in the gallery.'));
+    const uri = vscode.Uri.file(entry.file);
+    switch (action) {
+      case 'play':
+        await vscode.commands.executeCommand(CommandIds.playVideo, uri);
+        return { done: true };
+      case 'reveal':
+        await vscode.commands.executeCommand(vscode.workspace.getWorkspaceFolder(uri) ? 'revealInExplorer' : 'revealFileInOS', uri);
+        return { done: true };
+      case 'continue':
+        await vscode.commands.executeCommand(CommandIds.continueClip, uri);
+        return { done: true };
+      case 'delete':
+        return { done: (await vscode.commands.executeCommand<boolean>(CommandIds.deleteVideo, uri)) === true };
+    }
+  }
+
+  protected html(): string {
+    const body = '<main id="app" aria-busy="true"></main>';
+    return pageHtml(this.panel.webview, this.deps.extensionUri, { page: 'gallery', title: vscode.l10n.t('Gallery'), body });
+  }
+
+  protected greet(): void {
+    this.post({ type: 'init', labels: labels(), locale: vscode.env.language });
+  }
+
+  protected replyMessage(reply: Reply<GalleryResults[keyof GalleryResults]>): GalleryHostMessage {
+    return reply;
+  }
+
+  protected refusal(error: unknown): { error: string } {
+    if (!(error instanceof UserError)) this.log.warn(`Gallery: ${error instanceof Error ? error.message : String(error)}`);
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+
+  protected notify(): void {
+    // The page sends no notification but `ready`.
+  }
+}
+
+export class GalleryViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  private page: GalleryPage | undefined;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private pending: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: GalleryDeps) {
+    // A saved or removed video, or a poster made, changes the list (told at most every half second).
+    this.subscriptions.push(deps.tasks.onDidChange(() => this.refresh()), deps.posters.onDidMake(() => this.refresh()));
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.page?.dispose();
+    this.page = new GalleryPage(view, this.deps, () => (this.page = undefined));
+  }
+
+  refresh(): void {
+    if (!this.page || this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.page?.changed();
+    }, 500);
+  }
+
+  /** The page's host, once the view was shown (for tests). */
+  get host(): { whenReady(): Promise<void>; receive(raw: unknown): Promise<unknown> } | undefined {
+    return this.page;
+  }
+
+  /** What the Gallery would list now, whether or not it is shown. */
+  entries(): Promise<GalleryEntry[]> {
+    const records = workspaceRecords(this.deps.tasks.all());
+    return collectGallery(records, galleryFolders(records));
+  }
+
+  dispose(): void {
+    if (this.pending) clearTimeout(this.pending);
+    for (const s of this.subscriptions) s.dispose();
+    this.page?.dispose();
+  }
+}
