@@ -71,10 +71,7 @@ export interface Probe {
   bytes?: number;
 }
 
-/** The thumbnail to show for the input now in a slot: a probe of an earlier input has none to give. */
-export function previewOf(probe: Probe | undefined, source: string): string | undefined {
-  return probe && probe.source === source ? probe.preview : undefined;
-}
+export { previewOf } from './preview';
 
 export const ACTIONS = ['setKey', 'openSettings', 'showLog', 'retry', 'testConnection'] as const;
 export const ActionSchema = z.enum(ACTIONS);

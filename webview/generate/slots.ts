@@ -1,6 +1,7 @@
 // The form's inputs, compact: one row per slot (a thumbnail, the workspace-relative path, what was probed, the
 // ways to choose a file), the batch list, and dropping files from the Explorer.
-import { previewOf, type Mode, type Probe, type Slot } from '../../src/protocol/generate';
+import type { Mode, Probe, Slot } from '../../src/protocol/generate';
+import { previewOf } from '../../src/protocol/preview';
 import type { FormContext } from './context';
 import { issuesFor } from './context';
 import { button, el, showIssues } from './dom';
