@@ -65,7 +65,7 @@ suite('Wan Studio extension', () => {
     const registered = new Set(await vscode.commands.getCommands(true));
     for (const id of contributed) assert.ok(registered.has(id), `command ${id} is not registered`);
     // VS Code adds commands of its own for each contributed view (`<view id>.focus`, `.open`, …).
-    const views = (Object.values(ext.packageJSON.contributes.views) as { id: string }[][]).flat().map((v) => `${v.id}.`);
+    const views = Object.values<{ id: string }[]>(ext.packageJSON.contributes.views).flat().map((v) => `${v.id}.`);
     const ours = [...registered].filter((id) => id.startsWith('wanStudio.') && (contributed.includes(id) || !views.some((v) => id.startsWith(v))));
     assert.deepEqual(ours.sort(), [...contributed].sort(), 'commands registered but not contributed');
   });
