@@ -3,7 +3,7 @@
 import { parse as parseJson, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { NEGATIVE_PROMPT_MAX_CHARS, PROMPT_MAX_CHARS, SEED_MAX } from '../wan/limits';
-import { ResolutionSchema, charCount } from '../wan/schema';
+import { ResolutionSchema, charCount, fieldPath } from '../wan/schema';
 
 export const BOARD_EXTENSION = '.wanboard.json';
 export const BOARD_VERSION = 1;
@@ -121,9 +121,7 @@ function duplicateIds(json: unknown): BoardProblem[] {
 
 /** `shots[1].start.keyframe`: how a problem's path reads in messages. */
 export function describePath(path: readonly (string | number)[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
-  return out || '(board)';
+  return fieldPath(path, '(board)');
 }
 
 /** A new board from keyframe images: one shot between each pair of neighbours (one shot for a single image). */

@@ -2,6 +2,7 @@
 // will be, all before anything is paid. Pure: the host gathers the facts (files, clips made, region) first.
 import { createHash } from 'node:crypto';
 import { AUDIO, DURATION_MAX_S, DURATION_MIN_S, VIDEO } from '../wan/limits';
+import { isUrl } from '../wan/request';
 import { billedSeconds } from '../wan/sizing';
 import { DEFAULT_OVERLAP_S, type Board, type BoardProblem, type Shot } from './board';
 
@@ -112,13 +113,14 @@ function soundtrackOf(board: Board, facts: PlanFacts, problems: BoardProblem[], 
   const key = sourceKey(facts, source, ['settings', 'soundtrack'], problems);
   if (!key) return undefined;
   const fact = facts.sources.get(source) as { key: string; seconds?: number };
-  const isUrl = /^https?:\/\//i.test(source);
-  if (!isUrl && !facts.canUploadAudio) {
+  // The one test of the request builder: prepare.ts passes any URL (http, oss://) on as it is, uncut.
+  const url = isUrl(source);
+  if (!url && !facts.canUploadAudio) {
     notes.push('The soundtrack is laid under the assembled film but not sent as driving audio: this endpoint has no temporary upload for local audio. Give it as an https URL to send it.');
     return undefined;
   }
-  if (isUrl) notes.push('A soundtrack URL cannot be cut: only a shot at the start of the film is sent it as driving audio; it is laid under the whole film when assembled.');
-  return { source, key, seconds: fact.seconds ?? Number.POSITIVE_INFINITY, isUrl };
+  if (url) notes.push('A soundtrack URL cannot be cut: only a shot at the start of the film is sent it as driving audio; it is laid under the whole film when assembled.');
+  return { source, key, seconds: fact.seconds ?? Number.POSITIVE_INFINITY, isUrl: url };
 }
 
 function audioSlice(track: Soundtrack | undefined, filmStart: number, duration: number): ShotRequest['drivingAudio'] {

@@ -170,10 +170,11 @@ export const CreateTaskRequestSchema = z.object({
 });
 export type CreateTaskRequest = z.infer<typeof CreateTaskRequestSchema>;
 
-function fieldPath(path: readonly PropertyKey[]): string {
+/** How a JSON path reads in messages (`input.media[0].url`); `whole` names the document when the path is empty. */
+export function fieldPath(path: readonly PropertyKey[], whole = '(body)'): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out || '(body)';
+  return out || whole;
 }
 
 /** Turns zod issues into one WanValidationError naming each field and its rule. */
