@@ -44,7 +44,8 @@ export function readEndpoint(): { endpoint: EndpointSetting } | { problem: strin
 export async function openSettingsAt(setting: string): Promise<'remote' | 'user'> {
   // Registered only in a window with a remote: the surest sign there is a Remote tab.
   const remote = (await vscode.commands.getCommands(true)).includes('workbench.action.openRemoteSettings');
-  await vscode.commands.executeCommand(remote ? 'workbench.action.openRemoteSettings' : 'workbench.action.openSettings', setting);
+  // An options object: openRemoteSettings drops a plain string (only openSettings reads it as the query).
+  await vscode.commands.executeCommand(remote ? 'workbench.action.openRemoteSettings' : 'workbench.action.openSettings', { query: setting });
   return remote ? 'remote' : 'user';
 }
 

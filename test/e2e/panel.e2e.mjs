@@ -7,6 +7,7 @@
 //   two images → Generate Video from Image as a batch of two (by Ctrl+Enter).
 // The panel is a studio: at 1280×720 the prompt, Generate and the newest results show without scrolling; a
 // result plays muted on hover and with sound on a click; two ticked results play side by side, in step.
+// The palette's Open Settings shows the machine-scoped settings on code-server's Remote tab.
 // Screenshots go to test/e2e/screenshots/ (ignored by git); their paths are printed.
 //
 // On each tested code-server version (the oldest supported and the newest), one child process each;
@@ -152,6 +153,29 @@ try {
     if ((m.type() === 'error' || m.text().startsWith('wan:')) && process.env.WAN_DEBUG) console.error(`  [console] ${m.text()}`);
   });
   await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded' });
+
+  await step('Wan Studio: Open Settings from the palette shows the machine-scoped settings on the Remote tab', async () => {
+    // code-server lists machine-scoped settings (the endpoint, its base URL, the spend caps) under Remote only.
+    const input = page.locator('.quick-input-widget input.input');
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'first-frame.jpg' }).waitFor({ timeout: 150_000 });
+    // The palette lists the command once the workbench has read the extension's manifest: ask until it does.
+    await until('"Wan Studio: Open Settings" in the command palette', async () => {
+      await page.keyboard.press('F1');
+      if (!(await input.waitFor({ timeout: 2000 }).then(() => true, () => false))) return false;
+      await input.fill('>Wan Studio: Open Settings');
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Wan Studio: Open Settings' }).first();
+      if (await row.waitFor({ timeout: 3000 }).then(() => true, () => false)) return true;
+      await page.keyboard.press('Escape');
+      return false;
+    }, 90_000);
+    await page.keyboard.press('Enter');
+    const tab = page.locator('.settings-editor .settings-tabs-widget .action-label.checked');
+    await until('the Remote tab', async () => /^Remote/.test((await tab.innerText()).trim()), 60_000);
+    await until('the settings search filled', async () => /wanStudio/.test(await page.locator('.settings-editor .settings-header .suggest-input-container').innerText()), 10_000);
+    await until('the base URL setting listed', () => page.locator('.settings-editor .setting-item-contents', { hasText: 'Custom Base Url' }).first().isVisible(), 10_000);
+    await shot('0-settings-remote');
+    await page.keyboard.press('Control+W');
+  });
 
   let frame;
   await step('right-click an image opens the panel prefilled, with the probe under the input', async () => {
