@@ -172,7 +172,7 @@ try {
     const tab = page.locator('.settings-editor .settings-tabs-widget .action-label.checked');
     await until('the Remote tab', async () => /^Remote/.test((await tab.innerText()).trim()), 60_000);
     await until('the settings search filled', async () => /wanStudio/.test(await page.locator('.settings-editor .settings-header .suggest-input-container').innerText()), 10_000);
-    await until('the base URL setting listed', () => page.locator('.settings-editor .setting-item-contents', { hasText: 'Custom Base Url' }).first().isVisible(), 10_000);
+    await until('Wan Studio’s settings listed', () => page.locator('.settings-editor .setting-item-contents', { hasText: 'Wan Studio ›' }).first().isVisible(), 10_000);
     await shot('0-settings-remote');
     await page.keyboard.press('Control+W');
   });
