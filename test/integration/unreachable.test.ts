@@ -43,6 +43,9 @@ suite('Endpoints: unreachable, and a key set mid-task', () => {
     const check = await vscode.commands.executeCommand<ConnectionCheck>('wanStudio.testConnection');
     assert.equal(check.ok, false);
     assert.ok(!check.ok && check.message.includes(dead), `Test Connection names the URL: ${check.ok ? '' : check.message}`);
+    // Its error offers the way to the (machine-scoped, so hard to find in code-server) endpoint settings.
+    assert.deepEqual(!check.ok && check.next, ['retry', 'openSettings']);
+    assert.ok(!check.ok && !/Poll task/.test(check.message), `not the made-up task it looked up: ${check.ok ? '' : check.message}`);
 
     const before = api.notifications().length;
     const r = await vscode.commands.executeCommand<TaskRecord>('wanStudio.generate', { firstFrame: 'inputs/dog.jpg', prompt: 'nothing answers', duration: 2, resolution: '720P' });

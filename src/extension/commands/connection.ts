@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { NotConfiguredError, type ConnectionFactory } from '../connection';
-import { WanApiError, explainError } from '../../wan';
+import { WanApiError, WanNetworkError, explainError } from '../../wan';
+import { adviceFor, type NextStep } from '../../wan/explain';
+import { endpointSettingId, openSettingsAt } from '../settings';
+import { CommandIds } from './ids';
 
 /**
  * The service checks the key before it looks the task up, so a lookup of a task that cannot exist
@@ -12,7 +15,8 @@ function keyAccepted(error: unknown): boolean {
   return error instanceof WanApiError && (error.httpStatus === 400 || error.httpStatus === 404) && !error.code.startsWith('HTTP');
 }
 
-export type ConnectionCheck = { ok: true; baseUrl: string; rehearsal: boolean } | { ok: false; message: string };
+/** A failed check says what failed and the ways on it offers as buttons (the endpoint settings always among them). */
+export type ConnectionCheck = { ok: true; baseUrl: string; rehearsal: boolean } | { ok: false; message: string; next: NextStep[] };
 
 /**
  * `wanStudio.testConnection`: checks that the endpoint answers and accepts the stored key, with a
@@ -33,9 +37,13 @@ export async function testConnection(connections: ConnectionFactory, log: vscode
       await client.close();
     }
   } catch (error) {
-    const explained = error instanceof NotConfiguredError ? { message: error.message } : explainError(error);
-    const hint = 'hint' in explained && explained.hint ? ` ${explained.hint}` : '';
-    result = { ok: false, message: `${explained.message}${hint}` };
+    const explained = error instanceof NotConfiguredError ? { message: error.message, hint: undefined, code: 'NotConfigured', kind: 'config' as const } : explainError(error);
+    // The lookup is of a made-up task: naming it ("Poll task <uuid> failed") only puzzles; the address is what failed.
+    if (error instanceof WanNetworkError && error.url) explained.message = vscode.l10n.t('Nothing answers at {0} ({1}).', error.url, error.errorCode ?? error.message);
+    const hint = explained.hint ? ` ${explained.hint}` : '';
+    // Whatever failed, the endpoint settings are a way on: machine-scoped, they are hard to find in a remote window.
+    const next = [...new Set<NextStep>([...(adviceFor(explained.code, explained.kind)?.next ?? []), 'openSettings'])];
+    result = { ok: false, message: `${explained.message}${hint}`, next };
     log.warn(`Connection check failed: ${result.message}${error instanceof WanApiError ? ` (HTTP ${error.httpStatus})` : ''}`);
   }
   if (result.ok) {
@@ -46,7 +54,25 @@ export async function testConnection(connections: ConnectionFactory, log: vscode
         : vscode.l10n.t('Connected to {0}; the API key was accepted.', result.baseUrl),
     );
   } else {
-    void vscode.window.showErrorMessage(vscode.l10n.t('Connection check failed: {0}', result.message));
+    offerNextSteps(vscode.l10n.t('Connection check failed: {0}', result.message), result.next, () => testConnection(connections, log));
   }
   return result;
+}
+
+/** The error with a button per way on; each runs what the panel's and the notifications' buttons run. */
+function offerNextSteps(message: string, next: readonly NextStep[], retry: () => unknown): void {
+  const labels: Record<NextStep, string> = {
+    setKey: vscode.l10n.t('Set Key'),
+    openSettings: vscode.l10n.t('Open Settings'),
+    retry: vscode.l10n.t('Retry'),
+  };
+  const run: Record<NextStep, () => unknown> = {
+    setKey: () => vscode.commands.executeCommand(CommandIds.setApiKey),
+    openSettings: () => openSettingsAt(endpointSettingId()),
+    retry,
+  };
+  void vscode.window.showErrorMessage(message, ...next.map((n) => labels[n])).then((choice) => {
+    const step = next.find((n) => labels[n] === choice);
+    if (step) void run[step]();
+  });
 }
