@@ -131,9 +131,9 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
   // Spend's days and months are the user's, on this machine's clock (the service's only decides expiry).
   const budget = new BudgetGate({
     log,
-    ask: (message, detail, allow) => {
+    ask: (message, detail, buttons) => {
       const answer = scripted.shift();
-      return answer === undefined ? askModal(message, detail, allow) : Promise.resolve(answer === 'allow' ? allow : undefined);
+      return answer === undefined ? askModal(message, detail, buttons) : Promise.resolve(answer === 'allow' ? buttons.allow : undefined);
     },
   });
   const tasks = disposables.add(

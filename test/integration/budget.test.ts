@@ -68,6 +68,8 @@ suite('Spend caps and figures', () => {
     const refusal = api.budgetPrompts().slice(prompts);
     assert.equal(refusal.length, 1);
     assert.match(refusal[0]!, /This video \(15 s\) would pass your spend cap\. Nothing was sent\./);
+    // The caps are machine-scoped settings: the dialog offers the way to them (the Remote tab in code-server).
+    assert.match(refusal[0]!, /\[Allow This Once\] \[Open Settings\]$/);
     assert.match(refusal[0]!, new RegExp(`Today: ${before} s billed or on its way .*\\+ 15 s asked = ${before + 15} s, over the daily cap of ${before + 10} s`));
     assert.equal(api.tasks().length, count, 'nothing was queued');
     assert.equal(await creates(emu.url), 0, 'no upload and no create reached the emulator');

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { EndpointRef, TaskRecord, TaskRequest } from '../../tasks/record';
 import { capsExceeded, costOf, emptyTally, hasPrices, resolutionOf, requestSeconds, spendOf, type CapExceeded, type Spend, type Tally } from '../../tasks/spend';
-import { readBudget, type BudgetSettings } from '../settings';
+import { SECTION, openSettingsAt, readBudget, type BudgetSettings } from '../settings';
 
 /** The user declined to pass a cap: nothing was queued, uploaded or created. */
 export class BudgetRefusal extends Error {
@@ -72,9 +72,9 @@ export function capLine(c: CapExceeded): string {
 }
 
 /** Asks the user; resolves to the button chosen. A modal dialog in the window; tests script the answer. */
-export type BudgetAsk = (message: string, detail: string, allow: string) => Thenable<string | undefined>;
+export type BudgetAsk = (message: string, detail: string, buttons: { allow: string; settings: string }) => Thenable<string | undefined>;
 
-export const askModal: BudgetAsk = (message, detail, allow) => vscode.window.showWarningMessage(message, { modal: true, detail }, allow);
+export const askModal: BudgetAsk = (message, detail, { allow, settings }) => vscode.window.showWarningMessage(message, { modal: true, detail }, allow, settings);
 
 export class BudgetGate {
   private readonly asked: string[] = [];
@@ -110,14 +110,17 @@ export class BudgetGate {
         ? vscode.l10n.t('These {0} videos ({1}) would pass your spend cap. Nothing was sent.', requests.length, tallyText(askedTally, budget))
         : vscode.l10n.t('This video ({0}) would pass your spend cap. Nothing was sent.', tallyText(askedTally, budget));
     const detail = [...over.map(capLine), vscode.l10n.t('Allow This Once sends it anyway; the cap stays for the next request.')].join('\n');
-    this.asked.push(`${message}\n${detail}`);
-    this.o.log.warn(`Spend cap: ${message} ${over.map(capLine).join(' ')}`);
     const allow = vscode.l10n.t('Allow This Once');
-    const choice = await this.o.ask(message, detail, allow);
+    // The caps are machine-scoped: in code-server they are on the Remote tab only, where this opens.
+    const settings = vscode.l10n.t('Open Settings');
+    this.asked.push(`${message}\n${detail}\n[${allow}] [${settings}]`);
+    this.o.log.warn(`Spend cap: ${message} ${over.map(capLine).join(' ')}`);
+    const choice = await this.o.ask(message, detail, { allow, settings });
     if (choice === allow) {
       this.o.log.info('Spend cap: allowed this once');
       return;
     }
+    if (choice === settings) void openSettingsAt(`${SECTION}.budget`);
     throw new BudgetRefusal(`${message} ${over.map(capLine).join(' ')}`);
   }
 }
