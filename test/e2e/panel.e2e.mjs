@@ -154,29 +154,6 @@ try {
   });
   await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded' });
 
-  await step('Wan Studio: Open Settings from the palette shows the machine-scoped settings on the Remote tab', async () => {
-    // code-server lists machine-scoped settings (the endpoint, its base URL, the spend caps) under Remote only.
-    const input = page.locator('.quick-input-widget input.input');
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'first-frame.jpg' }).waitFor({ timeout: 150_000 });
-    // The palette lists the command once the workbench has read the extension's manifest: ask until it does.
-    await until('"Wan Studio: Open Settings" in the command palette', async () => {
-      await page.keyboard.press('F1');
-      if (!(await input.waitFor({ timeout: 2000 }).then(() => true, () => false))) return false;
-      await input.fill('>Wan Studio: Open Settings');
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Wan Studio: Open Settings' }).first();
-      if (await row.waitFor({ timeout: 3000 }).then(() => true, () => false)) return true;
-      await page.keyboard.press('Escape');
-      return false;
-    }, 90_000);
-    await page.keyboard.press('Enter');
-    const tab = page.locator('.settings-editor .settings-tabs-widget .action-label.checked');
-    await until('the Remote tab', async () => /^Remote/.test((await tab.innerText()).trim()), 60_000);
-    await until('the settings search filled', async () => /wanStudio/.test(await page.locator('.settings-editor .settings-header .suggest-input-container').innerText()), 10_000);
-    await until('Wan Studio’s settings listed', () => page.locator('.settings-editor .setting-item-contents', { hasText: 'Wan Studio ›' }).first().isVisible(), 10_000);
-    await shot('0-settings-remote');
-    await page.keyboard.press('Control+W');
-  });
-
   let frame;
   await step('right-click an image opens the panel prefilled, with the probe under the input', async () => {
     await explorerAction(['first-frame.jpg'], 'Generate Video from Image');
@@ -323,6 +300,29 @@ try {
     await frame.locator('#prompt textarea').hover();
     assert.equal(await frame.locator('#compare video').count(), 0, 'the comparison lets go of its videos');
     assert.equal(await frame.locator('.task video').evaluateAll((vs) => vs.filter((v) => !v.paused).length), 0, 'the gallery was paused for it');
+  });
+
+  await step('Wan Studio: Open Settings from the palette shows the machine-scoped settings on the Remote tab', async () => {
+    // code-server lists machine-scoped settings (the endpoint, its base URL, the spend caps) under Remote only.
+    const input = page.locator('.quick-input-widget input.input');
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'first-frame.jpg' }).click(); // the keys go to the workbench, not the page
+    // The palette lists the command once the workbench has read the extension's manifest: ask until it does.
+    await until('"Wan Studio: Open Settings" in the command palette', async () => {
+      await page.keyboard.press('F1');
+      if (!(await input.waitFor({ timeout: 2000 }).then(() => true, () => false))) return false;
+      await input.fill('>Wan Studio: Open Settings');
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Wan Studio: Open Settings' }).first();
+      if (await row.waitFor({ timeout: 3000 }).then(() => true, () => false)) return true;
+      await page.keyboard.press('Escape');
+      return false;
+    }, 90_000);
+    await page.keyboard.press('Enter');
+    const tab = page.locator('.settings-editor .settings-tabs-widget .action-label.checked');
+    await until('the Remote tab', async () => /^Remote/.test((await tab.innerText()).trim()), 60_000);
+    await until('the settings search filled', async () => /wanStudio/.test(await page.locator('.settings-editor .settings-header .suggest-input-container').innerText()), 10_000);
+    await until('Wan Studio’s settings listed', () => page.locator('.settings-editor .setting-item-contents', { hasText: 'Wan Studio ›' }).first().isVisible(), 10_000);
+    await shot('10-settings-remote');
+    await page.keyboard.press('Control+W');
   });
 } catch (err) {
   failed = true;

@@ -69,7 +69,9 @@ const storage = () => join(server.userDataDir, 'User', 'globalStorage', 'wan-stu
 const emulatorLog = () => (existsSync(join(storage(), 'emulator.log')) ? readFileSync(join(storage(), 'emulator.log'), 'utf8') : '');
 const createdMedia = (taskId) => emulatorLog().match(new RegExp(`task ${taskId} created \\(([^)]*)\\)`))?.[1] ?? null;
 /** Task IDs the emulator made since the request log's entry `fromSeq`. */
-const tasksMadeSince = async (fromSeq) => (await requests()).filter((r) => r.route === 'create' && r.status === 200 && r.seq > fromSeq).map((r) => r.taskId);
+const tasksMadeSince = async (fromSeq) => (await requests()).filter((r) => r.route === 'create' && r.taskId && r.seq > fromSeq).map((r) => r.taskId);
+/** The record beside a saved video, found by its prompt. */
+const sidecarOf = (prompt, dir = videos) => records(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8'))).find((s) => s.prompt === prompt);
 const lastSeq = async () => (await requests()).at(-1)?.seq ?? 0;
 
 /** Every notification shown, collected as it appears (toasts hide after a while). */
@@ -172,7 +174,7 @@ try {
     let frame = await generatorFrame();
     await generate(frame, { prompt: 'trial morph' });
     await advance();
-    await until('the morph saved', async () => records().length >= 1, 120_000);
+    await until('the morph saved', async () => sidecarOf('trial morph'), 120_000);
     const uploadsBefore = await count('upload');
     await explorerAction(page, ['clip.mp4'], 'Continue Video');
     frame = await generatorFrame();
@@ -180,7 +182,8 @@ try {
     const lastFrameShown = (await frame.locator('#slot-lastFrame .source').innerText().catch(() => '')).trim();
     await generate(frame, { prompt: 'trial continuation', duration: 5 }); // longer than the 3 s clip
     await advance();
-    await until('the continuation saved', async () => records().length >= 2, 120_000);
+    await until('the continuation saved', async () => sidecarOf('trial continuation'), 120_000);
+    await sleep(3000); // its notice
     const sidecars = records().map((f) => JSON.parse(readFileSync(join(videos, f), 'utf8')));
     const morph = sidecars.find((s) => s.prompt === 'trial morph');
     const sidecar = sidecars.find((s) => s.prompt === 'trial continuation');
@@ -227,7 +230,7 @@ try {
     await sleep(3000);
     await shot('11-key');
     const made = await tasksMadeSince(from);
-    const polls = (await requests()).filter((r) => r.route === 'task' && r.taskId === made[0]);
+    const polls = (await requests()).filter((r) => r.route === 'task' && r.path.endsWith(`/${made[0]}`));
     const keys = [...new Set(polls.map((r) => r.keySha256Prefix ?? 'none'))];
     const states = polls.map((r) => r.status);
     report('11 key set while running', { creates: made.length, saved: mp4s().length - files, pollKeys: keys, pollStatuses: [...new Set(states)], told: toastsSince(seen) },
@@ -270,7 +273,7 @@ try {
     await command('Wan Studio: Test Connection');
     const testToast = page.locator('.notification-toast', { hasText: 'Connection check failed' });
     await testToast.first().waitFor({ timeout: 60_000 }).catch(() => undefined);
-    const testText = toastsSince(seenBeforeTest).find((t) => /Connection check failed/.test(t)) ?? null;
+    const testText = (await testToast.first().locator('.notification-list-item-message').innerText().catch(() => '')) || (toastsSince(seenBeforeTest).find((t) => /Connection check failed/.test(t)) ?? null);
     const testButtons = await testToast.first().locator('.monaco-button').allInnerTexts().catch(() => []);
     await shot('11-test-connection');
     // Back to the emulator: the request that was never sent goes there now.
