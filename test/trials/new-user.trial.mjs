@@ -95,11 +95,21 @@ async function command(title) {
     if (!(await input.waitFor({ timeout: 3000 }).then(() => true, () => false))) return false;
     await input.fill(`>${title}`);
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    if (await row.waitFor({ timeout: 3000 }).then(() => true, () => false)) return true;
-    await page.keyboard.press('Escape');
-    return false;
-  }, 120_000);
-  await page.keyboard.press('Enter');
+    if (!(await row.waitFor({ timeout: 3000 }).then(() => true, () => false))) {
+      await page.keyboard.press('Escape');
+      return false;
+    }
+    await page.keyboard.press('Enter');
+    // The palette lists the manifest's commands before the extension host has started; VS Code then says
+    // "command … not found" in a dialog: close it and ask again.
+    const notFound = page.locator('.monaco-dialog-box', { hasText: 'not found' });
+    if (await notFound.waitFor({ timeout: 1500 }).then(() => true, () => false)) {
+      await notFound.locator('.monaco-button', { hasText: 'OK' }).click();
+      await sleep(3000);
+      return false;
+    }
+    return true;
+  }, 180_000);
 }
 
 async function generatorFrame() {
@@ -381,6 +391,7 @@ try {
     const seen = toasts.size;
     const from = await lastSeq();
     await command('View: Close All Editors').catch(() => {});
+    await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
     await explorerAction(page, ['first-frame.jpg'], 'Generate Video from Image');
     const frame = await generatorFrame();
     await generate(frame, { prompt: 'trial read-only' });
@@ -414,7 +425,7 @@ try {
       await page.reload({ waitUntil: 'domcontentloaded' });
       await page.locator('.monaco-workbench').waitFor({ timeout: 150_000 });
       await page.locator('.activitybar .action-item a[aria-label^="Wan Studio"]').click({ timeout: 60_000 }).catch(() => undefined);
-      rowsMs = await until('the first task row', async () => (await page.locator('.pane-body .monaco-list-row', { hasText: 'trial' }).count()) > 0 && Date.now() - t0, 120_000).catch(() => null);
+      rowsMs = await until('the first task row', async () => (await page.locator('.pane-body .monaco-list-row', { hasText: 'trial' }).count()) > 0 && Date.now() - t0, 300_000).catch(() => null);
       toldMs = await until('the storage notice', async () => toastsSince(seen).some((t) => /cannot save/.test(t)) && Date.now() - t0, 120_000).catch(() => null);
       await sleep(20_000);
       await shot('12-read-only-start');
