@@ -152,6 +152,8 @@ try {
   ({ browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport: { width: 1400, height: 950 } }));
   await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded' });
   void watchToasts();
+  // Under load the first workbench takes minutes: wait for the Explorer before any scenario.
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'first-frame.jpg' }).waitFor({ timeout: 300_000 });
 
   // 12.1: the create's answer lost on a task that runs 170 s: found and saved once, no second create.
   await scenario('12 create answer lost on a 3-minute task', async () => {
@@ -391,7 +393,7 @@ try {
     const seen = toasts.size;
     const from = await lastSeq();
     await command('View: Close All Editors').catch(() => {});
-    await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+    await command('View: Show Explorer'); // (a click on its icon would hide it when it is shown already)
     await explorerAction(page, ['first-frame.jpg'], 'Generate Video from Image');
     const frame = await generatorFrame();
     await generate(frame, { prompt: 'trial read-only' });
