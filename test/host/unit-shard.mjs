@@ -5,7 +5,8 @@
 //
 // The files are split by their last measured time (test/unit/times.json: seconds per file; a file not listed
 // counts as DEFAULT_SECS), longest first, each to the shard with the least so far. Refresh the table from a run's
-// mocha JSON report when the suite changes a lot (see CONTRIBUTING.md). `--list` prints the groups.
+// mocha JSON report when the suite changes a lot (see CONTRIBUTING.md). `--list` prints the groups; other
+// arguments go to mocha.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,7 +49,9 @@ if (shard.files.length === 0) {
 }
 const config = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'unit', '.mocharc.json'), 'utf8'));
 const mocha = join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
-const args = ['--no-config', '--timeout', String(config.timeout), '--reporter', config.reporter, ...(config['enable-source-maps'] ? ['--enable-source-maps'] : []), ...shard.files];
+// Further arguments go to mocha (e.g. --grep 'a title').
+const extra = process.argv.slice(3).filter((a) => a !== '--list');
+const args = ['--no-config', '--timeout', String(config.timeout), '--reporter', config.reporter, ...(config['enable-source-maps'] ? ['--enable-source-maps'] : []), ...extra, ...shard.files];
 const child = spawn(process.execPath, [mocha, ...args], { cwd: REPO_ROOT, stdio: 'inherit' });
 child.on('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => child.kill(s));
