@@ -14,7 +14,8 @@
 // wall time and CPU time) and the exit code is 1 when any job failed (a job whose prerequisite failed is skipped
 // and counts as failed).
 //
-// Env: WAN_TEST_HEAVY_JOBS (code-server jobs at once, default 2), WAN_TEST_ONLY=<regex> (run only the jobs whose
+// Env: WAN_TEST_HEAVY_JOBS (code-server jobs at once, default 2), WAN_TEST_UNIT_SHARDS (unit processes at once,
+// default 2; 1 is the old single process), WAN_TEST_ONLY=<regex> (run only the jobs whose
 // name matches, with what they need), WAN_TEST_PLAN=1 (print the jobs in the order they are considered, run
 // nothing), WAN_KEEP_TMP=1 keeps the staged copy.
 import { spawn } from 'node:child_process';
@@ -26,6 +27,7 @@ import { REPO_ROOT } from './install-code-server.mjs';
 const node = process.execPath;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const HEAVY = Math.max(1, Number(process.env.WAN_TEST_HEAVY_JOBS || 2));
+const UNIT_SHARDS = Math.max(1, Number(process.env.WAN_TEST_UNIT_SHARDS || 2));
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 const VSIX = join(REPO_ROOT, `${pkg.name}-${pkg.version}.vsix`);
 const stage = mkdtempSync(join(tmpdir(), 'wan-stage-'));
@@ -63,7 +65,9 @@ const JOBS = [
   { name: 'typecheck', secs: 15, steps: [[npm, 'run', '-s', 'typecheck']] },
   // The unit suite in two shards (test/host/unit-shard.mjs: files split by their last measured time), two
   // processes: much of it waits on emulated tasks, child processes and loopback HTTP, so two overlap well.
-  ...[1, 2].map((i) => ({ name: `unit:${i}`, secs: 300, needs: ['build', 'compile-tests'], steps: [[node, 'test/host/unit-shard.mjs', `${i}/2`]] })),
+  ...Array.from({ length: UNIT_SHARDS }, (_, k) => k + 1).map((i) => ({
+    name: `unit:${i}`, secs: Math.round(600 / UNIT_SHARDS), needs: ['build', 'compile-tests'], steps: [[node, 'test/host/unit-shard.mjs', `${i}/${UNIT_SHARDS}`]],
+  })),
   ...VERSIONS.map((v) => ({
     name: `integration:${v}`, secs: v === 'oldest' ? 710 : 610, heavy: true, needs: ['build', 'compile-tests', `install:${v}`], env: { WAN_CODE_SERVER_VERSION: v }, steps: [[node, 'test/host/run-integration.mjs']],
   })),
