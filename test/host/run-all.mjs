@@ -3,7 +3,7 @@
 // code-server), so independent jobs overlap well even on 2 cores:
 //   - the code-server installs (network and disk; minutes on a fresh clone) start first, beside typecheck, lint,
 //     the development build and the test compile;
-//   - the unit suite runs as soon as the build and the compile are done;
+//   - the unit suite, in two shards at once (test/host/unit-shard.mjs), as soon as the build and the compile are done;
 //   - the integration, e2e and VSIX suites, one job per VS Code version and script, each with its own
 //     code-server (its own port, user-data dir and workspace), at most WAN_TEST_HEAVY_JOBS (default 2) at once;
 //     the player e2e, which times the player, with no other code-server beside it;
@@ -14,8 +14,10 @@
 // wall time and CPU time) and the exit code is 1 when any job failed (a job whose prerequisite failed is skipped
 // and counts as failed).
 //
-// Env: WAN_TEST_HEAVY_JOBS (code-server jobs at once, default 2), WAN_TEST_ONLY=<regex> (run only the jobs whose
-// name matches, with what they need), WAN_KEEP_TMP=1 keeps the staged copy.
+// Env: WAN_TEST_HEAVY_JOBS (code-server jobs at once, default 2), WAN_TEST_UNIT_SHARDS (unit processes at once,
+// default 2; 1 is the old single process), WAN_TEST_ONLY=<regex> (run only the jobs whose
+// name matches, with what they need), WAN_TEST_PLAN=1 (print the jobs in the order they are considered, run
+// nothing), WAN_KEEP_TMP=1 keeps the staged copy.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,40 +27,72 @@ import { REPO_ROOT } from './install-code-server.mjs';
 const node = process.execPath;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const HEAVY = Math.max(1, Number(process.env.WAN_TEST_HEAVY_JOBS || 2));
+const UNIT_SHARDS = Math.max(1, Number(process.env.WAN_TEST_UNIT_SHARDS || 2));
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 const VSIX = join(REPO_ROOT, `${pkg.name}-${pkg.version}.vsix`);
 const stage = mkdtempSync(join(tmpdir(), 'wan-stage-'));
 
+/** The tested VS Code versions: each VS Code-driven suite is one job per version. */
+const VERSIONS = ['oldest', 'newest'];
+
 /**
- * name, the command(s) it runs one after the other, what it needs first, and whether it runs a code-server
- * (a "heavy" job: a VS Code server, an extension host and Chromium); an `alone` heavy job runs with no other
- * heavy job beside it (so it waits until none runs: in practice, last).
- * @typedef {{ name: string, steps: string[][], needs?: string[], heavy?: boolean, alone?: boolean, env?: Record<string, string>, cwdOfStep?: string[] }} Job
+ * The end-to-end scripts (test/e2e/*.e2e.mjs), one job per version each, named `e2e-<name>:<version>`.
+ * **Adding an e2e script is one line here**: its name, its path, and `secs`, about how long it takes on one
+ * version (it orders the jobs, see below). `alone`: no other code-server job beside it (the player e2e times the
+ * player; a loaded machine can miss its figure).
+ * @type {{ name: string, script: string, secs: number, alone?: boolean }[]}
+ */
+const E2E = [
+  { name: 'panel', script: 'test/e2e/panel.e2e.mjs', secs: 150 },
+  { name: 'player', script: 'test/e2e/player.e2e.mjs', secs: 60, alone: true },
+];
+
+/**
+ * name, the command(s) it runs one after the other, what it needs first, whether it runs a code-server (a "heavy"
+ * job: a VS Code server, an extension host and Chromium; an `alone` heavy job runs with no other heavy job beside
+ * it), and `secs`: about how long it takes (wall, from the last CI run). The scheduler starts, of the jobs that are
+ * ready, the one on the longest remaining path first (its own secs plus the longest chain of jobs waiting on it),
+ * so the critical path starts as early as it can and short jobs fill the gaps.
+ * @typedef {{ name: string, steps: string[][], secs: number, needs?: string[], heavy?: boolean, alone?: boolean, env?: Record<string, string>, cwdOfStep?: string[] }} Job
  * @type {Job[]}
  */
 const JOBS = [
-  // Longest first within each kind: the scheduler starts ready jobs in this order.
-  { name: 'tools', steps: [[node, 'test/host/install-code-server.mjs', '--tools-only']] },
-  { name: 'install:newest', needs: ['tools'], steps: [[node, 'test/host/install-code-server.mjs', '--code-server=newest']] },
-  { name: 'install:oldest', needs: ['tools'], steps: [[node, 'test/host/install-code-server.mjs', '--code-server=oldest']] },
-  { name: 'lint', steps: [[npm, 'run', '-s', 'lint']] },
-  { name: 'compile-tests', steps: [[npm, 'run', '-s', 'compile-tests']] },
-  { name: 'build', steps: [[node, 'esbuild.mjs']] },
-  { name: 'typecheck', steps: [[npm, 'run', '-s', 'typecheck']] },
-  { name: 'unit', needs: ['build', 'compile-tests'], steps: [[npm, 'run', '-s', 'test:unit']] },
-  ...['oldest', 'newest'].flatMap((v) => [
-    { name: `integration:${v}`, heavy: true, needs: ['build', 'compile-tests', `install:${v}`], env: { WAN_CODE_SERVER_VERSION: v }, steps: [[node, 'test/host/run-integration.mjs']] },
-    { name: `e2e-panel:${v}`, heavy: true, needs: ['build', `install:${v}`], env: { WAN_CODE_SERVER_VERSION: v }, steps: [[node, 'test/e2e/panel.e2e.mjs']] },
-  ]),
-  // The production build, for the VSIX and the CLI tarball, in a copy of the repository.
-  { name: 'package', steps: [[node, 'test/host/stage.mjs', stage], [node, join(REPO_ROOT, 'test/vsix/package.mjs'), VSIX]], cwdOfStep: [REPO_ROOT, stage] },
-  { name: 'vsix', heavy: true, needs: ['package', 'compile-tests', 'install:oldest'], steps: [[node, 'test/vsix/run-vsix-smoke.mjs', VSIX]] },
-  // Alone: it holds the player to showing a video within 5 s of the click, a figure a loaded machine can miss.
-  ...['oldest', 'newest'].map((v) => ({
-    name: `e2e-player:${v}`, heavy: true, alone: true, needs: ['build', `install:${v}`], env: { WAN_CODE_SERVER_VERSION: v }, steps: [[node, 'test/e2e/player.e2e.mjs']],
+  { name: 'tools', secs: 5, steps: [[node, 'test/host/install-code-server.mjs', '--tools-only']] },
+  ...VERSIONS.map((v) => ({ name: `install:${v}`, secs: 30, needs: ['tools'], steps: [[node, 'test/host/install-code-server.mjs', `--code-server=${v}`]] })),
+  { name: 'lint', secs: 30, steps: [[npm, 'run', '-s', 'lint']] },
+  { name: 'compile-tests', secs: 15, steps: [[npm, 'run', '-s', 'compile-tests']] },
+  { name: 'build', secs: 5, steps: [[node, 'esbuild.mjs']] },
+  { name: 'typecheck', secs: 15, steps: [[npm, 'run', '-s', 'typecheck']] },
+  // The unit suite in two shards (test/host/unit-shard.mjs: files split by their last measured time), two
+  // processes: much of it waits on emulated tasks, child processes and loopback HTTP, so two overlap well.
+  ...Array.from({ length: UNIT_SHARDS }, (_, k) => k + 1).map((i) => ({
+    name: `unit:${i}`, secs: Math.round(600 / UNIT_SHARDS), needs: ['build', 'compile-tests'], steps: [[node, 'test/host/unit-shard.mjs', `${i}/${UNIT_SHARDS}`]],
   })),
-  { name: 'pack', needs: ['package'], env: { WAN_PACK_FROM: stage }, steps: [[node, 'test/pack/run-pack.mjs']] },
+  ...VERSIONS.map((v) => ({
+    name: `integration:${v}`, secs: v === 'oldest' ? 710 : 610, heavy: true, needs: ['build', 'compile-tests', `install:${v}`], env: { WAN_CODE_SERVER_VERSION: v }, steps: [[node, 'test/host/run-integration.mjs']],
+  })),
+  ...E2E.flatMap((e) => VERSIONS.map((v) => ({
+    name: `e2e-${e.name}:${v}`, secs: e.secs, heavy: true, alone: e.alone, needs: ['build', `install:${v}`], env: { WAN_CODE_SERVER_VERSION: v }, steps: [[node, e.script]],
+  }))),
+  // The production build, for the VSIX and the CLI tarball, in a copy of the repository.
+  { name: 'package', secs: 40, steps: [[node, 'test/host/stage.mjs', stage], [node, join(REPO_ROOT, 'test/vsix/package.mjs'), VSIX]], cwdOfStep: [REPO_ROOT, stage] },
+  { name: 'vsix', secs: 120, heavy: true, needs: ['package', 'compile-tests', 'install:oldest'], steps: [[node, 'test/vsix/run-vsix-smoke.mjs', VSIX]] },
+  { name: 'pack', secs: 15, needs: ['package'], env: { WAN_PACK_FROM: stage }, steps: [[node, 'test/pack/run-pack.mjs']] },
 ];
+
+/** Each job's longest remaining path in seconds: its own time plus the longest chain of jobs that need it. */
+function ranks(jobs) {
+  const rank = new Map();
+  const of = (job) => {
+    if (!rank.has(job.name)) {
+      const after = jobs.filter((j) => j.needs?.includes(job.name)).map(of);
+      rank.set(job.name, job.secs + Math.max(0, ...after));
+    }
+    return rank.get(job.name);
+  };
+  jobs.forEach(of);
+  return rank;
+}
 
 /** The jobs WAN_TEST_ONLY asks for, with everything they need. */
 function selected() {
@@ -177,8 +211,18 @@ function resultLine(job) {
 
 async function main() {
   const t0 = Date.now();
-  const jobs = selected().map((j) => ({ ...j, state: 'waiting', lines: [] }));
+  const rank = ranks(selected());
+  // Longest remaining path first; an `alone` job only once no other heavy job is left to start (it would hold
+  // every heavy slot while it runs), so in practice last.
+  const order = (j) => (j.alone ? -1e6 : 0) + rank.get(j.name);
+  const jobs = selected()
+    .map((j) => ({ ...j, state: 'waiting', lines: [] }))
+    .sort((a, b) => order(b) - order(a));
   const byName = new Map(jobs.map((j) => [j.name, j]));
+  if (process.env.WAN_TEST_PLAN) {
+    for (const j of jobs) console.log(`${j.name.padEnd(width)}  ~${String(j.secs).padStart(4)} s, path ~${String(rank.get(j.name)).padStart(4)} s${j.heavy ? ', code-server' : ''}${j.alone ? ', alone' : ''}${j.needs ? `; needs ${j.needs.join(', ')}` : ''}`);
+    return 0;
+  }
   console.log(`npm test: ${jobs.length} jobs, up to ${HEAVY} code-server jobs at once`);
   await new Promise((allDone) => {
     const running = new Set();
@@ -196,6 +240,8 @@ async function main() {
         if (!needs.every((n) => n.state === 'passed')) continue;
         const heavyRunning = [...running].filter((j) => j.heavy);
         if (job.heavy && (heavyRunning.length >= HEAVY || heavyRunning.some((j) => j.alone) || (job.alone && heavyRunning.length > 0))) continue;
+        // An `alone` job would hold every code-server slot: not while another code-server job is still to come.
+        if (job.alone && jobs.some((j) => j.heavy && !j.alone && j.state === 'waiting')) continue;
         running.add(job);
         void runJob(job).then(() => {
           running.delete(job);

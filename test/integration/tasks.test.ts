@@ -22,6 +22,7 @@ import {
   watchStates,
   workspaceRoot,
 } from './support';
+import { within } from '../support/waiting';
 
 interface Seen {
   label: string;
@@ -57,6 +58,10 @@ suite('Tasks', () => {
     api = await extensionApi();
     await useEndpoint(undefined);
     emulatorUrl = (await api.emulator()).url;
+    // Task Details renders through the built-in Markdown extension. Its first use activates it and loads its
+    // engine (seconds on a loaded machine, more when this suite runs alone): wait for that here, on its own
+    // event, rather than inside the walk's budget.
+    await vscode.commands.executeCommand('markdown.api.render', '# Task details');
   });
 
   test('a task made by command walks Queued → Pending → Running → Succeeded in the tree, and its video and record are saved with no panel open', async function () {
@@ -219,7 +224,14 @@ suite('Tasks', () => {
     this.timeout(30_000);
     assert.ok(walked, 'the walk test made a task');
     await clearEmulatorRequests(emulatorUrl);
-    const form = async () => (await vscode.commands.executeCommand<GeneratorHandle>('wanStudio.openGenerator', {})).draft();
+    // The page must have loaded before the panel closes: in code-server a webview closed while its page still
+    // loads leaves the webview service worker a request that nobody answers, and the next webview (the player
+    // of the next test) cannot start until that request times out (30 s).
+    const form = async () => {
+      const handle = await vscode.commands.executeCommand<GeneratorHandle>('wanStudio.openGenerator', {});
+      await within(handle.ready(), 40_000, "the generation panel's ready message");
+      return handle.draft();
+    };
     assert.equal(await vscode.commands.executeCommand('wanStudio.task.generateAgain', walked.id), undefined);
     const again = await form();
     assert.equal(again.firstFrame, walked.request.firstFrame);
@@ -234,13 +246,16 @@ suite('Tasks', () => {
   });
 
   test('Play, Reveal, Details, Copy Task ID, Copy Prompt, Remove from List and Clear Finished', async function () {
-    this.timeout(30_000);
+    // Two webviews open here, the player and the Markdown preview of Details: in code-server each new webview waits
+    // for the webview service worker to hand over to it, seconds each on a loaded machine. Each wait is named.
+    this.timeout(60_000);
     const errors = api.notifications().filter((n) => n.severity === 'error').length;
     const player = await vscode.commands.executeCommand<{ file: vscode.Uri; metadata: Promise<{ width: number; height: number }> }>('wanStudio.task.play', walked.id);
     assert.equal(player?.file.fsPath, walked.save!.file);
-    assert.deepEqual(await player.metadata.then((m) => [m.width, m.height]), [walked.outputSize!.width, walked.outputSize!.height]);
+    const metadata = await within(player.metadata, 30_000, "the player's metadata");
+    assert.deepEqual([metadata.width, metadata.height], [walked.outputSize!.width, walked.outputSize!.height]);
     await vscode.commands.executeCommand('wanStudio.task.reveal', walked.id);
-    const details = await vscode.commands.executeCommand<vscode.TextDocument>('wanStudio.task.showDetails', walked.id);
+    const details = await within(Promise.resolve(vscode.commands.executeCommand<vscode.TextDocument>('wanStudio.task.showDetails', walked.id)), 25_000, 'Task Details');
     // Markdown source: VS Code 1.100's MarkdownString.appendText escapes "-" as "\\-", 1.139's leaves it as it is.
     const detailsText = details?.getText().replace(/\\(.)/g, '$1');
     assert.ok(detailsText?.includes(walked.taskId!), 'the details name the task ID');

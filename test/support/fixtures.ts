@@ -30,9 +30,10 @@ export async function makeAudio(path: string, seconds: number): Promise<string> 
   return path;
 }
 
-export async function makeVideo(path: string, seconds: number, width = 320, height = 240): Promise<string> {
+/** `fps` below 24 for a video only probed (its size and length), never played or cut: fewer frames to encode. */
+export async function makeVideo(path: string, seconds: number, width = 320, height = 240, fps = 24): Promise<string> {
   await ffmpeg([
-    '-f', 'lavfi', '-i', `testsrc2=s=${width}x${height}:r=24:d=${seconds}`,
+    '-f', 'lavfi', '-i', `testsrc2=s=${width}x${height}:r=${fps}:d=${seconds}`,
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path,
   ]);
   return path;

@@ -158,11 +158,13 @@ describe('wan-video CLI', function () {
     let bigClip: string;
     let wideClip: string;
     before(async () => {
+      // The clips here are only probed (size, aspect, length) and refused: 2 frames a second, not 24 (the 4112 px
+      // one at 24 took over a minute to encode on a loaded machine and timed the hook out).
       [giant, tall, bigClip, wideClip] = await Promise.all([
         makeImage(join(dir, 'giant.png'), 8016, 1100),
         makeImage(join(dir, 'tall.png'), 240, 2200),
-        makeVideo(join(dir, 'big.mp4'), 3, 4112, 600),
-        makeVideo(join(dir, 'wide.mp4'), 3, 2400, 248),
+        makeVideo(join(dir, 'big.mp4'), 3, 4112, 600, 2),
+        makeVideo(join(dir, 'wide.mp4'), 3, 2400, 248, 2),
       ]);
       [wide, huge, gif, longAudio, tinyClip] = await Promise.all([
         makeImage(join(dir, 'wide.png'), 2700, 300),
@@ -172,13 +174,13 @@ describe('wan-video CLI', function () {
         }),
         makeImage(join(dir, 'anim.gif'), 300, 300),
         makeAudio(join(dir, 'long.mp3'), 31),
-        makeVideo(join(dir, 'tiny.mp4'), 3, 200, 200),
+        makeVideo(join(dir, 'tiny.mp4'), 3, 200, 200, 2),
       ]);
       [small, alpha, shortAudio, longClip] = await Promise.all([
         makeImage(join(dir, 'small.png'), 200, 200),
         makeAlphaPng(join(dir, 'alpha.png'), 400, 400),
         makeAudio(join(dir, 'short.wav'), 1),
-        makeVideo(join(dir, 'long.mp4'), 11),
+        makeVideo(join(dir, 'long.mp4'), 11, 320, 240, 2),
       ]);
       smallDataUri = `data:image/png;base64,${(await readFile(small)).toString('base64')}`;
       emu.clearRequests();
