@@ -1,6 +1,7 @@
 // Runs a board's plan through injected functions (the extension's task service, or the CLI's client): keyframe
 // shots are sent at once, a continuation only once the clip it continues is saved (its end cut locally), and
 // each shot's task carries its link to the board so its clip is found again by content. No vscode import.
+import { join } from 'node:path';
 import type { ShotLink } from '../tasks/record';
 import type { GenerationInput } from '../wan/request';
 import { problemLine } from './format';
@@ -76,7 +77,8 @@ export async function runBoard(plan: Plan, facts: BoardFacts, deps: RunDeps, o: 
     aborted(o.signal);
     const input = await shotInput(shot.id, shot.request!, {
       boardDir: o.boardDir,
-      workDir: o.workDir,
+      // By content: a queued task of an earlier version of the shot keeps its own cut files.
+      workDir: join(o.workDir, shot.key!),
       clipOf: (id) => (id === shot.after ? previous?.video : plan.shots.find((s) => s.id === id)?.made?.video),
     });
     const taskId = await serially(() => {
