@@ -29,6 +29,9 @@ const nodeCommon = {
   format: 'cjs',
   // The ffmpeg packages locate their binary (or .wasm) next to their own files, so they stay real modules.
   external: ['vscode', '@ffmpeg-installer/ffmpeg', '@ffmpeg/core'],
+  // jsonc-parser's `main` is a UMD build whose dynamic require('./impl/format') a bundle cannot follow (the
+  // loaded extension failed with "Cannot find module './impl/format'"): its ES module build bundles whole.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 
 const builds = [

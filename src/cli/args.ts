@@ -18,6 +18,8 @@ export const USAGE = `Usage:
   wan-video wait TASK_ID --out DIR [endpoint options]
   wan-video cancel TASK_ID [endpoint options]
   wan-video list [--since T] [--until T] [--status S] [--limit N] [endpoint options]
+  wan-video board plan FILE [--out DIR] [endpoint options]
+  wan-video board run FILE --out DIR [endpoint options]
   wan-video --version | --help
 
 Generation options:
@@ -39,6 +41,12 @@ List options (tasks of this model, newest first):
   --status S               PENDING, RUNNING, SUCCEEDED, FAILED or CANCELED
   --limit N                at most N tasks, 1..1000 (default 20)
 
+Storyboards (FILE is a .wanboard.json):
+  board plan               the shots that will be sent, in which order, and the billed seconds;
+                           with --out, the clips already saved there count as made
+  board run                generates the missing or outdated shots into --out (each clip with its
+                           .json record), then writes NAME.mp4 and NAME.json beside the board
+
 Endpoint options (key from DASHSCOPE_API_KEY):
   --region beijing|singapore|singapore-workspace  (with --workspace-id ID)
   --base-url URL           a gateway or the local emulator
@@ -50,7 +58,9 @@ export type Command =
   | { kind: 'generate'; input: GenerationInput; outDir: string; common: Common }
   | { kind: 'status' | 'cancel'; taskId: string; common: Common }
   | { kind: 'wait'; taskId: string; outDir: string; common: Common }
-  | { kind: 'list'; filter: ListFilter; common: Common };
+  | { kind: 'list'; filter: ListFilter; common: Common }
+  | { kind: 'board-plan'; file: string; outDir?: string; baseUrl?: string; json: boolean }
+  | { kind: 'board-run'; file: string; outDir: string; common: Common };
 
 export interface ListFilter {
   since: Date;
@@ -290,6 +300,15 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
       const limit = integerIn('limit', values.limit, 1, LIST_LIMIT_MAX) ?? 20;
       const filter: ListFilter = { since, ...(until ? { until } : {}), ...(status ? { status: status as ListStatus } : {}), limit };
       return { kind: 'list', filter, common: common() };
+    }
+    case 'board': {
+      const [action, file, ...more] = rest;
+      if (action !== 'plan' && action !== 'run') throw new CliUsageError('board takes plan FILE or run FILE --out DIR');
+      if (!file || more.length) throw new CliUsageError(`board ${action} takes exactly one FILE (a .wanboard.json)`);
+      const path = resolve(cwd, file);
+      if (action === 'run') return { kind: 'board-run', file: path, outDir: outDir(), common: common() };
+      const endpointGiven = values['base-url'] !== undefined || values.region !== undefined;
+      return { kind: 'board-plan', file: path, ...(values.out ? { outDir: outDir() } : {}), ...(endpointGiven ? { baseUrl: common().baseUrl } : {}), json: values.json ?? false };
     }
     default:
       throw new CliUsageError(`unknown command "${verb}"`);

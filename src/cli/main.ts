@@ -17,6 +17,7 @@ import { EXIT, STOP_SIGNALS, type StopSignal } from './exitCodes';
 import { NotConfigured, classify, stopSignalOf } from './failure';
 import { LOOKUP, reportCreatedTasks, type LookupPolicy } from './lostCreate';
 import type { Io, RunContext } from './runContext';
+import { boardPlan, boardRun } from './board';
 import { checkOutDir, ensureWritableDir, pollAndSave } from './save';
 import { describeTask, listCommand, taskLine, waitCommand } from './text';
 
@@ -62,6 +63,15 @@ export async function run(
     if (command.kind === 'version') {
       io.out(json ? JSON.stringify({ exit_code: EXIT.ok, version: CLI_VERSION }) : CLI_VERSION);
       return EXIT.ok;
+    }
+    if (command.kind === 'board-plan') {
+      // Pays nothing and needs no key: the plan is worked out locally.
+      json = command.json;
+      const planned = await boardPlan(command.file, command.outDir, command.baseUrl);
+      if (planned.result.ready) return succeed(planned.text, planned.result);
+      // Printed in full, but a board that cannot be sent fails a script's check.
+      io.out(json ? JSON.stringify({ exit_code: EXIT.invalidInput, code: 'InvalidBoard', ...planned.result }) : planned.text);
+      return EXIT.invalidInput;
     }
     const { common } = command;
     json = common.json;
@@ -172,6 +182,11 @@ export async function run(
         }
         for (const t of shown) io.out(taskLine(t));
         return EXIT.ok;
+      }
+      case 'board-run': {
+        await checkOutDir(command.outDir);
+        const ran = await boardRun(c, command.file, command.outDir, common, io, signal, ctx);
+        return succeed(ran.text, ran.result);
       }
       default:
         return assertNever(command);

@@ -33,6 +33,8 @@ export const CommandIds = {
   useAsDrivingAudio: 'wanStudio.useAsDrivingAudio',
   deleteVideo: 'wanStudio.deleteVideo',
   refreshGallery: 'wanStudio.gallery.refresh',
+  generateStoryboard: 'wanStudio.storyboard.generate',
+  assembleStoryboard: 'wanStudio.storyboard.assemble',
 } as const;
 
 export type CommandKey = keyof typeof CommandIds;

@@ -12,6 +12,7 @@ import { continueVideo, generate, generateAgain } from './generate';
 import { continueClip, generateFromImage, morphImages, openGenerator, useAsDrivingAudio } from './generator';
 import { CommandIds, type CommandKey } from './ids';
 import { playVideo } from './player';
+import { assembleBoardFilm, generateBoard } from './storyboard';
 import { UserError } from './taskArgs';
 import {
   addTaskById,
@@ -66,6 +67,8 @@ export const COMMAND_FACTORIES: Record<CommandKey, Factory> = {
   useAsDrivingAudio: (ctx) => (arg?: unknown, all?: unknown) => useAsDrivingAudio(ctx.generators, arg, all),
   deleteVideo: (ctx) => (arg?: unknown, options?: { confirm?: boolean }) => deleteVideo(ctx, arg, options),
   refreshGallery: (ctx) => () => ctx.gallery.refresh(),
+  generateStoryboard: (ctx) => (arg?: unknown) => generateBoard(ctx, arg),
+  assembleStoryboard: (ctx) => (arg?: unknown) => assembleBoardFilm(ctx, arg),
 };
 
 /** A failing command tells the user why and resolves to undefined; it never takes the extension host down. */

@@ -2,6 +2,7 @@
 // the service forgets it, and the full Markdown description.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
+import { boardName } from '../../storyboard/film';
 import { isExpired, expiresAt, failureText, taskLabel, UNANSWERED_CHECKS_SHOWN, type TaskRecord } from '../../tasks/record';
 import { batchInputName } from '../../tasks/batch';
 import { adviceFor, kindOfCode } from '../../wan/explain';
@@ -116,6 +117,8 @@ export function label(r: TaskRecord): string {
 
 /** A row's name: a batch's rows share their prompt, so each goes by its image first. */
 export function rowLabel(r: TaskRecord, inBatch: boolean): string {
+  // A storyboard's shot goes by its board and shot, so a board's tasks read together.
+  if (r.shot) return `${boardName(r.shot.board)} · ${r.shot.shotId} · ${label(r)}`;
   return inBatch ? `${batchInputName(r)} · ${label(r)}` : label(r);
 }
 

@@ -1,0 +1,101 @@
+// `wan-video board plan` and `board run` against the emulator over real HTTP: the plan and its bill without a
+// key; a run makes each shot once and assembles the film beside the board; a second run finds the clips by the
+// records beside them in --out and pays nothing; an edited shot alone is planned again; a bad board sends nothing.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inspectMedia } from '../../src/emulator/ffmpeg';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
+import { EXIT } from '../../src/cli/exitCodes';
+import { run } from '../../src/cli/main';
+import { BOARD_VERSION, type Board } from '../../src/storyboard/board';
+import { makeAudio, makeImage, tempDir } from '../support/fixtures';
+
+const KEY = 'sk-cli-board';
+
+describe('wan-video board', function () {
+  this.timeout(300_000);
+  let emu: RunningEmulator;
+  let dir: string;
+  let file: string;
+
+  const board = (third: string): Board => ({
+    version: BOARD_VERSION,
+    settings: { resolution: '720P', watermark: false, promptExtend: false, soundtrack: 'music.mp3' },
+    shots: [
+      { id: 'one', prompt: 'a', duration: 2, start: { keyframe: 'a.png' }, end: { keyframe: 'b.png' } },
+      { id: 'two', prompt: 'b', duration: 2, start: { keyframe: 'b.png' }, end: { keyframe: 'c.png' } },
+      { id: 'three', prompt: third, duration: 2, start: { continue: true, overlap: 2 } },
+    ],
+  });
+  const creates = () => emu.requests().filter((r) => r.route === 'create' && r.status === 200).length;
+
+  async function cli(args: string[], env: NodeJS.ProcessEnv = { DASHSCOPE_API_KEY: KEY }): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const code = await run(args, env, { out: (l) => (out += `${l}\n`), err: (l) => { err += `${l}\n`; if (process.env.WAN_DEBUG_BOARD) console.error(l); } }, new AbortController().signal, dir);
+    return { code, out, err };
+  }
+
+  before(async () => {
+    dir = await tempDir('cli-board');
+    file = join(dir, 'teaser.wanboard.json');
+    await Promise.all([
+      makeImage(join(dir, 'a.png'), 320, 240, 'red'),
+      makeImage(join(dir, 'b.png'), 320, 240, 'green'),
+      makeImage(join(dir, 'c.png'), 320, 240, 'blue'),
+      makeAudio(join(dir, 'music.mp3'), 8),
+      writeFile(file, JSON.stringify(board('on'))),
+    ]);
+    emu = await startEmulator({ pendingMs: 100, runningMs: 300, apiKeys: [KEY] });
+  });
+  after(async () => emu?.close());
+
+  it('plans without a key, runs to a film with 3 creates, pays nothing the second time, and plans only an edited shot again', async () => {
+    const planned = await cli(['board', 'plan', 'teaser.wanboard.json', '--json'], {});
+    assert.equal(planned.code, EXIT.ok, planned.err);
+    const plan = JSON.parse(planned.out);
+    assert.deepEqual(plan.sends, ['one', 'two', 'three']);
+    assert.equal(plan.billed_seconds, 8);
+    assert.match((await cli(['board', 'plan', 'teaser.wanboard.json'], {})).out, /Generate sends 3 shot\(s\), billed 8 s in all\./);
+
+    const ran = await cli(['board', 'run', 'teaser.wanboard.json', '--out', 'clips', '--base-url', emu.url, '--poll-interval', '1', '--json']);
+    assert.equal(ran.code, EXIT.ok, ran.err);
+    const result = JSON.parse(ran.out);
+    assert.equal(result.file, join(dir, 'teaser.mp4'));
+    assert.equal(result.sent.length, 3);
+    assert.equal(creates(), 3);
+    const info = await inspectMedia(result.file);
+    assert.ok(info.audio);
+    assert.ok(Math.abs(info.durationSeconds! - 6) < 0.15, `film is ${info.durationSeconds} s`);
+
+    // What a second run would send: nothing, the clips in --out are found by the records beside them.
+    const again = await cli(['board', 'plan', 'teaser.wanboard.json', '--out', 'clips', '--json'], {});
+    assert.equal(again.code, EXIT.ok, again.err);
+    assert.deepEqual(JSON.parse(again.out).sends, []);
+    assert.deepEqual(result.shots.map((s: { task_id: string }) => s.task_id).sort(), result.sent.map((s: { task_id: string }) => s.task_id).sort());
+
+    await writeFile(file, JSON.stringify(board('the camera turns')));
+    const edited = JSON.parse((await cli(['board', 'plan', 'teaser.wanboard.json', '--out', 'clips', '--json'], {})).out);
+    assert.deepEqual(edited.shots.map((s: { state: string }) => s.state), ['made', 'made', 'outdated']);
+    assert.deepEqual(edited.sends, ['three']);
+  });
+
+  it('refuses a bad board with exit 2 and sends nothing', async () => {
+    const bad = board('on');
+    bad.shots[0]!.duration = 20;
+    await writeFile(join(dir, 'bad.wanboard.json'), JSON.stringify(bad));
+    const before = creates();
+    const ran = await cli(['board', 'run', 'bad.wanboard.json', '--out', 'clips', '--base-url', emu.url]);
+    assert.equal(ran.code, EXIT.invalidInput);
+    assert.match(ran.err, /shots\[0\]\.duration: must be at most 15 seconds/);
+    assert.equal(creates(), before);
+    const planned = await cli(['board', 'plan', 'bad.wanboard.json'], {});
+    assert.equal(planned.code, EXIT.invalidInput);
+    assert.match(planned.out, /Nothing will be sent until this is fixed:\n {2}shots\[0\]\.duration: must be at most 15 seconds/);
+    await writeFile(join(dir, 'broken.wanboard.json'), '{"version": 1,');
+    const broken = await cli(['board', 'plan', 'broken.wanboard.json'], {});
+    assert.equal(broken.code, EXIT.invalidInput);
+    assert.match(broken.err, /line 1, column \d+: JSON syntax/);
+  });
+});
