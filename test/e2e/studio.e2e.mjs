@@ -187,7 +187,9 @@ try {
   });
 
   await step('the Gallery lists the batch and the video the CLI saved in the same folder', async () => {
-    await page.locator('.pane-header', { hasText: 'Gallery' }).click();
+    // Open the view if it is collapsed (a click on an open one collapses it).
+    const header = page.locator('.pane-header', { hasText: 'Gallery' });
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
     const gallery = await frameWith(page, '#grid', 'the Gallery');
     await until('four cards', async () => (await gallery.locator('.card').count()) === 4, 60_000);
     const cli = gallery.locator('.card', { hasText: `wan-${cliTask}.mp4` });
