@@ -126,7 +126,7 @@ try {
       // VS Code 1.139 loads the extension late on a loaded machine (over 2 minutes seen).
       300_000,
     );
-    await page.locator('.quick-input-widget input').fill(KEY);
+    await page.locator('.quick-input-widget input').fill(KEY, { timeout: 120_000 });
     await page.keyboard.press('Enter');
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
   });
