@@ -17,7 +17,7 @@ export const USAGE = `Usage:
   wan-video status TASK_ID [endpoint options]
   wan-video wait TASK_ID --out DIR [endpoint options]
   wan-video cancel TASK_ID [endpoint options]
-  wan-video list [--since T] [--until T] [--status S] [--limit N] [endpoint options]
+  wan-video list [--since T] [--until T] [--status S] [--limit N] [--spend DIR] [endpoint options]
   wan-video board plan FILE [--out DIR] [endpoint options]
   wan-video board run FILE --out DIR [endpoint options]
   wan-video --version | --help
@@ -40,6 +40,8 @@ List options (tasks of this model, newest first):
                            age (90s, 30m, 6h, 2d); default: the last 24 hours
   --status S               PENDING, RUNNING, SUCCEEDED, FAILED or CANCELED
   --limit N                at most N tasks, 1..1000 (default 20)
+  --spend DIR              also the billed seconds of the videos saved in DIR (their .json
+                           records' usage): today, this month, all time; rehearsals never count
 
 Storyboards (FILE is a .wanboard.json):
   board plan               the shots that will be sent, in which order, and the billed seconds;
@@ -58,7 +60,7 @@ export type Command =
   | { kind: 'generate'; input: GenerationInput; outDir: string; common: Common }
   | { kind: 'status' | 'cancel'; taskId: string; common: Common }
   | { kind: 'wait'; taskId: string; outDir: string; common: Common }
-  | { kind: 'list'; filter: ListFilter; common: Common }
+  | { kind: 'list'; filter: ListFilter; spendDir?: string; common: Common }
   | { kind: 'board-plan'; file: string; outDir?: string; baseUrl?: string; json: boolean }
   | { kind: 'board-run'; file: string; outDir: string; common: Common };
 
@@ -108,6 +110,7 @@ const OPTIONS = {
   until: { type: 'string' },
   status: { type: 'string' },
   limit: { type: 'string' },
+  spend: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -299,7 +302,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
       }
       const limit = integerIn('limit', values.limit, 1, LIST_LIMIT_MAX) ?? 20;
       const filter: ListFilter = { since, ...(until ? { until } : {}), ...(status ? { status: status as ListStatus } : {}), limit };
-      return { kind: 'list', filter, common: common() };
+      const spendDir = values.spend !== undefined ? resolve(cwd, values.spend) : undefined;
+      return { kind: 'list', filter, ...(spendDir ? { spendDir } : {}), common: common() };
     }
     case 'board': {
       const [action, file, ...more] = rest;

@@ -19,6 +19,7 @@ import { LOOKUP, reportCreatedTasks, type LookupPolicy } from './lostCreate';
 import type { Io, RunContext } from './runContext';
 import { boardPlan, boardRun } from './board';
 import { checkOutDir, ensureWritableDir, pollAndSave } from './save';
+import { folderSpend, spendLine } from './spend';
 import { describeTask, listCommand, taskLine, waitCommand } from './text';
 
 export type { Io } from './runContext';
@@ -154,7 +155,8 @@ export async function run(
         if (window && common.pollIntervalMs === undefined) {
           io.err(`Tasks like this one usually end ${Math.round(window.loMs / 1000)}-${Math.round(window.hiMs / 1000)} s after submission (learned from ${window.samples} earlier videos in ${command.outDir}): checking often then.`);
         }
-        const saved = await pollAndSave(c, taskId, command.outDir, common, io, signal, ctx, schedule);
+        const made = { request: command.input, requestId: created.request_id, outputSize: prepared.outputSize };
+        const saved = await pollAndSave(c, taskId, command.outDir, common, io, signal, ctx, made, schedule);
         return succeed(saved.dest, {
           task_id: taskId,
           file: saved.dest,
@@ -176,11 +178,13 @@ export async function run(
         const shown = tasks.slice(0, filter.limit);
         if (shown.length === 0) io.err('No tasks found.');
         else if (total > shown.length) io.err(`Showing ${shown.length} of ${total} tasks; raise --limit to see more.`);
+        const spend = command.spendDir ? await folderSpend(command.spendDir, Date.now()) : undefined;
         if (json) {
           const rows = shown.map((t) => ({ ...t, created_at: taskCreatedAt(t)?.toISOString() }));
-          return succeed('', { total, tasks: rows });
+          return succeed('', { total, tasks: rows, ...(spend ? { spend: { ...spend.seconds, records: spend.records } } : {}) });
         }
         for (const t of shown) io.out(taskLine(t));
+        if (spend && command.spendDir) io.out(spendLine(spend, command.spendDir));
         return EXIT.ok;
       }
       case 'board-run': {

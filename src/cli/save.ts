@@ -1,7 +1,9 @@
 // The output folder checked before anything is paid for, then the task followed to its end and its video saved.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WanClient, expectedVideoSeconds, probeWritable, type PollSchedule } from '../wan';
+import { WanClient, expectedVideoSeconds, type TaskResponse, probeWritable, type PollSchedule, type Size } from '../wan';
+import type { TaskRequest } from '../tasks/record';
+import { sidecarFor, sidecarPathOf, writeSidecar } from '../tasks/sidecar';
 import { CliUsageError, type Common } from './args';
 import { TaskEnded } from './failure';
 import type { Io, RunContext } from './runContext';
@@ -34,6 +36,7 @@ export async function pollAndSave(
   io: Io,
   signal: AbortSignal,
   ctx: RunContext,
+  made: RunFacts = { request: {} },
   learned?: PollSchedule,
 ) {
   const started = Date.now();
@@ -66,10 +69,48 @@ export async function pollAndSave(
       shown = pct;
     },
   });
+  await writeRunRecord(dest, saved.bytes, task, common, made, io);
   if (saved.kept) io.err(`${dest} was already saved in full (${saved.bytes} bytes), by another run: kept it.`);
   if (saved.expectedBytes === undefined) {
     const lasts = seconds !== undefined ? ` lasting the ${seconds} s the task reports` : '';
     io.err(`The storage host did not say how long the video is, so its length in bytes could not be checked; it was checked as a complete MP4${lasts}.`);
   }
   return { task, dest, bytes: saved.bytes, kept: saved.kept, lengthChecked: saved.expectedBytes !== undefined };
+}
+
+/** What the run knows of the task it saves: the request as asked (`wait` knows none), the create's request ID. */
+export interface RunFacts {
+  request: TaskRequest;
+  requestId?: string;
+  outputSize?: Size;
+}
+
+/**
+ * The record beside the video, as the extension writes it: the Gallery lists the video with its prompt, a
+ * later run learns its timing, and spend figures read its usage. Inline data: sources are left out (a record
+ * never holds image data). A record that cannot be written costs a note, never the saved video.
+ */
+async function writeRunRecord(dest: string, bytes: number, task: TaskResponse, common: Common, made: RunFacts, io: Io): Promise<void> {
+  const request = Object.fromEntries(Object.entries(made.request).filter(([, v]) => !(typeof v === 'string' && /^data:/i.test(v)))) as TaskRequest;
+  const o = task.output;
+  const record = sidecarFor(
+    {
+      request,
+      endpoint: { kind: 'custom', baseUrl: common.baseUrl },
+      taskId: o.task_id,
+      requestId: made.requestId ?? task.request_id,
+      origPrompt: o.orig_prompt,
+      usage: task.usage,
+      outputSize: made.outputSize,
+      submitTime: o.submit_time,
+      endTime: o.end_time,
+    },
+    dest,
+    bytes,
+  );
+  try {
+    await writeSidecar(sidecarPathOf(dest), record);
+  } catch (error) {
+    io.err(`The video is saved, but its record ${sidecarPathOf(dest)} could not be written (${(error as NodeJS.ErrnoException).code ?? String(error)}).`);
+  }
 }

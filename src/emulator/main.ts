@@ -1,12 +1,12 @@
 // CLI: node dist/emulator.js [--port 8787] [--host 127.0.0.1] [--time-scale N] [--pending-ms N] [--running-ms N]
-//   [--data-dir DIR] [--state-file FILE] [--idle-exit-minutes N] [--quiet]
+//   [--render-timeout-ms N] [--data-dir DIR] [--state-file FILE] [--idle-exit-minutes N] [--quiet]
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { startEmulator } from './server';
 
 function usage(): never {
   process.stderr.write(
     'Usage: node dist/emulator.js [--port 8787] [--host 127.0.0.1] [--time-scale N] [--pending-ms N] [--running-ms N] [--api-key KEY]...\n' +
-      '         [--data-dir DIR] [--state-file FILE] [--idle-exit-minutes N] [--quiet]\n',
+      '         [--render-timeout-ms N] [--data-dir DIR] [--state-file FILE] [--idle-exit-minutes N] [--quiet]\n',
   );
   process.exit(2);
 }
@@ -18,6 +18,7 @@ function parseArgs(argv: string[]) {
     timeScale: 1,
     pendingMs: undefined as number | undefined,
     runningMs: undefined as number | undefined,
+    renderTimeoutMs: undefined as number | undefined,
     apiKeys: [] as string[],
     dataDir: undefined as string | undefined,
     stateFile: undefined as string | undefined,
@@ -43,6 +44,7 @@ function parseArgs(argv: string[]) {
       case '--time-scale': out.timeScale = num(Number.MIN_VALUE); break;
       case '--pending-ms': out.pendingMs = num(0); break;
       case '--running-ms': out.runningMs = num(0); break;
+      case '--render-timeout-ms': out.renderTimeoutMs = num(1); break;
       case '--api-key': out.apiKeys.push(value()); break;
       case '--data-dir': out.dataDir = value(); break;
       case '--state-file': out.stateFile = value(); break;
@@ -63,6 +65,8 @@ async function main(): Promise<void> {
     timeScale: args.timeScale,
     ...(args.pendingMs !== undefined ? { pendingMs: args.pendingMs } : {}),
     ...(args.runningMs !== undefined ? { runningMs: args.runningMs } : {}),
+    // A test run on a loaded machine renders slowly: a failed render must not be mistaken for a defect.
+    ...(args.renderTimeoutMs !== undefined ? { renderTimeoutMs: args.renderTimeoutMs } : {}),
     ...(args.apiKeys.length ? { apiKeys: args.apiKeys } : {}),
     ...(args.dataDir ? { dataDir: args.dataDir } : {}),
     log: args.quiet ? undefined : (line) => process.stderr.write(`[emulator] ${line}\n`),

@@ -4,6 +4,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isCompleteMp4 } from '../wan/files';
 import { MODEL } from '../wan/limits';
+import { UsageSchema } from '../wan/schema';
 import { parseServiceTime } from '../wan/time';
 import { ShotLinkSchema, type NewTaskRecord, type ShotLink, type TaskRecord } from './record';
 import { writeAtomic } from './atomicFile';
@@ -33,7 +34,10 @@ export interface VideoSidecar {
   shot?: ShotLink;
 }
 
-export function sidecarFor(r: TaskRecord, file: string, bytes: number, outputSize?: { width: number; height: number }): VideoSidecar {
+/** What a record is written from: the extension's task, or the CLI's run (which has no task list). */
+export type SidecarSource = Pick<TaskRecord, 'request' | 'endpoint' | 'taskId' | 'requestId' | 'origPrompt' | 'usage' | 'outputSize' | 'submitTime' | 'endTime'>;
+
+export function sidecarFor(r: SidecarSource, file: string, bytes: number, outputSize?: { width: number; height: number }): VideoSidecar {
   const q = r.request;
   return {
     format: SIDECAR_FORMAT,
@@ -223,6 +227,8 @@ export function recordOfSidecar(sidecar: Partial<VideoSidecar> & { task_id: stri
     submitTime: text(sidecar.submit_time),
     endTime: text(sidecar.end_time),
     outputSize: sidecar.output_size,
+    // What it was billed: spend counts usage first (a `wait` record asked for no duration to count by).
+    usage: UsageSchema.safeParse(sidecar.usage).data,
     save: { state: 'saved', file: video.file, bytes: video.bytes, attempts: 0 },
     announced: true,
     shot: shotOfSidecar(sidecar),

@@ -13,17 +13,14 @@
 // On each tested code-server version (the oldest supported and the newest), one child process each;
 // `--code-server=oldest|newest|<version>` or WAN_CODE_SERVER_VERSION runs one.
 // Prerequisites: `node esbuild.mjs`. Run: npm run test:e2e
-/* global document, window, Event -- page.evaluate callbacks run in the browser */
+/* global document, Event -- page.evaluate callbacks run in the browser */
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { launchWorkbenchBrowser } from '../host/browser.mjs';
-import { REPO_ROOT } from '../host/install-code-server.mjs';
-import { e2eCodeServer, explorerAction as runExplorerAction, sampleWorkspace, until } from './workbench.mjs';
+import { e2eCodeServer, e2eSteps, explorerAction as runExplorerAction, frameWith, openWorkbench, sampleWorkspace, studioInView as inView, until } from './workbench.mjs';
 
 const { install, shots: SHOTS } = await e2eCodeServer(import.meta.filename);
-const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
 
 const { work, workspace } = sampleWorkspace('wan-e2e-');
 
@@ -33,45 +30,11 @@ const VIEWPORT = { width: 1280, height: 720 };
 let server;
 let browser;
 let page;
-let failed = false;
-const results = [];
+const { shot, step: runStep, fail, summary } = e2eSteps(() => page, SHOTS);
 
-async function shot(name) {
-  const file = join(SHOTS, `${name}.png`);
-  await page.screenshot({ path: file });
-  console.log(`  screenshot: ${file}`);
-}
-
-/** The frame that holds the generation page (webviews nest their content in an inner iframe). */
-async function generatorFrame() {
-  return until(
-    'the generation page',
-    async () => {
-      for (const f of page.frames()) {
-        if (await f.$('#generate').catch(() => null)) return f;
-      }
-      return undefined;
-    },
-    // After a reload the whole workbench starts again: VS Code 1.139 under a shared machine's load took 85 s.
-    150_000,
-  );
-}
-
-/**
- * The studio as it first shows (both panes at their top): the prompt, Generate and the newest result lie inside the
- * webview with nothing cut off. Returns the panes' boxes.
- */
-async function inView(frame) {
-  const box = await frame.evaluate(() => {
-    for (const pane of document.querySelectorAll('#compose, #results')) pane.scrollTop = 0;
-    const rect = (selector) => document.querySelector(selector)?.getBoundingClientRect().toJSON();
-    return { width: window.innerWidth, height: window.innerHeight, prompt: rect('#prompt'), generate: rect('#generate'), result: rect('.task'), compose: rect('#compose'), results: rect('#results') };
-  });
-  for (const name of ['prompt', 'generate', 'result']) {
-    const r = box[name];
-    assert.ok(r && r.top >= 0 && r.left >= 0 && r.bottom <= box.height && r.right <= box.width, `${name} in view without scrolling: ${JSON.stringify(box)}`);
-  }
-  return box;
+/** The frame that holds the generation page. After a reload the whole workbench starts again: VS Code 1.139 under a shared machine's load took 85 s. */
+function generatorFrame() {
+  return frameWith(page, '#generate', 'the generation page', 150_000);
 }
 
 function explorerAction(names, label) {
@@ -122,37 +85,29 @@ async function generateAndPlay(frame, count, name, { keys = false } = {}) {
 }
 
 async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push(`  ✔ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  } catch (err) {
-    failed = true;
-    results.push(`  ✘ ${name}: ${err instanceof Error ? err.message : err}`);
-    await shot(`failure-${name.replace(/\W+/g, '-')}`).catch(() => {});
+  await runStep(name, fn).catch(async (err) => {
     if (process.env.WAN_DEBUG) {
       for (const f of page.frames()) console.error(`  frame ${f.url().slice(0, 120)} ${await f.evaluate(() => document.body?.innerHTML.length).catch((e) => String(e).slice(0, 80))}`);
     }
     throw err;
-  }
+  });
 }
 
 try {
-  server = await startCodeServer({ codeServer: install, folder: workspace, settings: {
-      'workbench.startupEditor': 'none',
-      'security.workspace.trust.enabled': false,
-      // Selecting a file must not open it: a video opened in VS Code's own media preview (a webview) and
-      // closed while it loads stalls the next webview's resources in code-server for 30 s.
-      'workbench.list.openMode': 'doubleClick',
-    } });
-  ({ browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport: VIEWPORT }));
   const cspViolations = [];
-  page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
-  page.on('console', (m) => {
-    if (/Content Security Policy/.test(m.text())) cspViolations.push(m.text().slice(0, 300));
-    if ((m.type() === 'error' || m.text().startsWith('wan:')) && process.env.WAN_DEBUG) console.error(`  [console] ${m.text()}`);
-  });
-  await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded' });
+  ({ server, browser, page } = await openWorkbench({
+    install,
+    workspace,
+    viewport: VIEWPORT,
+    // Selecting a file must not open it: a video opened in VS Code's own media preview (a webview) and
+    // closed while it loads stalls the next webview's resources in code-server for 30 s.
+    settings: { 'workbench.list.openMode': 'doubleClick' },
+    beforeLoad: (p) =>
+      p.on('console', (m) => {
+        if (/Content Security Policy/.test(m.text())) cspViolations.push(m.text().slice(0, 300));
+        if ((m.type() === 'error' || m.text().startsWith('wan:')) && process.env.WAN_DEBUG) console.error(`  [console] ${m.text()}`);
+      }),
+  }));
 
   let frame;
   await step('right-click an image opens the panel prefilled, with the probe under the input', async () => {
@@ -325,7 +280,7 @@ try {
     await page.keyboard.press('Control+W');
   });
 } catch (err) {
-  failed = true;
+  fail();
   console.error(`e2e: ${err instanceof Error ? err.stack : err}`);
   if (server) console.error(server.logTail(30));
   if (process.env.WAN_DEBUG && server) {
@@ -334,11 +289,8 @@ try {
     console.error(out.toString());
   }
 } finally {
-  console.log(results.join('\n'));
   await browser?.close().catch(() => {});
   await server?.stop().catch(() => {});
   if (!process.env.WAN_KEEP_TMP) rmSync(work, { recursive: true, force: true });
 }
-const passedSteps = results.filter((r) => r.startsWith('  ✔')).length;
-console.log(`e2e: ${passedSteps} passed, ${failed ? 1 : 0} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(summary());

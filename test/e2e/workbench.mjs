@@ -1,9 +1,12 @@
-// What the UI-driven scripts (panel.e2e.mjs, player.e2e.mjs, docs-screenshots.mjs) share: waiting on the real UI, a demo
-// workspace made from media/samples, the explorer's rows, and an e2e script's start on each code-server version.
+// What the UI-driven scripts (panel.e2e.mjs, studio.e2e.mjs, player.e2e.mjs, docs-screenshots.mjs) share: waiting on the
+// real UI, a demo workspace made from media/samples, the explorer's rows, an e2e script's start on each code-server
+// version, the workbench opened with this extension, timed steps with screenshots, and the studio's in-view check.
 import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import assert from 'node:assert/strict';
+import { launchWorkbenchBrowser } from '../host/browser.mjs';
 import { codeServerVersions, installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
 import { runPerCodeServer } from '../host/per-code-server.mjs';
 
@@ -74,4 +77,91 @@ export async function e2eCodeServer(script) {
   const shots = join(REPO_ROOT, 'test', 'e2e', 'screenshots', `vscode-${install.vscodeVersion}`);
   mkdirSync(shots, { recursive: true });
   return { install, shots };
+}
+
+/**
+ * code-server on `workspace` with this repository's extension, and headless Chromium on its workbench.
+ * `beforeLoad(page)` runs before the workbench loads (to listen to its console from the start).
+ */
+export async function openWorkbench({ install, workspace, viewport, settings = {}, env, beforeLoad }) {
+  const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
+  const server = await startCodeServer({
+    codeServer: install,
+    folder: workspace,
+    settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, ...settings },
+    ...(env ? { env } : {}),
+  });
+  const { browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport });
+  page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
+  await beforeLoad?.(page);
+  await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
+  return { server, browser, page };
+}
+
+/**
+ * An e2e script's steps: each timed and listed at the end, a screenshot of the page when one fails.
+ * `shot(name)` saves a screenshot in `shots` and prints its path.
+ */
+export function e2eSteps(getPage, shots, failurePrefix = 'failure') {
+  const results = [];
+  let failed = false;
+  async function shot(name) {
+    const file = join(shots, `${name}.png`);
+    await getPage().screenshot({ path: file });
+    console.log(`  screenshot: ${file}`);
+  }
+  async function step(name, fn) {
+    const t0 = Date.now();
+    try {
+      await fn();
+      results.push(`  ✔ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (err) {
+      failed = true;
+      results.push(`  ✘ ${name}: ${err instanceof Error ? err.message : err}`);
+      await shot(`${failurePrefix}-${name.replace(/\W+/g, '-').slice(0, 80)}`).catch(() => {});
+      throw err;
+    }
+  }
+  return {
+    shot,
+    step,
+    results,
+    fail: () => (failed = true),
+    /** Prints the steps and the closing line; the exit code. */
+    summary() {
+      console.log(results.join('\n'));
+      console.log(`e2e: ${results.filter((r) => r.startsWith('  ✔')).length} passed, ${failed ? 1 : 0} failed`);
+      return failed ? 1 : 0;
+    },
+  };
+}
+
+/** The first frame (webviews nest their page in an inner iframe) holding `selector`. */
+export function frameWith(page, selector, what, timeoutMs = 150_000) {
+  return until(
+    what,
+    async () => {
+      for (const f of page.frames()) if (await f.$(selector).catch(() => null)) return f;
+      return undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/**
+ * The studio as it first shows (both panes at their top): the prompt, Generate and the newest result lie inside the
+ * webview with nothing cut off. Returns the panes' boxes.
+ */
+export async function studioInView(frame) {
+  /* global document, window -- runs in the page */
+  const box = await frame.evaluate(() => {
+    for (const pane of document.querySelectorAll('#compose, #results')) pane.scrollTop = 0;
+    const rect = (selector) => document.querySelector(selector)?.getBoundingClientRect().toJSON();
+    return { width: window.innerWidth, height: window.innerHeight, prompt: rect('#prompt'), generate: rect('#generate'), result: rect('.task'), compose: rect('#compose'), results: rect('#results') };
+  });
+  for (const name of ['prompt', 'generate', 'result']) {
+    const r = box[name];
+    assert.ok(r && r.top >= 0 && r.left >= 0 && r.bottom <= box.height && r.right <= box.width, `${name} in view without scrolling: ${JSON.stringify(box)}`);
+  }
+  return box;
 }

@@ -5,7 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, readFile, truncate } from 'node:fs/promises';
+import { copyFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
@@ -140,6 +140,47 @@ describe('wan-video CLI', function () {
     const result = JSON.parse(run.stdout) as { file: string; usage: { duration: number; SR: number }; output_size: object };
     assert.deepEqual([result.usage.duration, result.usage.SR], [2, 720]);
     assert.deepEqual(result.output_size, { width: 816, height: 1104 });
+  });
+
+  it('writes the record beside each video it saves, as the extension does, and list --spend totals their usage (rehearsals never count)', async function () {
+    this.timeout(180_000); // three runs of the CLI
+    const out = join(await tempDir('cli-records'), 'videos');
+    const made = await cli(['generate', '--first-frame', inputs.firstFrame, ...base.slice(0, -4), '--out', out, '--resolution', '720P', '--duration', '2', '--prompt', 'a slow zoom', '--seed', '7']);
+    assert.equal(made.code, EXIT.ok, made.stderr);
+    const video = made.stdout.trim();
+    const record = JSON.parse(await readFile(video.replace(/\.mp4$/, '.json'), 'utf8')) as Record<string, unknown>;
+    const taskId = /wan-([^/]+)\.mp4$/.exec(video)![1];
+    assert.equal(record.format, 'wan-studio.video/1');
+    assert.equal(record.task_id, taskId);
+    assert.equal(record.rehearsal, false);
+    assert.equal(record.prompt, 'a slow zoom');
+    assert.equal(record.seed, 7);
+    assert.equal(record.file, video);
+    assert.equal(record.endpoint, emu.url);
+    assert.deepEqual(record.media, { first_frame: inputs.firstFrame });
+    assert.deepEqual(record.parameters, { resolution: '720P', duration: 2 });
+    assert.deepEqual(record.output_size, { width: 816, height: 1104 });
+    assert.equal((record.usage as { duration: number }).duration, 2);
+    assert.ok(!JSON.stringify(record).includes(KEY), 'never the key');
+    // `wait` knows only the task: its record still carries the usage (3 s here; no duration was asked of it).
+    const client = new WanClient({ baseUrl: emu.url, apiKey: KEY });
+    const body = (await prepareRequest({ firstFrame: inputs.firstFrame, resolution: '720P', duration: 3 }, () => assert.fail('no upload'))).body;
+    const waited = (await client.createTask(body)).output.task_id;
+    await client.close();
+    const wait = await cli(['wait', waited, '--base-url', emu.url, '--out', out, '--poll-interval', '1']);
+    assert.equal(wait.code, EXIT.ok, wait.stderr);
+    const waitRecord = JSON.parse(await readFile(join(out, `wan-${waited}.json`), 'utf8')) as { usage: { duration: number }; parameters: object };
+    assert.equal(waitRecord.usage.duration, 3);
+    // A rehearsal the extension saved in the same folder: listed by the Gallery, never counted as spend.
+    const rehearsalVideo = join(out, 'rehearsal.mp4');
+    await copyFile(video, rehearsalVideo);
+    await writeFile(join(out, 'rehearsal.json'), JSON.stringify({ ...record, task_id: 'rehearsal-task', rehearsal: true, endpoint: 'emulator', file: rehearsalVideo, usage: { duration: 15 } }));
+    const list = await cli(['list', '--base-url', emu.url, '--since', '10m', '--spend', out]);
+    assert.equal(list.code, EXIT.ok, list.stderr);
+    const line = `Spent today 5 s · this month 5 s · all time 5 s (from the 3 video records in ${out}; rehearsals not counted)`;
+    assert.ok(list.stdout.includes(line), list.stdout);
+    const json = jsonOf(await cli(['list', '--base-url', emu.url, '--since', '10m', '--spend', out, '--json']));
+    assert.deepEqual(json.spend, { today: 5, month: 5, all: 5, records: 3 });
   });
 
   describe('refuses before sending anything', () => {
@@ -433,7 +474,7 @@ describe('wan-video CLI', function () {
       assert.equal(json.bytes, reference.length);
     }
     assert.ok((await readFile(join(shared, `wan-${taskId}.mp4`))).equals(reference), 'the saved file is the whole video');
-    assert.deepEqual(await readdir(shared), [`wan-${taskId}.mp4`], 'no temporary file is left behind');
+    assert.deepEqual((await readdir(shared)).sort(), [`wan-${taskId}.json`, `wan-${taskId}.mp4`], 'the video and its record; no temporary file is left behind');
   });
 
   it('a local write error during the download is not retried as a network error: exit 8 with a disk hint and the task ID', async () => {

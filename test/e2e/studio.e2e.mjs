@@ -1,0 +1,241 @@
+// End-to-end, as a new user would, at 1280×720 (issue 15's "Done when"), against an emulator this script runs behind
+// the custom endpoint (a paid endpoint as far as the extension knows, so spend counts), with a daily cap of 10 s:
+//   the key set from the Tasks view's welcome → three images in the Explorer → Generate Video from Image → one batch
+//   of three: three rows told apart by their image, each with its poster frame, and one notification ("3 videos
+//   ready"); the studio shows the prompt, Generate and the results without scrolling; two results compared side by
+//   side; the Gallery lists the batch and the video `wan-video` made in the same folder (with its record); a 15 s
+//   request is refused before any create (the emulator's request log) and Allow This Once sends it; the spend shown
+//   is the sum of `usage.duration` of the saved records.
+// Screenshots go to test/e2e/screenshots/vscode-<version>/ (ignored by git); their paths are printed.
+//
+// On each tested code-server version (one child each); `--code-server=oldest|newest` or WAN_CODE_SERVER_VERSION runs one.
+// Prerequisites: `node esbuild.mjs`. Run: node test/e2e/studio.e2e.mjs
+/* global document, fetch, getComputedStyle, MutationObserver -- page.evaluate callbacks run in the browser */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../host/code-server.mjs';
+import { REPO_ROOT } from '../host/install-code-server.mjs';
+import { e2eCodeServer, e2eSteps, explorerAction, frameWith, openWorkbench, sampleWorkspace, studioInView, until } from './workbench.mjs';
+
+const { install, shots: SHOTS } = await e2eCodeServer(import.meta.filename);
+const { work, workspace } = sampleWorkspace('wan-e2e-studio-');
+copyFileSync(join(workspace, 'first-frame.jpg'), join(workspace, 'third.jpg'));
+const VIDEOS = join(workspace, 'videos');
+const KEY = 'sk-e2e-studio';
+const BATCH_PROMPT = 'batch: a gentle zoom';
+const CLI_PROMPT = 'made by the CLI';
+
+let server;
+let browser;
+let page;
+let emulator;
+const { shot, step, fail, summary } = e2eSteps(() => page, SHOTS, 'failure-studio');
+
+/** Runs a bundled Node program of this repository; resolves with its exit code and output. */
+function runNode(script, args, env = {}) {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', script), ...args], { cwd: workspace, env: { PATH: process.env.PATH, ...env } });
+  let stdout = '';
+  let out = '';
+  child.stdout.on('data', (c) => ((stdout += c), (out += c)));
+  child.stderr.on('data', (c) => (out += c));
+  return { child, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, out }))) };
+}
+
+/** Opens a view container from the activity bar (its item, not its link: a badge of running tasks lies over the link). */
+function sideBar(name) {
+  return page.locator(`.activitybar .action-item:has(> a[aria-label^="${name}"])`).click();
+}
+
+async function creates() {
+  const res = await fetch(`${emulator.url}/__emulator/requests`);
+  return (await res.json()).requests.filter((r) => r.route === 'create').length;
+}
+
+/** The records beside the saved videos, by file name. */
+function records() {
+  return readdirSync(VIDEOS)
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => JSON.parse(readFileSync(join(VIDEOS, n), 'utf8')));
+}
+
+/** The Tasks view's description, which shows the spend. */
+function tasksDescription() {
+  return page.locator('.pane-header', { hasText: 'Tasks' }).locator('.description').innerText();
+}
+
+/** Every notification message the workbench puts on screen from now on, however briefly (toasts hide themselves). */
+async function watchNotifications() {
+  await page.evaluate(() => {
+    const seen = (globalThis.__wanSeen = []);
+    const record = (el) => {
+      for (const m of el.querySelectorAll?.('.notification-list-item-message') ?? []) if (!seen.includes(m.textContent)) seen.push(m.textContent);
+    };
+    record(document.body);
+    new MutationObserver((changes) => changes.forEach((c) => [...c.addedNodes, c.target].forEach((n) => n.nodeType === 1 && record(n)))).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
+  return () => page.evaluate(() => globalThis.__wanSeen);
+}
+
+try {
+  // The emulator stands for the paid service; the CLI saves a video into the workspace's videos/ while VS Code starts.
+  const port = await freePort();
+  emulator = { url: `http://127.0.0.1:${port}`, ...runNode('emulator.js', ['--port', String(port), '--pending-ms', '200', '--running-ms', '600', '--render-timeout-ms', '300000', '--quiet']) };
+  await until('the emulator', async () => (await fetch(`${emulator.url}/__emulator/info`)).ok, 30_000);
+  const cli = runNode('cli.js', ['generate', '--first-frame', 'first-frame.jpg', '--prompt', CLI_PROMPT, '--duration', '2', '--resolution', '720P', '--out', 'videos', '--base-url', emulator.url, '--poll-interval', '1'], { DASHSCOPE_API_KEY: KEY });
+  ({ server, browser, page } = await openWorkbench({
+    install,
+    workspace,
+    viewport: { width: 1280, height: 720 },
+    settings: {
+      // Selecting a file must not open it (VS Code's own media preview stalls the next webview in code-server).
+      'workbench.list.openMode': 'doubleClick',
+      'wanStudio.endpoint': 'custom',
+      'wanStudio.customBaseUrl': emulator.url,
+      'wanStudio.budget.dailySeconds': 10,
+    },
+  }));
+  const made = await cli.done;
+  assert.equal(made.code, 0, made.out);
+  const cliVideo = made.stdout.trim();
+  const cliTask = /wan-([^/]+)\.mp4$/.exec(cliVideo)[1];
+
+  await step('the key, from the Tasks view\'s welcome', async () => {
+    // The workbench may still be laying itself out: retry until the side bar and its welcome are there.
+    await until(
+      'the Tasks view\'s welcome',
+      async () => {
+        const welcome = page.locator('.welcome-view-content .monaco-button', { hasText: 'Set API Key' });
+        // A click on the open container would close it: only while the welcome is not shown.
+        if (!(await welcome.isVisible())) await page.locator('.activitybar .action-item:has(> a[aria-label^="Wan Studio"])').click({ timeout: 5000 });
+        await welcome.click({ timeout: 5000 });
+        return true;
+      },
+      // VS Code 1.139 loads the extension late on a loaded machine (over 2 minutes seen).
+      300_000,
+    );
+    await page.locator('.quick-input-widget input').fill(KEY, { timeout: 120_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+  });
+
+  let frame;
+  let seen;
+  await step('three images → Generate Video from Image → three rows told apart, with poster frames, and one notification', async () => {
+    await sideBar('Explorer');
+    await explorerAction(page, ['first-frame.jpg', 'last-frame.jpg', 'third.jpg'], 'Generate Video from Image');
+    frame = await frameWith(page, '#generate', 'the studio');
+    await until('Generate 3 Videos', async () => /3/.test(await frame.locator('#generate').innerText()), 30_000);
+    await frame.locator('#prompt textarea').fill(BATCH_PROMPT);
+    await frame.locator('#duration input').fill('2');
+    await until('Generate enabled', async () => (await frame.locator('#generate').getAttribute('disabled')) === null, 30_000);
+    seen = await watchNotifications();
+    await frame.locator('#generate').click();
+    await sideBar('Wan Studio');
+    const rows = page.locator('.monaco-list-row', { hasText: ` · ${BATCH_PROMPT}` });
+    await until('three batch rows', async () => (await rows.count()) === 3, 60_000);
+    const labels = await rows.allInnerTexts();
+    assert.deepEqual(labels.map((l) => l.split(` · ${BATCH_PROMPT}`)[0].trim()).sort(), ['first-frame.jpg', 'last-frame.jpg', 'third.jpg'], labels.join(' | '));
+    // Saved: each row's icon is its poster frame (an image, not a codicon).
+    await until(
+      'three saved rows with poster icons',
+      async () => {
+        if (!(await rows.allInnerTexts()).every((t) => /Saved/.test(t))) return false;
+        const icons = await rows.locator('.custom-view-tree-node-item-icon').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundImage));
+        return icons.length === 3 && icons.every((b) => /url\(/.test(b));
+      },
+      240_000,
+      1000,
+    );
+    await until('the batch notification', async () => (await seen()).some((t) => /videos ready/.test(t)), 30_000);
+    await shot('studio-1-batch-saved-with-posters');
+    const ready = (await seen()).filter((t) => /ready/.test(t));
+    assert.deepEqual(ready, ['3 videos ready: first-frame.jpg, last-frame.jpg, third.jpg'], 'one notification, none per video');
+  });
+
+  await step('at 1280×720 the studio shows the prompt, Generate and the results without scrolling', async () => {
+    await until('the results', async () => (await frame.locator('.task').count()) === 3, 60_000);
+    const box = await studioInView(frame);
+    assert.ok(box.results.left >= box.compose.right - 1, `the results beside the form: ${JSON.stringify(box)}`);
+    await shot('studio-2-studio-1280x720');
+  });
+
+  await step('two results compared side by side', async () => {
+    const cards = frame.locator('.task');
+    await cards.nth(0).locator('.pick').click();
+    await cards.nth(1).locator('.pick').click();
+    await frame.locator('#compare-open').click();
+    const takes = frame.locator('#compare video');
+    await until('both takes loaded', async () => (await takes.count()) === 2 && (await takes.evaluateAll((vs) => vs.every((v) => v.readyState >= 2))), 30_000);
+    const [a, b] = await takes.evaluateAll((vs) => vs.map((v) => v.getBoundingClientRect().toJSON()));
+    assert.ok(Math.abs(a.top - b.top) < 2 && a.right <= b.left, `side by side: ${JSON.stringify([a, b])}`);
+    await shot('studio-3-compare');
+    await frame.locator('#compare-back').click();
+    await until('the grid back', () => frame.locator('#tasks').isVisible(), 5000);
+  });
+
+  await step('the Gallery lists the batch and the video the CLI saved in the same folder', async () => {
+    // Open the view if it is collapsed (a click on an open one collapses it).
+    const header = page.locator('.pane-header', { hasText: 'Gallery' });
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    const gallery = await frameWith(page, '#grid', 'the Gallery');
+    await until('four cards', async () => (await gallery.locator('.card').count()) === 4, 60_000);
+    const cli = gallery.locator('.card', { hasText: `wan-${cliTask}.mp4` });
+    // Its record beside it gives its prompt.
+    assert.match(await cli.innerText(), new RegExp(CLI_PROMPT));
+    await until('poster thumbnails', async () => (await gallery.locator('.card img.thumb').evaluateAll((imgs) => imgs.filter((i) => i.complete && i.naturalWidth > 0).length)) === 4, 120_000, 1000);
+    await shot('studio-4-gallery');
+  });
+
+  const extensionRecords = () => records().filter((r) => r.task_id !== cliTask);
+  const usageSum = () => extensionRecords().reduce((sum, r) => sum + r.usage.duration, 0);
+  await step('the spend shown is the sum of the saved records\' usage', async () => {
+    assert.equal(usageSum(), 6);
+    await until('the spend', async () => (await tasksDescription()) === 'Spent today 6 s · this month 6 s · all time 6 s', 20_000);
+  });
+
+  await step('a daily cap of 10 s refuses a 15 s request before any create; Allow This Once sends it', async () => {
+    const before = await creates();
+    await sideBar('Explorer');
+    await explorerAction(page, ['first-frame.jpg'], 'Generate Video from Image');
+    await until('one image', async () => !/\d/.test(await frame.locator('#generate').innerText()), 30_000);
+    await frame.locator('#prompt textarea').fill('over the cap');
+    await frame.locator('#duration input').fill('15');
+    await until('the 15 s verdict', async () => /billed 15 s/.test(await frame.locator('#summary').innerText()), 30_000);
+    const dialog = page.locator('.monaco-dialog-box');
+    const ask = async () => {
+      await frame.locator('#generate').click();
+      await dialog.waitFor({ timeout: 30_000 });
+      assert.match(await dialog.innerText(), /This video \(15 s\) would pass your spend cap\. Nothing was sent\./);
+      assert.match(await dialog.innerText(), /Today: 6 s billed or on its way \(0 s of it still running or queued\) \+ 15 s asked = 21 s, over the daily cap of 10 s/);
+    };
+    await ask();
+    await shot('studio-5-cap');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    await sleep(1000);
+    assert.equal(await creates(), before, 'refused before any create');
+    await ask();
+    await dialog.locator('.monaco-button', { hasText: 'Allow This Once' }).click();
+    await until('the create', async () => (await creates()) === before + 1, 30_000);
+    await sideBar('Wan Studio');
+    await until('saved', async () => /Saved/.test(await page.locator('.monaco-list-row', { hasText: 'over the cap' }).innerText()), 180_000, 1000);
+    await until('its record', async () => usageSum() === 21, 30_000);
+    await until('the spend', async () => (await tasksDescription()) === 'Spent today 21 s · this month 21 s · all time 21 s', 20_000);
+    await shot('studio-6-spend');
+  });
+
+} catch (err) {
+  fail();
+  console.error(`e2e: ${err instanceof Error ? err.stack : err}`);
+  if (server) console.error(server.logTail(30));
+  if (page) console.error(`  notifications seen: ${JSON.stringify(await page.evaluate(() => globalThis.__wanSeen).catch(() => undefined))}`);
+} finally {
+  await browser?.close().catch(() => {});
+  await server?.stop().catch(() => {});
+  emulator?.child.kill();
+  if (!process.env.WAN_KEEP_TMP) rmSync(work, { recursive: true, force: true });
+}
+process.exit(summary());
