@@ -12,6 +12,7 @@ import { continueVideo, generate, generateAgain } from './generate';
 import { continueClip, generateFromImage, morphImages, openGenerator, useAsDrivingAudio } from './generator';
 import { CommandIds, type CommandKey } from './ids';
 import { playVideo } from './player';
+import { makeStoryboard, newStoryboard, type StoryboardOptions } from './storyboard';
 import { UserError } from './taskArgs';
 import {
   addTaskById,
@@ -66,6 +67,9 @@ export const COMMAND_FACTORIES: Record<CommandKey, Factory> = {
   useAsDrivingAudio: (ctx) => (arg?: unknown, all?: unknown) => useAsDrivingAudio(ctx.generators, arg, all),
   deleteVideo: (ctx) => (arg?: unknown, options?: { confirm?: boolean }) => deleteVideo(ctx, arg, options),
   refreshGallery: (ctx) => () => ctx.gallery.refresh(),
+  // The Tasks view's title bar passes nothing; a caller may pass a folder and the name.
+  newStoryboard: () => (arg?: unknown, options?: StoryboardOptions) => newStoryboard(arg, options),
+  makeStoryboard: () => (arg?: unknown, all?: unknown, options?: StoryboardOptions) => makeStoryboard(arg, all, options),
 };
 
 /** A failing command tells the user why and resolves to undefined; it never takes the extension host down. */
