@@ -29,6 +29,8 @@ const nodeCommon = {
   format: 'cjs',
   // The ffmpeg packages locate their binary (or .wasm) next to their own files, so they stay real modules.
   external: ['vscode', '@ffmpeg-installer/ffmpeg', '@ffmpeg/core'],
+  // jsonc-parser's `main` is a UMD build that requires its parts by computed paths a bundle cannot follow.
+  alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
 };
 
 const builds = [
