@@ -20,6 +20,7 @@ import { GeneratorManager } from './panel/manager';
 import { ServiceTasks } from './panel/serviceTasks';
 import { PlayerManager } from './playerManager';
 import { ApiKeyStore } from './secrets';
+import { StoryboardService, type BoardPlanResult } from './storyboard/service';
 import { SECTION, affectsBudget, affectsEndpoint, endpointSettingId, openSettingsAt } from './settings';
 import { BudgetGate, SpendIndicator, askModal } from './tasks/budget';
 import { TaskIndicators } from './tasks/indicators';
@@ -71,6 +72,8 @@ export interface WanStudioTesting {
    * since a test cannot click a modal dialog; an empty list brings the dialog back.
    */
   answerBudgetPrompts(answers: readonly ('allow' | 'refuse')[]): void;
+  /** The storyboard service's plan of a board's text (what the storyboard editor shows). */
+  planStoryboard(board: vscode.Uri, text: string): Promise<BoardPlanResult>;
 }
 
 /** What the extension exports to `vscode.extensions.getExtension(...).exports`. Never exposes the key. */
@@ -191,10 +194,11 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
 
   const gallery = disposables.add(new GalleryViewProvider({ extensionUri: context.extensionUri, log, tasks, posters }));
   shell.showGallery(gallery);
-  const storyboards = disposables.add(new StoryboardEditorProvider({ extensionUri: context.extensionUri, log, onDidChangeFacts: tasks.onDidChange }));
-  shell.showStoryboards(storyboards);
+  const storyboards = disposables.add(new StoryboardService({ tasks, connections, players, log, workDir: join(storage, 'storyboard-cuts') }));
+  const storyboardEditors = disposables.add(new StoryboardEditorProvider({ extensionUri: context.extensionUri, log, service: storyboards }));
+  shell.showStoryboards(storyboardEditors);
 
-  const ctx: WanContext = { extension: context, log, apiKeys, emulator, connections, players, tasks, tree, treeView, notifier, generators, posters, gallery };
+  const ctx: WanContext = { extension: context, log, apiKeys, emulator, connections, players, tasks, tree, treeView, notifier, generators, posters, gallery, storyboards };
   const commands = commandHandlers(ctx);
   disposables.add(vscode.workspace.registerTextDocumentContentProvider(TaskDetailsProvider.scheme, disposables.add(new TaskDetailsProvider(ctx))));
 
@@ -235,7 +239,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
       notifications: () => notifier.history(),
       galleryEntries: () => gallery.entries(),
       galleryPage: () => gallery.host,
-      storyboardEditors: () => storyboards.editors(),
+      storyboardEditors: () => storyboardEditors.editors(),
       emulator: async () => {
         await emulator.url();
         return emulator.state()!;
@@ -245,6 +249,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
       spend: () => ({ ...spend.shown(), tooltip: indicators.tooltip }),
       budgetPrompts: () => budget.prompts(),
       answerBudgetPrompts: (answers) => void scripted.splice(0, scripted.length, ...answers),
+      planStoryboard: (board, text) => storyboards.plan(board, text),
     },
   };
   return { api, commands };

@@ -7,6 +7,7 @@ import type { PosterIcons } from './gallery/posterIcons';
 import type { GeneratorManager } from './panel/manager';
 import type { PlayerManager } from './playerManager';
 import type { ApiKeyStore } from './secrets';
+import type { StoryboardService } from './storyboard/service';
 import type { TaskNotifier } from './tasks/notifier';
 import type { TaskService } from './tasks/service';
 import type { TaskTreeNode, TaskTreeProvider } from './tasks/tree';
@@ -25,4 +26,6 @@ export interface WanContext {
   readonly generators: GeneratorManager;
   readonly posters: PosterIcons;
   readonly gallery: GalleryViewProvider;
+  /** Storyboards: plan, generate and assemble a board (the storyboard editor and the commands use it). */
+  readonly storyboards: StoryboardService;
 }

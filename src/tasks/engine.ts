@@ -13,6 +13,7 @@ import {
   needsWork,
   type EndpointRef,
   type TaskRecord,
+  type ShotLink,
   type TaskRequest,
 } from './record';
 import { randomUUID } from 'node:crypto';
@@ -183,7 +184,7 @@ export class TaskEngine {
   }
 
   /** Checks a request and records it as queued (nothing is sent yet); a request the service would refuse is never queued. */
-  submit(request: TaskRequest, where: { endpoint: EndpointRef; workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord> {
+  submit(request: TaskRequest, where: { endpoint: EndpointRef; workspaceFolder?: string; outputFolder?: string; shot?: ShotLink }): Promise<TaskRecord> {
     return actions.submit(this.ctx, request, where);
   }
 

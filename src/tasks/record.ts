@@ -37,6 +37,18 @@ export const TaskRequestSchema = z.object({
 });
 export type TaskRequest = z.infer<typeof TaskRequestSchema>;
 
+/**
+ * The storyboard shot a task was made for: its board file (absolute path), the shot's id and the content key
+ * of its request. Written into the record beside the saved video too, so a made clip is found by its content
+ * after Clear Finished, a reload or in another window, and the same shot never pays twice.
+ */
+export const ShotLinkSchema = z.object({
+  board: z.string().min(1),
+  shotId: z.string().min(1),
+  key: z.string().min(1),
+});
+export type ShotLink = z.infer<typeof ShotLinkSchema>;
+
 export const TaskStateSchema = z.enum(TASK_STATES);
 export type TaskState = z.infer<typeof TaskStateSchema>;
 
@@ -77,6 +89,8 @@ export const TaskRecordSchema = z.object({
   state: TaskStateSchema,
   request: TaskRequestSchema,
   endpoint: EndpointRefSchema,
+  /** Made for a storyboard's shot. */
+  shot: ShotLinkSchema.optional(),
   /** Workspace folder (fsPath) the task belongs to, and the folder its video goes to. */
   workspaceFolder: z.string().optional(),
   outputFolder: z.string().optional(),

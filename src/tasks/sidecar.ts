@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { isCompleteMp4 } from '../wan/files';
 import { MODEL } from '../wan/limits';
 import { parseServiceTime } from '../wan/time';
-import type { NewTaskRecord, TaskRecord } from './record';
+import { ShotLinkSchema, type NewTaskRecord, type ShotLink, type TaskRecord } from './record';
 import { writeAtomic } from './atomicFile';
 
 export const SIDECAR_FORMAT = 'wan-studio.video/1';
@@ -29,6 +29,8 @@ export interface VideoSidecar {
   endpoint: string;
   file: string;
   bytes: number;
+  /** The storyboard shot the video was made for (its content key finds it again). */
+  shot?: ShotLink;
 }
 
 export function sidecarFor(r: TaskRecord, file: string, bytes: number, outputSize?: { width: number; height: number }): VideoSidecar {
@@ -52,6 +54,7 @@ export function sidecarFor(r: TaskRecord, file: string, bytes: number, outputSiz
     endpoint: r.endpoint.kind === 'emulator' ? 'emulator' : r.endpoint.baseUrl,
     file,
     bytes,
+    ...(r.shot ? { shot: r.shot } : {}),
   };
 }
 
@@ -84,6 +87,12 @@ export function parseSidecar(text: string): (Partial<VideoSidecar> & { task_id: 
   }
   if (sidecar?.format !== SIDECAR_FORMAT || typeof sidecar.task_id !== 'string' || !sidecar.task_id) return undefined;
   return sidecar as Partial<VideoSidecar> & { task_id: string };
+}
+
+/** The storyboard shot a record names, when it names a well-formed one. */
+export function shotOfSidecar(sidecar: Partial<VideoSidecar>): ShotLink | undefined {
+  const parsed = ShotLinkSchema.safeParse(sidecar.shot);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** The video a record at `path` describes: looked for beside it (the folder may have been moved). */
@@ -216,5 +225,6 @@ export function recordOfSidecar(sidecar: Partial<VideoSidecar> & { task_id: stri
     outputSize: sidecar.output_size,
     save: { state: 'saved', file: video.file, bytes: video.bytes, attempts: 0 },
     announced: true,
+    shot: shotOfSidecar(sidecar),
   };
 }

@@ -35,6 +35,8 @@ export const CommandIds = {
   refreshGallery: 'wanStudio.gallery.refresh',
   newStoryboard: 'wanStudio.newStoryboard',
   makeStoryboard: 'wanStudio.makeStoryboard',
+  generateStoryboard: 'wanStudio.storyboard.generate',
+  assembleStoryboard: 'wanStudio.storyboard.assemble',
 } as const;
 
 export type CommandKey = keyof typeof CommandIds;

@@ -12,7 +12,8 @@ import { continueVideo, generate, generateAgain } from './generate';
 import { continueClip, generateFromImage, morphImages, openGenerator, useAsDrivingAudio } from './generator';
 import { CommandIds, type CommandKey } from './ids';
 import { playVideo } from './player';
-import { makeStoryboard, newStoryboard, type StoryboardOptions } from './storyboard';
+import { makeStoryboard, newStoryboard, type StoryboardOptions } from './newStoryboard';
+import { assembleBoardFilm, generateBoard } from './storyboard';
 import { UserError } from './taskArgs';
 import {
   addTaskById,
@@ -70,6 +71,8 @@ export const COMMAND_FACTORIES: Record<CommandKey, Factory> = {
   // The Tasks view's title bar passes nothing; a caller may pass a folder and the name.
   newStoryboard: () => (arg?: unknown, options?: StoryboardOptions) => newStoryboard(arg, options),
   makeStoryboard: () => (arg?: unknown, all?: unknown, options?: StoryboardOptions) => makeStoryboard(arg, all, options),
+  generateStoryboard: (ctx) => (arg?: unknown) => generateBoard(ctx, arg),
+  assembleStoryboard: (ctx) => (arg?: unknown) => assembleBoardFilm(ctx, arg),
 };
 
 /** A failing command tells the user why and resolves to undefined; it never takes the extension host down. */

@@ -24,13 +24,13 @@ import { outputFolders } from '../tasks/outputFolder';
 import { WebviewHost } from '../webviews/host';
 import { pageHtml } from '../webviews/pageHtml';
 import { storyboardLabels } from './labels';
-import { planOf } from './planSource';
+import type { StoryboardService } from './service';
 import { boardView } from './view';
 
 export { STORYBOARD_VIEW_TYPE } from '../viewIds';
 
-/** The storyboard service's commands (its run: generate what is missing; assemble the film). */
-export const STORYBOARD_RUN_COMMANDS = { generate: 'wanStudio.storyboard.generate', assemble: 'wanStudio.storyboard.assemble' } as const;
+/** The storyboard service's commands: generate what is missing; assemble the film. */
+const RUN_COMMANDS = { generate: CommandIds.generateStoryboard, assemble: CommandIds.assembleStoryboard } as const;
 
 const IMAGE = /^\.(jpe?g|png|bmp|webp)$/i;
 const AUDIO = /^\.(wav|mp3)$/i;
@@ -38,8 +38,8 @@ const AUDIO = /^\.(wav|mp3)$/i;
 export interface StoryboardDeps {
   extensionUri: vscode.Uri;
   log: vscode.LogOutputChannel;
-  /** Fires when what the plan depends on besides the text changed (a task made or started). */
-  onDidChangeFacts: vscode.Event<unknown>;
+  /** Plans the board (made clips, tasks in flight) and says when that may have changed (a task made or started). */
+  service: Pick<StoryboardService, 'plan' | 'onDidChange'>;
 }
 
 type Ready = { type: 'ready' };
@@ -85,7 +85,7 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((e) => e.document === document && e.contentChanges.length > 0 && this.render()),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.setRoots()),
-      deps.onDidChangeFacts(() => this.render()),
+      deps.service.onDidChange(() => this.render()),
     );
     this.loadPage();
   }
@@ -120,8 +120,10 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
       .then(async () => {
         if (mine !== this.renders || this.disposed) return this.lastView;
         const file = this.document.uri.fsPath;
-        const view = await boardView(this.document.getText(), { fileName: basename(file), boardDir: this.boardDir, uriOf: (f) => this.uriOf(f) }, async (board) => {
-          this.lastPlan = await planOf(board, file);
+        const text = this.document.getText();
+        const view = await boardView(text, { fileName: basename(file), boardDir: this.boardDir, uriOf: (f) => this.uriOf(f) }, async () => {
+          const planned = await this.deps.service.plan(this.document.uri, text);
+          this.lastPlan = planned.ok ? planned.plan : undefined;
           return this.lastPlan;
         });
         if (view.plan === undefined) this.lastPlan = undefined;
@@ -203,9 +205,8 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
         throw new UserError(vscode.l10n.t('Nothing was sent: fix the {0} problem(s) shown in the storyboard first.', count));
       }
     }
-    // The run reads the board from disk: what is on the screen is what is paid for.
-    if (this.document.isDirty) await this.document.save();
-    await vscode.commands.executeCommand(STORYBOARD_RUN_COMMANDS[action], this.document.uri);
+    // The command runs with its own progress and reports its own failure; the page's states follow the task list.
+    void Promise.resolve(vscode.commands.executeCommand(RUN_COMMANDS[action], this.document.uri)).catch((e: unknown) => this.log.warn(`Storyboard: ${String(e)}`));
     return { started: true };
   }
 

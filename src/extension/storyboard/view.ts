@@ -47,7 +47,7 @@ function shotView(raw: unknown, index: number, facts: ViewFacts): ShotView {
 }
 
 /** The page's view of a board's text, planned by `plan` when it parses. */
-export async function boardView(text: string, facts: ViewFacts, plan: (board: Extract<ReturnType<typeof parseBoard>, { ok: true }>['board']) => Promise<Plan>): Promise<BoardView> {
+export async function boardView(text: string, facts: ViewFacts, plan: () => Promise<Plan | undefined>): Promise<BoardView> {
   const parsed = parseBoard(text);
   const syntax = !parsed.ok && parsed.problems.some((p) => p.line !== undefined) ? parsed.problems : undefined;
   const base: BoardView = { fileName: facts.fileName, settings: { resolution: '720P', watermark: false, promptExtend: true, soundtrack: '' }, shots: [], problems: [] };
@@ -69,7 +69,8 @@ export async function boardView(text: string, facts: ViewFacts, plan: (board: Ex
     view.problems = parsed.problems.map(problemView);
     return view;
   }
-  const planned = await plan(parsed.board);
+  const planned = await plan();
+  if (!planned) return view;
   view.problems = [...planned.problems, ...planned.shots.flatMap((s) => s.problems)].map(problemView);
   for (const shot of planned.shots) {
     const v = view.shots[shot.index];

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { TaskEngine, type EngineEvents } from '../../tasks/engine';
-import type { EndpointRef, TaskRecord, TaskRequest } from '../../tasks/record';
+import type { EndpointRef, ShotLink, TaskRecord, TaskRequest } from '../../tasks/record';
 import { TaskStore, removeStaleTemporaries } from '../../tasks/store';
 import { WanValidationError, isLocalFileErrorCode } from '../../wan/errors';
 import type { ConnectionFactory } from '../connection';
@@ -28,6 +28,8 @@ export interface Submission {
   request: TaskRequest;
   workspaceFolder?: string;
   outputFolder?: string;
+  /** The storyboard shot it is made for. */
+  shot?: ShotLink;
 }
 
 /** One request of a batch was refused by the engine's checks: which one, so its fields can be marked. */
@@ -112,9 +114,9 @@ export class TaskService implements vscode.Disposable {
   async submit(items: readonly Submission[], endpoint: EndpointRef): Promise<TaskRecord[]> {
     await this.o.admit?.(this.store.all(), items.map((i) => i.request), endpoint);
     const records: TaskRecord[] = [];
-    for (const { request, workspaceFolder, outputFolder } of items) {
+    for (const { request, workspaceFolder, outputFolder, shot } of items) {
       try {
-        records.push(await this.engine.submit(request, { endpoint, workspaceFolder, outputFolder }));
+        records.push(await this.engine.submit(request, { endpoint, workspaceFolder, outputFolder, shot }));
       } catch (error) {
         throw error instanceof WanValidationError ? new RequestRefused(request, error) : error;
       }

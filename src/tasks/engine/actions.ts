@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { WanValidationError, checkRequest } from '../../wan';
 import { parseServiceTime } from '../../wan/time';
-import { TaskRequestSchema, needsWork, type EndpointRef, type TaskRecord, type TaskRequest } from '../record';
+import { TaskRequestSchema, needsWork, type EndpointRef, type ShotLink, type TaskRecord, type TaskRequest } from '../record';
 import { LIST_SLACK_MS, SERVICE_MEMORY_MS, lookupWindow } from './constants';
 import type { JobContext } from './context';
 import { listCreated } from './lookup';
@@ -16,7 +16,11 @@ import type { ListedTask } from './types';
  * Records the request as queued (nothing is sent yet) and returns its record. Inputs are checked
  * first, so a request the service would refuse is never queued.
  */
-export async function submit(ctx: JobContext, request: TaskRequest, where: { endpoint: EndpointRef; workspaceFolder?: string; outputFolder?: string }): Promise<TaskRecord> {
+export async function submit(
+  ctx: JobContext,
+  request: TaskRequest,
+  where: { endpoint: EndpointRef; workspaceFolder?: string; outputFolder?: string; shot?: ShotLink },
+): Promise<TaskRecord> {
   const parsed = TaskRequestSchema.safeParse(request);
   if (!parsed.success) {
     throw new WanValidationError(parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'request', message: i.message })));
@@ -34,6 +38,7 @@ export async function submit(ctx: JobContext, request: TaskRequest, where: { end
     requestedAt: now,
     updatedAt: now,
     outputSize: checked.outputSize,
+    ...(where.shot ? { shot: where.shot } : {}),
   });
   ctx.wake();
   return record;
