@@ -131,7 +131,7 @@ try {
   const before = await creates();
   await step('Generate → all three made with 3 creates', async () => {
     await board.locator('#generate').click();
-    await until('three made shots', async () => (await board.locator('.card[data-state="made"]').count()) === 3, 180_000, 1000);
+    await until('three made shots', async () => (await board.locator('.card[data-state="made"]').count()) === 3, 300_000, 1000);
     assert.equal((await creates()) - before, 3);
     await until('a clip on each card', async () => (await board.locator('.card video.clip').count()) === 3, 20_000);
   });
