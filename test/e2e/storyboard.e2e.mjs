@@ -5,9 +5,10 @@
 // shot 3 is outdated → Generate sends exactly 1 create. Screenshots of the editor go to media/docs/ (the README's).
 //
 // Prerequisites: `node esbuild.mjs`. Run: WAN_CODE_SERVER_VERSION=oldest node test/e2e/storyboard.e2e.mjs
+/* global fetch -- Node 20's */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { launchWorkbenchBrowser } from '../host/browser.mjs';

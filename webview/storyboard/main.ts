@@ -17,6 +17,8 @@ type Field = HTMLElement & { value: string };
 const app = document.getElementById('app')!;
 let greeted = false;
 let current: BoardView | undefined;
+/** The view last drawn: a task's progress re-plans the board often, and an unchanged board is not drawn again. */
+let drawn = '';
 
 const message = el('p', { id: 'message', className: 'message', role: 'alert' });
 
@@ -244,7 +246,10 @@ function settingsBlock(view: BoardView): HTMLElement {
   ]);
 }
 
-function render(view: BoardView): void {
+function render(view: BoardView, force = false): void {
+  const json = JSON.stringify(view);
+  if (!force && json === drawn) return;
+  drawn = json;
   // Keep what is being typed: a re-render (the document or a task changed) must not take the caret away.
   const active = document.activeElement as Field | null;
   const key = active?.dataset?.key;
@@ -280,7 +285,7 @@ listen<StoryboardInit | StoryboardUpdate>((m) => {
   if (m.type === 'init') {
     greeted = true;
     setLabels(m.labels, m.locale);
-    if (current) render(current);
+    if (current) render(current, true);
   } else if (m.type === 'board') {
     render(m.view);
   }
