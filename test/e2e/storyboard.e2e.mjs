@@ -124,7 +124,8 @@ try {
     await until('the soundtrack', async () => /music\.wav/.test(await board.locator('#soundtrack').innerText()), 20_000);
     await until('the plan of 3 shots', async () => (await board.locator('#plan-table tbody tr').count()) === 3, 30_000);
     // 2 + 2 + (2 s overlap + 2 s) = 8 s billed for a 6 s film.
-    assert.match(await board.locator('#plan-total').innerText(), /3 shot\(s\), billed 8 s in all\. The film is 6 s\./);
+    // The edits land one by one: wait for the last of them in the plan.
+    await until('the total of 8 s billed for a 6 s film', async () => /3 shot\(s\), billed 8 s in all\. The film is 6 s\./.test(await board.locator('#plan-total').innerText()), 30_000);
     await page.keyboard.press('Control+S');
     await shot('storyboard-editor', true);
   });
