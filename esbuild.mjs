@@ -43,7 +43,7 @@ const builds = [
   // The webview pages, one folder per view under webview/; each page's CSS import becomes dist/webview/<view>.css.
   {
     ...common,
-    entryPoints: { player: 'webview/player/main.ts', generate: 'webview/generate/main.ts', gallery: 'webview/gallery/main.ts' },
+    entryPoints: { player: 'webview/player/main.ts', generate: 'webview/generate/main.ts', gallery: 'webview/gallery/main.ts', storyboard: 'webview/storyboard/main.ts' },
     outdir: 'dist/webview',
     platform: 'browser',
     target: 'es2022',
@@ -63,6 +63,8 @@ const BUDGETS = {
   'dist/webview/player.css': 16_000,
   'dist/webview/gallery.js': 100_000,
   'dist/webview/gallery.css': 16_000,
+  'dist/webview/storyboard.js': 140_000,
+  'dist/webview/storyboard.css': 16_000,
 };
 
 if (watch) {

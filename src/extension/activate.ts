@@ -26,6 +26,7 @@ import { BudgetGate, SpendIndicator, askModal } from './tasks/budget';
 import { TaskIndicators } from './tasks/indicators';
 import { TaskNotifier, type Notice } from './tasks/notifier';
 import { TaskService } from './tasks/service';
+import { StoryboardEditorProvider, type StoryboardEditorHandle } from './storyboard/editor';
 import { TaskTreeProvider, type TaskTreeNode } from './tasks/tree';
 import { TASKS_VIEW_ID } from './viewIds';
 import type { TaskRecord } from '../tasks/record';
@@ -56,6 +57,8 @@ export interface WanStudioTesting {
   galleryEntries(): Promise<GalleryEntry[]>;
   /** The Gallery page's host once the view was shown: its ready, and a message as if from the page. */
   galleryPage(): { whenReady(): Promise<void>; receive(raw: unknown): Promise<unknown> } | undefined;
+  /** The open storyboard editors: their ready, a message as if from the page, the view last sent. */
+  storyboardEditors(): StoryboardEditorHandle[];
   emulator(): Promise<EmulatorState>;
   commandIds(): string[];
   /** The service's time as the extension counts it. */
@@ -87,6 +90,8 @@ export interface Shell {
   showTree(tree: TaskTreeProvider): void;
   /** The Gallery view, registered by the shell with a provider that hands over to this one. */
   showGallery(provider: vscode.WebviewViewProvider): void;
+  /** The storyboard editor, registered by the shell with a provider that hands over to this one. */
+  showStoryboards(provider: vscode.CustomTextEditorProvider): void;
   registerSerializer(viewType: string, serializer: vscode.WebviewPanelSerializer): vscode.Disposable;
 }
 
@@ -189,8 +194,9 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
 
   const gallery = disposables.add(new GalleryViewProvider({ extensionUri: context.extensionUri, log, tasks, posters }));
   shell.showGallery(gallery);
-
   const storyboards = disposables.add(new StoryboardService({ tasks, connections, players, log, workDir: join(storage, 'storyboard-cuts') }));
+  const storyboardEditors = disposables.add(new StoryboardEditorProvider({ extensionUri: context.extensionUri, log, service: storyboards }));
+  shell.showStoryboards(storyboardEditors);
 
   const ctx: WanContext = { extension: context, log, apiKeys, emulator, connections, players, tasks, tree, treeView, notifier, generators, posters, gallery, storyboards };
   const commands = commandHandlers(ctx);
@@ -233,6 +239,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
       notifications: () => notifier.history(),
       galleryEntries: () => gallery.entries(),
       galleryPage: () => gallery.host,
+      storyboardEditors: () => storyboardEditors.editors(),
       emulator: async () => {
         await emulator.url();
         return emulator.state()!;

@@ -11,13 +11,13 @@ import { needsWork, type WorkFields } from '../tasks/work';
 import type { Main, Shell, WanStudioApi, WanStudioTesting } from './activate';
 import { CommandIds } from './commands/ids';
 import type { TaskTreeNode } from './tasks/tree';
-import { GALLERY_VIEW_ID, GENERATOR_VIEW_TYPE, PLAYER_VIEW_TYPE, TASKS_VIEW_ID } from './viewIds';
+import { GALLERY_VIEW_ID, GENERATOR_VIEW_TYPE, PLAYER_VIEW_TYPE, STORYBOARD_VIEW_TYPE, TASKS_VIEW_ID } from './viewIds';
 
 /** The shell's test surface, beside the loaded extension's. */
 export interface ShellTesting {
   /** True once the rest of the extension was loaded (false in a window that has not used it). */
   loaded(): boolean;
-  /** Why it was loaded: 'command', 'view', 'panel', 'unfinished tasks', 'api'. */
+  /** Why it was loaded: 'command', 'view', 'panel', 'editor', 'unfinished tasks', 'api'. */
   loadedBy(): string | undefined;
 }
 
@@ -67,6 +67,21 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi & { she
       },
     }),
   );
+  // The storyboard editor: registered now (a board opened at start-up needs it), its pages come from the loaded extension.
+  let storyboards: vscode.CustomTextEditorProvider | undefined;
+  context.subscriptions.push(
+    vscode.window.registerCustomEditorProvider(
+      STORYBOARD_VIEW_TYPE,
+      {
+        resolveCustomTextEditor: async (document, panel, token) => {
+          await load('editor');
+          await storyboards?.resolveCustomTextEditor(document, panel, token);
+        },
+      },
+      // One page per document: a split shows the text beside it, not a second page to keep in step.
+      { supportsMultipleEditorsPerDocument: false },
+    ),
+  );
   const shell: Shell = {
     treeView,
     showTree(provider) {
@@ -76,6 +91,9 @@ export function activate(context: vscode.ExtensionContext): WanStudioApi & { she
     },
     showGallery(provider) {
       gallery = provider;
+    },
+    showStoryboards(provider) {
+      storyboards = provider;
     },
     registerSerializer(viewType, serializer) {
       serializers.set(viewType, serializer);

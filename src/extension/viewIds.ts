@@ -5,3 +5,5 @@ export const PLAYER_VIEW_TYPE = 'wanStudio.player';
 export const GENERATOR_VIEW_TYPE = 'wanStudio.generator';
 
 export const GALLERY_VIEW_ID = 'wanStudio.gallery';
+/** The storyboard editor: a custom text editor over `*.wanboard.json`. */
+export const STORYBOARD_VIEW_TYPE = 'wanStudio.storyboard';

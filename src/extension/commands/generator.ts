@@ -6,7 +6,7 @@ import type { GeneratorHandle, GeneratorManager } from '../panel/manager';
 import { kindOf, type FileKind } from '../panel/prefill';
 
 /** The explorer passes the clicked item and, with a multi-selection, every selected one. */
-function selection(arg: unknown, all: unknown): vscode.Uri[] {
+export function selection(arg: unknown, all: unknown): vscode.Uri[] {
   const many = Array.isArray(all) ? all.filter((u): u is vscode.Uri => u instanceof vscode.Uri) : [];
   if (many.length) return many;
   if (arg instanceof vscode.Uri) return [arg];
@@ -16,7 +16,7 @@ function selection(arg: unknown, all: unknown): vscode.Uri[] {
   return [];
 }
 
-function ofKind(uris: vscode.Uri[], kind: FileKind): string[] {
+export function ofKind(uris: vscode.Uri[], kind: FileKind): string[] {
   return uris.map((u) => u.fsPath).filter((p) => kindOf(p) === kind);
 }
 

@@ -33,6 +33,8 @@ export const CommandIds = {
   useAsDrivingAudio: 'wanStudio.useAsDrivingAudio',
   deleteVideo: 'wanStudio.deleteVideo',
   refreshGallery: 'wanStudio.gallery.refresh',
+  newStoryboard: 'wanStudio.newStoryboard',
+  makeStoryboard: 'wanStudio.makeStoryboard',
   generateStoryboard: 'wanStudio.storyboard.generate',
   assembleStoryboard: 'wanStudio.storyboard.assemble',
 } as const;

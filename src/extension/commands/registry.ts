@@ -12,6 +12,7 @@ import { continueVideo, generate, generateAgain } from './generate';
 import { continueClip, generateFromImage, morphImages, openGenerator, useAsDrivingAudio } from './generator';
 import { CommandIds, type CommandKey } from './ids';
 import { playVideo } from './player';
+import { makeStoryboard, newStoryboard, type StoryboardOptions } from './newStoryboard';
 import { assembleBoardFilm, generateBoard } from './storyboard';
 import { UserError } from './taskArgs';
 import {
@@ -67,6 +68,9 @@ export const COMMAND_FACTORIES: Record<CommandKey, Factory> = {
   useAsDrivingAudio: (ctx) => (arg?: unknown, all?: unknown) => useAsDrivingAudio(ctx.generators, arg, all),
   deleteVideo: (ctx) => (arg?: unknown, options?: { confirm?: boolean }) => deleteVideo(ctx, arg, options),
   refreshGallery: (ctx) => () => ctx.gallery.refresh(),
+  // The Tasks view's title bar passes nothing; a caller may pass a folder and the name.
+  newStoryboard: () => (arg?: unknown, options?: StoryboardOptions) => newStoryboard(arg, options),
+  makeStoryboard: () => (arg?: unknown, all?: unknown, options?: StoryboardOptions) => makeStoryboard(arg, all, options),
   generateStoryboard: (ctx) => (arg?: unknown) => generateBoard(ctx, arg),
   assembleStoryboard: (ctx) => (arg?: unknown) => assembleBoardFilm(ctx, arg),
 };

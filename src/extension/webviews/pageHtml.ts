@@ -7,7 +7,7 @@ export const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, 
 
 export interface PageOptions {
   /** The bundle's name: dist/webview/<page>.js and .css. */
-  page: 'generate' | 'player' | 'gallery';
+  page: 'generate' | 'player' | 'gallery' | 'storyboard';
   title: string;
   /** Markup inside <body>, before the script. */
   body: string;

@@ -1,0 +1,143 @@
+// The storyboard editor in the real extension host: Make a Storyboard on three images writes a board and
+// opens it in its editor; an edit from the page changes the document (one WorkspaceEdit, dirty, the rest of
+// the text kept); a hand edit of the text re-renders the page; a bad board shows its problems beside their
+// field and Generate sends nothing; a JSON syntax error is shown, never a crash; New Storyboard refuses a
+// file that exists. The page is the real one, loaded in code-server's webview.
+import * as assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { WanStudioTesting } from '../../src/extension/activate';
+import type { StoryboardEditorHandle } from '../../src/extension/storyboard/editor';
+import type { BoardView } from '../../src/protocol/storyboard';
+import { parseBoard } from '../../src/storyboard/board';
+import { extensionApi, sampleInput, workspaceRoot } from './support';
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let nextId = 5000;
+async function ask(page: StoryboardEditorHandle, method: string, params: unknown): Promise<{ ok: boolean; result?: unknown; error?: string }> {
+  return (await page.receive({ type: 'request', id: nextId++, method, params })) as { ok: boolean; result?: unknown; error?: string };
+}
+
+async function handEdit(doc: vscode.TextDocument, from: string, to: string): Promise<void> {
+  const offset = doc.getText().indexOf(from);
+  assert.ok(offset >= 0, `${from} is in the board`);
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(doc.uri, new vscode.Range(doc.positionAt(offset), doc.positionAt(offset + from.length)), to);
+  assert.ok(await vscode.workspace.applyEdit(edit));
+}
+
+suite('Storyboard editor', () => {
+  let api: WanStudioTesting;
+
+  suiteSetup(async function () {
+    this.timeout(60_000);
+    api = await extensionApi();
+  });
+
+  test('Make a Storyboard on three images → the editor; page edits go to the document, hand edits re-render, a bad board shows its problems and sends nothing', async function () {
+    this.timeout(180_000);
+    const dir = join(workspaceRoot(), 'inputs');
+    mkdirSync(dir, { recursive: true });
+    const images = [sampleInput('first-frame.jpg', 'board-1.jpg'), sampleInput('last-frame.jpg', 'board-2.jpg'), sampleInput('first-frame.jpg', 'board-3.jpg')].map((p) => vscode.Uri.file(p));
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('wanStudio.makeStoryboard', images[0], images, { name: 'integration-trip' });
+    assert.ok(uri, 'the board was made');
+    assert.equal(uri.fsPath, join(dir, 'integration-trip.wanboard.json'));
+    const made = parseBoard(readFileSync(uri.fsPath, 'utf8'));
+    assert.ok(made.ok);
+    assert.deepEqual(made.board.shots.map((s) => [s.start, s.end]), [
+      [{ keyframe: 'board-1.jpg' }, { keyframe: 'board-2.jpg' }],
+      [{ keyframe: 'board-2.jpg' }, { keyframe: 'board-3.jpg' }],
+    ]);
+
+    // The same name again is refused: nothing is written over.
+    const before = readFileSync(uri.fsPath, 'utf8');
+    assert.equal(await vscode.commands.executeCommand('wanStudio.makeStoryboard', images[0], images, { name: 'integration-trip' }), undefined);
+    assert.equal(readFileSync(uri.fsPath, 'utf8'), before);
+
+    // Opened in the storyboard editor, whose page renders the plan.
+    const page = await until('the storyboard editor', () => api.storyboardEditors().find((e) => e.uri.fsPath === uri.fsPath));
+    await page.whenReady();
+    const view = (check: (v: BoardView) => boolean, what: string) => until(what, async () => {
+      const v = await page.view();
+      return v && check(v) ? v : undefined;
+    });
+    let v = await view((x) => x.plan?.sends.length === 2, 'the plan of two shots');
+    assert.equal(v.plan!.billedSeconds, 10);
+    assert.ok(v.shots[0]!.startThumb?.includes('board-1.jpg'), 'the keyframe thumbnail is a webview URI of the workspace image');
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === uri.fsPath)!;
+    assert.ok(doc, 'the board is open as a text document');
+
+    // An edit from the page: a third shot continuing the second, 4 s; one change of the document, the rest kept.
+    const head = doc.getText().slice(0, doc.getText().indexOf('"shot-2"'));
+    assert.equal((await ask(page, 'edit', { op: 'add' })).ok, true);
+    assert.equal((await ask(page, 'edit', { op: 'shot', index: 2, field: 'duration', value: 4 })).ok, true);
+    assert.ok(doc.isDirty, 'the editor\'s edits make the document dirty, as typing would');
+    assert.ok(doc.getText().startsWith(head), 'the text before the change is kept byte for byte');
+    const edited = parseBoard(doc.getText());
+    assert.ok(edited.ok);
+    assert.deepEqual(edited.board.shots[2], { id: 'shot-3', prompt: '', duration: 4, start: { continue: true } });
+    v = await view((x) => x.plan?.sends.length === 3, 'the plan of three shots');
+    assert.deepEqual(v.plan!.sends.map((s) => [s.id, s.billedSeconds, s.after]), [['shot-1', 5, undefined], ['shot-2', 5, undefined], ['shot-3', 7, 'shot-2']]);
+    assert.equal(v.plan!.billedSeconds, 17);
+    assert.equal(v.plan!.filmSeconds, 14);
+
+    // A hand edit of the text re-renders the page.
+    await handEdit(doc, '"prompt": ""', '"prompt": "a lighthouse at dusk"');
+    await view((x) => x.shots[0]!.prompt === 'a lighthouse at dusk', 'the hand-edited prompt on the page');
+
+    // A bad board: its problem beside the shot's field, and Generate sends nothing.
+    const tasks = api.tasks().length;
+    await handEdit(doc, '"duration": 4', '"duration": 40');
+    v = await view((x) => x.problems.some((p) => p.path.join('.') === 'shots.2.duration'), 'the duration problem beside shot 3');
+    assert.equal(v.plan!.ready, false);
+    const refused = await ask(page, 'run', { action: 'generate' });
+    assert.equal(refused.ok, false);
+    assert.match(refused.error ?? '', /Nothing was sent/);
+    assert.equal(api.tasks().length, tasks, 'no task was made');
+
+    // A keyframe from outside the workspace is refused; a JSON syntax error is shown and edits wait for it.
+    const outside = await ask(page, 'drop', { slot: 'start', index: 0, uris: ['file:///etc/hostname.png'] });
+    assert.equal(outside.ok, false);
+    await handEdit(doc, '"version": 1,', '"version": 1');
+    v = await view((x) => x.syntax !== undefined, 'the syntax error');
+    assert.match(v.syntax!, /line 3/);
+    const blocked = await ask(page, 'edit', { op: 'add' });
+    assert.equal(blocked.ok, false);
+    assert.match(blocked.error ?? '', /not valid JSON/);
+    await handEdit(doc, '"version": 1', '"version": 1,');
+    await view((x) => x.syntax === undefined && x.shots.length === 3, 'the board again');
+    assert.ok(await doc.save());
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('New Storyboard writes an empty board and refuses a file that exists', async function () {
+    this.timeout(60_000);
+    const folder = vscode.Uri.file(join(workspaceRoot(), 'inputs'));
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('wanStudio.newStoryboard', folder, { name: 'integration-empty' });
+    assert.ok(uri);
+    const parsed = parseBoard(readFileSync(uri.fsPath, 'utf8'));
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.board.shots, []);
+    assert.equal(await vscode.commands.executeCommand('wanStudio.newStoryboard', folder, { name: 'integration-empty.wanboard.json' }), undefined);
+    const page = await until('its editor', () => api.storyboardEditors().find((e) => e.uri.fsPath === uri.fsPath));
+    await page.whenReady();
+    // Its plan says what to do first: add a shot.
+    await until('the empty board\'s problem', async () => (await page.view())?.problems.some((p) => p.path.join('.') === 'shots'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
