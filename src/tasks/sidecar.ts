@@ -35,7 +35,7 @@ export interface VideoSidecar {
 }
 
 /** What a record is written from: the extension's task, or the CLI's run (which has no task list). */
-export type SidecarSource = Pick<TaskRecord, 'request' | 'endpoint' | 'taskId' | 'requestId' | 'origPrompt' | 'usage' | 'outputSize' | 'submitTime' | 'endTime'>;
+export type SidecarSource = Pick<TaskRecord, 'request' | 'endpoint' | 'taskId' | 'requestId' | 'origPrompt' | 'usage' | 'outputSize' | 'submitTime' | 'endTime' | 'shot'>;
 
 export function sidecarFor(r: SidecarSource, file: string, bytes: number, outputSize?: { width: number; height: number }): VideoSidecar {
   const q = r.request;
