@@ -12,9 +12,9 @@
 //     throughput and peak memory growth, each in a process of its own.
 // `npm run bench -- activation download` runs only the parts named (tree, poll, learned, activation, download).
 // BENCHMARKS.md keeps the method and the latest figures.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { TaskTreeProvider, type TaskSource } from '../../src/extension/tasks/tree';
@@ -342,9 +342,16 @@ function fileServer(file: string): Promise<{ url: string; stop: () => void }> {
   });
 }
 
-function curlSeconds(url: string, dest: string): number | undefined {
+/** curl's time for the same URL, and its CPU seconds when /usr/bin/time is there to count them. */
+function curlRun(url: string, dest: string): { seconds: number; cpuSeconds?: number } | undefined {
+  const args = ['-s', '-o', dest, '-w', '%{time_total}', url];
   try {
-    return Number(execFileSync('curl', ['-s', '-o', dest, '-w', '%{time_total}', url], { encoding: 'utf8' }));
+    if (existsSync('/usr/bin/time')) {
+      const r = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', 'curl', ...args], { encoding: 'utf8' });
+      const cpu = /cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
+      if (r.status === 0) return { seconds: Number(r.stdout), ...(cpu ? { cpuSeconds: Number(cpu[1]) + Number(cpu[2]) } : {}) };
+    }
+    return { seconds: Number(execFileSync('curl', args, { encoding: 'utf8' })) };
   } catch {
     return undefined;
   }
@@ -353,29 +360,41 @@ function curlSeconds(url: string, dest: string): number | undefined {
 async function downloadBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'wan-bench-download-'));
   try {
-    console.log('\nDownloads over loopback (one Node file server; curl and downloadFile take turns, each in a process of its own; median of 3):');
+    console.log('\nDownloads over loopback (one Node file server; curl and downloadFile take turns, each in a process of its own; median of 5):');
+    console.log(`  load average at the start: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${cpus().length} cores (curl, measured in the same turns, is the anchor)`);
     for (const mb of [200, 50]) {
       const file = join(dir, `source-${mb}.mp4`);
       execFileSync(process.execPath, [join(__dirname, 'download.js'), 'make', file, String(mb * 1_000_000)]);
       const server = await fileServer(file);
-      const ours: { seconds: number; peakGrowthBytes: number }[] = [];
-      const curl: number[] = [];
+      type Fetch = { seconds: number; cpuSeconds: number; peakGrowthBytes: number; heldGrowthBytes: number };
+      const ours: Fetch[] = [];
+      const curl: { seconds: number; cpuSeconds?: number }[] = [];
       try {
-        for (let i = 0; i < 3; i++) {
-          const c = curlSeconds(server.url, join(dir, 'curl.mp4'));
-          if (c !== undefined) curl.push(c);
+        for (let i = 0; i < 5; i++) {
+          const c = curlRun(server.url, join(dir, 'curl.mp4'));
+          if (c) curl.push(c);
           rmSync(join(dir, 'ours.mp4'), { force: true });
-          ours.push(JSON.parse(execFileSync(process.execPath, [join(__dirname, 'download.js'), 'fetch', server.url, join(dir, 'ours.mp4')], { encoding: 'utf8' })) as (typeof ours)[number]);
+          ours.push(JSON.parse(execFileSync(process.execPath, [join(__dirname, 'download.js'), 'fetch', server.url, join(dir, 'ours.mp4')], { encoding: 'utf8' })) as Fetch);
         }
       } finally {
         server.stop();
       }
       const mbps = (s: number) => mb / s;
       const oursS = median(ours.map((o) => o.seconds));
+      const oursCpu = median(ours.map((o) => o.cpuSeconds));
       const growth = Math.max(...ours.map((o) => o.peakGrowthBytes)) / 1048576;
-      const vsCurl = curl.length ? ` · curl ${mbps(median(curl)).toFixed(0)} MB/s (${median(curl).toFixed(2)} s): ${(mbps(oursS) / mbps(median(curl))).toFixed(2)}× curl's throughput (goal ≥ 0.90: ${mbps(oursS) / mbps(median(curl)) >= 0.9 ? 'met' : 'NOT met'})` : ' · curl not found';
+      const held = Math.max(...ours.map((o) => o.heldGrowthBytes)) / 1048576;
+      let vsCurl = ' · curl not found';
+      if (curl.length) {
+        const curlS = median(curl.map((c) => c.seconds));
+        const ratio = mbps(oursS) / mbps(curlS);
+        const curlCpu = curl.every((c) => c.cpuSeconds !== undefined) ? median(curl.map((c) => c.cpuSeconds!)) : undefined;
+        vsCurl =
+          ` · curl ${mbps(curlS).toFixed(0)} MB/s (${curlS.toFixed(2)} s): ${ratio.toFixed(2)}× curl's throughput (goal ≥ 0.90: ${ratio >= 0.9 ? 'met' : 'NOT met'})` +
+          `\n          CPU: downloadFile ${oursCpu.toFixed(2)} s, curl ${curlCpu === undefined ? '?' : `${curlCpu.toFixed(2)} s (${(oursCpu / curlCpu).toFixed(1)}× curl's)`}`;
+      }
       console.log(`  ${mb} MB: downloadFile ${mbps(oursS).toFixed(0)} MB/s (${oursS.toFixed(2)} s)${vsCurl}`);
-      console.log(`          peak memory growth ${growth.toFixed(0)} MB (the largest of the runs; goal < 32 MB: ${growth < 32 ? 'met' : 'NOT met'})`);
+      console.log(`          peak memory growth: resident ${growth.toFixed(0)} MB, held by JavaScript ${held.toFixed(0)} MB (the largest of the runs; goal < 32 MB: ${growth < 32 ? 'met' : 'NOT met'})`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
