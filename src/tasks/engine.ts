@@ -6,8 +6,6 @@ import {
   isLocalFileErrorCode,
   explainError,
 } from '../wan';
-import type { Dispatcher } from 'undici';
-import { DEFAULT_TIMEOUTS, createDispatcher } from '../wan/http';
 import { WAN_I2V_LIMITS, admit, type AccountLimits } from './queue';
 import {
   needsWork,
@@ -59,7 +57,6 @@ export class TaskEngine {
   /** What the jobs see of the engine. */
   private readonly ctx: JobContext;
   /** Downloads need no key: they use a connection of their own, whatever the endpoint setting says now. */
-  private readonly downloads: Dispatcher = createDispatcher(DEFAULT_TIMEOUTS);
   /** Steps in a row that failed because the task list could not be written: the loop backs off meanwhile. */
   private storageFailures = 0;
 
@@ -148,7 +145,6 @@ export class TaskEngine {
     await this.ticking;
     await Promise.allSettled([...this.inFlight.values()]);
     await this.store.release().catch((e: unknown) => this.deps.log.warn(`Could not release task leases: ${String(e)}`));
-    await this.downloads.close().catch(() => undefined);
   }
 
   /** Runs a tick soon (after a change made here or seen in another window). */
@@ -274,7 +270,7 @@ export class TaskEngine {
         this.launch(r.id, () => runPoll(this.ctx, r.id));
       } else if (r.state === 'succeeded') {
         warnIfExpiring(this.ctx, r, now);
-        if ((r.save?.state === 'waiting' || r.save?.state === 'saving') && (r.save.notBefore ?? 0) <= now) this.launch(r.id, () => runSave(this.ctx, this.downloads, r.id));
+        if ((r.save?.state === 'waiting' || r.save?.state === 'saving') && (r.save.notBefore ?? 0) <= now) this.launch(r.id, () => runSave(this.ctx, r.id));
         else if (r.save?.state === 'saved' && r.save.pendingRecord && (r.save.notBefore ?? 0) <= now) this.launch(r.id, async () => void (await writeRecord(this.ctx, r.id)));
       }
     }

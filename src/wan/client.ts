@@ -339,7 +339,7 @@ export class WanClient {
     options: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void; expectedSeconds?: number } = {},
   ): Promise<DownloadResult> {
     return downloadFile(url, dest, {
-      dispatcher: this.dispatcher,
+      timeouts: { ...DEFAULT_TIMEOUTS, ...this.options.timeouts },
       retry: this.retry,
       signal: options.signal,
       onProgress: options.onProgress,

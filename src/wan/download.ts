@@ -3,11 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { interceptors, request, type Dispatcher } from 'undici';
 import { WanApiError, WanLocalFileError, WanNetworkError, isLocalFileErrorCode } from './errors';
 import { isCompleteMp4, makeDirs, shortVideoSeconds } from './files';
 import { isTransient, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
-import { toNetworkError } from './http';
+import { DEFAULT_TIMEOUTS, toNetworkError, type Timeouts } from './http';
+import { getStream } from './stream';
 
 export interface DownloadProgress {
   receivedBytes: number;
@@ -24,8 +24,9 @@ export interface DownloadResult {
 }
 
 export interface DownloadOptions {
-  dispatcher: Dispatcher;
   retry: RetryPolicy;
+  /** The connection's limits (the body's is the longest silence while it streams); DEFAULT_TIMEOUTS by default. */
+  timeouts?: Timeouts;
   signal?: AbortSignal;
   onProgress?: (p: DownloadProgress) => void;
   /** The video's length as the task reports it: checked when the server gives no byte length. */
@@ -163,20 +164,13 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   const part = options.part ?? join(dirname(dest), `.${basename(dest, extname(dest))}.${randomBytes(6).toString('hex')}.part`);
   await local(dirname(dest), () => makeDirs(dirname(dest)));
   let expected: number | undefined;
-  // Storage hosts may redirect a result link; no credentials travel with it either way.
-  const dispatcher = options.dispatcher.compose(interceptors.redirect({ maxRedirections: 5 }));
 
   /** One try: asks for the bytes not yet saved and appends them to the temporary file. */
   const attempt = async () => {
     const have = await sizeOf(part);
-    let res: Dispatcher.ResponseData;
+    let res: Awaited<ReturnType<typeof getStream>>;
     try {
-      res = await request(url, {
-        method: 'GET',
-        headers: have > 0 ? { range: `bytes=${have}-` } : {},
-        dispatcher,
-        signal: options.signal,
-      });
+      res = await getStream(url, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, timeouts: options.timeouts ?? DEFAULT_TIMEOUTS, signal: options.signal });
     } catch (error) {
       throw toNetworkError(error, 'Download');
     }
@@ -212,12 +206,12 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     try {
       file = await local(part, () => open(part, resumed ? 'a' : 'w'));
     } catch (error) {
-      await res.body.dump().catch(() => undefined);
+      await res.body.dump();
       throw error;
     }
     const writer = new PartWriter(file, part);
     try {
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      for await (const chunk of res.body.stream as AsyncIterable<Buffer>) {
         received += chunk.length;
         await writer.push(chunk);
         options.onProgress?.({ receivedBytes: received, totalBytes: expected });

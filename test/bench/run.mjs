@@ -14,9 +14,11 @@ try {
   // The bench and its child processes (downloads, activation), with the bench's `vscode` shim.
   await esbuild.build({
     ...common,
-    entryPoints: { bench: join(here, 'bench.ts'), download: join(here, 'download.ts'), activation: join(here, 'activation.ts') },
+    entryPoints: { bench: join(here, 'bench.ts'), download: join(here, 'download.ts'), activation: join(here, 'activation.ts'), rehearsal: join(here, 'rehearsal.ts') },
     outdir: out,
     alias: { vscode: resolve(here, 'vscode-shim.ts') },
+    // The emulator's ffmpeg packages are required from the repository's node_modules (NODE_PATH below).
+    external: ['@ffmpeg-installer/ffmpeg', '@ffmpeg/core'],
   });
   // The extension's two host bundles as the VSIX ships them (minified), for the activation figures.
   const repo = resolve(here, '..', '..');
@@ -31,7 +33,7 @@ try {
   execFileSync(process.execPath, [join(out, 'bench.js'), ...process.argv.slice(2)], {
     stdio: 'inherit',
     // The minified extension requires its ffmpeg packages from the repository's node_modules.
-    env: { ...process.env, NODE_PATH: join(repo, 'node_modules') },
+    env: { ...process.env, NODE_PATH: join(repo, 'node_modules'), WAN_BENCH_REPO: repo },
   });
 } finally {
   rmSync(out, { recursive: true, force: true });

@@ -85,6 +85,7 @@ export class Disposable {
 export const window = {
   createTreeView: () => new Disposable(),
   registerWebviewPanelSerializer: () => new Disposable(),
+  registerWebviewViewProvider: () => new Disposable(),
 };
 
 export const commands = {

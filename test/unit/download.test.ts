@@ -7,7 +7,6 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { Agent } from 'undici';
 import { downloadFile } from '../../src/wan/download';
 import { WanNetworkError } from '../../src/wan/errors';
 import { tempDir } from '../support/fixtures';
@@ -60,13 +59,8 @@ describe('Streaming download', function () {
     const { server, url, ranges } = await serve(source, { cutAt });
     servers.push(server);
     const dest = join(dir, 'cut', 'v.mp4');
-    const dispatcher = new Agent();
-    try {
-      const saved = await downloadFile(url, dest, { dispatcher, retry: RETRY });
-      assert.deepEqual([saved.bytes, saved.expectedBytes, saved.kept], [8_000_000, 8_000_000, false]);
-    } finally {
-      await dispatcher.close();
-    }
+    const saved = await downloadFile(url, dest, { retry: RETRY });
+    assert.deepEqual([saved.bytes, saved.expectedBytes, saved.kept], [8_000_000, 8_000_000, false]);
     assert.deepEqual(ranges, [undefined, `bytes=${cutAt}-`], 'the resume asks for the byte after the last one that arrived');
     assert.ok(readFileSync(dest).equals(readFileSync(source)));
     assert.deepEqual(await readdir(join(dir, 'cut')), ['v.mp4'], 'no temporary file is left');
@@ -85,12 +79,7 @@ describe('Streaming download', function () {
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v.mp4`;
-    const dispatcher = new Agent();
-    try {
-      await assert.rejects(downloadFile(url, join(dir, 'never', 'v.mp4'), { dispatcher, retry: RETRY }), (e: unknown) => e instanceof WanNetworkError);
-    } finally {
-      await dispatcher.close();
-    }
+    await assert.rejects(downloadFile(url, join(dir, 'never', 'v.mp4'), { retry: RETRY }), (e: unknown) => e instanceof WanNetworkError);
     assert.deepEqual(await readdir(join(dir, 'never')), []);
   });
 
@@ -104,14 +93,13 @@ describe('Streaming download', function () {
     // A process of its own, so its peak resident memory is the download's alone.
     const script = `
       const { downloadFile } = require(${JSON.stringify(join(__dirname, '..', '..', 'src', 'wan', 'download.js'))});
-      const { Agent } = require('undici');
       // What JavaScript holds (heap and buffers), sampled: the resident size also counts memory the
       // allocator has freed but not yet returned, which varies with the machine's load, not with the code.
       const held = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
       const start = held();
       let peak = start;
       const sampler = setInterval(() => { peak = Math.max(peak, held()); }, 20);
-      downloadFile(process.argv[1], process.argv[2], { dispatcher: new Agent(), retry: ${JSON.stringify(RETRY)} }).then((r) => {
+      downloadFile(process.argv[1], process.argv[2], { retry: ${JSON.stringify(RETRY)} }).then((r) => {
         clearInterval(sampler);
         console.log(JSON.stringify({ bytes: r.bytes, growth: Math.max(peak, held()) - start }));
         process.exit(0);

@@ -209,7 +209,7 @@ describe('learned poll schedule', () => {
   });
 
   describe('the schedule around the window', () => {
-    it('checks once early, then sparsely landing on the window, every 1.5 s inside it, adaptive cadence past it', () => {
+    it('checks once early, then sparsely landing on the window, every 1.5 s inside it, growing steps up to the adaptive cadence past it', () => {
       const s = windowSchedule({ loMs: 200 * S, hiMs: 230 * S });
       assert.equal(s.baseDelayMs(1, 0), 2000);
       let age = 2 * S;
@@ -222,6 +222,12 @@ describe('learned poll schedule', () => {
       assert.ok(Math.abs(age - 200 * S) < 1 && polls - 2 <= 7, `even steps land on the window: ${age} after ${polls - 2}`);
       assert.equal(s.baseDelayMs(9, 210 * S), DENSE_INTERVAL_MS);
       assert.equal(s.baseDelayMs(30, 240 * S), ADAPTIVE_SCHEDULE.baseDelayMs(30, 240 * S));
+      // Just past a short task's window (a 2 s video): steps growing from dense with the lateness, not the
+      // adaptive schedule's 10 s steps of a young task (the rehearsal waited up to 10 s for its video).
+      const short = windowSchedule({ loMs: 8 * S, hiMs: 12 * S });
+      assert.equal(short.baseDelayMs(5, 13 * S), DENSE_INTERVAL_MS);
+      assert.equal(short.baseDelayMs(8, 22 * S), 5000);
+      assert.equal(short.baseDelayMs(12, 50 * S), ADAPTIVE_SCHEDULE.baseDelayMs(12, 50 * S));
       // A very wide window spreads its polls rather than making hundreds.
       assert.ok(windowSchedule({ loMs: 60 * S, hiMs: 360 * S }).baseDelayMs(9, 100 * S) >= 5000);
     });

@@ -3,7 +3,6 @@
 // expired only after it was tried. Also: the leftovers of killed downloads, and the warning before expiry.
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Dispatcher } from 'undici';
 import { DEFAULT_RETRY, WanApiError, expectedVideoSeconds, explainError, isTransient } from '../../wan';
 import { downloadFile } from '../../wan/download';
 import { parseServiceTime } from '../../wan/time';
@@ -13,7 +12,7 @@ import { sidecarFor, sidecarPathOf, writeSidecar } from '../sidecar';
 import { EXPIRY_MARGIN_MS, SAVE_ATTEMPTS, STALE_PART_MS, WARN_BEFORE_EXPIRY_MS } from './constants';
 import { announce, type JobContext } from './context';
 
-export async function runSave(ctx: JobContext, downloads: Dispatcher, id: string): Promise<void> {
+export async function runSave(ctx: JobContext, id: string): Promise<void> {
   const r = ctx.store.get(id);
   if (!r?.videoUrl || !r.taskId || r.state !== 'succeeded' || r.save?.state === 'saved') return;
   // No verdict from the clock alone: ours and the service's may disagree, so the link is always tried.
@@ -34,7 +33,6 @@ export async function runSave(ctx: JobContext, downloads: Dispatcher, id: string
     const base = videoBase(r);
     const paths = await freeVideoPath(folder, base);
     const { bytes } = await downloadFile(r.videoUrl, paths.video, {
-      dispatcher: downloads,
       retry: DEFAULT_RETRY,
       signal: ctx.signal,
       part: join(folder, `.${base}.part`),

@@ -42,7 +42,9 @@ export function windowSchedule(window: Pick<EndWindow, 'loMs' | 'hiMs'> | undefi
     name: 'learned',
     jitter: 0.1,
     baseDelayMs: (polls, age) => {
-      if (age >= hiMs) return Math.max(denseMs, ADAPTIVE_SCHEDULE.baseDelayMs(polls, age)); // overdue: the prediction missed
+      // Overdue (the prediction missed): steps that grow with the lateness, from dense up to the adaptive
+      // cadence, so a task just past its window is not left for adaptive's 10 s steps of a young task.
+      if (age >= hiMs) return Math.max(denseMs, Math.min(ADAPTIVE_SCHEDULE.baseDelayMs(polls, age), (age - hiMs) / 2));
       const left = loMs - age;
       if (left <= dense) return dense;
       if (polls <= 1 && age < FIRST_CHECK_MS) return Math.min(FIRST_CHECK_MS, left);
