@@ -12,7 +12,7 @@ import { continueVideo, generate, generateAgain } from './generate';
 import { continueClip, generateFromImage, morphImages, openGenerator, useAsDrivingAudio } from './generator';
 import { CommandIds, type CommandKey } from './ids';
 import { playVideo } from './player';
-import { UserError } from './taskArgs';
+import { UserError } from '../userError';
 import {
   addTaskById,
   cancelTask,

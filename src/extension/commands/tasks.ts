@@ -10,7 +10,8 @@ import { askForOutputFolder, resolveOutputFolder, workspaceFolderFor } from '../
 import { detailsMarkdown, label, savedFile } from '../tasks/present';
 import type { PlayerHandle } from '../player';
 import { CommandIds } from './ids';
-import { UserError, resolveTask } from './taskArgs';
+import { UserError } from '../userError';
+import { resolveTask } from './taskArgs';
 
 function validationMessage(error: WanValidationError): string {
   return error.issues.map((i) => i.message).join('; ');

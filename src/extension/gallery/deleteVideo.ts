@@ -2,7 +2,7 @@
 import { rm, readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { parseSidecar, sidecarPathOf } from '../../tasks/sidecar';
-import { UserError } from '../commands/taskArgs';
+import { UserError } from '../userError';
 import type { WanContext } from '../context';
 import { fileName } from '../tasks/present';
 import { VideoNode } from '../tasks/tree';

@@ -15,7 +15,7 @@ import {
 } from '../../protocol/gallery';
 import type { Reply, NotificationHandlers, RequestHandlers } from '../../protocol/rpc';
 import { CommandIds } from '../commands/ids';
-import { UserError } from '../commands/taskArgs';
+import { UserError } from '../userError';
 import type { TaskService } from '../tasks/service';
 import { WebviewHost } from '../webviews/host';
 import { pageHtml } from '../webviews/pageHtml';

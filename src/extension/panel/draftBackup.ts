@@ -4,7 +4,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomic } from '../../tasks/atomicFile';
-import type { PanelState } from './panel';
+
+/** What the page keeps with setState, and the serializer hands back after a reload. */
+export interface PanelState {
+  draft?: unknown;
+  taskIds?: unknown;
+}
 
 const WRITE_DELAY_MS = 200;
 

@@ -27,7 +27,7 @@ import { CommandIds } from '../commands/ids';
 import { BudgetRefusal } from '../tasks/budget';
 import { RequestRefused } from '../tasks/service';
 import { DraftChecker, issuesOf, requestsOf } from './check';
-import type { DraftBackup } from './draftBackup';
+import type { DraftBackup, PanelState } from './draftBackup';
 import { adviceFor, adviceForError } from './errors';
 import { MalformedMessage, WebviewHost } from '../webviews/host';
 import { openSettingsAt } from '../settings';
@@ -39,11 +39,7 @@ import type { GenerationTasks } from './taskLayer';
 
 export { GENERATOR_VIEW_TYPE } from '../viewIds';
 
-/** What the page keeps with setState, and the serializer hands back after a reload. */
-export interface PanelState {
-  draft?: unknown;
-  taskIds?: unknown;
-}
+export type { PanelState } from './draftBackup';
 
 export interface PanelDeps {
   extensionUri: vscode.Uri;
