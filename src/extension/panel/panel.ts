@@ -9,7 +9,6 @@ import {
   MODE_SLOTS,
   OPTIONAL_SLOTS,
   type Draft,
-  type DraftInput,
   PageMessageSchema,
   type HostMessage,
   type Issue,
@@ -39,7 +38,6 @@ import type { GenerationTasks } from './taskLayer';
 
 export { GENERATOR_VIEW_TYPE } from '../viewIds';
 
-export type { PanelState } from './draftBackup';
 
 export interface PanelDeps {
   extensionUri: vscode.Uri;
@@ -218,9 +216,8 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     },
   };
 
-  /** The core's verdict on a draft, with previews the page may load. */
-  async validate(input: DraftInput): Promise<Validation> {
-    const draft = DraftSchema.parse(input);
+  /** The core's verdict on a draft (parsed once, where it came in), with previews the page may load. */
+  async validate(draft: Draft): Promise<Validation> {
     this.draft = draft;
     const result = await this.deps.checker.check(draft);
     const webview = this.panel.webview;
@@ -235,8 +232,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
   }
 
   /** Hands the draft to the task layer (one task per batch image) and follows the tasks. */
-  async generate(input: DraftInput): Promise<TaskView[]> {
-    const draft = DraftSchema.parse(input);
+  async generate(draft: Draft): Promise<TaskView[]> {
     const checked = await this.validate(draft);
     if (!checked.canGenerate) {
       throw new PanelRefusal(vscode.l10n.t('Fix the marked fields first.'), checked.issues.filter((i) => i.severity === 'error'));
