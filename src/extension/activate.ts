@@ -28,6 +28,7 @@ import { TaskService } from './tasks/service';
 import { TaskTreeProvider, type TaskTreeNode } from './tasks/tree';
 import { TASKS_VIEW_ID } from './viewIds';
 import type { TaskRecord } from '../tasks/record';
+import { TypedState } from './storage';
 
 export { TASKS_VIEW_ID };
 
@@ -115,7 +116,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
     new PlayerManager({
       extensionUri: context.extensionUri,
       previewDir: vscode.Uri.joinPath(context.globalStorageUri, 'sound-previews'),
-      state: context.globalState,
+      state: new TypedState(context.globalState),
       log,
     }, (t, s) => shell.registerSerializer(t, s)),
   );
@@ -179,7 +180,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
   const backup = disposables.add(new DraftBackup((context.storageUri ?? context.globalStorageUri).fsPath, (m) => log.warn(m)));
   const generators = disposables.add(
     new GeneratorManager(
-      { extensionUri: context.extensionUri, log, tasks: new ServiceTasks(tasks, connections), memento: context.globalState, backup },
+      { extensionUri: context.extensionUri, log, tasks: new ServiceTasks(tasks, connections), memento: new TypedState(context.globalState), backup },
       (t, s) => shell.registerSerializer(t, s),
     ),
   );

@@ -35,6 +35,7 @@ import { generatorLabels } from './labels';
 import { pickSources } from './pick';
 import { placeFiles } from './prefill';
 import type { GenerationTasks } from './taskLayer';
+import { StorageKeys, type TypedState } from '../storage';
 
 export { GENERATOR_VIEW_TYPE } from '../viewIds';
 
@@ -45,11 +46,10 @@ export interface PanelDeps {
   tasks: GenerationTasks;
   checker: DraftChecker;
   /** Remembers the last seed across windows. */
-  memento: vscode.Memento;
+  memento: TypedState;
   backup: DraftBackup;
 }
 
-const LAST_SEED_KEY = 'wanStudio.lastSeed';
 
 /** Local resource roots: the bundles, and every workspace folder (thumbnails, players, results). */
 export function resourceRoots(extensionUri: vscode.Uri, extra: readonly vscode.Uri[] = []): vscode.Uri[] {
@@ -201,7 +201,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     },
     generate: async ({ draft }) => ({ tasks: await this.generate(draft) }),
     seed: async ({ which }) => {
-      const last = this.deps.memento.get<number>(LAST_SEED_KEY);
+      const last = this.deps.memento.get(StorageKeys.lastSeed);
       return { seed: which === 'random' ? String(randomInt(0, SEED_MAX)) : last === undefined ? undefined : String(last) };
     },
     action: async ({ action, taskId }) => {
@@ -257,7 +257,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
       views.push(viewOf(record, this.panel.webview));
     }
     this.keep();
-    await this.deps.memento.update(LAST_SEED_KEY, seed);
+    await this.deps.memento.update(StorageKeys.lastSeed, seed);
     return views;
   }
 
