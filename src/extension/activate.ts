@@ -151,8 +151,8 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
             openSettings: () => openSettingsAt(endpointSettingId()),
             // The change of setting sends the waiting requests (below).
             switchToEmulator: () => vscode.workspace.getConfiguration(SECTION).update('endpoint', 'emulator', vscode.ConfigurationTarget.Global),
-            retry: () => tasks.tasks.retryWaiting(),
-            cancel: () => tasks.tasks.cancelWaiting(o.url),
+            retry: () => tasks.engine.retryWaiting(),
+            cancel: () => tasks.engine.cancelWaiting(o.url),
           }),
         recovered: (recovery, outcome, fromRecords) => notifier.recovered(recovery, outcome, fromRecords),
         storage: (problem) => notifier.storage(problem),
@@ -162,7 +162,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
   );
   late.tasks = tasks;
   // Requests waiting for an unreachable endpoint go at once to the one just configured.
-  disposables.add(vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && void tasks.tasks.retryWaiting().catch((err: unknown) => log.warn(String(err)))));
+  disposables.add(vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && void tasks.engine.retryWaiting().catch((err: unknown) => log.warn(String(err)))));
   const posters = disposables.add(new PosterIcons(new PosterCache(join(storage, 'posters'), (m) => log.warn(m))));
   const tree = disposables.add(new TaskTreeProvider(tasks, () => connections.now(), posters));
   const treeView = shell.treeView;
