@@ -134,7 +134,7 @@ class GalleryPage extends WebviewHost<GalleryParams, GalleryResults, Ready, Gall
         await vscode.commands.executeCommand(vscode.workspace.getWorkspaceFolder(uri) ? 'revealInExplorer' : 'revealFileInOS', uri);
         return { done: true };
       case 'continue':
-        await vscode.commands.executeCommand(CommandIds.continueClip, uri);
+        await vscode.commands.executeCommand(CommandIds.continueVideo, uri);
         return { done: true };
       case 'delete':
         return { done: (await vscode.commands.executeCommand<boolean>(CommandIds.deleteVideo, uri)) === true };
