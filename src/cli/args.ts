@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEED_MAX } from '../wan/limits';
 import { EndpointSchema, resolveBaseUrl } from '../wan/regions';
-import type { GenerationInput } from '../wan/request';
+import { isUrl, type GenerationInput } from '../wan/request';
 import type { Resolution } from '../wan/schema';
 
 export class CliUsageError extends Error {
@@ -251,7 +251,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
     return resolve(cwd, values.out);
   };
   const local = (option: string, src: string | undefined) => {
-    if (src === undefined || /^(https?:\/\/|oss:\/\/|data:)/i.test(src)) return src;
+    if (src === undefined || isUrl(src)) return src;
     // Any other URL would be read as a relative path and reported "not found": say what is wrong.
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(src)?.[1];
     if (scheme) {

@@ -30,6 +30,7 @@ import { StoryboardEditorProvider, type StoryboardEditorHandle } from './storybo
 import { TaskTreeProvider, type TaskTreeNode } from './tasks/tree';
 import { TASKS_VIEW_ID } from './viewIds';
 import type { TaskRecord } from '../tasks/record';
+import { TypedState } from './storage';
 
 export { TASKS_VIEW_ID };
 
@@ -123,7 +124,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
     new PlayerManager({
       extensionUri: context.extensionUri,
       previewDir: vscode.Uri.joinPath(context.globalStorageUri, 'sound-previews'),
-      state: context.globalState,
+      state: new TypedState(context.globalState),
       log,
     }, (t, s) => shell.registerSerializer(t, s)),
   );
@@ -158,8 +159,8 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
             openSettings: () => openSettingsAt(endpointSettingId()),
             // The change of setting sends the waiting requests (below).
             switchToEmulator: () => vscode.workspace.getConfiguration(SECTION).update('endpoint', 'emulator', vscode.ConfigurationTarget.Global),
-            retry: () => tasks.tasks.retryWaiting(),
-            cancel: () => tasks.tasks.cancelWaiting(o.url),
+            retry: () => tasks.engine.retryWaiting(),
+            cancel: () => tasks.engine.cancelWaiting(o.url),
           }),
         recovered: (recovery, outcome, fromRecords) => notifier.recovered(recovery, outcome, fromRecords),
         storage: (problem) => notifier.storage(problem),
@@ -169,7 +170,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
   );
   late.tasks = tasks;
   // Requests waiting for an unreachable endpoint go at once to the one just configured.
-  disposables.add(vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && void tasks.tasks.retryWaiting().catch((err: unknown) => log.warn(String(err)))));
+  disposables.add(vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && void tasks.engine.retryWaiting().catch((err: unknown) => log.warn(String(err)))));
   const posters = disposables.add(new PosterIcons(new PosterCache(join(storage, 'posters'), (m) => log.warn(m))));
   const tree = disposables.add(new TaskTreeProvider(tasks, () => connections.now(), posters));
   const treeView = shell.treeView;
@@ -187,7 +188,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
   const backup = disposables.add(new DraftBackup((context.storageUri ?? context.globalStorageUri).fsPath, (m) => log.warn(m)));
   const generators = disposables.add(
     new GeneratorManager(
-      { extensionUri: context.extensionUri, log, tasks: new ServiceTasks(tasks, connections), memento: context.globalState, backup },
+      { extensionUri: context.extensionUri, log, tasks: new ServiceTasks(tasks, connections), memento: new TypedState(context.globalState), backup },
       (t, s) => shell.registerSerializer(t, s),
     ),
   );

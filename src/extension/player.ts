@@ -26,6 +26,7 @@ import type { TaskRecord } from '../tasks/record';
 import { probeVideo, type VideoInfo } from '../wan/media/video';
 import { playerFacts, playerLabels } from './playerFacts';
 import { continueVideo, copyPrompt, generateAgain, offerFrame, openInSystemPlayer } from './playerActions';
+import { StorageKeys, type TypedState } from './storage';
 
 export { PLAYER_VIEW_TYPE } from './viewIds';
 
@@ -63,12 +64,11 @@ export interface PlayerContext {
   /** Where sound previews are cached (the extension's global storage). */
   previewDir: vscode.Uri;
   /** Remembers whether this kind of window decodes AAC (global state). */
-  state: vscode.Memento;
+  state: TypedState;
   log: vscode.LogOutputChannel;
 }
 
-/** Per VS Code build and host: desktop 1.100 and a browser differ, and an update may change the answer. */
-const aacKey = () => `player.decodesAac/${vscode.env.appHost}/${vscode.env.uiKind}/${vscode.version}`;
+const aacKey = () => StorageKeys.decodesAac(vscode.env.appHost, vscode.env.uiKind, vscode.version);
 
 type PlayerNotification = Exclude<WebviewToHostMessage, { type: 'ready' }>;
 
@@ -202,7 +202,7 @@ export class PlayerPanel extends WebviewHost<NoRequests, NoRequests, WebviewToHo
     const codec = this.info?.audio?.codec;
     if (codec && codec !== 'mp3' && setting === 'always') return this.switchToPreview('the setting wanStudio.player.soundPreview is "always"', true);
     if (codec === 'aac' && setting === 'auto' && canPlayAac === '') return this.switchToPreview('the page says it cannot play AAC');
-    if (codec === 'aac' && setting === 'auto' && this.ctx.state.get<boolean>(aacKey()) === false) {
+    if (codec === 'aac' && setting === 'auto' && this.ctx.state.get(aacKey()) === false) {
       return this.switchToPreview('an earlier video showed that this window does not decode AAC');
     }
     await this.sendLoad('original');

@@ -54,24 +54,8 @@ export type DraftInput = z.input<typeof DraftSchema>;
 export const FIELDS = [...SLOTS, 'batch', 'prompt', 'negativePrompt', 'resolution', 'duration', 'seed', 'media', 'request'] as const;
 export type Field = (typeof FIELDS)[number];
 
-/** What the host found in one input, for the line under it. */
-export interface Probe {
-  source: string;
-  name: string;
-  isUrl: boolean;
-  kind: 'image' | 'audio' | 'video';
-  /** Webview URI for a thumbnail or a small player (local files only). */
-  preview?: string;
-  /** How the input is shown: its workspace-relative path (absolute only outside every folder), or the URL. */
-  display?: string;
-  format?: string;
-  width?: number;
-  height?: number;
-  durationSeconds?: number;
-  bytes?: number;
-}
-
-export { previewOf } from './preview';
+import type { Probe } from './preview';
+export { previewOf, type Probe } from './preview';
 
 export const ACTIONS = ['setKey', 'openSettings', 'showLog', 'retry', 'testConnection'] as const;
 export const ActionSchema = z.enum(ACTIONS);

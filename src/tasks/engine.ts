@@ -6,7 +6,7 @@ import {
   isLocalFileErrorCode,
   explainError,
 } from '../wan';
-import { WAN_I2V_LIMITS, admit, type AccountLimits } from './queue';
+import { WAN_I2V_LIMITS } from './queue';
 import {
   needsWork,
   type EndpointRef,
@@ -17,10 +17,6 @@ import {
 import { randomUUID } from 'node:crypto';
 import { SavedVideoIndex, recordOfSidecar } from './sidecar';
 import type { StoreRecovery, TaskStore } from './store';
-import {
-  JOB_BACKOFF_MS,
-  QUERIES_PER_SECOND,
-} from './engine/constants';
 import { withConnection, type EngineConnection } from './engine/connection';
 import { announce, type JobContext } from './engine/context';
 import { runCreate } from './engine/create';
@@ -28,6 +24,7 @@ import { Lookups } from './engine/lookup';
 import { PollDelays, runPoll } from './engine/poll';
 import { removeStaleParts, runSave, warnIfExpiring, writeRecord } from './engine/save';
 import { Outages } from './engine/outages';
+import { Scheduler, storageBackoffMs, type JobKind } from './engine/scheduler';
 import * as actions from './engine/actions';
 
 import type { EngineDeps, EngineEvents } from './engine/types';
@@ -42,15 +39,13 @@ export class TaskEngine {
   private readonly store: TaskStore;
   private readonly now: () => number;
   private readonly random: () => number;
-  private readonly limits: AccountLimits;
   private readonly inFlight = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private ticking: Promise<void> | undefined;
   private again = false;
   private readonly stopper = new AbortController();
-  private queryTimes: number[] = [];
-  private readonly jobBackoff = new Map<string, number>();
+  private readonly scheduler: Scheduler;
   private readonly lookups: Lookups;
   /** Endpoints nothing answers at (by URL), with their failures in a row and the requests waiting for them. */
   private readonly outages = new Outages();
@@ -67,7 +62,7 @@ export class TaskEngine {
     this.store = deps.store;
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
-    this.limits = deps.limits ?? WAN_I2V_LIMITS;
+    this.scheduler = new Scheduler(deps.limits ?? WAN_I2V_LIMITS);
     const delays = new PollDelays(this.store, deps, this.now, this.random);
     this.ctx = {
       store: this.store,
@@ -161,7 +156,7 @@ export class TaskEngine {
   }
 
   private storageBackoff(): number {
-    return Math.min(30_000, 1000 * 2 ** (this.storageFailures - 1));
+    return storageBackoffMs(this.storageFailures);
   }
 
   /** Tells once that the task list cannot be written, and once that it can again. */
@@ -258,66 +253,32 @@ export class TaskEngine {
     await this.store.refresh();
     const held = new Set(await this.store.claim(needsWork));
     const now = this.now();
-    const mine = this.store.all().filter((r) => held.has(r.id) && !this.inFlight.has(r.id));
-
-    for (const r of admit(this.store.all(), now, this.limits).start) {
-      if (held.has(r.id) && !this.inFlight.has(r.id) && !this.backingOff(r.id, now)) this.launch(r.id, () => runCreate(this.ctx, this.outages, r.id));
+    const all = this.store.all();
+    const due = this.scheduler.due({ all, holds: (r) => held.has(r.id), busy: (id) => this.inFlight.has(id) }, now);
+    for (const r of all) {
+      if (r.state === 'succeeded' && held.has(r.id) && !this.inFlight.has(r.id) && !this.scheduler.backingOff(r.id, now)) warnIfExpiring(this.ctx, r, now);
     }
-    for (const r of mine) {
-      if (this.inFlight.has(r.id) || this.backingOff(r.id, now)) continue;
-      if (r.state === 'creating' && (r.nextPollAt ?? 0) <= now) this.launch(r.id, () => this.lookups.inTurn(r.id));
-      else if ((r.state === 'pending' || r.state === 'running') && (r.nextPollAt ?? 0) <= now && this.takeQuery(now)) {
-        this.launch(r.id, () => runPoll(this.ctx, r.id));
-      } else if (r.state === 'succeeded') {
-        warnIfExpiring(this.ctx, r, now);
-        if ((r.save?.state === 'waiting' || r.save?.state === 'saving') && (r.save.notBefore ?? 0) <= now) this.launch(r.id, () => runSave(this.ctx, r.id));
-        else if (r.save?.state === 'saved' && r.save.pendingRecord && (r.save.notBefore ?? 0) <= now) this.launch(r.id, async () => void (await writeRecord(this.ctx, r.id)));
-      }
-    }
+    for (const { id, kind } of due) this.launch(id, this.jobs[kind]);
   }
 
-  /** At most QUERIES_PER_SECOND polls start in any second. */
-  private takeQuery(now: number): boolean {
-    this.queryTimes = this.queryTimes.filter((t) => t > now - 1000);
-    if (this.queryTimes.length >= QUERIES_PER_SECOND) return false;
-    this.queryTimes.push(now);
-    return true;
-  }
+  /** Each kind of job the scheduler picks, run for one task. */
+  private readonly jobs: Record<JobKind, (id: string) => Promise<void>> = {
+    create: (id) => runCreate(this.ctx, this.outages, id),
+    lookup: (id) => this.lookups.inTurn(id),
+    poll: (id) => runPoll(this.ctx, id),
+    save: (id) => runSave(this.ctx, id),
+    record: async (id) => void (await writeRecord(this.ctx, id)),
+  };
 
   private nextWake(): number {
-    const now = this.now();
-    let at = now + this.store.leaseMs / 4; // renew leases (at half their life), and notice other windows' changes
-    for (const r of this.store.all()) {
-      if (!this.store.holds(r) || this.inFlight.has(r.id)) continue;
-      const due =
-        r.state === 'queued'
-          ? r.notBefore
-          : r.state === 'creating' || r.state === 'pending' || r.state === 'running'
-            ? (r.nextPollAt ?? now)
-            : r.state === 'succeeded' && (r.save?.state === 'waiting' || r.save?.state === 'saving' || r.save?.pendingRecord)
-              ? (r.save.notBefore ?? now)
-              : undefined;
-      if (due !== undefined) at = Math.min(at, due);
-    }
-    const wakeAt = admit(this.store.all(), now, this.limits).wakeAt;
-    if (wakeAt !== undefined) at = Math.min(at, wakeAt);
-    for (const until of this.jobBackoff.values()) if (until > now) at = Math.min(at, until);
-    return Math.max(50, at - now);
+    // At the latest when the leases want renewing (at half their life), which also notices other windows' changes.
+    return this.scheduler.nextWakeMs({ all: this.store.all(), holds: (r) => this.store.holds(r), busy: (id) => this.inFlight.has(id) }, this.now(), this.store.leaseMs / 4);
   }
 
-  /** A job that failed unexpectedly waits a while before it runs again, so a bug can never spin. */
-  private backingOff(id: string, now: number): boolean {
-    const until = this.jobBackoff.get(id);
-    if (until === undefined) return false;
-    if (until > now) return true;
-    this.jobBackoff.delete(id);
-    return false;
-  }
-
-  private launch(id: string, job: () => Promise<void>): void {
-    const p = job()
+  private launch(id: string, job: (id: string) => Promise<void>): void {
+    const p = job(id)
       .catch((error: unknown) => {
-        this.jobBackoff.set(id, this.now() + JOB_BACKOFF_MS);
+        this.scheduler.failed(id, this.now());
         // The list could not be written: the loop reports that once; the job is simply tried again.
         if (isStorageError(error)) this.deps.log.warn(`Task ${id}: the task list could not be written (${explainError(error).message})`);
         else this.deps.log.error(`Task ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -328,10 +289,4 @@ export class TaskEngine {
       });
     this.inFlight.set(id, p);
   }
-
-  // ---- the jobs ----
-
-
-
-
 }

@@ -18,15 +18,14 @@ import { DEFAULT_RETRY, backoffDelay, isSafeToRepeatCreate, isTransient, sleep, 
 import { downloadFile, type DownloadProgress, type DownloadResult } from './download';
 import { MODEL } from './limits';
 import { ADAPTIVE_SCHEDULE, fixedSchedule, pollTask, type OutagePolicy, type PollSchedule } from './poll';
-import { probeMediaFormat, uploadFileName, validateDataUriImage, type MediaFormat } from './media';
+import { probeMediaFormat, uploadFileName, type MediaFormat } from './media';
+import type { CheckedCreateRequest } from './request';
 import {
   CancelTaskResponseSchema,
   CreateTaskResponseSchema,
-  parseCreateRequest,
   TaskListResponseSchema,
   TaskResponseSchema,
   UploadPolicyResponseSchema,
-  type CreateTaskRequest,
   type CreateTaskResponse,
   type TaskListResponse,
   type TaskResponse,
@@ -94,21 +93,6 @@ function checkTaskId(taskId: string): string {
   return taskId;
 }
 
-/** Inline (data:) images are here to check, so a task the service would fail is never paid for. */
-async function checkInlineImages(req: CreateTaskRequest): Promise<void> {
-  const issues: WanValidationError['issues'][number][] = [];
-  for (const m of req.input.media) {
-    if ((m.type !== 'first_frame' && m.type !== 'last_frame') || !m.url.startsWith('data:')) continue;
-    try {
-      await validateDataUriImage(m.type, m.url);
-    } catch (error) {
-      if (!(error instanceof WanValidationError)) throw error;
-      issues.push(...error.issues);
-    }
-  }
-  if (issues.length) throw new WanValidationError(issues);
-}
-
 /** Why `what` failed, without repeating `what` (the errors of a request already name it). */
 function reason(error: unknown, what: string): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -155,13 +139,11 @@ export class WanClient {
   }
 
   /**
-   * Validates `body` locally, then sends it. It is repeated only when no task can exist: the request
+   * Sends a body already checked whole (`prepareRequest`, or `checkCreateBody` for one built by hand). It is repeated only when no task can exist: the request
    * provably never left this machine, or the service refused it with 429 throttling (then after its
    * Retry-After, at most twice). A task that reached the service is billed, and a second one would be too.
    */
-  async createTask(body: unknown, options: { signal?: AbortSignal } = {}): Promise<CreateTaskResponse> {
-    const req = parseCreateRequest(body);
-    await checkInlineImages(req);
+  async createTask(req: CheckedCreateRequest, options: { signal?: AbortSignal } = {}): Promise<CreateTaskResponse> {
     const usesOss = req.input.media.some((m) => m.url.startsWith('oss://'));
     const what = 'Create task';
     const send = () =>

@@ -14,5 +14,5 @@ export * from './list';
 export * from './match';
 export type { DownloadProgress, DownloadResult } from './download';
 export { expectedVideoSeconds, isCompleteMp4, makeDirs, probeWritable } from './files';
-export { checkRequest, prepareRequest, isUrl, type CheckedRequest, type GenerationInput, type PreparedRequest, type Uploader } from './request';
+export { checkCreateBody, checkRequest, prepareRequest, isUrl, type CheckedCreateRequest, type CheckedRequest, type GenerationInput, type PreparedRequest, type Uploader } from './request';
 export * from './media';

@@ -29,8 +29,36 @@ export interface GenerationInput {
   watermark?: boolean;
 }
 
+declare const checkedBody: unique symbol;
+/**
+ * A create body checked whole (schema, combination, the bytes of every inline image): what
+ * `prepareRequest` and `checkCreateBody` return, and the only kind `WanClient.createTask` sends, so the
+ * client never parses a body again.
+ */
+export type CheckedCreateRequest = CreateTaskRequest & { readonly [checkedBody]: true };
+
+/**
+ * Checks a create body built by hand (a script, a test, an adopted body): the schema, then each inline
+ * image's bytes, so a task the service would fail is never paid for.
+ */
+export async function checkCreateBody(body: unknown): Promise<CheckedCreateRequest> {
+  const req = parseCreateRequest(body);
+  const issues: WanValidationError['issues'][number][] = [];
+  for (const m of req.input.media) {
+    if ((m.type !== 'first_frame' && m.type !== 'last_frame') || !/^data:/i.test(m.url)) continue;
+    try {
+      await validateDataUriImage(m.type, m.url);
+    } catch (error) {
+      if (!(error instanceof WanValidationError)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  if (issues.length) throw new WanValidationError(issues);
+  return req as CheckedCreateRequest;
+}
+
 export interface PreparedRequest {
-  body: CreateTaskRequest;
+  body: CheckedCreateRequest;
   /** Output size by the FAQ rule, when the first frame or clip is a local file we could measure. */
   outputSize?: Size;
   billedSeconds: number;
@@ -157,6 +185,7 @@ export async function prepareRequest(input: GenerationInput, upload: Uploader, c
     const url = isUrl(src) ? src : image ? (await readImageAsDataUri(src, type)).dataUri : await upload(src, { type, format: c.formats.get(type)! });
     media.push({ type, url });
   }
-  const body = parseCreateRequest(bodyWith(input, media));
+  // Every inline image was checked from the very bytes encoded (or, given as data:, by checkRequest).
+  const body = parseCreateRequest(bodyWith(input, media)) as CheckedCreateRequest;
   return { body, outputSize: c.outputSize, billedSeconds: c.billedSeconds, resolution: c.resolution, duration: c.duration };
 }

@@ -14,6 +14,7 @@ import {
   WanConfigError,
   WanNetworkError,
   WanValidationError,
+  checkCreateBody,
   explainError,
   findTasksCreatedBetween,
   isCompleteMp4,
@@ -78,7 +79,7 @@ describe('WanClient against the emulator', function () {
 
   it('validates locally and sends nothing for an invalid body', async () => {
     await assert.rejects(
-      client.createTask({ model: MODEL, input: { media: [{ type: 'last_frame', url: 'https://example.com/a.png' }] }, parameters: { duration: 99 } }),
+      checkCreateBody({ model: MODEL, input: { media: [{ type: 'last_frame', url: 'https://example.com/a.png' }] }, parameters: { duration: 99 } }).then((body) => client.createTask(body)),
       (e: unknown) => e instanceof WanValidationError && /not a valid combination/.test(e.message) && /parameters.duration/.test(e.message),
     );
     assert.equal(emu.requests().length, 0);
@@ -88,14 +89,14 @@ describe('WanClient against the emulator', function () {
     const dataUri = async (path: string, mime: string) => `data:${mime};base64,${(await readFile(path)).toString('base64')}`;
     const small = await makeAlphaPng(join(dir, 'small-alpha.png'), 100, 100);
     await assert.rejects(
-      client.createTask({ model: MODEL, input: { media: [{ type: 'first_frame', url: await dataUri(small, 'image/png') }] } }),
+      checkCreateBody({ model: MODEL, input: { media: [{ type: 'first_frame', url: await dataUri(small, 'image/png') }] } }).then((body) => client.createTask(body)),
       (e: unknown) =>
         e instanceof WanValidationError &&
         e.issues.some((i) => i.field === 'input.media[first_frame]' && /100x100 px/.test(i.message)) &&
         e.issues.some((i) => /alpha/.test(i.message)),
     );
     await assert.rejects(
-      client.createTask({ model: MODEL, input: { media: [{ type: 'first_frame', url: await dataUri(inputs.firstFrame, 'image/jpeg') }] } }),
+      checkCreateBody({ model: MODEL, input: { media: [{ type: 'first_frame', url: await dataUri(inputs.firstFrame, 'image/jpeg') }] } }).then((body) => client.createTask(body)),
       (e: unknown) => e instanceof WanValidationError && /says image\/jpeg but holds image\/png/.test(e.message),
     );
     assert.equal(emu.requests().length, 0);

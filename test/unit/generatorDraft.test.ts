@@ -1,8 +1,9 @@
 // The generation panel's pure parts (no vscode): how a draft becomes task requests, where each core
 // problem is shown, and where prefilled, dropped or picked files go.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DraftBackup } from '../../src/extension/panel/draftBackup';
 import { DraftChecker, fieldOf, requestsOf, seedOf } from '../../src/extension/panel/check';
 import { placeFiles } from '../../src/extension/panel/prefill';
 import { clipToMeasure, entryDraft } from '../../src/tasks/entryDraft';
@@ -156,5 +157,33 @@ describe('generation panel: the thumbnail under an input', () => {
     // The refused file's own verdict: no picture to show.
     assert.equal(previewOf(refused, '/work/notes.png'), undefined);
     assert.equal(previewOf(undefined, '/work/notes.png'), undefined);
+  });
+});
+
+describe("generation panel: the draft's copy on disk", () => {
+  it('a copy that cannot replace the file leaves no temporary file behind, and a later copy still lands', async () => {
+    const dir = await tempDir('wan-draft-');
+    try {
+      const file = join(dir, 'generator-draft.json');
+      // A folder in the file's place: the rename over it fails, as on a full or read-only disk.
+      await mkdir(join(file, 'in-the-way'), { recursive: true });
+      const errors: string[] = [];
+      const backup = new DraftBackup(dir, (m) => errors.push(m));
+      backup.save({ draft: { prompt: 'first' } });
+      backup.dispose();
+      await backup.settled();
+      assert.equal(errors.length, 1);
+      assert.deepEqual((await readdir(dir)).sort(), ['generator-draft.json']);
+
+      await rm(file, { recursive: true });
+      const again = new DraftBackup(dir, (m) => errors.push(m));
+      again.save({ draft: { prompt: 'second' } });
+      again.dispose();
+      await again.settled();
+      assert.deepEqual(await again.load(), { draft: { prompt: 'second' } });
+      assert.deepEqual(await readdir(dir), ['generator-draft.json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { TaskEngine, type EngineDeps, type Outage } from '../../src/tasks/engine';
 import type { TaskRecord, TaskState } from '../../src/tasks/record';
 import { TaskStore } from '../../src/tasks/store';
-import { WanClient, WanValidationError, fixedSchedule } from '../../src/wan';
+import { WanClient, WanValidationError, checkCreateBody, fixedSchedule } from '../../src/wan';
 import { createServer } from 'node:net';
 import type { EndpointRef } from '../../src/tasks/record';
 import { makeAudio, makeImage, tempDir } from '../support/fixtures';
@@ -273,7 +273,7 @@ describe('task engine (against the emulator)', function () {
   it('adds the account’s recent tasks from the task list and saves them', async () => {
     const client = new WanClient({ baseUrl: emu.url, apiKey: KEY });
     const body = { model: 'wan2.7-i2v-2026-04-25', input: { prompt: 'made elsewhere', media: [{ type: 'first_frame', url: `data:image/png;base64,${(await readFile(image)).toString('base64')}` }] }, parameters: { duration: 2, resolution: '720P' } };
-    const made = await client.createTask(body);
+    const made = await client.createTask(await checkCreateBody(body));
     await client.close();
     const h = harness(join(dir, 'sync.json'));
     await h.store.load();

@@ -11,7 +11,7 @@ import { videoBaseName } from '../../src/tasks/naming';
 import type { TaskRecord } from '../../src/tasks/record';
 import { sidecarPathOf, writeSidecar } from '../../src/tasks/sidecar';
 import { TaskStore, type StoreRecovery } from '../../src/tasks/store';
-import { WanClient, fixedSchedule } from '../../src/wan';
+import { WanClient, checkCreateBody, fixedSchedule } from '../../src/wan';
 import { parseServiceTime } from '../../src/wan/time';
 import { makeImage, tempDir } from '../support/fixtures';
 import { until as pollUntil } from '../support/waiting';
@@ -209,7 +209,7 @@ describe('saving videos under faults (against the emulator)', function () {
     // A task the list never heard of (made by the CLI): only the account knows it.
     const client = new WanClient({ baseUrl: emu.url, apiKey: KEY });
     const body = { model: 'wan2.7-i2v-2026-04-25', input: { prompt: 'only the account knows', media: [{ type: 'first_frame', url: `data:image/png;base64,${(await readFile(image)).toString('base64')}` }] }, parameters: { duration: 2, resolution: '720P' } };
-    const other = (await client.createTask(body)).output.task_id;
+    const other = (await client.createTask(await checkCreateBody(body))).output.task_id;
     await client.close();
     await writeFile(file, '');
 

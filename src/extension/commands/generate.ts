@@ -192,7 +192,7 @@ export async function generateAgain(ctx: WanContext, arg?: unknown, options?: { 
  * `wanStudio.task.continueVideo task`: opens the generation panel with the saved video as the first clip.
  * With options (`{prompt, duration}`), for programs: the new task at once, asking for what is not given.
  */
-export async function continueVideo(ctx: WanContext, arg?: unknown, options?: { prompt?: string; duration?: number }): Promise<TaskRecord | undefined> {
+export async function continueTask(ctx: WanContext, arg?: unknown, options?: { prompt?: string; duration?: number }): Promise<TaskRecord | undefined> {
   const r = resolveTask(ctx, arg);
   const file = savedFile(r);
   if (!file) {

@@ -46,7 +46,7 @@ export async function morphImages(generators: GeneratorManager, arg?: unknown, a
 }
 
 /** Explorer, a video: continue it (sent as first_clip). */
-export async function continueClip(generators: GeneratorManager, arg?: unknown, all?: unknown): Promise<GeneratorHandle | undefined> {
+export async function continueVideo(generators: GeneratorManager, arg?: unknown, all?: unknown): Promise<GeneratorHandle | undefined> {
   const [clip] = ofKind(selection(arg, all), 'video');
   if (!clip) return refuse(vscode.l10n.t('Choose an MP4 or MOV video to continue.'));
   return generators.open({ mode: 'continue', prefill: { firstClip: clip } });

@@ -7,7 +7,7 @@ import { BOARD_EXTENSION, boardFromKeyframes, type Board } from '../../storyboar
 import { boardText, emptyBoard } from '../../storyboard/edit';
 import { STORYBOARD_VIEW_TYPE } from '../viewIds';
 import { ofKind, selection } from './generator';
-import { UserError } from './taskArgs';
+import { UserError } from '../userError';
 
 /** Tests (and scripts) may give the name instead of being asked. */
 export interface StoryboardOptions {

@@ -8,13 +8,13 @@ import type { WanContext } from '../context';
 import { deleteVideo } from '../gallery/deleteVideo';
 import { clearApiKey, setApiKey } from './apiKey';
 import { testConnection } from './connection';
-import { continueVideo, generate, generateAgain } from './generate';
-import { continueClip, generateFromImage, morphImages, openGenerator, useAsDrivingAudio } from './generator';
+import { continueTask, generate, generateAgain } from './generate';
+import { continueVideo, generateFromImage, morphImages, openGenerator, useAsDrivingAudio } from './generator';
 import { CommandIds, type CommandKey } from './ids';
 import { playVideo } from './player';
 import { makeStoryboard, newStoryboard, type StoryboardOptions } from './newStoryboard';
 import { assembleBoardFilm, generateBoard } from './storyboard';
-import { UserError } from './taskArgs';
+import { UserError } from '../userError';
 import {
   addTaskById,
   cancelTask,
@@ -56,7 +56,7 @@ export const COMMAND_FACTORIES: Record<CommandKey, Factory> = {
   copyTaskId: (ctx) => (arg?: unknown) => copyTaskId(ctx, arg),
   copyPrompt: (ctx) => (arg?: unknown) => copyPrompt(ctx, arg),
   generateAgain: (ctx) => (arg?: unknown, options?: { confirm?: boolean }) => generateAgain(ctx, arg, options),
-  continueVideo: (ctx) => (arg?: unknown, options?: { prompt?: string; duration?: number }) => continueVideo(ctx, arg, options),
+  continueTask: (ctx) => (arg?: unknown, options?: { prompt?: string; duration?: number }) => continueTask(ctx, arg, options),
   lookAgain: (ctx) => (arg?: unknown) => lookAgain(ctx, arg),
   createAgain: (ctx) => (arg?: unknown, options?: { confirm?: boolean }) => createAgain(ctx, arg, options),
   removeTask: (ctx) => (arg?: unknown, options?: { confirm?: boolean }) => removeTask(ctx, arg, options),
@@ -64,7 +64,7 @@ export const COMMAND_FACTORIES: Record<CommandKey, Factory> = {
   openGenerator: (ctx) => (arg?: unknown) => openGenerator(ctx.generators, arg),
   generateFromImage: (ctx) => (arg?: unknown, all?: unknown) => generateFromImage(ctx.generators, arg, all),
   morphImages: (ctx) => (arg?: unknown, all?: unknown) => morphImages(ctx.generators, arg, all),
-  continueClip: (ctx) => (arg?: unknown, all?: unknown) => continueClip(ctx.generators, arg, all),
+  continueVideo: (ctx) => (arg?: unknown, all?: unknown) => continueVideo(ctx.generators, arg, all),
   useAsDrivingAudio: (ctx) => (arg?: unknown, all?: unknown) => useAsDrivingAudio(ctx.generators, arg, all),
   deleteVideo: (ctx) => (arg?: unknown, options?: { confirm?: boolean }) => deleteVideo(ctx, arg, options),
   refreshGallery: (ctx) => () => ctx.gallery.refresh(),

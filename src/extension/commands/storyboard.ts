@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { BOARD_EXTENSION } from '../../storyboard/board';
 import type { RunResult } from '../../storyboard/run';
 import type { WanContext } from '../context';
-import { UserError } from './taskArgs';
+import { UserError } from '../userError';
 
 function activeBoard(): vscode.Uri | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;

@@ -4,10 +4,7 @@ import * as vscode from 'vscode';
 import type { TaskRecord } from '../../tasks/record';
 import type { WanContext } from '../context';
 import { TaskNode, VideoNode } from '../tasks/tree';
-
-export class UserError extends Error {
-  override readonly name = 'UserError';
-}
+import { UserError } from '../userError';
 
 export function resolveTask(ctx: WanContext, arg: unknown): TaskRecord {
   const id =

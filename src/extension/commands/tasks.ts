@@ -10,7 +10,8 @@ import { askForOutputFolder, resolveOutputFolder, workspaceFolderFor } from '../
 import { detailsMarkdown, label, savedFile } from '../tasks/present';
 import type { PlayerHandle } from '../player';
 import { CommandIds } from './ids';
-import { UserError, resolveTask } from './taskArgs';
+import { UserError } from '../userError';
+import { resolveTask } from './taskArgs';
 
 function validationMessage(error: WanValidationError): string {
   return error.issues.map((i) => i.message).join('; ');
@@ -38,7 +39,7 @@ export async function revealTask(ctx: WanContext, arg: unknown): Promise<void> {
 export async function cancelTask(ctx: WanContext, arg: unknown): Promise<TaskRecord | undefined> {
   const r = resolveTask(ctx, arg);
   try {
-    const after = await ctx.tasks.tasks.cancel(r.id);
+    const after = await ctx.tasks.engine.cancel(r.id);
     ctx.log.info(`Task ${r.id}: cancel asked; now ${after?.state ?? 'gone'}`);
     return after;
   } catch (error) {
@@ -56,7 +57,7 @@ export async function retryDownload(ctx: WanContext, arg: unknown): Promise<void
   const folder = resolveOutputFolder(r.workspaceFolder ?? workspaceFolderFor([])) ?? r.outputFolder ?? (await askForOutputFolder());
   if (!folder) return;
   if (folder !== r.outputFolder) await ctx.tasks.patch(r.id, (t) => (t.outputFolder = folder));
-  await ctx.tasks.tasks.retrySave(r.id);
+  await ctx.tasks.engine.retrySave(r.id);
 }
 
 export async function copyTaskId(ctx: WanContext, arg: unknown): Promise<string> {
@@ -78,7 +79,7 @@ export async function copyPrompt(ctx: WanContext, arg: unknown): Promise<string>
 /** `wanStudio.task.lookAgain`: an interrupted create is looked up in the account's task list once more. */
 export async function lookAgain(ctx: WanContext, arg: unknown): Promise<void> {
   const r = resolveTask(ctx, arg);
-  await ctx.tasks.tasks.lookAgain(r.id);
+  await ctx.tasks.engine.lookAgain(r.id);
 }
 
 /** `wanStudio.task.createAgain [task] [{confirm: false}]`: the user decided the interrupted create made nothing. */
@@ -95,7 +96,7 @@ export async function createAgain(ctx: WanContext, arg: unknown, options?: { con
     );
     if ((await vscode.window.showWarningMessage(question, { modal: true }, go)) !== go) return;
   }
-  await ctx.tasks.tasks.createAgain(r.id);
+  await ctx.tasks.engine.createAgain(r.id);
 }
 
 /** `wanStudio.task.remove`: forgets the task here (it is never canceled on the service). */
@@ -107,7 +108,7 @@ export async function removeTask(ctx: WanContext, arg: unknown, options?: { conf
     if ((await vscode.window.showWarningMessage(question, { modal: true }, go)) !== go) return 0;
   }
   try {
-    return await ctx.tasks.tasks.remove([r.id]);
+    return await ctx.tasks.engine.remove([r.id]);
   } catch (error) {
     if (error instanceof WanValidationError) throw new UserError(validationMessage(error));
     throw error;
@@ -139,7 +140,7 @@ export async function addTaskById(ctx: WanContext, arg?: unknown): Promise<TaskR
         });
   if (!taskId) return undefined;
   try {
-    const r = await ctx.tasks.tasks.adopt(taskId.trim(), { workspaceFolder: workspaceFolderFor([]) });
+    const r = await ctx.tasks.engine.adopt(taskId.trim(), { workspaceFolder: workspaceFolderFor([]) });
     ctx.notifier.info(vscode.l10n.t('Added task {0}: {1}', taskId.trim(), r.state));
     return r;
   } catch (error) {
@@ -155,7 +156,7 @@ export async function syncFromAccount(ctx: WanContext): Promise<TaskRecord[]> {
   try {
     added = await vscode.window.withProgress(
       { location: { viewId: 'wanStudio.tasks' }, title: vscode.l10n.t('Reading the account’s tasks…') },
-      () => ctx.tasks.tasks.syncFromAccount({ workspaceFolder: workspaceFolderFor([]) }),
+      () => ctx.tasks.engine.syncFromAccount({ workspaceFolder: workspaceFolderFor([]) }),
     );
     const saved = added.filter((r) => r.save?.state === 'saved').length;
     ctx.notifier.info(
@@ -174,7 +175,7 @@ export async function syncFromAccount(ctx: WanContext): Promise<TaskRecord[]> {
 }
 
 export async function clearFinished(ctx: WanContext): Promise<number> {
-  const n = await ctx.tasks.tasks.clearFinished();
+  const n = await ctx.tasks.engine.clearFinished();
   ctx.log.info(`Cleared ${n} finished tasks`);
   return n;
 }

@@ -2,7 +2,7 @@
 import { rm, readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { parseSidecar, sidecarPathOf } from '../../tasks/sidecar';
-import { UserError } from '../commands/taskArgs';
+import { UserError } from '../userError';
 import type { WanContext } from '../context';
 import { fileName } from '../tasks/present';
 import { VideoNode } from '../tasks/tree';
@@ -36,7 +36,7 @@ export async function deleteVideo(ctx: WanContext, arg: unknown, options?: { con
   } catch (error) {
     throw new UserError(vscode.l10n.t('{0} could not be deleted: {1}', fileName(file), error instanceof Error ? error.message : String(error)));
   }
-  if (records.length) await ctx.tasks.tasks.remove(records.map((r) => r.id));
+  if (records.length) await ctx.tasks.engine.remove(records.map((r) => r.id));
   ctx.posters.forget(file);
   ctx.gallery.refresh();
   ctx.log.info(`Deleted ${file}${ours ? ` and ${sidecar}` : ''}${records.length ? ` and ${records.length} task(s)` : ''}`);

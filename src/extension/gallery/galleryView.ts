@@ -15,7 +15,7 @@ import {
 } from '../../protocol/gallery';
 import type { Reply, NotificationHandlers, RequestHandlers } from '../../protocol/rpc';
 import { CommandIds } from '../commands/ids';
-import { UserError } from '../commands/taskArgs';
+import { UserError } from '../userError';
 import type { TaskService } from '../tasks/service';
 import { WebviewHost } from '../webviews/host';
 import { pageHtml } from '../webviews/pageHtml';
@@ -134,7 +134,7 @@ class GalleryPage extends WebviewHost<GalleryParams, GalleryResults, Ready, Gall
         await vscode.commands.executeCommand(vscode.workspace.getWorkspaceFolder(uri) ? 'revealInExplorer' : 'revealFileInOS', uri);
         return { done: true };
       case 'continue':
-        await vscode.commands.executeCommand(CommandIds.continueClip, uri);
+        await vscode.commands.executeCommand(CommandIds.continueVideo, uri);
         return { done: true };
       case 'delete':
         return { done: (await vscode.commands.executeCommand<boolean>(CommandIds.deleteVideo, uri)) === true };

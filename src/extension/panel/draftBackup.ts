@@ -1,9 +1,15 @@
 // A copy of the open form on the host's disk. The page's setState is persisted by the workbench on its
 // own schedule, and a browser reload (code-server) can drop the latest edits; this file cannot, so a
 // revived panel takes whichever is there. Used only to revive a panel, never for a new one.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import type { PanelState } from './panel';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeAtomic } from '../../tasks/atomicFile';
+
+/** What the page keeps with setState, and the serializer hands back after a reload. */
+export interface PanelState {
+  draft?: unknown;
+  taskIds?: unknown;
+}
 
 const WRITE_DELAY_MS = 200;
 
@@ -33,10 +39,7 @@ export class DraftBackup {
     if (!state || !file) return;
     this.pending = undefined;
     try {
-      await mkdir(dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(state));
-      await rename(tmp, file);
+      await writeAtomic(file, JSON.stringify(state));
     } catch (error) {
       this.onError(`Could not keep the generator's draft: ${String(error)}`);
     }
@@ -52,9 +55,15 @@ export class DraftBackup {
     }
   }
 
+  /** Writes what is pending now; the last copy is on disk once `settled()` resolves. */
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    void this.flush();
+    this.writing = this.writing.then(() => this.flush());
+  }
+
+  /** Resolves once every copy asked for so far was written (or failed and was reported). */
+  settled(): Promise<void> {
+    return this.writing;
   }
 }

@@ -1,11 +1,12 @@
 // Owns the one generation panel: opens or reveals it, fills it, and revives it after a reload.
 import * as vscode from 'vscode';
-import { OpenGeneratorArgSchema, type Draft, type DraftInput, type ReplyMessage, type Slot, type TaskView, type Validation } from '../../protocol/generate';
+import { DraftSchema, OpenGeneratorArgSchema, type Draft, type DraftInput, type ReplyMessage, type Slot, type TaskView, type Validation } from '../../protocol/generate';
 import { choosesSomething, clipToMeasure, entryDraft } from '../../tasks/entryDraft';
 import { probeVideo } from '../../wan';
 import { readEndpoint } from '../settings';
 import { DraftChecker } from './check';
-import { GENERATOR_VIEW_TYPE, GeneratorPanel, resourceRoots, type PanelDeps, type PanelState } from './panel';
+import { GENERATOR_VIEW_TYPE, GeneratorPanel, resourceRoots, type PanelDeps } from './panel';
+import type { PanelState } from './draftBackup';
 import type { GenerationTasks } from './taskLayer';
 
 /** What `wanStudio.openGenerator` resolves to: enough for automation and tests to drive the host side. */
@@ -117,8 +118,9 @@ export class GeneratorManager implements vscode.Disposable {
       panel: p.panel,
       draft: () => p.draft,
       ready: () => p.whenReady(),
-      validate: (draft) => p.validate(draft ?? p.draft),
-      generate: (draft) => p.generate(draft ?? p.draft),
+      // The handle is a way in like the page: what it is given is parsed here, once.
+      validate: (draft) => p.validate(draft ? DraftSchema.parse(draft) : p.draft),
+      generate: (draft) => p.generate(draft ? DraftSchema.parse(draft) : p.draft),
       receive: (raw) => p.receive(raw),
       tasks: () => p.taskViews(),
     };

@@ -9,7 +9,6 @@ import {
   MODE_SLOTS,
   OPTIONAL_SLOTS,
   type Draft,
-  type DraftInput,
   PageMessageSchema,
   type HostMessage,
   type Issue,
@@ -27,7 +26,7 @@ import { CommandIds } from '../commands/ids';
 import { BudgetRefusal } from '../tasks/budget';
 import { RequestRefused } from '../tasks/service';
 import { DraftChecker, issuesOf, requestsOf } from './check';
-import type { DraftBackup } from './draftBackup';
+import type { DraftBackup, PanelState } from './draftBackup';
 import { adviceFor, adviceForError } from './errors';
 import { MalformedMessage, WebviewHost } from '../webviews/host';
 import { openSettingsAt } from '../settings';
@@ -36,14 +35,10 @@ import { generatorLabels } from './labels';
 import { pickSources } from './pick';
 import { placeFiles } from './prefill';
 import type { GenerationTasks } from './taskLayer';
+import { StorageKeys, type TypedState } from '../storage';
 
 export { GENERATOR_VIEW_TYPE } from '../viewIds';
 
-/** What the page keeps with setState, and the serializer hands back after a reload. */
-export interface PanelState {
-  draft?: unknown;
-  taskIds?: unknown;
-}
 
 export interface PanelDeps {
   extensionUri: vscode.Uri;
@@ -51,11 +46,10 @@ export interface PanelDeps {
   tasks: GenerationTasks;
   checker: DraftChecker;
   /** Remembers the last seed across windows. */
-  memento: vscode.Memento;
+  memento: TypedState;
   backup: DraftBackup;
 }
 
-const LAST_SEED_KEY = 'wanStudio.lastSeed';
 
 /** Local resource roots: the bundles, and every workspace folder (thumbnails, players, results). */
 export function resourceRoots(extensionUri: vscode.Uri, extra: readonly vscode.Uri[] = []): vscode.Uri[] {
@@ -207,7 +201,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     },
     generate: async ({ draft }) => ({ tasks: await this.generate(draft) }),
     seed: async ({ which }) => {
-      const last = this.deps.memento.get<number>(LAST_SEED_KEY);
+      const last = this.deps.memento.get(StorageKeys.lastSeed);
       return { seed: which === 'random' ? String(randomInt(0, SEED_MAX)) : last === undefined ? undefined : String(last) };
     },
     action: async ({ action, taskId }) => {
@@ -222,9 +216,8 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     },
   };
 
-  /** The core's verdict on a draft, with previews the page may load. */
-  async validate(input: DraftInput): Promise<Validation> {
-    const draft = DraftSchema.parse(input);
+  /** The core's verdict on a draft (parsed once, where it came in), with previews the page may load. */
+  async validate(draft: Draft): Promise<Validation> {
     this.draft = draft;
     const result = await this.deps.checker.check(draft);
     const webview = this.panel.webview;
@@ -239,8 +232,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
   }
 
   /** Hands the draft to the task layer (one task per batch image) and follows the tasks. */
-  async generate(input: DraftInput): Promise<TaskView[]> {
-    const draft = DraftSchema.parse(input);
+  async generate(draft: Draft): Promise<TaskView[]> {
     const checked = await this.validate(draft);
     if (!checked.canGenerate) {
       throw new PanelRefusal(vscode.l10n.t('Fix the marked fields first.'), checked.issues.filter((i) => i.severity === 'error'));
@@ -265,7 +257,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
       views.push(viewOf(record, this.panel.webview));
     }
     this.keep();
-    await this.deps.memento.update(LAST_SEED_KEY, seed);
+    await this.deps.memento.update(StorageKeys.lastSeed, seed);
     return views;
   }
 

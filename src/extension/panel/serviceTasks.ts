@@ -33,7 +33,7 @@ export class ServiceTasks implements GenerationTasks {
   }
 
   retrySave(id: string): Promise<void> {
-    return this.service.tasks.retrySave(id);
+    return this.service.engine.retrySave(id);
   }
 
   get(id: string): TaskRecord | undefined {

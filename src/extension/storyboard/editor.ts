@@ -19,7 +19,7 @@ import {
   type StoryboardResults,
 } from '../../protocol/storyboard';
 import { CommandIds } from '../commands/ids';
-import { UserError } from '../commands/taskArgs';
+import { UserError } from '../userError';
 import { outputFolders } from '../tasks/outputFolder';
 import { WebviewHost } from '../webviews/host';
 import { pageHtml } from '../webviews/pageHtml';

@@ -44,7 +44,7 @@ export class RequestRefused extends WanValidationError {
 
 export class TaskService implements vscode.Disposable {
   private store!: TaskStore;
-  private engine!: TaskEngine;
+  private current!: TaskEngine;
   private refresher: NodeJS.Timeout | undefined;
   private storeListener: vscode.Disposable | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
@@ -71,7 +71,7 @@ export class TaskService implements vscode.Disposable {
     const sub = this.store.onDidChange(() => this.changed.fire());
     this.storeListener = { dispose: () => sub.dispose() };
     const log = this.o.log;
-    this.engine = new TaskEngine(
+    this.current = new TaskEngine(
       {
         store: this.store,
         connect: (endpoint) => this.o.connections.connectEngine(endpoint),
@@ -85,8 +85,9 @@ export class TaskService implements vscode.Disposable {
     );
   }
 
-  get tasks(): TaskEngine {
-    return this.engine;
+  /** The engine of the store now open (a reopened store gets a new one). */
+  get engine(): TaskEngine {
+    return this.current;
   }
 
   /** Which window this is, in the store's leases. */
@@ -116,7 +117,7 @@ export class TaskService implements vscode.Disposable {
     const records: TaskRecord[] = [];
     for (const { request, workspaceFolder, outputFolder, shot } of items) {
       try {
-        records.push(await this.engine.submit(request, { endpoint, workspaceFolder, outputFolder, shot }));
+        records.push(await this.current.submit(request, { endpoint, workspaceFolder, outputFolder, shot }));
       } catch (error) {
         throw error instanceof WanValidationError ? new RequestRefused(request, error) : error;
       }
@@ -141,10 +142,10 @@ export class TaskService implements vscode.Disposable {
       if (!isLocalFileErrorCode((error as NodeJS.ErrnoException).code)) throw error;
       this.o.log.warn(`The task list cannot be written: ${String(error)}`);
     }
-    this.engine.start();
+    this.current.start();
     this.refresher = setInterval(() => {
       this.store.refresh().then(
-        (changed) => changed && this.engine.wake(),
+        (changed) => changed && this.current.wake(),
         (error: unknown) => this.o.log.warn(`Reading the task list failed: ${String(error)}`),
       );
     }, REFRESH_MS);
@@ -157,7 +158,7 @@ export class TaskService implements vscode.Disposable {
     this.running = false;
     if (this.refresher) clearInterval(this.refresher);
     this.refresher = undefined;
-    await this.engine.stop();
+    await this.current.stop();
   }
 
   /** Stops, then starts again as a new window would (new owner, new store and engine). */
