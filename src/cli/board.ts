@@ -1,7 +1,6 @@
 // `wan-video board plan FILE` and `wan-video board run FILE --out DIR`: the storyboard core on the command
 // line. The CLI keeps no task list: a shot's clip is known by the record written beside it in --out (the same
 // `.json` the extension writes, with the shot's content key), so a second run pays only for what is missing.
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -9,8 +8,7 @@ import { BoardNotReady, runBoard, type RunResult } from '../storyboard/run';
 import { readAndPlan, type BoardReading } from '../storyboard/facts';
 import { assembleBoard } from '../storyboard/film';
 import { planJson, planText, problemLine } from '../storyboard/format';
-import { newTaskRecord, type ShotLink } from '../tasks/record';
-import { sidecarFor, sidecarPathOf, writeSidecar } from '../tasks/sidecar';
+import type { ShotLink } from '../tasks/record';
 import { WanValidationError, prepareRequest, type WanClient } from '../wan';
 import { REGION_BASE_URLS } from '../wan/regions';
 import type { GenerationInput } from '../wan/request';
@@ -55,7 +53,7 @@ export async function boardRun(
   }
   io.err(planText(basename(file), board, plan));
   if (plan.sends.length > 0) await ensureWritableDir(outDir);
-  const pending = new Map<string, { input: GenerationInput; shot: ShotLink; sentAt: number }>();
+  const pending = new Map<string, { input: GenerationInput; shot: ShotLink }>();
   const errors = new Map<string, unknown>();
   let result: RunResult;
   try {
@@ -66,38 +64,20 @@ export async function boardRun(
           return client.uploadFile(path, { signal });
         });
         io.err(`Shot ${shot.shotId}: creating a ${prepared.duration} s ${prepared.resolution} video (billed ${prepared.billedSeconds} s)…`);
-        const sentAt = Date.now();
         const created = await client.createTask(prepared.body, { signal }).catch((e: unknown) => {
           errors.set(shot.shotId, e);
           throw e;
         });
         const taskId = created.output.task_id;
         io.err(`Shot ${shot.shotId}: task ${taskId} created`);
-        pending.set(taskId, { input, shot, sentAt });
+        pending.set(taskId, { input, shot });
         return taskId;
       },
       waitForVideo: async (taskId) => {
         const sent = pending.get(taskId)!;
         const own: RunContext = { phase: 'poll', taskId, extra: {}, notes: [], reached: true };
         try {
-          const saved = await pollAndSave(client, taskId, outDir, common, io, signal, own);
-          // The record beside the clip names the shot and its content: the next run finds it there.
-          const o = saved.task.output;
-          const record = newTaskRecord({
-            id: randomUUID(),
-            state: 'succeeded',
-            request: sent.input,
-            endpoint: { kind: 'custom', baseUrl: common.baseUrl },
-            requestedAt: sent.sentAt,
-            updatedAt: Date.now(),
-            taskId,
-            submitTime: o.submit_time,
-            endTime: o.end_time,
-            origPrompt: o.orig_prompt,
-            usage: saved.task.usage,
-            shot: sent.shot,
-          });
-          await writeSidecar(sidecarPathOf(saved.dest), sidecarFor(record, saved.dest, saved.bytes));
+          const saved = await pollAndSave(client, taskId, outDir, common, io, signal, own, { request: sent.input, shot: sent.shot });
           io.err(`Shot ${sent.shot.shotId}: saved ${saved.dest}`);
           return { video: saved.dest, taskId };
         } catch (e) {

@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WanClient, expectedVideoSeconds, type TaskResponse, probeWritable, type PollSchedule, type Size } from '../wan';
-import type { TaskRequest } from '../tasks/record';
+import type { ShotLink, TaskRequest } from '../tasks/record';
 import { sidecarFor, sidecarPathOf, writeSidecar } from '../tasks/sidecar';
 import { CliUsageError, type Common } from './args';
 import { TaskEnded } from './failure';
@@ -83,6 +83,8 @@ export interface RunFacts {
   request: TaskRequest;
   requestId?: string;
   outputSize?: Size;
+  /** A storyboard's shot: its record names it, so the next run finds the clip by its content. */
+  shot?: ShotLink;
 }
 
 /**
@@ -104,6 +106,7 @@ async function writeRunRecord(dest: string, bytes: number, task: TaskResponse, c
       outputSize: made.outputSize,
       submitTime: o.submit_time,
       endTime: o.end_time,
+      shot: made.shot,
     },
     dest,
     bytes,
