@@ -40,6 +40,18 @@ describe('onboarding text', () => {
     });
   }
 
+  it('promises the free rehearsal without a key only while the endpoint is the emulator', () => {
+    // Without a key, only the emulator answers (connection.ts): a Model Studio endpoint needs the key first.
+    const en = read('package.nls.json');
+    const welcomes = contributes.viewsWelcome as { contents: string; when?: string }[];
+    const rehearsal = welcomes.filter((w) => /rehearsal emulator \(free/.test(en[keyOf(w.contents)] as string));
+    assert.equal(rehearsal.length, 1);
+    assert.match(rehearsal[0]!.when ?? '', /config\.wanStudio\.endpoint == emulator/);
+    const otherwise = welcomes.filter((w) => /config\.wanStudio\.endpoint != emulator/.test(w.when ?? '') && /!wanStudio\.apiKeySet/.test(w.when ?? ''));
+    assert.equal(otherwise.length, 1, 'no welcome for a missing key on a Model Studio endpoint');
+    assert.match(en[keyOf(otherwise[0]!.contents)] as string, /nothing can be generated until the key is set/);
+  });
+
   it('offers each action once in the palette', () => {
     const hidden = new Set((contributes.menus.commandPalette as { command: string; when?: string }[]).filter((m) => m.when === 'false').map((m) => m.command));
     // Both open the generation panel from the palette: only one may be listed.
