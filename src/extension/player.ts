@@ -146,7 +146,7 @@ export class PlayerPanel extends WebviewHost<NoRequests, NoRequests, WebviewToHo
     return { error: error instanceof Error ? error.message : String(error) };
   }
 
-  protected notify(message: PlayerNotification): void | Promise<void> {
+  protected override notify(message: PlayerNotification): void | Promise<void> {
     return notifyHandler(this.notifications, message.type, message);
   }
 

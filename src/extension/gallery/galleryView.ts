@@ -155,12 +155,7 @@ class GalleryPage extends WebviewHost<GalleryParams, GalleryResults, Ready, Gall
   }
 
   protected refusal(error: unknown): { error: string } {
-    if (!(error instanceof UserError)) this.log.warn(`Gallery: ${error instanceof Error ? error.message : String(error)}`);
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
-
-  protected notify(): void {
-    // The page sends no notification but `ready`.
+    return this.messageRefusal(error);
   }
 }
 

@@ -145,7 +145,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     },
   };
 
-  protected notify(message: Exclude<PageNotification, { type: 'ready' }>): void | Promise<void> {
+  protected override notify(message: Exclude<PageNotification, { type: 'ready' }>): void | Promise<void> {
     return notifyHandler(this.notifications, message.type, message);
   }
 

@@ -238,12 +238,7 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
   }
 
   protected refusal(error: unknown): { error: string } {
-    if (!(error instanceof UserError)) this.log.warn(`Storyboard: ${error instanceof Error ? error.message : String(error)}`);
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
-
-  protected notify(): void {
-    // The page sends no notification but `ready`.
+    return this.messageRefusal(error);
   }
 }
 

@@ -4,6 +4,7 @@
 // to the host's own requests (with a timeout), and notifications by type.
 import * as vscode from 'vscode';
 import type { z } from 'zod';
+import { UserError } from '../userError';
 import { dispatch, parseWith, type NotificationHandlers, type Reply, type RequestHandlers } from '../../protocol/rpc';
 
 const READY_TIMEOUT_MS = 5000;
@@ -164,8 +165,20 @@ export abstract class WebviewHost<
 
   /** How a failed request is told to the page (with the fields or next steps the protocol adds). */
   protected abstract refusal(error: unknown): { error: string } & E;
-  /** Hands a notification to its handler (`notifyHandler(this.notifications, message.type, message)`). */
-  protected abstract notify(message: Exclude<N, { type: 'ready' }>): void | Promise<void>;
+  /**
+   * The plain refusal: the error's message for the page, and a line in the log when the user did not cause
+   * it (a UserError is their input refused, not a fault).
+   */
+  protected messageRefusal(error: unknown): { error: string } {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof UserError)) this.log.warn(`${this.options.name}: ${message}`);
+    return { error: message };
+  }
+  /**
+   * Hands a notification to its handler (`notifyHandler(this.notifications, message.type, message)`). A page
+   * that sends none but `ready` keeps this default.
+   */
+  protected notify(_message: Exclude<N, { type: 'ready' }>): void | Promise<void> {}
 
   /** Handles one raw message from the page; returns the reply it sent (for requests). Never throws. */
   async receive(raw: unknown): Promise<Reply<R[keyof P], E> | undefined> {
