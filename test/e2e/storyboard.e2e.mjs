@@ -11,12 +11,10 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { launchWorkbenchBrowser } from '../host/browser.mjs';
 import { REPO_ROOT } from '../host/install-code-server.mjs';
-import { e2eCodeServer, explorerAction, sampleWorkspace, until } from './workbench.mjs';
+import { e2eCodeServer, e2eSteps, explorerAction, frameWith as frameIn, openWorkbench, sampleWorkspace, until } from './workbench.mjs';
 
 const { install, shots: SHOTS } = await e2eCodeServer(import.meta.filename);
-const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
 const DOCS = join(REPO_ROOT, 'media', 'docs');
 const ffmpeg = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg').path;
 
@@ -31,34 +29,19 @@ assert.equal(tone.status, 0, String(tone.stderr));
 let server;
 let browser;
 let page;
-let failed = false;
-const results = [];
 const t0 = Date.now();
+const { shot: runShot, step, fail, summary } = e2eSteps(() => page, SHOTS, 'failure-storyboard');
 
+/** A screenshot of the run, or with `docs` one of the README's pictures in media/docs/. */
 async function shot(name, docs = false) {
-  const file = join(docs ? DOCS : SHOTS, `${name}.png`);
+  if (!docs) return runShot(name);
+  const file = join(DOCS, `${name}.png`);
   await page.screenshot({ path: file });
   console.log(`  screenshot: ${file}`);
 }
 
-async function step(name, fn) {
-  const start = Date.now();
-  try {
-    await fn();
-    results.push(`  ✔ ${name} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
-  } catch (err) {
-    failed = true;
-    results.push(`  ✘ ${name}: ${err instanceof Error ? err.message : err}`);
-    await shot(`failure-storyboard-${name.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => {});
-    throw err;
-  }
-}
-
-async function frameWith(selector, what, timeoutMs) {
-  return until(what, async () => {
-    for (const f of page.frames()) if (await f.$(selector).catch(() => null)) return f;
-    return undefined;
-  }, timeoutMs);
+function frameWith(selector, what, timeoutMs) {
+  return frameIn(page, selector, what, timeoutMs);
 }
 
 /** The creates the extension's own emulator has answered (its state file names its URL). */
@@ -76,15 +59,13 @@ function seconds(file) {
 }
 
 try {
-  server = await startCodeServer({
-    codeServer: install,
-    folder: workspace,
-    settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.list.openMode': 'doubleClick' },
+  ({ server, browser, page } = await openWorkbench({
+    install,
+    workspace,
+    viewport: { width: 1280, height: 900 },
+    settings: { 'workbench.list.openMode': 'doubleClick' },
     env: { WAN_EMULATOR_ARGS: '--pending-ms 300 --running-ms 1200' },
-  });
-  ({ browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport: { width: 1280, height: 900 } }));
-  page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
-  await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
+  }));
   let board;
   const card = (i) => board.locator(`.card[data-index="${i}"]`);
   const field = (key) => board.locator(`[data-key="${key}"] input, [data-key="${key}"] textarea`).first();
@@ -170,7 +151,7 @@ try {
     assert.equal((await creates()) - was, 1);
   });
 } catch (err) {
-  failed = true;
+  fail();
   console.error(`e2e: ${err instanceof Error ? err.stack : err}`);
   if (server) console.error(server.logTail(30));
 } finally {
@@ -178,6 +159,5 @@ try {
   await server?.stop().catch(() => {});
   if (!process.env.WAN_KEEP_TMP) rmSync(work, { recursive: true, force: true });
 }
-for (const r of results) console.log(r);
-console.log(`e2e storyboard: ${results.filter((r) => r.includes('✔')).length} passed, ${failed ? 1 : 0} failed, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-process.exit(failed ? 1 : 0);
+console.log(`e2e storyboard: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+process.exit(summary());
