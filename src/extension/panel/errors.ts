@@ -15,15 +15,10 @@ export interface ActionableError {
 function regionName(): string | undefined {
   const setting = readEndpoint();
   if (!('endpoint' in setting)) return undefined;
-  switch (setting.endpoint.kind) {
-    case 'beijing':
-      return vscode.l10n.t('Beijing');
-    case 'singapore':
-    case 'singapore-workspace':
-      return vscode.l10n.t('Singapore');
-    default:
-      return undefined;
-  }
+  const kind = setting.endpoint.kind;
+  if (kind === 'beijing') return vscode.l10n.t('Beijing');
+  if (kind === 'singapore' || kind === 'singapore-workspace') return vscode.l10n.t('Singapore');
+  return undefined;
 }
 
 /** The table's English hint in the display language (every hint is in the l10n bundles; a unit test checks). */
