@@ -2,6 +2,7 @@
 // ways to choose a file), the batch list, and dropping files from the Explorer.
 import type { Mode, Probe, Slot } from '../../src/protocol/generate';
 import { previewOf } from '../../src/protocol/preview';
+import { onFileDrop } from '../common/drop';
 import type { FormContext } from './context';
 import { issuesFor } from './context';
 import { button, el, showIssues } from './dom';
@@ -131,21 +132,11 @@ export function batchBlock(ctx: FormContext) {
   };
 }
 
-/** Files dragged from the Explorer arrive as a uri-list (VS Code wants Shift held over a webview). */
+/** Files dragged from the Explorer, into one slot or (with none) wherever the host puts them. */
 export function dropTarget(ctx: FormContext, target: HTMLElement, slot?: Slot): void {
-  target.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    target.classList.add('dragging');
-  });
-  target.addEventListener('dragleave', () => target.classList.remove('dragging'));
-  target.addEventListener('drop', (e) => {
-    e.preventDefault();
-    e.stopPropagation();
-    target.classList.remove('dragging');
-    const data = e.dataTransfer?.getData('application/vnd.code.uri-list') || e.dataTransfer?.getData('text/uri-list') || '';
-    const uris = data.split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
+  onFileDrop(target, (uris) => {
     const draft = ctx.draft();
-    if (!uris.length || !draft) return;
+    if (!draft) return;
     void request('drop', { slot, uris: uris.slice(0, 50), draft }).then(({ draft: next }) => ctx.replace(next));
   });
 }

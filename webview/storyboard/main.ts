@@ -7,7 +7,8 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { BoardView, ProblemView, ShotView, Slot, StoryboardEdit, StoryboardInit, StoryboardParams, StoryboardUpdate } from '../../src/protocol/storyboard';
+import type { BoardView, ProblemView, ShotView, StoryboardEdit, StoryboardInit, StoryboardParams, StoryboardUpdate } from '../../src/protocol/storyboard';
+import { onFileDrop } from '../common/drop';
 import { RequestError, ask, listen, sayReady } from '../common/rpc';
 import { button, el } from '../generate/dom';
 import { L, setLabels } from '../generate/l10n';
@@ -71,34 +72,6 @@ function labelled(label: string, ...children: Node[]): HTMLElement {
   return el('label', { className: 'field' }, [el('span', { className: 'label', textContent: label }), ...children]);
 }
 
-function urisOf(event: DragEvent): string[] {
-  const data = event.dataTransfer;
-  if (!data) return [];
-  const list = data.getData('text/uri-list') || data.getData('application/vnd.code.uri-list');
-  if (list) return list.split(/\r?\n/).filter((l) => l && !l.startsWith('#'));
-  try {
-    const resources = JSON.parse(data.getData('resourceurls') || '[]') as unknown;
-    return Array.isArray(resources) ? resources.filter((r): r is string => typeof r === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-/** A place a file can be dropped from the Explorer (the host checks it is a workspace file of the right kind). */
-function dropZone(target: HTMLElement, slot: Slot, index?: number): void {
-  target.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    target.classList.add('over');
-  });
-  target.addEventListener('dragleave', () => target.classList.remove('over'));
-  target.addEventListener('drop', (e) => {
-    e.preventDefault();
-    target.classList.remove('over');
-    const uris = urisOf(e);
-    if (uris.length) request('drop', { slot, index, uris });
-  });
-}
-
 function keyframeSlot(shot: ShotView, index: number, slot: 'start' | 'end'): HTMLElement {
   const source = slot === 'start' ? shot.keyframe : shot.end;
   const src = slot === 'start' ? shot.startThumb : shot.endThumb;
@@ -112,7 +85,7 @@ function keyframeSlot(shot: ShotView, index: number, slot: 'start' | 'end'): HTM
       ...(slot === 'end' && source ? [button(L('clear'), () => edit({ op: 'shot', index, field: 'endKeyframe', value: null }), true)] : []),
     ]),
   ]);
-  dropZone(box, slot, index);
+  onFileDrop(box, (uris) => request('drop', { slot, index, uris }));
   return box;
 }
 
@@ -238,7 +211,7 @@ function settingsBlock(view: BoardView): HTMLElement {
     ...(s.soundtrack ? [button(L('clear'), () => edit({ op: 'setting', field: 'soundtrack', value: null }), true)] : []),
     problemsAt(view, 'setting:soundtrack'),
   ]);
-  dropZone(soundtrack, 'soundtrack');
+  onFileDrop(soundtrack, (uris) => request('drop', { slot: 'soundtrack', uris }));
   return el('section', { className: 'settings', id: 'settings' }, [
     el('h2', { textContent: L('settings') }),
     el('div', { className: 'row' }, [labelled(L('resolution'), resolution, problemsAt(view, 'setting:resolution')), check('watermark', s.watermark), check('promptExtend', s.promptExtend)]),
