@@ -13,7 +13,7 @@ import { EmulatorProcess, emulatorArgsFromEnv, type EmulatorState } from './emul
 import { GALLERY_VIEW_ID, GalleryViewProvider } from './gallery/galleryView';
 import { PosterIcons } from './gallery/posterIcons';
 import { PosterCache } from '../gallery/poster';
-import type { GalleryEntry } from '../gallery/entries';
+import type { GalleryEntry } from '../gallery/schema';
 import { DisposableStore } from './lifecycle';
 import { DraftBackup } from './panel/draftBackup';
 import { GeneratorManager } from './panel/manager';

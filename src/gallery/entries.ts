@@ -3,38 +3,11 @@
 // made in another window, on another machine or by `wan-video` appear too. One entry per task ID. No vscode.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { z } from 'zod';
-import { MODES } from '../protocol/generate';
 import type { TaskRecord } from '../tasks/record';
 import { MAX_SIDECAR_BYTES, parseSidecar, videoBesideSidecar, type VideoSidecar } from '../tasks/sidecar';
 import { isCompleteMp4 } from '../wan/files';
 import { parseServiceTime } from '../wan/time';
-
-export const GALLERY_MODES = [...MODES, 'unknown'] as const;
-export const GalleryModeSchema = z.enum(GALLERY_MODES);
-export type GalleryMode = z.infer<typeof GalleryModeSchema>;
-
-export const GalleryEntrySchema = z.object({
-  /** The task ID, or the file's path when nothing names its task. */
-  key: z.string(),
-  taskId: z.string().optional(),
-  /** The task list's record, when it holds this video. */
-  recordId: z.string().optional(),
-  file: z.string(),
-  /** The record beside the video, when there is one. */
-  sidecar: z.string().optional(),
-  prompt: z.string(),
-  mode: GalleryModeSchema,
-  /** When it was made (epoch ms): the task's end, else the file's modification time. */
-  madeAt: z.number(),
-  bytes: z.number(),
-  rehearsal: z.boolean(),
-  durationS: z.number().optional(),
-  resolution: z.string().optional(),
-  /** Where it came from: the task list, a record beside it, or its name alone. */
-  source: z.enum(['task', 'sidecar', 'file']),
-});
-export type GalleryEntry = z.infer<typeof GalleryEntrySchema>;
+import { GalleryFilterSchema, type GalleryEntry, type GalleryFilter, type GalleryMode } from './schema';
 
 /** The CLI's name for a saved video: `wan-<task id>.mp4`. */
 const CLI_NAME = /^wan-([A-Za-z0-9-]+)\.mp4$/i;
@@ -152,18 +125,6 @@ export async function collectGallery(records: readonly TaskRecord[], folders: re
   for (const folder of new Set(folders)) for (const e of await scanFolder(folder)) add(e);
   return [...byKey.values()].sort((a, b) => b.madeAt - a.madeAt || a.file.localeCompare(b.file));
 }
-
-export const GalleryFilterSchema = z
-  .object({
-    /** Words that must all appear in the prompt or the file name (any case). */
-    query: z.string().max(500).default(''),
-    mode: GalleryModeSchema.or(z.literal('all')).default('all'),
-    /** Made on or after / before these (epoch ms). */
-    from: z.number().optional(),
-    to: z.number().optional(),
-  })
-  .strict();
-export type GalleryFilter = z.input<typeof GalleryFilterSchema>;
 
 export function filterGallery(entries: readonly GalleryEntry[], filter: GalleryFilter): GalleryEntry[] {
   const f = GalleryFilterSchema.parse(filter);

@@ -3,7 +3,7 @@
 // each a request with one reply; the host greets the page with its strings and says when the list changed.
 // The host validates every message from the page; the page imports only the types.
 import { z } from 'zod';
-import { GalleryFilterSchema, GalleryModeSchema } from '../gallery/entries';
+import { GalleryEntrySchema, GalleryFilterSchema } from '../gallery/schema';
 import { IncomingReply, parseWith, requestOf, type Reply } from './rpc';
 
 /** webview → host: loaded (again after every reload of the view). */
@@ -26,21 +26,14 @@ export interface GalleryParams {
   act: { key: string; action: GalleryAction };
 }
 
-/** One video as the page shows it: its sources are webview URIs of files the host found. */
-export const GalleryCard = z
-  .object({
-    key: z.string(),
+/** One video as the page shows it: the entry's facts, and its sources as webview URIs of files the host found. */
+export const GalleryCard = GalleryEntrySchema.pick({ key: true, mode: true, madeAt: true, bytes: true, rehearsal: true, durationS: true, resolution: true })
+  .extend({
     title: z.string(),
     fileName: z.string(),
     video: z.string(),
     /** The poster frame, once made (the page shows the video's own first frame until then). */
     poster: z.string().optional(),
-    mode: GalleryModeSchema,
-    madeAt: z.number(),
-    bytes: z.number(),
-    rehearsal: z.boolean(),
-    durationS: z.number().optional(),
-    resolution: z.string().optional(),
     canContinue: z.boolean(),
   })
   .strict();

@@ -4,7 +4,8 @@
 // roots are the output folders and the poster cache, nothing else.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { collectGallery, filterGallery, type GalleryEntry } from '../../gallery/entries';
+import { collectGallery, filterGallery } from '../../gallery/entries';
+import type { GalleryEntry } from '../../gallery/schema';
 import {
   GalleryPageMessage,
   type GalleryCard,
