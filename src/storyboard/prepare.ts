@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runFfmpegOn } from '../emulator/ffmpeg';
 import { WanValidationError } from '../wan/errors';
-import { probeAudio, validateLocalMedia } from '../wan/media';
+import { probeAudio, readCheckedImage } from '../wan/media';
 import { isUrl, type GenerationInput } from '../wan/request';
 import type { Board } from './board';
 import { boardSources, type ShotRequest, type SourceFact } from './plan';
@@ -32,8 +32,7 @@ async function keyframeFact(boardDir: string, source: string): Promise<SourceFac
   if (isUrl(source)) return { key: `url:${source}` };
   const path = resolveSource(boardDir, source);
   try {
-    await validateLocalMedia('first_frame', path);
-    return { key: hashOf(await readFile(path)) };
+    return { key: hashOf((await readCheckedImage(path)).bytes) };
   } catch (e) {
     return { problem: unreadable(source, e) };
   }

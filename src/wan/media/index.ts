@@ -13,6 +13,7 @@ export {
   imageIssues,
   imageToDataUri,
   mediaField,
+  readCheckedImage,
   readImageAsDataUri,
   validateDataUriImage,
   validateLocalMedia,

@@ -226,10 +226,10 @@ export async function validateLocalMedia(type: LocalMediaType, path: string): Pr
 }
 
 /**
- * Reads a local image once, checks it like validateLocalMedia, and returns it as `data:{mime};base64,...`
- * (the MIME type sniffed from its contents, never from its extension) with what the probe found.
+ * Reads a local image once and checks it like validateLocalMedia: its bytes (to send or to know it by) and
+ * what the probe found, so nothing checks one read of a file and uses another.
  */
-export async function readImageAsDataUri(path: string, type: ImageMediaType = 'first_frame'): Promise<{ dataUri: string; info: ImageInfo }> {
+export async function readCheckedImage(path: string, type: ImageMediaType = 'first_frame'): Promise<{ bytes: Buffer; info: ImageInfo }> {
   const field = mediaField(type);
   const name = basename(path);
   const bytes = await statFile(field, name, path);
@@ -242,7 +242,16 @@ export async function readImageAsDataUri(path: string, type: ImageMediaType = 'f
   }
   const img = info as ImageInfo;
   fail(field, imageIssues(name, img));
-  return { dataUri: `data:${img.mime};base64,${data.toString('base64')}`, info: img };
+  return { bytes: data, info: img };
+}
+
+/**
+ * A local image, checked as by {@link readCheckedImage}, as `data:{mime};base64,...` (the MIME type sniffed
+ * from its contents, never from its extension) with what the probe found.
+ */
+export async function readImageAsDataUri(path: string, type: ImageMediaType = 'first_frame'): Promise<{ dataUri: string; info: ImageInfo }> {
+  const { bytes, info } = await readCheckedImage(path, type);
+  return { dataUri: `data:${info.mime};base64,${bytes.toString('base64')}`, info };
 }
 
 /** {@link readImageAsDataUri} when only the URI is wanted. */
