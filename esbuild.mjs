@@ -81,7 +81,7 @@ if (watch) {
   }
 }
 
-/** Copies @ffmpeg/core's CommonJS loader and .wasm to dist/ffmpeg-core/ (src/preview/wasmFfmpeg.ts looks there first). */
+/** Copies @ffmpeg/core's CommonJS loader and .wasm to dist/ffmpeg-core/ (src/ffmpeg/wasmFfmpeg.ts looks there first). */
 function copyWasmCore() {
   const require = createRequire(import.meta.url);
   const dir = 'dist/ffmpeg-core';

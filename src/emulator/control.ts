@@ -1,10 +1,10 @@
 // The emulator's control plane for tests, loopback only: its clock, its one-shot faults, the requests it
 // received, and what it is.
 import type { IncomingMessage } from 'node:http';
+import { ffmpegBackend } from '../ffmpeg/ffmpeg';
 import { MODEL } from '../wan/limits';
 import type { EmulatorClock } from './clock';
 import type { FaultInjector } from './faults';
-import { ffmpegBackend } from './ffmpeg';
 import { errorReply, isLoopback, jsonReply, readBody, type Reply } from './http';
 
 export interface RequestLogEntry {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { ffmpegBackend, runFfmpegOn } from './ffmpeg';
+import { ffmpegBackend, runFfmpegOn } from '../ffmpeg/ffmpeg';
 
 export const FPS = 24;
 export const REHEARSAL_LABEL = 'REHEARSAL · Wan emulator';

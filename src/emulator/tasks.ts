@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { decodeProblem } from '../ffmpeg/ffmpeg';
 import { WanValidationError } from '../wan/errors';
 import { TASK_TTL_MS, DURATION_DEFAULT_S, RESOLUTION_DEFAULT } from '../wan/limits';
 import { validateLocalMedia } from '../wan/media/validate';
@@ -13,7 +14,6 @@ import { billedSeconds, estimateOutputSize } from '../wan/sizing';
 import { formatServiceTime } from '../wan/time';
 import type { EmulatorClock } from './clock';
 import type { OutcomeFault } from './faults';
-import { decodeProblem } from './ffmpeg';
 import { MediaFetchError, fetchMedia } from './media';
 import { RenderTimeoutError, renderVideo } from './render';
 import type { UploadStore } from './upload';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { previewKey } from '../preview/audioPreview';
-import { memfsNames, runWasmFfmpeg } from '../preview/wasmFfmpeg';
+import { memfsNames, runWasmFfmpeg } from '../ffmpeg/wasmFfmpeg';
 
 /** Wide enough for a gallery card; the tree scales it down. */
 export const POSTER_WIDTH = 320;

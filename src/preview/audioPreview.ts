@@ -5,8 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { memfsNames, runWasmFfmpeg } from '../ffmpeg/wasmFfmpeg';
 import { probeVideo } from '../wan/media/video';
-import { memfsNames, runWasmFfmpeg } from './wasmFfmpeg';
 
 /**
  * MP3 rather than Opus or FLAC: VS Code's own codec list (microsoft/vscode#180780) names MP3, Vorbis and FLAC

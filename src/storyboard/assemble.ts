@@ -1,7 +1,7 @@
 // Joins a board's clips into one film with ffmpeg: in order, a keyframe shared by two shots once (the second
 // shot's first frame is skipped), a continuation's overlap once (its first seconds are skipped), and the
 // soundtrack under the whole film when there is one. Re-encodes: clips of one board may differ in size.
-import { inspectMedia, runFfmpegOn } from '../emulator/ffmpeg';
+import { inspectMedia, runFfmpegOn } from '../ffmpeg/ffmpeg';
 import type { Plan, ShotPlan } from './plan';
 
 /** A clip's frame rate when ffmpeg does not say it. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { runFfmpegOn } from '../emulator/ffmpeg';
+import { runFfmpegOn } from '../ffmpeg/ffmpeg';
 import { WanValidationError } from '../wan/errors';
 import { probeAudio, readCheckedImage } from '../wan/media';
 import { isUrl, type GenerationInput } from '../wan/request';

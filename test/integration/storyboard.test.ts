@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { WanStudioTesting } from '../../src/extension/activate';
 import type { BoardPlanResult } from '../../src/extension/storyboard/service';
-import { inspectMedia } from '../../src/emulator/ffmpeg';
+import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import type { Board } from '../../src/storyboard/board';
 import type { RunResult } from '../../src/storyboard/run';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
-import { inspectMedia } from '../../src/emulator/ffmpeg';
+import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
 import { EXIT } from '../../src/cli/exitCodes';
 import { run as runInProcess } from '../../src/cli/main';
 import { WanClient, prepareRequest } from '../../src/wan';

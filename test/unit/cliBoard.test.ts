@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inspectMedia } from '../../src/emulator/ffmpeg';
+import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { EXIT } from '../../src/cli/exitCodes';
 import { run } from '../../src/cli/main';

@@ -5,7 +5,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
-import { inspectMedia } from '../../src/emulator/ffmpeg';
+import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
 import {
   MODEL,
   WanAmbiguousCreateError,

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspectMedia } from '../../src/emulator/ffmpeg';
+import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
 import { ffmpeg } from '../support/fixtures';
 import { REHEARSAL_COMMENT } from '../../src/emulator/render';
 import { CREATE_PATH, startEmulator, type RunningEmulator } from '../../src/emulator/server';

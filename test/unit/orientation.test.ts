@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { runFfmpeg } from '../../src/emulator/ffmpeg';
+import { runFfmpeg } from '../../src/ffmpeg/ffmpeg';
 import { CREATE_PATH, startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { MODEL } from '../../src/wan/limits';
 import { probeImage, readImageAsDataUri } from '../../src/wan/media';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inspectMedia } from '../../src/emulator/ffmpeg';
+import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
 import { BOARD_VERSION, boardFromKeyframes, boardJsonSchema, describePath, parseBoard, type Board } from '../../src/storyboard/board';
 import { planBoard, boardSources, type MadeClip, type PlanFacts, type SourceFact } from '../../src/storyboard/plan';
 import { assembleFilm } from '../../src/storyboard/assemble';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inspectMedia } from '../../src/emulator/ffmpeg';
+import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { TaskEngine, type EngineDeps, type Outage } from '../../src/tasks/engine';
 import type { TaskRecord, TaskState } from '../../src/tasks/record';

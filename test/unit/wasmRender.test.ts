@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeProblem, ffmpegBackend, inspectMedia, nativeFfmpegPath, runFfmpeg } from '../../src/emulator/ffmpeg';
+import { decodeProblem, ffmpegBackend, inspectMedia, nativeFfmpegPath, runFfmpeg } from '../../src/ffmpeg/ffmpeg';
 import { findFont, REHEARSAL_COMMENT, renderVideo, type RenderJob } from '../../src/emulator/render';
 import { estimateOutputSize } from '../../src/wan/sizing';
 import { makeInputSet, tempDir } from '../support/fixtures';

@@ -1,4 +1,5 @@
-// Runs ffmpeg (no system ffmpeg needed) by one of two backends:
+// Runs ffmpeg (no system ffmpeg needed) for the emulator's renders, the storyboard's cuts and assembly, and the
+// tests' fixtures, by one of two backends:
 // - native: the binary of @ffmpeg-installer/ffmpeg, a development dependency (fast; one binary per platform);
 // - wasm: ffmpeg compiled to WebAssembly (@ffmpeg/core, copied beside the bundles by the production build),
 //   run in a worker thread; the same file on every platform, so the VSIX carries no native binary.
@@ -6,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, chmodSync, constants, existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { runWasmFfmpeg, WasmFfmpegCanceledError, WasmFfmpegTimeoutError } from '../preview/wasmFfmpeg';
+import { runWasmFfmpeg, WasmFfmpegCanceledError, WasmFfmpegTimeoutError } from './wasmFfmpeg';
 
 let cached: string | null | undefined;
 
