@@ -99,8 +99,11 @@ try {
     install,
     workspace,
     viewport: VIEWPORT,
-    // Selecting a file must not open it: a video opened in VS Code's own media preview (a webview) and
-    // closed while it loads stalls the next webview's resources in code-server for 30 s.
+    // Why not the default: explorerAction selects each file with a click before its context menu, and with the
+    // default openMode that click opens the file in VS Code's own preview (a webview); a preview closed while it
+    // loads stalls the next webview's resources in code-server for 30 s, which this script's steps would wait
+    // out over and over. The user's path with the default (a click opens the preview, then our panel opens) is
+    // player.e2e.mjs's, which leaves openMode alone and holds the player to 5 s.
     settings: { 'workbench.list.openMode': 'doubleClick' },
     beforeLoad: (p) =>
       p.on('console', (m) => {

@@ -146,6 +146,10 @@ try {
   server = await startCodeServer({
     codeServer: install,
     folder: workspace,
+    // doubleClick: the trial selects images in the Explorer before their context menu, and with the default a
+    // click opens VS Code's own preview of each (a webview; one closed while it loads stalls the next webview's
+    // resources in code-server for 30 s). The default's path, a click that opens the preview and then our
+    // player, is test/e2e/player.e2e.mjs's.
     settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.list.openMode': 'doubleClick' },
     env: { WAN_EMULATOR_ARGS: `--pending-ms 1000 --running-ms ${RUNNING_MS}` },
   });
