@@ -1,5 +1,7 @@
 // A board's film on disk: `name.mp4` beside `name.wanboard.json`, and `name.json` beside the film listing every
 // shot's task and clip, so the film can be traced back to what was paid for. No vscode import.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { writeAtomic } from '../tasks/atomicFile';
 import { isUrl } from '../wan/request';
@@ -7,6 +9,7 @@ import { assembleFilm, filmParts, type FilmLayout } from './assemble';
 import { BOARD_EXTENSION, type Board } from './board';
 import type { Plan } from './plan';
 import { resolveSource } from './prepare';
+import { fetchSoundtrack, isFetchable } from './soundtrack';
 
 export const FILM_FORMAT = 'wan-studio.film/1';
 
@@ -35,7 +38,7 @@ export interface AssembledFilm {
   video: string;
   record: string;
   layout: FilmLayout;
-  /** The soundtrack could not be laid under the film (a URL), when so. */
+  /** The soundtrack could not be laid under the film (an oss:// or data: source), when so. */
   note?: string;
 }
 
@@ -44,24 +47,29 @@ export async function assembleBoard(board: Board, plan: Plan, boardPath: string,
   const parts = filmParts(plan);
   const { video, record } = filmPaths(boardPath);
   const track = board.settings.soundtrack;
-  // ffmpeg reads local files only (the WebAssembly build has no network): a URL soundtrack is left out.
-  const soundtrack = track && !isUrl(track) ? resolveSource(dirname(boardPath), track) : undefined;
-  const layout = await assembleFilm(parts, video, { soundtrack, signal: opts.signal });
-  const film: FilmRecord = {
-    format: FILM_FORMAT,
-    board: basename(boardPath),
-    file: basename(video),
-    seconds: Number(layout.seconds.toFixed(3)),
-    ...(soundtrack ? { soundtrack: track } : {}),
-    shots: plan.shots.map((s) => ({
-      id: s.id,
-      ...(s.made?.taskId ? { task_id: s.made.taskId } : {}),
-      clip: s.made!.video,
-      ...(s.key ? { key: s.key } : {}),
-      film_start: s.filmStart,
-      film_seconds: s.filmSeconds,
-    })),
-  };
-  await writeAtomic(record, `${JSON.stringify(film, null, 2)}\n`);
-  return { video, record, layout, ...(track && !soundtrack ? { note: 'The soundtrack is a URL: the film was assembled without it (give a local file to lay it under the film).' } : {}) };
+  // ffmpeg reads local files only (the WebAssembly build has no network): an http(s) soundtrack is fetched first.
+  const scratch = track && isFetchable(track) ? await mkdtemp(join(tmpdir(), 'wan-film-')) : undefined;
+  try {
+    const soundtrack = !track ? undefined : scratch ? await fetchSoundtrack(track, join(scratch, 'soundtrack'), opts.signal) : isUrl(track) ? undefined : resolveSource(dirname(boardPath), track);
+    const layout = await assembleFilm(parts, video, { soundtrack, signal: opts.signal });
+    const film: FilmRecord = {
+      format: FILM_FORMAT,
+      board: basename(boardPath),
+      file: basename(video),
+      seconds: Number(layout.seconds.toFixed(3)),
+      ...(soundtrack ? { soundtrack: track } : {}),
+      shots: plan.shots.map((s) => ({
+        id: s.id,
+        ...(s.made?.taskId ? { task_id: s.made.taskId } : {}),
+        clip: s.made!.video,
+        ...(s.key ? { key: s.key } : {}),
+        film_start: s.filmStart,
+        film_seconds: s.filmSeconds,
+      })),
+    };
+    await writeAtomic(record, `${JSON.stringify(film, null, 2)}\n`);
+    return { video, record, layout, ...(track && !soundtrack ? { note: 'The soundtrack is not an http(s) URL or a local file: the film was assembled without it.' } : {}) };
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
 }
