@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { BoardNotReady, runBoard, type RunResult } from '../storyboard/run';
 import { readAndPlan, type BoardReading } from '../storyboard/facts';
-import { assembleBoard } from '../storyboard/film';
+import { assembleBoard, currentFilm } from '../storyboard/film';
 import { planJson, planText, problemLine } from '../storyboard/format';
 import type { ShotLink } from '../tasks/record';
 import { WanValidationError, prepareRequest, type WanClient } from '../wan';
@@ -98,15 +98,17 @@ export async function boardRun(
     throw error instanceof Error ? error : new Error(`shot ${first.shotId} was not made: ${first.error}`);
   }
   const made = await readBoard(file, outDir, common.baseUrl);
-  io.err(`Assembling ${made.plan.shots.length} shots into a ${made.plan.filmSeconds} s film…`);
+  if (!(await currentFilm(made.board, made.plan, file))) io.err(`Assembling ${made.plan.shots.length} shots into a ${made.plan.filmSeconds} s film…`);
   const film = await assembleBoard(made.board, made.plan, file, { signal });
+  if (film.upToDate) io.err(`${basename(film.video)} is up to date: nothing changed since it was assembled (its record ${basename(film.record)} lists these shots' clips).`);
   if (film.note) io.err(film.note);
   return {
     text: film.video,
     result: {
       file: film.video,
       record: film.record,
-      film_seconds: Number(film.layout.seconds.toFixed(3)),
+      up_to_date: film.upToDate,
+      film_seconds: film.seconds,
       billed_seconds: plan.billedSeconds,
       sent: result.sent.map((s) => ({ shot: s.shotId, task_id: s.taskId })),
       shots: made.plan.shots.map((s) => ({ id: s.id, task_id: s.made?.taskId, clip: s.made?.video })),

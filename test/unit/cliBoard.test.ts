@@ -1,8 +1,8 @@
 // `wan-video board plan` and `board run` against the emulator over real HTTP: the plan and its bill without a
 // key; a run makes each shot once and assembles the film beside the board; a second run finds the clips by the
-// records beside them in --out and pays nothing; an edited shot alone is planned again; a bad board sends nothing.
+// records beside them in --out, pays nothing and leaves the film as it is; an edited shot alone is planned again; a bad board sends nothing.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
@@ -74,6 +74,17 @@ describe('wan-video board', function () {
     assert.equal(again.code, EXIT.ok, again.err);
     assert.deepEqual(JSON.parse(again.out).sends, []);
     assert.deepEqual(result.shots.map((s: { task_id: string }) => s.task_id).sort(), result.sent.map((s: { task_id: string }) => s.task_id).sort());
+    assert.equal(result.up_to_date, false);
+
+    // Run again with nothing changed: no create, and the film is not assembled again (its record lists these clips).
+    const written = (await stat(result.file)).mtimeMs;
+    const rerun = await cli(['board', 'run', 'teaser.wanboard.json', '--out', 'clips', '--base-url', emu.url, '--json']);
+    assert.equal(rerun.code, EXIT.ok, rerun.err);
+    assert.equal(JSON.parse(rerun.out).up_to_date, true);
+    assert.deepEqual(JSON.parse(rerun.out).sent, []);
+    assert.match(rerun.err, /teaser\.mp4 is up to date: nothing changed since it was assembled/);
+    assert.equal((await stat(result.file)).mtimeMs, written);
+    assert.equal(creates(), 3);
 
     await writeFile(file, JSON.stringify(board('the camera turns')));
     const edited = JSON.parse((await cli(['board', 'plan', 'teaser.wanboard.json', '--out', 'clips', '--json'], {})).out);

@@ -3,7 +3,7 @@
 // waits for the clip it continues, the film is assembled beside the board, and a made clip is found again by
 // its content from the records beside the videos alone (after Clear Finished or in a new window).
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectMedia } from '../../src/emulator/ffmpeg';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
@@ -146,6 +146,13 @@ describe('storyboard: running a board on the task engine', function () {
     const again = await plan(board('the camera turns left'));
     assert.deepEqual(again.plan.shots.map((s) => s.state), ['made', 'made', 'made']);
     const film = await assembleBoard(again.board, again.plan, boardPath);
+    assert.equal(film.upToDate, false, 'the film listed the edited shot\'s earlier clip: assembled again');
     assert.ok(Math.abs((await inspectMedia(film.video)).durationSeconds! - again.plan.filmSeconds) < 0.15);
+    // Nothing changed since: the film's record lists exactly these shots' tasks and clips, so ffmpeg is not run again.
+    const written = (await stat(film.video)).mtimeMs;
+    const same = await assembleBoard(again.board, again.plan, boardPath);
+    assert.equal(same.upToDate, true);
+    assert.equal(same.seconds, film.seconds);
+    assert.equal((await stat(film.video)).mtimeMs, written);
   });
 });
