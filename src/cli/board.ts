@@ -1,7 +1,7 @@
 // `wan-video board plan FILE` and `wan-video board run FILE --out DIR`: the storyboard core on the command
 // line. The CLI keeps no task list: a shot's clip is known by the record written beside it in --out (the same
 // `.json` the extension writes, with the shot's content key), so a second run pays only for what is missing.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { BoardNotReady, runBoard, type RunResult } from '../storyboard/run';
@@ -56,6 +56,8 @@ export async function boardRun(
   const pending = new Map<string, { input: GenerationInput; shot: ShotLink }>();
   const errors = new Map<string, unknown>();
   let result: RunResult;
+  // The CLI's own folder for the cuts, gone once the run ends however it ends.
+  const workDir = await mkdtemp(join(tmpdir(), 'wan-board-'));
   try {
     result = await runBoard(plan, facts, {
       submit: async (input, shot) => {
@@ -86,10 +88,12 @@ export async function boardRun(
           throw e;
         }
       },
-    }, { boardPath: file, boardDir: dirname(file), workDir: join(tmpdir(), `wan-board-${process.pid}`), signal });
+    }, { boardPath: file, boardDir: dirname(file), workDir, signal });
   } catch (e) {
     if (e instanceof BoardNotReady) throw new WanValidationError(e.problems.map((message) => ({ field: basename(file), message })));
     throw e;
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
   }
   if (result.failed.length > 0) {
     const first = result.failed[0]!;
