@@ -92,7 +92,7 @@ describe('wan-video board', function () {
     assert.deepEqual(edited.sends, ['three']);
   });
 
-  it('refuses a bad board with exit 2 and sends nothing', async () => {
+  it('refuses a bad board (duration out of range, JSON syntax, missing keyframe, a continuation first) with exit 2 and sends nothing', async () => {
     const bad = board('on');
     bad.shots[0]!.duration = 20;
     await writeFile(join(dir, 'bad.wanboard.json'), JSON.stringify(bad));
@@ -108,5 +108,22 @@ describe('wan-video board', function () {
     const broken = await cli(['board', 'plan', 'broken.wanboard.json'], {});
     assert.equal(broken.code, EXIT.invalidInput);
     assert.match(broken.err, /line 1, column \d+: JSON syntax/);
+
+    // The other bad boards of the issue, through `board run`: each named beside its shot, exit 2, no create.
+    const missing = board('on');
+    missing.shots[1]!.end = { keyframe: 'gone.png' };
+    const orphan = board('on');
+    orphan.shots.splice(0, 2);
+    await Promise.all([writeFile(join(dir, 'missing.wanboard.json'), JSON.stringify(missing)), writeFile(join(dir, 'orphan.wanboard.json'), JSON.stringify(orphan))]);
+    for (const [name, problem] of [
+      ['broken', /line 1, column \d+: JSON syntax/],
+      ['missing', /shots\[1\]\.end\.keyframe: gone\.png was not found/],
+      ['orphan', /shots\[0\]\.start: continues the previous shot, but it is the first/],
+    ] as const) {
+      const refused = await cli(['board', 'run', `${name}.wanboard.json`, '--out', 'clips', '--base-url', emu.url, '--json']);
+      assert.equal(refused.code, EXIT.invalidInput, `${name}: ${refused.err}`);
+      assert.match(refused.err, problem);
+    }
+    assert.equal(creates(), before);
   });
 });
