@@ -103,7 +103,8 @@ suite('Storyboards', () => {
   });
 
   test('plans, generates with 3 creates, assembles a film as long as planned with sound; an edited shot alone is sent again', async function () {
-    this.timeout(300_000);
+    // Generous: on a machine loaded by several VS Code hosts (load average 45) this flow took 335 s.
+    this.timeout(600_000);
     const started = Date.now();
     const text = JSON.stringify(board('the camera keeps going'), null, 2);
     const first = await plan(text);
