@@ -48,6 +48,7 @@ Storyboards (FILE is a .wanboard.json):
                            with --out, the clips already saved there count as made
   board run                generates the missing or outdated shots into --out (each clip with its
                            .json record), then writes NAME.mp4 and NAME.json beside the board
+                           (not again while NAME.json lists exactly the shots' current clips)
 
 Endpoint options (key from DASHSCOPE_API_KEY):
   --region beijing|singapore|singapore-workspace  (with --workspace-id ID)

@@ -1,12 +1,12 @@
 // `wan-video board plan FILE` and `wan-video board run FILE --out DIR`: the storyboard core on the command
 // line. The CLI keeps no task list: a shot's clip is known by the record written beside it in --out (the same
 // `.json` the extension writes, with the shot's content key), so a second run pays only for what is missing.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { BoardNotReady, runBoard, type RunResult } from '../storyboard/run';
 import { readAndPlan, type BoardReading } from '../storyboard/facts';
-import { assembleBoard } from '../storyboard/film';
+import { assembleBoard, currentFilm } from '../storyboard/film';
 import { planJson, planText, problemLine } from '../storyboard/format';
 import type { ShotLink } from '../tasks/record';
 import { WanValidationError, prepareRequest, type WanClient } from '../wan';
@@ -56,6 +56,8 @@ export async function boardRun(
   const pending = new Map<string, { input: GenerationInput; shot: ShotLink }>();
   const errors = new Map<string, unknown>();
   let result: RunResult;
+  // The CLI's own folder for the cuts, gone once the run ends however it ends.
+  const workDir = await mkdtemp(join(tmpdir(), 'wan-board-'));
   try {
     result = await runBoard(plan, facts, {
       submit: async (input, shot) => {
@@ -86,10 +88,12 @@ export async function boardRun(
           throw e;
         }
       },
-    }, { boardPath: file, boardDir: dirname(file), workDir: join(tmpdir(), `wan-board-${process.pid}`), signal });
+    }, { boardPath: file, boardDir: dirname(file), workDir, signal });
   } catch (e) {
     if (e instanceof BoardNotReady) throw new WanValidationError(e.problems.map((message) => ({ field: basename(file), message })));
     throw e;
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
   }
   if (result.failed.length > 0) {
     const first = result.failed[0]!;
@@ -98,15 +102,17 @@ export async function boardRun(
     throw error instanceof Error ? error : new Error(`shot ${first.shotId} was not made: ${first.error}`);
   }
   const made = await readBoard(file, outDir, common.baseUrl);
-  io.err(`Assembling ${made.plan.shots.length} shots into a ${made.plan.filmSeconds} s film…`);
+  if (!(await currentFilm(made.board, made.plan, file))) io.err(`Assembling ${made.plan.shots.length} shots into a ${made.plan.filmSeconds} s film…`);
   const film = await assembleBoard(made.board, made.plan, file, { signal });
+  if (film.upToDate) io.err(`${basename(film.video)} is up to date: nothing changed since it was assembled (its record ${basename(film.record)} lists these shots' clips).`);
   if (film.note) io.err(film.note);
   return {
     text: film.video,
     result: {
       file: film.video,
       record: film.record,
-      film_seconds: Number(film.layout.seconds.toFixed(3)),
+      up_to_date: film.upToDate,
+      film_seconds: film.seconds,
       billed_seconds: plan.billedSeconds,
       sent: result.sent.map((s) => ({ shot: s.shotId, task_id: s.taskId })),
       shots: made.plan.shots.map((s) => ({ id: s.id, task_id: s.made?.taskId, clip: s.made?.video })),

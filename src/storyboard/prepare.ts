@@ -3,7 +3,7 @@
 // a shot's request as the one request builder takes it, with the continuation's clip and the soundtrack's
 // slice cut locally.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runFfmpegOn } from '../ffmpeg/ffmpeg';
 import { WanValidationError } from '../wan/errors';
@@ -83,10 +83,23 @@ export function cutAudio(audio: string, from: number, seconds: number, out: stri
 
 export interface ShotFiles {
   boardDir: string;
-  /** Where the cut clip and audio slices go (kept until the task is created). */
+  /** Where the cut clip and audio slice go (kept until the task has ended: see removeCuts). */
   workDir: string;
   /** The saved clip of a shot this one continues. */
   clipOf(shotId: string): string | undefined;
+}
+
+/** The files shotInput cuts for a shot: the only ones removeCuts deletes. */
+function cutPaths(shotId: string, workDir: string): { clip: string; audio: string } {
+  return { clip: join(workDir, `${shotId}-first-clip.mp4`), audio: join(workDir, `${shotId}-audio.wav`) };
+}
+
+/** Deletes a shot's cut clip and audio slice, and its work folder once empty; nothing else is touched. */
+export async function removeCuts(shotId: string, workDir: string): Promise<void> {
+  const { clip, audio } = cutPaths(shotId, workDir);
+  await Promise.all([rm(clip, { force: true }), rm(audio, { force: true })]);
+  // Another shot's cuts may share the folder: only an empty one goes.
+  await rmdir(workDir).catch(() => undefined);
 }
 
 /** A shot's request as the one request builder (prepareRequest) takes it. */
@@ -106,12 +119,12 @@ export async function shotInput(shotId: string, request: ShotRequest, files: Sho
   if (request.firstClip) {
     const clip = files.clipOf(request.firstClip.shotId);
     if (!clip) throw new Error(`shot ${request.firstClip.shotId} has no clip yet: shot ${shotId} continues it`);
-    input.firstClip = await cutClipEnd(clip, request.firstClip.seconds, join(files.workDir, `${shotId}-first-clip.mp4`));
+    input.firstClip = await cutClipEnd(clip, request.firstClip.seconds, cutPaths(shotId, files.workDir).clip);
   }
   if (request.drivingAudio) {
     const { source, from, seconds } = request.drivingAudio;
     const path = resolveSource(files.boardDir, source);
-    input.drivingAudio = isUrl(path) ? path : await cutAudio(path, from, seconds, join(files.workDir, `${shotId}-audio.wav`));
+    input.drivingAudio = isUrl(path) ? path : await cutAudio(path, from, seconds, cutPaths(shotId, files.workDir).audio);
   }
   return input;
 }

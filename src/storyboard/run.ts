@@ -7,7 +7,7 @@ import type { GenerationInput } from '../wan/request';
 import { problemLine } from './format';
 import type { BoardFacts } from './facts';
 import type { MadeClip, Plan, ShotPlan } from './plan';
-import { shotInput } from './prepare';
+import { removeCuts, shotInput } from './prepare';
 
 /** Generate was asked of a board with problems: nothing was sent. */
 export class BoardNotReady extends Error {
@@ -30,7 +30,7 @@ export type RunEvent = { shotId: string; phase: 'queued'; taskId: string } | { s
 export interface RunOptions {
   boardPath: string;
   boardDir: string;
-  /** Where continuations' clips and soundtrack slices are cut (kept until their tasks are created). */
+  /** Where continuations' clips and soundtrack slices are cut (each removed once its task has ended, or was never queued). */
   workDir: string;
   /** Stops sending further shots (tasks already queued go on in the task layer). */
   signal?: AbortSignal;
@@ -75,19 +75,28 @@ export async function runBoard(plan: Plan, facts: BoardFacts, deps: RunDeps, o: 
   const send = async (shot: ShotPlan, before: Promise<MadeClip> | undefined): Promise<MadeClip> => {
     const previous = before ? await before.catch((e: unknown) => Promise.reject(new Error(`shot ${shot.after} was not made (${String(e instanceof Error ? e.message : e)})`))) : undefined;
     aborted(o.signal);
-    const input = await shotInput(shot.id, shot.request!, {
-      boardDir: o.boardDir,
-      // By content: a queued task of an earlier version of the shot keeps its own cut files.
-      workDir: join(o.workDir, shot.key!),
-      clipOf: (id) => (id === shot.after ? previous?.video : plan.shots.find((s) => s.id === id)?.made?.video),
-    });
-    const taskId = await serially(() => {
-      aborted(o.signal);
-      return deps.submit(input, { board: o.boardPath, shotId: shot.id, key: shot.key! });
-    });
+    // By content: a queued task of an earlier version of the shot keeps its own cut files.
+    const workDir = join(o.workDir, shot.key!);
+    let taskId: string;
+    try {
+      const input = await shotInput(shot.id, shot.request!, {
+        boardDir: o.boardDir,
+        workDir,
+        clipOf: (id) => (id === shot.after ? previous?.video : plan.shots.find((s) => s.id === id)?.made?.video),
+      });
+      taskId = await serially(() => {
+        aborted(o.signal);
+        return deps.submit(input, { board: o.boardPath, shotId: shot.id, key: shot.key! });
+      });
+    } catch (error) {
+      // Nothing was queued: nothing will read the cuts.
+      await removeCuts(shot.id, workDir);
+      throw error;
+    }
     sent.push({ shotId: shot.id, taskId });
     deps.progress?.({ shotId: shot.id, phase: 'queued', taskId });
-    const clip = await deps.waitForVideo(taskId, o.signal);
+    // The task has read its inputs once it ended; after a cancel it may still be queued and need them.
+    const clip = await deps.waitForVideo(taskId, o.signal).finally(() => (o.signal?.aborted ? undefined : removeCuts(shot.id, workDir)));
     deps.progress?.({ shotId: shot.id, phase: 'made', clip });
     return clip;
   };

@@ -1,8 +1,8 @@
 // `wan-video board plan` and `board run` against the emulator over real HTTP: the plan and its bill without a
 // key; a run makes each shot once and assembles the film beside the board; a second run finds the clips by the
-// records beside them in --out and pays nothing; an edited shot alone is planned again; a bad board sends nothing.
+// records beside them in --out, pays nothing and leaves the film as it is; an edited shot alone is planned again; a bad board sends nothing.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
@@ -74,6 +74,17 @@ describe('wan-video board', function () {
     assert.equal(again.code, EXIT.ok, again.err);
     assert.deepEqual(JSON.parse(again.out).sends, []);
     assert.deepEqual(result.shots.map((s: { task_id: string }) => s.task_id).sort(), result.sent.map((s: { task_id: string }) => s.task_id).sort());
+    assert.equal(result.up_to_date, false);
+
+    // Run again with nothing changed: no create, and the film is not assembled again (its record lists these clips).
+    const written = (await stat(result.file)).mtimeMs;
+    const rerun = await cli(['board', 'run', 'teaser.wanboard.json', '--out', 'clips', '--base-url', emu.url, '--json']);
+    assert.equal(rerun.code, EXIT.ok, rerun.err);
+    assert.equal(JSON.parse(rerun.out).up_to_date, true);
+    assert.deepEqual(JSON.parse(rerun.out).sent, []);
+    assert.match(rerun.err, /teaser\.mp4 is up to date: nothing changed since it was assembled/);
+    assert.equal((await stat(result.file)).mtimeMs, written);
+    assert.equal(creates(), 3);
 
     await writeFile(file, JSON.stringify(board('the camera turns')));
     const edited = JSON.parse((await cli(['board', 'plan', 'teaser.wanboard.json', '--out', 'clips', '--json'], {})).out);
@@ -81,7 +92,7 @@ describe('wan-video board', function () {
     assert.deepEqual(edited.sends, ['three']);
   });
 
-  it('refuses a bad board with exit 2 and sends nothing', async () => {
+  it('refuses a bad board (duration out of range, JSON syntax, missing keyframe, a continuation first) with exit 2 and sends nothing', async () => {
     const bad = board('on');
     bad.shots[0]!.duration = 20;
     await writeFile(join(dir, 'bad.wanboard.json'), JSON.stringify(bad));
@@ -97,5 +108,22 @@ describe('wan-video board', function () {
     const broken = await cli(['board', 'plan', 'broken.wanboard.json'], {});
     assert.equal(broken.code, EXIT.invalidInput);
     assert.match(broken.err, /line 1, column \d+: JSON syntax/);
+
+    // The other bad boards of the issue, through `board run`: each named beside its shot, exit 2, no create.
+    const missing = board('on');
+    missing.shots[1]!.end = { keyframe: 'gone.png' };
+    const orphan = board('on');
+    orphan.shots.splice(0, 2);
+    await Promise.all([writeFile(join(dir, 'missing.wanboard.json'), JSON.stringify(missing)), writeFile(join(dir, 'orphan.wanboard.json'), JSON.stringify(orphan))]);
+    for (const [name, problem] of [
+      ['broken', /line 1, column \d+: JSON syntax/],
+      ['missing', /shots\[1\]\.end\.keyframe: gone\.png was not found/],
+      ['orphan', /shots\[0\]\.start: continues the previous shot, but it is the first/],
+    ] as const) {
+      const refused = await cli(['board', 'run', `${name}.wanboard.json`, '--out', 'clips', '--base-url', emu.url, '--json']);
+      assert.equal(refused.code, EXIT.invalidInput, `${name}: ${refused.err}`);
+      assert.match(refused.err, problem);
+    }
+    assert.equal(creates(), before);
   });
 });

@@ -2,11 +2,14 @@
 // the assembly of real clips with ffmpeg (a shared keyframe once, a continuation's overlap once, a soundtrack).
 import assert from 'node:assert/strict';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
+import { inspectMedia, runFfmpeg } from '../../src/ffmpeg/ffmpeg';
 import { BOARD_VERSION, boardFromKeyframes, boardJsonSchema, describePath, parseBoard, type Board } from '../../src/storyboard/board';
 import { planBoard, boardSources, type MadeClip, type PlanFacts, type SourceFact } from '../../src/storyboard/plan';
 import { assembleFilm } from '../../src/storyboard/assemble';
+import { assembleBoard } from '../../src/storyboard/film';
 import { checkSources, shotInput } from '../../src/storyboard/prepare';
 import { planJson, planText } from '../../src/storyboard/format';
 import { probeAudio } from '../../src/wan/media';
@@ -284,6 +287,41 @@ describe('storyboard: assembling real clips', function () {
     assert.equal(info.audio?.codec, 'aac');
     assert.equal((await framesOf(out, dir)).length, 95);
     assert.ok(Math.abs(info.durationSeconds! - 95 / FPS) < 0.1, `film is ${info.durationSeconds} s, expected ${95 / FPS}`);
+  });
+
+  it('lays a soundtrack given as a URL under the film (fetched first), and says plainly when it cannot be fetched', async () => {
+    const served = await readFile(await makeAudio(join(dir, 'served.mp3'), 1));
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === '/music.mp3' ? 200 : 404, { 'content-type': 'audio/mpeg' });
+      res.end(req.url === '/music.mp3' ? served : undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/music.mp3`;
+      const board = boardFromKeyframes(['a.png', 'b.png', 'c.png']);
+      board.shots.forEach((s) => (s.duration = 2));
+      board.settings.soundtrack = url;
+      const sources = { 'a.png': { key: 'A' }, 'b.png': { key: 'B' }, 'c.png': { key: 'C' }, [url]: { key: `url:${url}` } };
+      // The plan with both shots made (their keys include the soundtrack's first slice).
+      const madePlan = (sources: Record<string, SourceFact>) => {
+        const [one, two] = planBoard(board, facts({ sources })).shots.map((s) => s.key!);
+        return planBoard(board, facts({ sources, made: { [one!]: { video: shot1 }, [two!]: { video: shot2 } } }));
+      };
+      const plan = madePlan(sources);
+      const film = await assembleBoard(board, plan, join(dir, 'url.wanboard.json'));
+      assert.equal(film.note, undefined);
+      assert.equal(JSON.parse(await readFile(film.record, 'utf8')).soundtrack, url);
+      // The clips sound all along; the 1 s soundtrack, padded with silence, is silent from 1 s on.
+      const { stderr } = await runFfmpeg(['-i', film.video, '-af', 'silencedetect=n=-50dB:d=0.5', '-f', 'null', '-'], { timeoutMs: 60_000 });
+      const silence = Number(/silence_start: ([\d.]+)/.exec(stderr)?.[1]);
+      assert.ok(Math.abs(silence - 1) < 0.1, `the film is silent from ${silence} s`);
+
+      board.settings.soundtrack = url.replace('music.mp3', 'gone.mp3');
+      const gone = madePlan({ ...sources, [board.settings.soundtrack]: { key: 'url:gone' } });
+      await assert.rejects(assembleBoard(board, gone, join(dir, 'gone.wanboard.json')), /the soundtrack http:\/\/127\.0\.0\.1:\d+\/gone\.mp3 could not be laid under the film: the download answered HTTP 404/);
+    } finally {
+      server.close();
+    }
   });
 
   it('stops when canceled and says so', async () => {

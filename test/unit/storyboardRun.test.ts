@@ -3,7 +3,7 @@
 // waits for the clip it continues, the film is assembled beside the board, and a made clip is found again by
 // its content from the records beside the videos alone (after Clear Finished or in a new window).
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
@@ -19,6 +19,12 @@ import { makeAudio, makeImage, tempDir } from '../support/fixtures';
 import { until } from '../support/waiting';
 
 const KEY = 'sk-board-run-test';
+
+/** Every file under `dir` (none when it is gone). */
+async function filesIn(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => e.name);
+}
 
 describe('storyboard: running a board on the task engine', function () {
   this.timeout(120_000);
@@ -42,9 +48,14 @@ describe('storyboard: running a board on the task engine', function () {
   const endpoint = () => ({ kind: 'emulator' as const, baseUrl: emu.url });
 
   const events: string[] = [];
+  const clipSeconds: number[] = [];
   const deps: RunDeps = {
     progress: (e) => events.push(`${e.phase} ${e.shotId}`),
-    submit: async (input, shot) => (await engine.submit(input, { endpoint: endpoint(), outputFolder: out, shot })).id,
+    submit: async (input, shot) => {
+      // The continuation's first clip, measured while it is there (it is removed once its task has ended).
+      if (input.firstClip) clipSeconds.push((await inspectMedia(input.firstClip)).durationSeconds!);
+      return (await engine.submit(input, { endpoint: endpoint(), outputFolder: out, shot })).id;
+    },
     waitForVideo: async (id) => {
       const r = await until(`task ${id} saved`, () => {
         const t = store.get(id);
@@ -109,7 +120,11 @@ describe('storyboard: running a board on the task engine', function () {
     assert.deepEqual(events.slice(0, 2).sort(), ['queued shot-1', 'queued shot-2']);
     assert.ok(events.indexOf('queued shot-3') > events.indexOf('made shot-2'), events.join(', '));
     const third = store.get(result.sent.find((s) => s.shotId === 'shot-3')!.taskId)!;
-    assert.ok(Math.abs((await inspectMedia(third.request.firstClip!)).durationSeconds! - 2) < 0.15);
+    assert.deepEqual(clipSeconds.map((s) => Math.abs(s - 2) < 0.15), [true]);
+    assert.equal(third.request.firstClip?.startsWith(join(dir, '.work')), true);
+    // Each task has ended: the continuation's cut clip and the soundtrack's slices are gone, the sources kept.
+    assert.deepEqual(await filesIn(join(dir, '.work')), []);
+    assert.ok((await stat(join(dir, 'music.mp3'))).isFile());
     assert.deepEqual(third.shot, { board: boardPath, shotId: 'shot-3', key: first.plan.shots[2]!.key });
     // The record beside the saved video names the shot too, and a task list rebuilt from it keeps the link.
     const sidecar = parseSidecar(await readFile(third.save!.file!.replace(/\.mp4$/, '.json'), 'utf8'))!;
@@ -138,6 +153,10 @@ describe('storyboard: running a board on the task engine', function () {
     const edited = await plan(board('the camera turns left'), []);
     assert.deepEqual(edited.plan.shots.map((s) => s.state), ['made', 'made', 'outdated']);
     assert.deepEqual(edited.plan.sends, ['shot-3']);
+    // A create refused before it is queued (a spend cap, no folder): the cut clip goes with it.
+    const refused = await runBoard(edited.plan, edited.facts, { ...deps, submit: () => Promise.reject(new Error('over the daily cap')) }, { boardPath, boardDir: dir, workDir: join(dir, '.work') });
+    assert.deepEqual(refused.failed, [{ shotId: 'shot-3', error: 'over the daily cap' }]);
+    assert.deepEqual(await filesIn(join(dir, '.work')), []);
     const before = creates();
     const result = await run(edited);
     assert.deepEqual(result.failed, []);
@@ -146,6 +165,13 @@ describe('storyboard: running a board on the task engine', function () {
     const again = await plan(board('the camera turns left'));
     assert.deepEqual(again.plan.shots.map((s) => s.state), ['made', 'made', 'made']);
     const film = await assembleBoard(again.board, again.plan, boardPath);
+    assert.equal(film.upToDate, false, 'the film listed the edited shot\'s earlier clip: assembled again');
     assert.ok(Math.abs((await inspectMedia(film.video)).durationSeconds! - again.plan.filmSeconds) < 0.15);
+    // Nothing changed since: the film's record lists exactly these shots' tasks and clips, so ffmpeg is not run again.
+    const written = (await stat(film.video)).mtimeMs;
+    const same = await assembleBoard(again.board, again.plan, boardPath);
+    assert.equal(same.upToDate, true);
+    assert.equal(same.seconds, film.seconds);
+    assert.equal((await stat(film.video)).mtimeMs, written);
   });
 });

@@ -109,7 +109,7 @@ export class StoryboardService implements vscode.Disposable {
       progress?.report({ message: vscode.l10n.t('Joining {0} shots into a {1} s film…', reading.plan.shots.length, reading.plan.filmSeconds) });
       const film = await assembleBoard(reading.board, reading.plan, boardUri.fsPath, { signal: abort.signal });
       if (film.note) this.d.log.warn(`Storyboard ${boardUri.fsPath}: ${film.note}`);
-      this.d.log.info(`Storyboard ${boardUri.fsPath}: assembled ${film.video} (${film.layout.seconds.toFixed(2)} s)`);
+      this.d.log.info(`Storyboard ${boardUri.fsPath}: ${film.upToDate ? 'up to date (nothing changed since it was assembled)' : 'assembled'} ${film.video} (${film.seconds.toFixed(2)} s)`);
       progress?.report({ message: vscode.l10n.t('Film written'), increment: 100 });
       const uri = vscode.Uri.file(film.video);
       this.d.players.show(uri);

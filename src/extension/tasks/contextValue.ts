@@ -38,3 +38,5 @@ export function taskContextValue(r: TaskRecord, now: number): string {
 }
 
 export const VIDEO_CONTEXT_VALUE = 'video';
+/** A storyboard's row, its shot tasks below it. */
+export const BOARD_CONTEXT_VALUE = 'storyboard';

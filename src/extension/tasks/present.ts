@@ -116,9 +116,9 @@ export function label(r: TaskRecord): string {
 }
 
 /** A row's name: a batch's rows share their prompt, so each goes by its image first. */
-export function rowLabel(r: TaskRecord, inBatch: boolean): string {
-  // A storyboard's shot goes by its board and shot, so a board's tasks read together.
-  if (r.shot) return `${boardName(r.shot.board)} · ${r.shot.shotId} · ${label(r)}`;
+export function rowLabel(r: TaskRecord, inBatch: boolean, underBoard = false): string {
+  // A storyboard's shot goes by its shot (under its board's row), or by its board and shot elsewhere.
+  if (r.shot) return underBoard ? `${r.shot.shotId} · ${label(r)}` : `${boardName(r.shot.board)} · ${r.shot.shotId} · ${label(r)}`;
   return inBatch ? `${batchInputName(r)} · ${label(r)}` : label(r);
 }
 

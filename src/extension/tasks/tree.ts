@@ -1,11 +1,13 @@
-// The "Tasks" view: one node per task record (newest first), with its saved video as a child. Nodes are
-// kept across refreshes (stable ids) and only the nodes that changed are refreshed. Time-dependent text
-// (age, time left) is refreshed by one timer, and only while the view is visible.
+// The "Tasks" view: one node per task record (newest first), with its saved video as a child; a storyboard's
+// shot tasks are grouped under one row for their board (where its newest task would be). Nodes are kept across
+// refreshes (stable ids) and only the nodes that changed are refreshed. Time-dependent text (age, time left)
+// is refreshed by one timer, and only while the view is visible.
+import { basename, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { batchMembers } from '../../tasks/batch';
 import type { TaskRecord } from '../../tasks/record';
 import { CommandIds } from '../commands/ids';
-import { VIDEO_CONTEXT_VALUE, taskContextValue } from './contextValue';
+import { BOARD_CONTEXT_VALUE, VIDEO_CONTEXT_VALUE, taskContextValue } from './contextValue';
 import { describe, detailsMarkdown, fileName, isBusy, isExpiredNow, rowLabel, savedFile } from './present';
 
 export interface TaskSource {
@@ -55,7 +57,8 @@ function signature(r: TaskRecord): string {
 
 export class TaskNode extends TaskTreeNode {
   readonly id: string;
-  readonly parent = undefined;
+  /** The board row it is grouped under, for a storyboard's shot. */
+  parent: BoardNode | undefined;
   private video: VideoNode | undefined;
   private sig: string;
   /** The time-dependent text last shown, so the countdown refreshes only what changed. */
@@ -77,7 +80,7 @@ export class TaskNode extends TaskTreeNode {
   /** Takes the newest record; true when the node must be redrawn. */
   update(record: TaskRecord, inBatch: boolean): boolean {
     this.record = record;
-    const sig = `${signature(record)}|${inBatch}`;
+    const sig = `${signature(record)}|${inBatch}|${this.parent?.id}`;
     this.inBatch = inBatch;
     if (sig === this.sig) return false;
     this.sig = sig;
@@ -101,7 +104,7 @@ export class TaskNode extends TaskTreeNode {
 
   getTreeItem(now: number): vscode.TreeItem {
     const r = this.record;
-    const name = rowLabel(r, this.inBatch);
+    const name = rowLabel(r, this.inBatch, !!this.parent);
     const file = savedFile(r);
     const item = new vscode.TreeItem(name, file ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
@@ -147,13 +150,65 @@ export class VideoNode extends TaskTreeNode {
   }
 }
 
+/** A storyboard's row: its shot tasks (newest first) below it, and how many are made, in progress or not made. */
+export class BoardNode extends TaskTreeNode {
+  readonly id: string;
+  readonly parent = undefined;
+  tasks: TaskNode[] = [];
+  private summary = '';
+
+  constructor(readonly board: string) {
+    super();
+    this.id = `board/${board}`;
+  }
+
+  /** Takes its tasks as they are now; true when the row's summary changed. */
+  update(tasks: TaskNode[]): boolean {
+    this.tasks = tasks;
+    const summary = boardSummary(tasks.map((t) => t.record));
+    if (summary === this.summary) return false;
+    this.summary = summary;
+    return true;
+  }
+
+  getChildren(): TaskTreeNode[] {
+    return this.tasks;
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const name = basename(this.board);
+    const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = this.id;
+    item.description = this.summary;
+    item.iconPath = this.tasks.some((t) => isBusy(t.record)) ? new vscode.ThemeIcon('loading~spin') : new vscode.ThemeIcon('layout');
+    item.tooltip = this.board;
+    item.contextValue = BOARD_CONTEXT_VALUE;
+    item.accessibilityInformation = { label: vscode.l10n.t('Storyboard {0}: {1}', name, this.summary) };
+    item.command = { command: 'vscode.open', title: vscode.l10n.t('Open Storyboard'), arguments: [vscode.Uri.file(this.board)] };
+    return item;
+  }
+}
+
+/** "2 made · 1 in progress · 1 not made": the states of a board's tasks, the empty ones left out. */
+function boardSummary(records: readonly TaskRecord[]): string {
+  const made = records.filter((r) => savedFile(r)).length;
+  const busy = records.filter((r) => !savedFile(r) && isBusy(r)).length;
+  const other = records.length - made - busy;
+  return [
+    made ? vscode.l10n.t('{0} made', made) : '',
+    busy ? vscode.l10n.t('{0} in progress', busy) : '',
+    other ? vscode.l10n.t('{0} not made', other) : '',
+  ].filter(Boolean).join(' · ');
+}
+
 const COUNTDOWN_MS = 30_000;
 
 export class TaskTreeProvider implements vscode.TreeDataProvider<TaskTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TaskTreeNode | TaskTreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly nodes = new Map<string, TaskNode>();
-  private roots: TaskNode[] = [];
+  private readonly boards = new Map<string, BoardNode>();
+  private roots: TaskTreeNode[] = [];
   private countdown: NodeJS.Timeout | undefined;
   private readonly subscriptions: vscode.Disposable[];
 
@@ -170,7 +225,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TaskTreeNode>, 
   /** A poster is ready: the rows and video items showing that video are redrawn. */
   private posterMade(video: string): void {
     const nodes: TaskTreeNode[] = [];
-    for (const node of this.roots) {
+    for (const node of this.nodes.values()) {
       if (savedFile(node.record) !== video) continue;
       nodes.push(node, ...node.getChildren());
     }
@@ -181,16 +236,20 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TaskTreeNode>, 
   sync(): void {
     const records = this.source.all();
     const batch = batchMembers(records);
-    const changed: TaskNode[] = [];
+    const changed: TaskTreeNode[] = [];
     let saved = 0;
-    let reshaped = records.length !== this.roots.length;
+    let reshaped = false;
     const seen = new Set<string>();
-    const roots: TaskNode[] = [];
-    for (const [i, r] of records.entries()) {
+    const roots: TaskTreeNode[] = [];
+    const grouped = new Map<string, TaskNode[]>();
+    for (const r of records) {
       seen.add(r.id);
       let node = this.nodes.get(r.id);
-      if (!node) {
-        node = new TaskNode(r, this.posters);
+      const board = r.shot ? resolve(r.shot.board) : undefined;
+      const parent = board ? this.boardNode(board) : undefined;
+      if (!node || node.parent !== parent) {
+        node = node ?? new TaskNode(r, this.posters);
+        node.parent = parent;
         node.update(r, batch.has(r.id));
         this.nodes.set(r.id, node);
         reshaped = true;
@@ -198,13 +257,36 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TaskTreeNode>, 
         changed.push(node);
       }
       if (savedFile(r)) node.makePoster = saved++ < POSTERS_MADE_FOR;
-      if (this.roots[i] !== node) reshaped = true;
-      roots.push(node);
+      if (!board) {
+        roots.push(node);
+        continue;
+      }
+      // The board's row stands where its newest task would.
+      const tasks = grouped.get(board);
+      if (tasks) tasks.push(node);
+      else {
+        grouped.set(board, [node]);
+        roots.push(this.boardNode(board));
+      }
+    }
+    for (const [board, tasks] of grouped) {
+      const node = this.boardNode(board);
+      const before = node.tasks;
+      if (node.update(tasks)) changed.push(node);
+      if (before.length !== tasks.length || tasks.some((t, i) => before[i] !== t)) reshaped = true;
     }
     for (const id of [...this.nodes.keys()]) if (!seen.has(id)) this.nodes.delete(id);
+    for (const board of [...this.boards.keys()]) if (!grouped.has(board)) this.boards.delete(board);
+    if (roots.length !== this.roots.length || roots.some((n, i) => this.roots[i] !== n)) reshaped = true;
     this.roots = roots;
     if (reshaped) this.changed.fire(undefined);
     else if (changed.length) this.changed.fire(changed);
+  }
+
+  private boardNode(board: string): BoardNode {
+    let node = this.boards.get(board);
+    if (!node) this.boards.set(board, (node = new BoardNode(board)));
+    return node;
   }
 
   nodeFor(recordId: string): TaskNode | undefined {
@@ -243,7 +325,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TaskTreeNode>, 
   /** Refreshes the nodes whose time-dependent text changed; returns how many. */
   tick(): number {
     const now = this.now();
-    const stale = this.roots.filter((n) => n.shown !== '' && n.timeText(now) !== n.shown);
+    const stale = [...this.nodes.values()].filter((n) => n.shown !== '' && n.timeText(now) !== n.shown);
     if (stale.length) this.changed.fire(stale);
     return stale.length;
   }
