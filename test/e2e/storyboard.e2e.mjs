@@ -13,7 +13,7 @@
 // README's. VS Code's settings are its defaults (no list open mode or the like): the user's path.
 //
 // Prerequisites: `node esbuild.mjs`. Run: WAN_CODE_SERVER_VERSION=oldest node test/e2e/storyboard.e2e.mjs [--docs]
-/* global fetch -- Node 20's */
+/* global fetch, document, HTMLVideoElement -- Node 20's fetch; the others in the page's evaluate callbacks */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -130,11 +130,16 @@ try {
   await step('three images → Make a Storyboard → the editor with shots 1 → 2 and 2 → 3', async () => {
     // On a loaded machine the workbench takes minutes to list the workspace.
     await explorerRow(page, 'one.jpg').waitFor({ timeout: 240_000 });
-    // The images in the film's order: click, Ctrl+click, Ctrl+click, then right-click → Make a Storyboard. The
-    // first click opens one.jpg in VS Code's preview (the default open mode), and the Explorer then reveals it,
-    // which resets a selection made before: the user sees the preview open before going on, so does this.
-    await explorerRow(page, 'one.jpg').click();
-    await page.locator('.tab.active', { hasText: 'one.jpg' }).waitFor({ timeout: 60_000 });
+    // The extensions registered (this one's menu items, VS Code's image preview): on a loaded machine the
+    // extension hosts come minutes after the Explorer, and a click before that opens the image as binary text.
+    await until('the extensions registered', async () => {
+      await explorerRow(page, 'one.jpg').click({ button: 'right' });
+      const there = await page.locator('.context-view .action-label', { hasText: 'Generate Video from Image' }).waitFor({ timeout: 2000 }).then(() => true, () => false);
+      await page.keyboard.press('Escape');
+      return there;
+    }, 240_000, 1000);
+    // The images in the film's order: click (it opens one.jpg's preview), Ctrl+click, Ctrl+click, then
+    // right-click → Make a Storyboard.
     await explorerAction(page, ['one.jpg', 'two.jpg', 'three.jpg'], 'Make a Storyboard');
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ timeout: 30_000 });
@@ -236,6 +241,8 @@ try {
     assert.equal(await card(0).getAttribute('data-state'), 'made');
     assert.equal(await card(1).getAttribute('data-state'), 'made');
     assert.match(await total(), /1 shot\(s\), billed 4 s in all\. The film is 6 s\./);
+    // The picture shows the made shots' clips (their first frame), not blank boxes.
+    await until('the made clips showing a frame', async () => board.evaluate(() => [...document.querySelectorAll('.card video.clip')].every((v) => v instanceof HTMLVideoElement && v.readyState >= 2)), 30_000);
     await shot('storyboard-outdated', true);
     const was = await creates();
     await board.locator('#generate').click();
