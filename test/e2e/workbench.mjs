@@ -42,12 +42,14 @@ export function explorerRow(page, name) {
 export async function explorerAction(page, names, label) {
   const row = (name) => explorerRow(page, name);
   await row(names[0]).waitFor({ timeout: 60_000 });
-  await row(names[0]).click();
-  for (const n of names.slice(1)) await row(n).click({ modifiers: ['Control'] });
-  // The menu lists the extension's items once the extension host has registered it: retry until then.
+  // The menu lists the extension's items once the extension host has registered it: retry until then. The
+  // selection is made again on each try: the editor the first click opens (the default open mode) reveals its
+  // file once it shows, which resets a selection Ctrl+clicked before, and then a multi-selection item is missing.
   await until(
     `the explorer menu item "${label}"`,
     async () => {
+      await row(names[0]).click();
+      for (const n of names.slice(1)) await row(n).click({ modifiers: ['Control'] });
       await row(names[names.length - 1]).click({ button: 'right' });
       const entry = page.locator('.context-view .action-label', { hasText: label });
       if (await entry.waitFor({ timeout: 2000 }).then(() => true, () => false)) {

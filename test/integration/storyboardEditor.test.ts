@@ -100,6 +100,22 @@ suite('Storyboard editor', () => {
     await handEdit(doc, '"prompt": ""', '"prompt": "a lighthouse at dusk"');
     await view((x) => x.shots[0]!.prompt === 'a lighthouse at dusk', 'the hand-edited prompt on the page');
 
+    // Fields left one after another faster than the document answers (a user tabbing through a card; the page
+    // sends each change as its field is left): every edit lands, none is lost to the one before it.
+    const quick = await Promise.all([
+      ask(page, 'edit', { op: 'shot', index: 1, field: 'prompt', value: 'the sun climbs over the sea' }),
+      ask(page, 'edit', { op: 'shot', index: 1, field: 'duration', value: 3 }),
+      ask(page, 'edit', { op: 'shot', index: 0, field: 'negativePrompt', value: 'blur' }),
+      ask(page, 'edit', { op: 'shot', index: 2, field: 'overlap', value: 2 }),
+    ]);
+    assert.deepEqual(quick.map((r) => [r.ok, r.result]), Array(4).fill([true, { changed: true }]));
+    const quickly = parseBoard(doc.getText());
+    assert.ok(quickly.ok);
+    assert.deepEqual(
+      quickly.board.shots.map((s) => [s.prompt, s.duration, s.negativePrompt, 'overlap' in s.start ? s.start.overlap : undefined]),
+      [['a lighthouse at dusk', 5, 'blur', undefined], ['the sun climbs over the sea', 3, undefined, undefined], ['', 4, undefined, 2]],
+    );
+
     // A bad board: its problem beside the shot's field, and Generate sends nothing.
     const tasks = api.tasks().length;
     await handEdit(doc, '"duration": 4', '"duration": 40');

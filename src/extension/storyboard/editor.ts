@@ -60,6 +60,7 @@ function boardPath(boardDir: string, file: string): string {
 
 class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Ready, StoryboardHostMessage> implements StoryboardEditorHandle {
   private rendering: Promise<BoardView | undefined> = Promise.resolve(undefined);
+  private writing: Promise<unknown> = Promise.resolve();
   private renders = 0;
   private lastView: BoardView | undefined;
   private lastPlan: Plan | undefined;
@@ -144,7 +145,18 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
     return this.rendering;
   }
 
-  private async write(change: (text: string) => string | undefined): Promise<boolean> {
+  /**
+   * One edit at a time, each computed on the text the one before it left: an edit made from the text as it was
+   * is refused by VS Code once the document has moved on (its version no longer matches), and a user tabbing
+   * through a card sends the next change before the last one has landed.
+   */
+  private write(change: (text: string) => string | undefined): Promise<boolean> {
+    const next = this.writing.catch(() => undefined).then(() => this.writeNow(change));
+    this.writing = next;
+    return next;
+  }
+
+  private async writeNow(change: (text: string) => string | undefined): Promise<boolean> {
     const before = this.document.getText();
     const after = change(before);
     if (after === undefined) throw new UserError(vscode.l10n.t('The file is not valid JSON: fix the syntax error in the text first (Reopen Editor With… → Text Editor).'));
@@ -152,7 +164,9 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
     const { offset, length, text } = minimalChange(before, after);
     const edit = new vscode.WorkspaceEdit();
     edit.replace(this.document.uri, new vscode.Range(this.document.positionAt(offset), this.document.positionAt(offset + length)), text);
-    return vscode.workspace.applyEdit(edit);
+    // Refused only when the text changed meanwhile from elsewhere (typing in a text editor beside this one).
+    if (!(await vscode.workspace.applyEdit(edit))) throw new UserError(vscode.l10n.t('The board changed while this edit was being made, so it was not made: make it again.'));
+    return true;
   }
 
   private async edit(edit: StoryboardEdit): Promise<{ changed: boolean }> {
