@@ -101,6 +101,8 @@ export interface Main {
   readonly api: WanStudioApi;
   /** Command id → handler (guarded: a failure is reported, never thrown at VS Code). */
   readonly commands: ReadonlyMap<string, (...args: unknown[]) => unknown>;
+  /** The Tasks view got its first rows: logged with the shell's timings (the loading of this part included). */
+  firstRows(count: number, timing: { sinceActivationMs: number; loadMs: number }): void;
 }
 
 let session: { tasks: TaskService } | undefined;
@@ -253,7 +255,9 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
       planStoryboard: (board, text) => storyboards.plan(board, text),
     },
   };
-  return { api, commands };
+  const firstRows = (count: number, timing: { sinceActivationMs: number; loadMs: number }) =>
+    log.info(`Tasks view: its first ${count} rows given ${timing.sinceActivationMs} ms after activation (loading the extension took ${timing.loadMs} ms)`);
+  return { api, commands, firstRows };
 }
 
 /** Awaited by VS Code before the window goes: polls stop and leases are handed back. */

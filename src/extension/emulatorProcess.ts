@@ -3,9 +3,12 @@
 // a state file in globalStorage and checked with a cheap request), and it leaves by itself once idle.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { answers, isAlive, readEmulatorState, runningEmulator, type EmulatorState } from './emulatorState';
+
+export type { EmulatorState };
 
 const START_TIMEOUT_MS = 20_000;
 const LOCK_STALE_MS = 30_000;
@@ -24,32 +27,7 @@ export interface EmulatorProcessOptions {
   extraArgs?: readonly string[];
 }
 
-export interface EmulatorState {
-  url: string;
-  pid: number;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The emulator answers on `url` (a stale state file may name a port some other program took since). */
-async function answers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}/__emulator/info`, { signal: AbortSignal.timeout(2000) });
-    await res.body?.cancel();
-    return res.headers.get('x-wan-emulator') === 'rehearsal';
-  } catch {
-    return false;
-  }
-}
 
 export class EmulatorProcess implements vscode.Disposable {
   private current: (EmulatorState & { checkedAt: number }) | undefined;
@@ -64,7 +42,7 @@ export class EmulatorProcess implements vscode.Disposable {
   async url(): Promise<string> {
     const known = this.current;
     if (known && Date.now() - known.checkedAt < RECHECK_MS) return known.url;
-    if (known && isAlive(known.pid) && (await answers(known.url))) {
+    if (known && isAlive(known.pid) && (await answers(known.url)) === 'yes') {
       known.checkedAt = Date.now();
       return known.url;
     }
@@ -78,22 +56,13 @@ export class EmulatorProcess implements vscode.Disposable {
     return this.current && { url: this.current.url, pid: this.current.pid };
   }
 
-  private async readState(): Promise<EmulatorState | undefined> {
-    try {
-      const s = JSON.parse(await readFile(this.stateFile, 'utf8')) as Partial<EmulatorState>;
-      return typeof s.url === 'string' && typeof s.pid === 'number' ? { url: s.url, pid: s.pid } : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   private async findOrStart(): Promise<string> {
     await mkdir(this.o.stateDir, { recursive: true });
     // Two windows opening at once must not start two emulators: each would hold half the tasks.
     const unlock = await this.lock();
     try {
-      const found = await this.readState();
-      if (found && isAlive(found.pid) && (await answers(found.url))) {
+      const found = await runningEmulator(this.stateFile);
+      if (found) {
         this.current = { ...found, checkedAt: Date.now() };
         this.o.log.info(`Rehearsal emulator (not the real Wan model): reusing the one at ${found.url} (pid ${found.pid})`);
         return found.url;
@@ -160,7 +129,7 @@ export class EmulatorProcess implements vscode.Disposable {
     child.once('exit', (code, signal) => (failure ??= new Error(`exit ${signal ?? code}`)));
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
-      const state = await this.readState();
+      const state = await readEmulatorState(this.stateFile);
       if (state && state.pid === child.pid) {
         this.o.log.info(`Rehearsal emulator (not the real Wan model) started: ${state.url} (pid ${state.pid}, log ${logFile})`);
         return state;

@@ -94,6 +94,7 @@ export class TaskStore {
    * cannot be made), the list is still read, for display, and the error is thrown.
    */
   async load(): Promise<void> {
+    await this.preview();
     try {
       await this.exclusive(async () => {
         await this.read();
@@ -106,6 +107,24 @@ export class TaskStore {
       throw error;
     }
     this.fire();
+  }
+
+  /**
+   * Shows the list as it reads before the lock is taken (another window may hold it, or a closed window's lock
+   * may have to go stale first), so the Tasks view draws its rows at once. Only a whole, readable list is shown;
+   * anything else waits for the locked read, which keeps damage aside and rebuilds.
+   */
+  private async preview(): Promise<void> {
+    try {
+      const json = JSON.parse(await readFile(this.file, 'utf8')) as { version?: unknown; tasks?: unknown } | null;
+      if (json?.version !== STORE_VERSION || !Array.isArray(json.tasks) || this.tasks.length) return;
+      const tasks = json.tasks.map((t) => TaskRecordSchema.safeParse(t));
+      if (!tasks.every((t) => t.success)) return;
+      this.tasks = tasks.map((t) => t.data);
+      this.fire();
+    } catch {
+      // Not there or not readable yet: the locked read says why.
+    }
   }
 
   /** Re-reads the file if another window changed it; fires onDidChange when it did. */

@@ -167,3 +167,33 @@ export async function studioInView(frame) {
   }
   return box;
 }
+
+/**
+ * Every notification message the workbench puts on screen from now on, however briefly (toasts hide themselves)
+ * and across reloads of the page: an observer in the page reports each new message to this process. Returns a
+ * function listing them, oldest first. (Polling the toasts missed every one on VS Code 1.139 under load.)
+ */
+export async function watchNotifications(page) {
+  const seen = [];
+  await page.exposeBinding('__wanNotified', (_source, text) => {
+    if (!seen.includes(text)) seen.push(text);
+  });
+  const observe = () => {
+    /* global MutationObserver -- runs in the page */
+    const told = new Set();
+    const record = (el) => {
+      for (const m of el.querySelectorAll?.('.notification-list-item-message') ?? []) {
+        const text = m.textContent?.trim();
+        if (text && !told.has(text)) {
+          told.add(text);
+          void globalThis.__wanNotified?.(text);
+        }
+      }
+    };
+    new MutationObserver((changes) => changes.forEach((c) => [...c.addedNodes, c.target].forEach((n) => (n.nodeType === 1 ? record(n) : n.parentElement && record(n.parentElement.closest('.notification-list-item') ?? n.parentElement))))).observe(document, { childList: true, subtree: true, characterData: true });
+    if (document.body) record(document.body);
+  };
+  await page.addInitScript(observe);
+  await page.evaluate(observe).catch(() => undefined);
+  return () => [...seen];
+}

@@ -5,7 +5,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startEmulator } from '../../src/emulator/server';
+import { runningEmulator } from '../../src/extension/emulatorState';
 import { tempDir } from '../support/fixtures';
 import { until } from '../support/waiting';
 
@@ -60,5 +63,27 @@ describe('emulator lifecycle', () => {
     assert.ok(Date.now() - started >= 2500 + 1000, 'it left only after being idle');
     assert.equal(existsSync(stateFile), false, 'its state file is gone');
     assert.equal(existsSync(join(dataDir, 'keep.txt')), true, 'a data dir it was given is not its to remove');
+  });
+  // Seen in a trial on a loaded machine: a reloaded window gave the running emulator 2 s to answer, started a
+  // second one and removed the first one's data, so every task the first held became unknown to the window.
+  it('a window finds the running emulator although it answers slowly, and gives up at once on a port nobody listens on', async function () {
+    this.timeout(30_000);
+    const dir = await tempDir('wan-emu-find-');
+    const stateFile = join(dir, 'emulator.json');
+    const slow: Server = createServer((req, res) => {
+      setTimeout(() => res.writeHead(200, { 'x-wan-emulator': 'rehearsal', 'content-type': 'application/json' }).end('{}'), 3500);
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+      await writeFile(stateFile, JSON.stringify({ url, pid: process.pid }));
+      assert.deepEqual(await runningEmulator(stateFile), { url, pid: process.pid }, 'the running emulator, not a reason to start another');
+    } finally {
+      await new Promise((r) => slow.close(r));
+    }
+    // Nothing listens there now: no patience is owed to a refused connection.
+    const t0 = Date.now();
+    assert.equal(await runningEmulator(stateFile), undefined);
+    assert.ok(Date.now() - t0 < 2000, `a refused port is given up at once (${Date.now() - t0} ms)`);
   });
 });

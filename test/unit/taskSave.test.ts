@@ -3,6 +3,8 @@
 // a full disk between the video and its record retries only the record; a killed download is resumed; the
 // result link, not the clock, decides whether a result expired.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
@@ -350,4 +352,55 @@ describe('saving videos under faults (against the emulator)', function () {
     await until('the save', () => saved(second, r.id), 30_000);
     assert.equal(creates(), 1);
   });
+  // 12.6 in a real read-only condition: the folder can be read but nothing can be written in it (the test above
+  // puts a file in its place, which cannot even be read). Root ignores permissions, so as root the folder is
+  // bind-mounted onto itself read-only (EROFS, as the trial's read-only global storage); otherwise its write
+  // permission is removed (EACCES).
+  it('with the task list\'s folder really read-only, shows the list as read, says so once, and follows the tasks again when it can write', async function () {
+    this.timeout(90_000);
+    const home = join(dir, 'read-only-storage');
+    const file = join(home, 'tasks.json');
+    const first = harness(file);
+    await first.store.load();
+    first.engine.start();
+    const r = await first.engine.submit({ firstFrame: image, prompt: 'storage read-only', duration: 2, resolution: '720P' }, { endpoint: endpoint(), outputFolder: out });
+    await until('the task to run', () => first.store.get(r.id)?.taskId);
+    await first.engine.stop(); // the window closes mid-task
+    running = [];
+    const writable = readOnly(home);
+    let second: Harness;
+    try {
+      await assert.rejects(writeFile(join(home, 'probe'), ''), /EROFS|EACCES/, 'the folder is read-only for this process');
+      second = harness(file);
+      await assert.rejects(second.store.load(), { code: /^(EROFS|EACCES)$/ });
+      assert.deepEqual(second.store.all().map((t) => t.id), [r.id], 'the list is shown as read, not empty');
+      second.engine.start();
+      await until('the user to be told', () => second.storage.length > 0);
+      await new Promise((done) => setTimeout(done, 2000));
+      assert.equal(second.storage.length, 1, 'told once');
+      assert.match(second.storage[0]!, /EROFS|EACCES/);
+      assert.equal(second.store.get(r.id)?.save?.state, undefined, 'nothing saved while the list cannot say so');
+    } finally {
+      writable();
+    }
+    await until('the task list to be followed again', () => second.storage.length === 2 && second.storage[1] === undefined, 40_000);
+    await until('the save', () => saved(second, r.id), 30_000);
+    assert.equal(creates(), 1);
+  });
 });
+
+/** Makes `dir` read-only for this process until the returned function is called (see the test that uses it). */
+function readOnly(dir: string): () => void {
+  if (process.getuid?.() === 0) {
+    execFileSync('mount', ['--bind', dir, dir]);
+    try {
+      execFileSync('mount', ['-o', 'remount,bind,ro', dir]);
+    } catch (error) {
+      execFileSync('umount', [dir]);
+      throw error;
+    }
+    return () => execFileSync('umount', [dir]);
+  }
+  chmodSync(dir, 0o555);
+  return () => chmodSync(dir, 0o755);
+}

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { withFileLock } from '../../src/tasks/lock';
 import { TaskStore, removeStaleTemporaries, type StoreRecovery } from '../../src/tasks/store';
 import { needsWork } from '../../src/tasks/record';
 import { tempDir } from '../support/fixtures';
@@ -211,5 +212,36 @@ describe('task store', () => {
     await s.refresh();
     assert.equal(s.all().length, 50);
     assert.equal(new Set(s.all().map((r) => r.id)).size, 50);
+  });
+  // A reloaded window's Tasks view waited for the list's lock (held by another window, or left by the closing one
+  // until it went stale) before it showed a row it could already read.
+  it('shows the list as read while another window holds its lock, then loads it under the lock', async function () {
+    this.timeout(20_000);
+    const a = new TaskStore({ file });
+    await a.load();
+    const r = await a.add(record());
+    let release!: () => void;
+    let held!: () => void;
+    const isHeld = new Promise<void>((resolve) => (held = resolve));
+    const holder = withFileLock(`${file}.lock`, () => {
+      held();
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    await isHeld;
+    const b = new TaskStore({ file });
+    let changes = 0;
+    b.onDidChange(() => changes++);
+    const loading = b.load();
+    try {
+      const deadline = Date.now() + 3000;
+      while (b.all().length === 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+      assert.deepEqual(b.all().map((t) => t.id), [r.id], 'the record shown before the lock is free');
+      assert.ok(changes >= 1, 'and announced, so the view draws it');
+    } finally {
+      release();
+      await holder;
+    }
+    await loading;
+    assert.equal(b.get(r.id)?.id, r.id);
   });
 });

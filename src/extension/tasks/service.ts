@@ -133,6 +133,7 @@ export class TaskService implements vscode.Disposable {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    const t0 = Date.now();
     await removeStaleTemporaries(this.o.file).catch(() => 0);
     await removeStaleTemporaries(this.store.lastGoodFile).catch(() => 0);
     try {
@@ -149,7 +150,7 @@ export class TaskService implements vscode.Disposable {
         (error: unknown) => this.o.log.warn(`Reading the task list failed: ${String(error)}`),
       );
     }, REFRESH_MS);
-    this.o.log.info(`Tasks: ${this.store.all().length} in ${this.o.file}; this window is ${this.store.owner}`);
+    this.o.log.info(`Tasks: ${this.store.all().length} in ${this.o.file}, read in ${Date.now() - t0} ms; this window is ${this.store.owner}`);
   }
 
   /** Stops polling and hands this window's tasks back (another window, or the next one, takes them over). */
