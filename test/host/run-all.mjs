@@ -5,7 +5,7 @@
 //     version after the other, beside typecheck, lint, the development build and the test compile;
 //   - the unit suite, in two shards at once (test/host/unit-shard.mjs), as soon as the build and the compile are done;
 //   - the integration, e2e and VSIX suites, one job per VS Code version and script, each with its own
-//     code-server (its own port, user-data dir and workspace), at most WAN_TEST_HEAVY_JOBS (default 3) at once,
+//     code-server (its own port, user-data dir and workspace), at most WAN_TEST_HEAVY_JOBS (default 2) at once,
 //     a slot kept for a longer one whose install is still running; the player e2e, which times the player, with no
 //     other code-server beside it;
 //   - one production build, in a staged copy of the repository (test/host/stage.mjs), so it never rewrites the
@@ -16,7 +16,7 @@
 // against the cores' time, and the exit code is 1 when any job failed (a job whose prerequisite failed is skipped
 // and counts as failed).
 //
-// Env: WAN_TEST_HEAVY_JOBS (code-server jobs at once, default 3), WAN_TEST_UNIT_SHARDS (unit processes at once,
+// Env: WAN_TEST_HEAVY_JOBS (code-server jobs at once, default 2), WAN_TEST_UNIT_SHARDS (unit processes at once,
 // default 2; 1 is the old single process), WAN_TEST_ONLY=<regex> (run only the jobs whose
 // name matches, with what they need), WAN_TEST_PLAN=1 (print the jobs in the order they are considered, run
 // nothing), WAN_TEST_DRY=<factor> (run nothing either: each job waits its secs times the factor, to watch the
@@ -30,9 +30,11 @@ import { TreeCpu } from './tree-cpu.mjs';
 
 const node = process.execPath;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-// Three: a code-server job mostly waits (on its extension host, Chromium, emulated tasks): measured, one uses about
-// half a core, so three beside the unit shards keep 2 cores busy without starving them (see CONTRIBUTING.md).
-const HEAVY = Math.max(1, Number(process.env.WAN_TEST_HEAVY_JOBS || 3));
+// Two, measured (tree-cpu.mjs): one integration job's processes burned ~560 CPU seconds (Chromium's renderer about
+// a quarter of a core throughout); run in CI's ~740 s that is ~0.75 of a core each, and the unit shards take ~420
+// more: the two integration jobs and the unit shards already ask for about 2 cores, so a third code-server beside
+// them (tried: WAN_TEST_HEAVY_JOBS=3) only takes CPU from the critical path. See CONTRIBUTING.md.
+const HEAVY = Math.max(1, Number(process.env.WAN_TEST_HEAVY_JOBS || 2));
 const DRY = Number(process.env.WAN_TEST_DRY) || 0;
 const UNIT_SHARDS = Math.max(1, Number(process.env.WAN_TEST_UNIT_SHARDS || 2));
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -85,7 +87,7 @@ const JOBS = [
     name: `unit:${i}`, secs: Math.round(1200 / UNIT_SHARDS), needs: ['build', 'compile-tests'], steps: [[node, 'test/host/unit-shard.mjs', `${i}/${UNIT_SHARDS}`]],
   })),
   ...VERSIONS.map((v) => ({
-    name: `integration:${v}`, secs: v === 'oldest' ? 710 : 610, heavy: true, needs: ['build', 'compile-tests', `install:${v}`], env: { WAN_CODE_SERVER_VERSION: v }, steps: [[node, 'test/host/run-integration.mjs']],
+    name: `integration:${v}`, secs: v === 'oldest' ? 750 : 700, heavy: true, needs: ['build', 'compile-tests', `install:${v}`], env: { WAN_CODE_SERVER_VERSION: v }, steps: [[node, 'test/host/run-integration.mjs']],
   })),
   ...E2E.flatMap((e) => VERSIONS.map((v) => ({
     // After the test compile too, which it does not need: a code-server and Chromium starting would slow the compile down.
