@@ -247,8 +247,9 @@ function install(version, paths, ready) {
   // logger and watchdog VS Code uses (without them the logs fill with errors; the watchdog moved under @vscode/).
   // They are Node-API modules, so building them with this Node.js serves the runtime above too.
   // With --prefix, npm hoists argon2 to the prefix's node_modules, so it is rebuilt there.
-  run('npm', ['rebuild', 'argon2'], installDir);
-  run('npm', ['rebuild', '@vscode/spdlog', '@vscode/native-watchdog', 'native-watchdog'], vscodeDir);
+  // JOBS: node-gyp compiles on every core (make -j), not one: on a fresh clone these builds are most of the install.
+  run('npm', ['rebuild', 'argon2'], installDir, { JOBS: 'max' });
+  run('npm', ['rebuild', '@vscode/spdlog', '@vscode/native-watchdog', 'native-watchdog'], vscodeDir, { JOBS: 'max' });
   const check = spawnSync(node, ['-e', "require('argon2'); require('./lib/vscode/node_modules/@vscode/spdlog')"], { cwd: pkg, encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`native modules did not build:\n${check.stderr}`);
 

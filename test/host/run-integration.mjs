@@ -47,6 +47,15 @@ function checkBuilt() {
   }
 }
 
+/** Where the time went: the slowest suites (hooks included) and tests, to see what to make faster. */
+function printSlowest(results) {
+  const s = (ms) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
+  const suites = [...(results.suites ?? [])].sort((a, b) => b.durationMs - a.durationMs);
+  if (suites.length) console.log(`\nsuites by time (${s(suites.reduce((n, x) => n + x.durationMs, 0)).trim()} in all):\n${suites.map((x) => `  ${s(x.durationMs)}  ${x.title}`).join('\n')}`);
+  const tests = (results.tests ?? []).filter((t) => t.durationMs !== undefined).sort((a, b) => b.durationMs - a.durationMs).slice(0, 10);
+  if (tests.length) console.log(`slowest tests:\n${tests.map((t) => `  ${s(t.durationMs)}  ${t.fullTitle.slice(0, 120)}`).join('\n')}`);
+}
+
 /** Prints the suite's report(s) and the summary line; returns the exit code. */
 function printResults(...phases) {
   let passed = 0;
@@ -57,6 +66,7 @@ function printResults(...phases) {
     if (results.vscodeVersion) console.log(`VS Code ${results.vscodeVersion} extension host`);
     console.log(results.report || '(no reporter output)');
     if (results.error) console.log(`\nsuite error: ${results.error}`);
+    printSlowest(results);
     failed += results.failures ?? 0;
     passed += results.passes ?? 0;
     error ||= !!results.error;

@@ -27,6 +27,8 @@ export interface HostResults {
   failures: number;
   pending: number;
   tests: TestRecord[];
+  /** Each top-level suite's wall time, its hooks (suiteSetup: videos made, panels opened) included. */
+  suites?: { title: string; durationMs: number }[];
   report: string;
   durationMs: number;
   vscodeVersion?: string;
@@ -65,6 +67,8 @@ export function runInHost<R extends HostResults>(options: HostRunOptions<R>): Pr
   };
 
   const tests: TestRecord[] = [];
+  const suites: { title: string; durationMs: number }[] = [];
+  const suiteStarts = new Map<unknown, number>();
   let vscodeVersion: string | undefined;
   try {
     // Loaded lazily: this runner also starts outside an extension host, where there is no vscode module.
@@ -82,6 +86,7 @@ export function runInHost<R extends HostResults>(options: HostRunOptions<R>): Pr
         failures,
         pending: tests.filter((t) => t.state === 'pending').length,
         tests,
+        suites,
         report: lines.join('\n'),
         durationMs: Date.now() - started,
         vscodeVersion,
@@ -112,6 +117,13 @@ export function runInHost<R extends HostResults>(options: HostRunOptions<R>): Pr
           error: err instanceof Error ? (err.stack ?? err.message) : String(err),
         }),
       );
+      runner.on('suite', (s) => {
+        if (s.parent?.root) suiteStarts.set(s, Date.now());
+      });
+      runner.on('suite end', (s) => {
+        const at = suiteStarts.get(s);
+        if (at !== undefined) suites.push({ title: s.title, durationMs: Date.now() - at });
+      });
       runner.on('pending', (t) => tests.push({ title: t.title, fullTitle: t.fullTitle(), state: 'pending' }));
     } catch (err) {
       finish(1, err instanceof Error ? (err.stack ?? err.message) : String(err));
