@@ -37,13 +37,17 @@ export function explorerRow(page, name) {
 
 /**
  * Selects files in the explorer (Ctrl+click for more) and runs an item of their context menu. With the default
- * `workbench.list.openMode`, the first click also opens the file in VS Code's own editor or preview.
+ * `workbench.list.openMode` (single click), the first click also opens the file in VS Code's own editor or preview,
+ * and the Explorer then selects the active editor's file again, dropping a Ctrl+click that came first: pass
+ * `opensOnClick` there, so the other files are added once that editor is open.
  */
-export async function explorerAction(page, names, label) {
+export async function explorerAction(page, names, label, { opensOnClick = false } = {}) {
   const row = (name) => explorerRow(page, name);
   await row(names[0]).waitFor({ timeout: 60_000 });
   await row(names[0]).click();
+  if (opensOnClick) await page.locator('.tabs-container .tab.active', { hasText: names[0] }).waitFor({ timeout: 60_000 });
   for (const n of names.slice(1)) await row(n).click({ modifiers: ['Control'] });
+  await until('the files selected', async () => (await Promise.all(names.map((n) => row(n).getAttribute('aria-selected')))).every((v) => v === 'true'), 10_000);
   // The menu lists the extension's items once the extension host has registered it: retry until then.
   await until(
     `the explorer menu item "${label}"`,
@@ -150,7 +154,7 @@ export function frameWith(page, selector, what, timeoutMs = 150_000) {
 
 /**
  * The studio as it first shows (both panes at their top): the prompt, Generate and the newest result lie inside the
- * webview with nothing cut off. Returns the panes' boxes.
+ * webview with nothing cut off, and the webview inside the browser's window. Returns the panes' boxes.
  */
 export async function studioInView(frame) {
   /* global document, window -- runs in the page */
@@ -159,6 +163,10 @@ export async function studioInView(frame) {
     const rect = (selector) => document.querySelector(selector)?.getBoundingClientRect().toJSON();
     return { width: window.innerWidth, height: window.innerHeight, prompt: rect('#prompt'), generate: rect('#generate'), result: rect('.task'), compose: rect('#compose'), results: rect('#results') };
   });
+  // The webview itself lies inside the browser's viewport (its box is in the page's coordinates).
+  const view = await (await frame.frameElement()).boundingBox();
+  const screen = frame.page().viewportSize();
+  assert.ok(view && view.x >= 0 && view.y >= 0 && view.x + view.width <= screen.width + 0.5 && view.y + view.height <= screen.height + 0.5, `the studio inside the ${screen.width}×${screen.height} window: ${JSON.stringify(view)}`);
   for (const name of ['prompt', 'generate', 'result']) {
     const r = box[name];
     assert.ok(r && r.top >= 0 && r.left >= 0 && r.bottom <= box.height && r.right <= box.width, `${name} in view without scrolling: ${JSON.stringify(box)}`);
