@@ -134,12 +134,13 @@ try {
     await frame.locator('#prompt textarea').fill(BATCH_PROMPT);
     await frame.locator('#duration input').fill('2');
     await until('Generate enabled', async () => (await frame.locator('#generate').getAttribute('disabled')) === null, 30_000);
+    const cliCreates = await creates();
     await frame.locator('#generate').click();
     await sideBar('Wan Studio');
     const rows = page.locator('.monaco-list-row', { hasText: ` · ${BATCH_PROMPT}` });
     await until('three batch rows', async () => (await rows.count()) === 3, 60_000);
     // Sent to the endpoint of the settings (this script's emulator), not to a rehearsal of the extension's own.
-    await until('three creates at the custom endpoint', async () => (await creates()) === 3, 60_000);
+    await until('three creates at the custom endpoint', async () => (await creates()) === cliCreates + 3, 60_000);
     const labels = await rows.allInnerTexts();
     assert.deepEqual(labels.map((l) => l.split(` · ${BATCH_PROMPT}`)[0].trim()).sort(), ['first-frame.jpg', 'last-frame.jpg', 'third.jpg'], labels.join(' | '));
     // Saved: each row's icon is its own video's poster frame (an image, not a codicon).

@@ -39,22 +39,26 @@ export function explorerRow(page, name) {
  * Selects files in the explorer (Ctrl+click for more) and runs an item of their context menu. With the default
  * `workbench.list.openMode` (single click), the first click also opens the file in VS Code's own editor or preview,
  * and the Explorer then selects the active editor's file again, dropping a Ctrl+click that came first: pass
- * `opensOnClick` there, so the other files are added once that editor is open.
+ * `opensOnClick` there, so the other files are added once that editor is open (and again if the Explorer dropped
+ * them before the menu came up).
  */
 export async function explorerAction(page, names, label, { opensOnClick = false } = {}) {
   const row = (name) => explorerRow(page, name);
-  await row(names[0]).waitFor({ timeout: 60_000 });
+  const unselected = async () => (await Promise.all(names.map(async (n) => ((await row(n).getAttribute('aria-selected')) === 'true' ? undefined : n)))).filter(Boolean);
+  // The workbench's first load can take minutes on a loaded machine.
+  await row(names[0]).waitFor({ timeout: 180_000 });
   await row(names[0]).click();
   if (opensOnClick) await page.locator('.tabs-container .tab.active', { hasText: names[0] }).waitFor({ timeout: 60_000 });
-  for (const n of names.slice(1)) await row(n).click({ modifiers: ['Control'] });
-  await until('the files selected', async () => (await Promise.all(names.map((n) => row(n).getAttribute('aria-selected')))).every((v) => v === 'true'), 10_000);
   // The menu lists the extension's items once the extension host has registered it: retry until then.
   await until(
-    `the explorer menu item "${label}"`,
+    `the explorer menu item "${label}" on ${names.join(', ')}`,
     async () => {
+      for (const n of await unselected()) await row(n).click({ modifiers: ['Control'] });
+      if ((await unselected()).length) return false;
       await row(names[names.length - 1]).click({ button: 'right' });
       const entry = page.locator('.context-view .action-label', { hasText: label });
-      if (await entry.waitFor({ timeout: 2000 }).then(() => true, () => false)) {
+      // The menu acts on the selection it came up on: every file still selected.
+      if ((await entry.waitFor({ timeout: 2000 }).then(() => true, () => false)) && !(await unselected()).length) {
         // VS Code's menus act on the focused item; hovering focuses it.
         await entry.hover();
         await page.keyboard.press('Enter');
