@@ -139,8 +139,6 @@ try {
     await sideBar('Wan Studio');
     const rows = page.locator('.monaco-list-row', { hasText: ` · ${BATCH_PROMPT}` });
     await until('three batch rows', async () => (await rows.count()) === 3, 60_000);
-    // Sent to the endpoint of the settings (this script's emulator), not to a rehearsal of the extension's own.
-    await until('three creates at the custom endpoint', async () => (await creates()) === cliCreates + 3, 60_000);
     const labels = await rows.allInnerTexts();
     assert.deepEqual(labels.map((l) => l.split(` · ${BATCH_PROMPT}`)[0].trim()).sort(), ['first-frame.jpg', 'last-frame.jpg', 'third.jpg'], labels.join(' | '));
     // Saved: each row's icon is its own video's poster frame (an image, not a codicon).
@@ -155,6 +153,8 @@ try {
       1000,
     );
     assert.equal(new Set(icons).size, 3, `a poster per row: ${icons.join(' | ')}`);
+    // Sent to the endpoint of the settings (this script's emulator), not to a rehearsal of the extension's own.
+    assert.equal(await creates(), cliCreates + 3, 'three creates at the custom endpoint');
     // One notification for the batch, none per video: every notification of the window is in the center.
     const messages = await until('the batch notification', async () => {
       const all = await notificationCenter();
