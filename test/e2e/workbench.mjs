@@ -99,11 +99,21 @@ export async function openWorkbench({ install, workspace, viewport, settings = {
     settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, ...settings },
     ...(env ? { env } : {}),
   });
-  const { browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport });
-  page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
-  await beforeLoad?.(page);
-  await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
-  return { server, browser, page };
+  let browser;
+  try {
+    const launched = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport });
+    browser = launched.browser;
+    const page = launched.page;
+    page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
+    await beforeLoad?.(page);
+    await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
+    return { server, browser, page };
+  } catch (err) {
+    // The caller never gets the server to stop: a load that timed out left code-server running.
+    await browser?.close().catch(() => {});
+    await server.stop().catch(() => {});
+    throw err;
+  }
 }
 
 /**
