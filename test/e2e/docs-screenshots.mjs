@@ -1,20 +1,20 @@
 // npm run docs:screenshots: the README's pictures, taken from the real UI. Drives code-server's workbench
 // through Playwright (clicks and keys only, like panel.e2e.mjs) against the embedded emulator with no key:
-// right-click an image → Generate Video from Image → fill the form → Generate, and again with Ctrl+Enter (another
-// seed) → the two takes in the studio's gallery → hover plays one → the two compared side by side → the Tasks view
-// shows them Saved → Play opens one in the player. At 1280×720, a laptop screen.
-// Writes media/docs/panel.png, compare.png, tasks.png, player.png and demo.gif (the steps as an animated GIF, made with the
-// project's ffmpeg), and prints their sizes. The extension comes from this repository (run `node esbuild.mjs` first;
-// the npm script does).
-/* global document -- page.evaluate callbacks run in the browser */
+// two images selected in the Explorer → Generate Video from Image → fill the studio's form → Generate (a batch of two)
+// → the results in the studio → hover plays one → the two compared side by side → the Tasks view shows the batch's
+// rows by image with their poster frames, and the Gallery lists both → Play opens one in the player. At 1280×720,
+// a laptop screen, with VS Code's default settings.
+// Writes media/docs/panel.png, compare.png, tasks.png, gallery.png, player.png and demo.gif (the steps as an animated
+// GIF), each made small with the project's ffmpeg (a 256-colour palette for the stills), and prints their sizes. The
+// extension comes from this repository (run `node esbuild.mjs` first; the npm script does).
+/* global document, getComputedStyle -- page.evaluate callbacks run in the browser */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { launchWorkbenchBrowser } from '../host/browser.mjs';
 import { codeServerVersions, installCodeServer, REPO_ROOT } from '../host/install-code-server.mjs';
-import { explorerRow, sampleWorkspace, until } from './workbench.mjs';
+import { explorerAction, openWorkbench, sampleWorkspace, until } from './workbench.mjs';
 
 const OUT = join(REPO_ROOT, 'media', 'docs');
 const VIEWPORT = { width: 1280, height: 720 };
@@ -25,7 +25,6 @@ const DEMO_STEP_SECONDS = 1.6;
 const [version, ...more] = codeServerVersions('oldest');
 if (more.length) throw new Error('docs:screenshots runs on one code-server version');
 const install = installCodeServer({ version, chromium: true });
-const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
 
 const { work, workspace } = sampleWorkspace('wan-docs-');
 const frames = join(work, 'frames');
@@ -44,15 +43,21 @@ async function demo() {
   await page.screenshot({ path: join(frames, `${String(demoFrames).padStart(2, '0')}.png`) });
 }
 
-/** One of the README's still pictures. */
-async function still(name) {
-  const file = join(OUT, `${name}.png`);
-  await page.screenshot({ path: file });
-  console.log(`  ${file}`);
+const require = createRequire(import.meta.url);
+const ffmpeg = require('@ffmpeg-installer/ffmpeg').path;
+
+function runFfmpeg(args) {
+  const r = spawnSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
 }
 
-function row(name) {
-  return explorerRow(page, name);
+/** One of the README's still pictures, at full size in 256 colours (a third of the plain screenshot's bytes). */
+async function still(name) {
+  const raw = join(frames, `still-${name}.png`);
+  await page.screenshot({ path: raw });
+  const file = join(OUT, `${name}.png`);
+  runFfmpeg(['-i', raw, '-vf', 'split[a][b];[a]palettegen=max_colors=256:reserve_transparent=0[p];[b][p]paletteuse=dither=none', '-frames:v', '1', file]);
+  console.log(`  ${file}`);
 }
 
 /** Opens the context menu of `target` and runs `label`, retrying until the extension has registered its items. */
@@ -88,42 +93,37 @@ async function frameWhere(what, probe) {
 }
 
 try {
-  server = await startCodeServer({
-    codeServer: install,
-    folder: workspace,
-    settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false },
+  ({ server, browser, page } = await openWorkbench({
+    install,
+    workspace,
+    viewport: VIEWPORT,
+    // No tip over the pictures.
+    settings: { 'workbench.tips.enabled': false },
     // Long enough to catch the task running in the demo.
     env: { WAN_EMULATOR_ARGS: '--pending-ms 1500 --running-ms 4000' },
-  });
-  ({ browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport: VIEWPORT }));
-  page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
-  await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded' });
+  }));
 
-  // 1. Right-click an image.
-  await row('first-frame.jpg').waitFor({ timeout: 60_000 });
-  await row('first-frame.jpg').click();
-  await contextAction(row('first-frame.jpg'), 'Generate Video from Image', { onMenu: demo });
+  // 1. Two images selected in the Explorer, right-click → Generate Video from Image.
+  await explorerAction(page, ['first-frame.jpg', 'last-frame.jpg'], 'Generate Video from Image', { opensOnClick: true });
 
-  // 2. The panel, prefilled; fill the prompt and a short duration.
+  // 2. The studio, prefilled with both (a batch: one task per image); the prompt and a short duration.
   const panel = await frameWhere('the generation page', async (f) => !!(await f.$('#generate')));
   await until('the probe', async () => /JPEG/.test(await panel.locator('#slot-firstFrame .probe').innerText()), 30_000);
+  await until('Generate 2 Videos', async () => /2/.test(await panel.locator('#generate').innerText()), 30_000);
   await demo();
-  await panel.locator('#prompt textarea').fill('the cat slowly looks up at the camera, soft morning light');
+  await panel.locator('#prompt textarea').fill('a slow zoom into the spiral, soft morning light');
   await panel.locator('#duration input').fill('3');
   await until('Generate enabled', async () => (await panel.locator('#generate').getAttribute('disabled')) === null, 20_000);
-  await sleep(500);
   await demo();
 
-  // 3. Generate, then a second take (an empty seed is a new random one) with Ctrl+Enter: both in the gallery.
-  await panel.locator('#generate').click();
-  await until('the task card', async () => (await panel.locator('.task').count()) > 0, 20_000);
-  await sleep(1500);
-  await demo();
-  await until('Generate enabled again', async () => (await panel.locator('#generate').getAttribute('disabled')) === null, 20_000);
+  // 3. Generate (Ctrl+Enter): the two results in the studio, running, then with their poster frames.
   await panel.locator('#prompt textarea').focus();
   await page.keyboard.press('Control+Enter');
   await until('two cards', async () => (await panel.locator('.task').count()) === 2, 20_000);
+  await demo();
   await until('both posters', async () => (await panel.locator('.task[data-poster]').count()) === 2, 150_000);
+  // No "2 videos ready" toast over the pictures.
+  await until('the batch notice', async () => page.locator('.notification-toast', { hasText: 'videos ready' }).isVisible(), 30_000).catch(() => undefined);
   await page.locator('.notification-toast .codicon-notifications-clear').first().click().catch(() => undefined);
   await page.mouse.move(0, 400);
   await sleep(800);
@@ -146,17 +146,35 @@ try {
   await still('compare');
   await panel.locator('#compare-back').click();
 
-  // 4. The Tasks view (no "Video ready" toast in the pictures).
-  await page.locator('.notification-toast .codicon-notifications-clear').first().click().catch(() => undefined);
-  await page.locator('.activitybar .action-item a[aria-label^="Wan Studio"]').click();
-  const task = page.locator('.monaco-list-row', { hasText: 'the cat slowly looks up' }).first();
-  await until('the task row, Saved', async () => /Saved/.test(await task.innerText()), 30_000);
-  await task.hover();
-  await sleep(800);
+  // 4. The Wan Studio side bar: the Tasks view (the batch's rows by image, each with its poster frame) over the Gallery.
+  await page.locator('.activitybar .action-item:has(> a[aria-label^="Wan Studio"])').click();
+  const rows = page.locator('.monaco-list-row', { hasText: 'a slow zoom into the spiral' });
+  await until(
+    'both rows Saved, with their posters',
+    async () => {
+      const texts = await rows.allInnerTexts();
+      if (texts.length !== 2 || !texts.every((t) => /Saved/.test(t))) return false;
+      return (await rows.locator('.custom-view-tree-node-item-icon').evaluateAll((els) => els.every((e) => /url\(/.test(getComputedStyle(e).backgroundImage)))) ;
+    },
+    60_000,
+  );
+  const gallery = await frameWhere('the Gallery', async (f) => !!(await f.$('#grid')));
+  await until('the Gallery\'s thumbnails', async () => (await gallery.locator('.card img.thumb').evaluateAll((imgs) => imgs.filter((i) => i.complete && i.naturalWidth > 0).length)) === 2, 60_000);
+  await page.mouse.move(640, 400);
   await demo();
   await still('tasks');
 
-  // 5. Play it in the player.
+  // 5. The Gallery on its own (the Tasks view folded), searched by prompt.
+  await page.locator('.pane-header', { hasText: 'Tasks' }).click();
+  await gallery.locator('#search').fill('spiral');
+  await until('the search applied', async () => /2 of 2/.test(await gallery.locator('#count').innerText()), 10_000);
+  await gallery.locator('.card').first().hover();
+  await demo();
+  await still('gallery');
+  await page.locator('.pane-header', { hasText: 'Tasks' }).click();
+  const task = rows.first();
+
+  // 6. Play it in the player.
   await contextAction(task, /^Play$/);
   const player = await frameWhere('the player', async (f) => !(await f.$('#generate')) && !!(await f.$('video')) && (await f.evaluate(() => document.querySelector('video')?.readyState ?? 0)) >= 2);
   await player.evaluate(() => document.querySelector('video')?.play().catch(() => undefined));
@@ -164,21 +182,17 @@ try {
   await demo();
   await still('player');
 
-  // 6. The demo: every step for DEMO_STEP_SECONDS, 960 px wide, a 128-colour palette.
-  const require = createRequire(import.meta.url);
-  const ffmpeg = require('@ffmpeg-installer/ffmpeg').path;
+  // 7. The demo: every step for DEMO_STEP_SECONDS, 960 px wide, a 128-colour palette.
   const gif = join(OUT, 'demo.gif');
-  const r = spawnSync(ffmpeg, [
-    '-hide_banner', '-loglevel', 'error', '-y',
+  runFfmpeg([
     '-framerate', `1/${DEMO_STEP_SECONDS}`, '-i', join(frames, '%02d.png'),
     '-vf', 'fps=5,scale=960:-1:flags=lanczos,split[a][b];[a]palettegen=max_colors=128:stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=4:diff_mode=rectangle',
     '-loop', '0', gif,
-  ], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ffmpeg could not make the GIF: ${r.stderr}`);
+  ]);
   console.log(`  ${gif} (${demoFrames} steps)`);
 
   let total = 0;
-  for (const name of ['panel.png', 'compare.png', 'tasks.png', 'player.png', 'demo.gif']) {
+  for (const name of ['panel.png', 'compare.png', 'tasks.png', 'gallery.png', 'player.png', 'demo.gif']) {
     const size = statSync(join(OUT, name)).size;
     total += size;
     console.log(`  ${name.padEnd(18)} ${(size / 1024).toFixed(0).padStart(6)} KB`);

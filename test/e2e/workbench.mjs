@@ -37,22 +37,32 @@ export function explorerRow(page, name) {
 
 /**
  * Selects files in the explorer (Ctrl+click for more) and runs an item of their context menu. With the default
- * `workbench.list.openMode`, the first click also opens the file in VS Code's own editor or preview.
+ * `workbench.list.openMode` (single click), the first click also opens the file in VS Code's own editor or preview,
+ * and the Explorer then selects the active editor's file again, dropping a Ctrl+click that came first: pass
+ * `opensOnClick` there, so the other files are added once that editor is open (and again if the Explorer dropped
+ * them before the menu came up).
  */
-export async function explorerAction(page, names, label) {
+export async function explorerAction(page, names, label, { opensOnClick = false } = {}) {
   const row = (name) => explorerRow(page, name);
-  await row(names[0]).waitFor({ timeout: 60_000 });
+  const unselected = async () => (await Promise.all(names.map(async (n) => ((await row(n).getAttribute('aria-selected')) === 'true' ? undefined : n)))).filter(Boolean);
+  // The workbench's first load can take minutes on a loaded machine.
+  await row(names[0]).waitFor({ timeout: 180_000 });
+  if (opensOnClick) {
+    await row(names[0]).click();
+    await page.locator('.tabs-container .tab.active', { hasText: names[0] }).waitFor({ timeout: 60_000 });
+  }
   // The menu lists the extension's items once the extension host has registered it: retry until then. The
   // selection is made again on each try: the editor the first click opens (the default open mode) reveals its
   // file once it shows, which resets a selection Ctrl+clicked before, and then a multi-selection item is missing.
   await until(
-    `the explorer menu item "${label}"`,
+    `the explorer menu item "${label}" on ${names.join(', ')}`,
     async () => {
       await row(names[0]).click();
       for (const n of names.slice(1)) await row(n).click({ modifiers: ['Control'] });
       await row(names[names.length - 1]).click({ button: 'right' });
       const entry = page.locator('.context-view .action-label', { hasText: label });
-      if (await entry.waitFor({ timeout: 2000 }).then(() => true, () => false)) {
+      // The menu acts on the selection it came up on: every file still selected.
+      if ((await entry.waitFor({ timeout: 2000 }).then(() => true, () => false)) && !(await unselected()).length) {
         // VS Code's menus act on the focused item; hovering focuses it.
         await entry.hover();
         await page.keyboard.press('Enter');
@@ -93,11 +103,21 @@ export async function openWorkbench({ install, workspace, viewport, settings = {
     settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, ...settings },
     ...(env ? { env } : {}),
   });
-  const { browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport });
-  page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
-  await beforeLoad?.(page);
-  await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
-  return { server, browser, page };
+  let browser;
+  try {
+    const launched = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport });
+    browser = launched.browser;
+    const page = launched.page;
+    page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
+    await beforeLoad?.(page);
+    await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
+    return { server, browser, page };
+  } catch (err) {
+    // The caller never gets the server to stop: a load that timed out left code-server running.
+    await browser?.close().catch(() => {});
+    await server.stop().catch(() => {});
+    throw err;
+  }
 }
 
 /**
@@ -152,7 +172,7 @@ export function frameWith(page, selector, what, timeoutMs = 150_000) {
 
 /**
  * The studio as it first shows (both panes at their top): the prompt, Generate and the newest result lie inside the
- * webview with nothing cut off. Returns the panes' boxes.
+ * webview with nothing cut off, and the webview inside the browser's window. Returns the panes' boxes.
  */
 export async function studioInView(frame) {
   /* global document, window -- runs in the page */
@@ -161,6 +181,10 @@ export async function studioInView(frame) {
     const rect = (selector) => document.querySelector(selector)?.getBoundingClientRect().toJSON();
     return { width: window.innerWidth, height: window.innerHeight, prompt: rect('#prompt'), generate: rect('#generate'), result: rect('.task'), compose: rect('#compose'), results: rect('#results') };
   });
+  // The webview itself lies inside the browser's viewport (its box is in the page's coordinates).
+  const view = await (await frame.frameElement()).boundingBox();
+  const screen = frame.page().viewportSize();
+  assert.ok(view && view.x >= 0 && view.y >= 0 && view.x + view.width <= screen.width + 0.5 && view.y + view.height <= screen.height + 0.5, `the studio inside the ${screen.width}×${screen.height} window: ${JSON.stringify(view)}`);
   for (const name of ['prompt', 'generate', 'result']) {
     const r = box[name];
     assert.ok(r && r.top >= 0 && r.left >= 0 && r.bottom <= box.height && r.right <= box.width, `${name} in view without scrolling: ${JSON.stringify(box)}`);

@@ -118,6 +118,7 @@ export class Gallery {
     video.addEventListener('loadeddata', () => {
       entry.card.dataset.poster = `${video.videoWidth}x${video.videoHeight}`;
     });
+    retryUntilLoaded(video);
     video.addEventListener('mouseenter', () => {
       if (entry.card.classList.contains('sound')) return;
       video.muted = true;
@@ -196,4 +197,36 @@ export class Gallery {
   private tick(): void {
     for (const t of this.views.values()) if (ACTIVE.has(t.state)) this.renderStatus(t);
   }
+}
+
+/** Loads of a poster tried in all, and how long each may take before it is tried again. */
+const POSTER_TRIES = 4;
+const POSTER_PATIENCE_MS = 12_000;
+
+/**
+ * Tries the video's load again when it fails or hangs, a few times, instead of leaving its card blank. Under
+ * code-server a webview torn down with a resource request in flight (VS Code's own image preview, hidden when the
+ * studio opens over it after a single click in the Explorer) holds up the next webview's loads until its service
+ * worker gives up; the posters that asked then never come, though the same video loads when asked again.
+ */
+function retryUntilLoaded(video: HTMLVideoElement): void {
+  let tries = 1;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const again = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || !video.isConnected || tries >= POSTER_TRIES) return;
+    tries++;
+    video.load();
+    timer = setTimeout(again, POSTER_PATIENCE_MS * tries);
+  };
+  timer = setTimeout(again, POSTER_PATIENCE_MS);
+  video.addEventListener('error', () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(again, 1000);
+  });
+  video.addEventListener('loadeddata', () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  });
 }
