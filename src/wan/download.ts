@@ -39,17 +39,14 @@ export interface DownloadOptions {
   part?: string;
 }
 
-/** Bytes held in memory between the network and the temporary file; reading pauses beyond it. */
-const WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
-
 /**
- * Appends a download's chunks to its temporary file while the next ones arrive: chunks gathered during a
- * write go out together in one writev, and the network is read no further while more than
- * WRITE_BUFFER_BYTES wait, so memory stays bounded whatever the file's size.
+ * Appends a download's blocks to its temporary file while the next ones arrive: blocks handed on during a
+ * write go out together in one writev, and each is given back to the reader once it is in the file (the
+ * reader holds a fixed number of blocks and pauses while all are lent, so memory stays bounded whatever
+ * the file's size).
  */
 class PartWriter {
-  private waiting: Buffer[] = [];
-  private waitingBytes = 0;
+  private waiting: { block: Buffer; release: () => void }[] = [];
   private writing: Promise<void> | undefined;
   private failure: Error | undefined;
 
@@ -58,14 +55,11 @@ class PartWriter {
     private readonly path: string,
   ) {}
 
-  /** Queues `chunk`; resolves at once unless the buffer is full, then once the write under way is done. */
-  async push(chunk: Buffer): Promise<void> {
+  /** Queues `block` (lent until `release`); a write that failed before fails the download here. */
+  push(block: Buffer, release: () => void): void {
     this.rethrow();
-    this.waiting.push(chunk);
-    this.waitingBytes += chunk.length;
+    this.waiting.push({ block, release });
     this.writing ??= this.drain();
-    if (this.waitingBytes > WRITE_BUFFER_BYTES) await this.writing;
-    this.rethrow();
   }
 
   /** Resolves once every queued byte is in the file. */
@@ -84,11 +78,16 @@ class PartWriter {
       while (this.waiting.length > 0 && !this.failure) {
         const batch = this.waiting;
         this.waiting = [];
-        this.waitingBytes = 0;
-        await local(this.path, () => writeAll(this.file, batch));
+        try {
+          await local(this.path, () => writeAll(this.file, batch.map((w) => w.block)));
+        } finally {
+          // Given back even after a failure, so a reader paused for blocks goes on and hears of it.
+          for (const w of batch) w.release();
+        }
       }
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
+      for (const w of this.waiting.splice(0)) w.release();
     } finally {
       this.writing = undefined;
     }
@@ -211,11 +210,11 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     }
     const writer = new PartWriter(file, part);
     try {
-      for await (const chunk of res.body.stream as AsyncIterable<Buffer>) {
-        received += chunk.length;
-        await writer.push(chunk);
+      await res.body.read((block, release) => {
+        writer.push(block, release);
+        received += block.length;
         options.onProgress?.({ receivedBytes: received, totalBytes: expected });
-      }
+      });
       await writer.flush();
     } catch (error) {
       // What arrived before the failure is kept for the Range resume (a stream pipeline would drop its buffered writes).

@@ -10,13 +10,21 @@ import * as esbuild from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'wan-bench-'));
 try {
-  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' };
+  const common = {
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+    // As in esbuild.mjs: jsonc-parser's UMD `main` requires './impl/format' dynamically, which a bundle cannot follow.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
+  };
   // The bench and its child processes (downloads, activation), with the bench's `vscode` shim.
   await esbuild.build({
     ...common,
     entryPoints: { bench: join(here, 'bench.ts'), download: join(here, 'download.ts'), activation: join(here, 'activation.ts'), rehearsal: join(here, 'rehearsal.ts') },
     outdir: out,
-    alias: { vscode: resolve(here, 'vscode-shim.ts') },
+    alias: { ...common.alias, vscode: resolve(here, 'vscode-shim.ts') },
     // The emulator's ffmpeg packages are required from the repository's node_modules (NODE_PATH below).
     external: ['@ffmpeg-installer/ffmpeg', '@ffmpeg/core'],
   });

@@ -86,6 +86,7 @@ export const window = {
   createTreeView: () => new Disposable(),
   registerWebviewPanelSerializer: () => new Disposable(),
   registerWebviewViewProvider: () => new Disposable(),
+  registerCustomEditorProvider: () => new Disposable(),
 };
 
 export const commands = {
