@@ -1,10 +1,7 @@
 // A soundtrack given as a URL (how a Singapore endpoint, with no temporary upload, takes one) is fetched for
 // the assembly: ffmpeg reads local files only (the WebAssembly build in the VSIX has no network), and the
 // film is to have its soundtrack whatever the board names. No vscode import.
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { open, rm } from 'node:fs/promises';
 import { DEFAULT_TIMEOUTS } from '../wan/http';
 import { MB } from '../wan/limits';
 import { probeAudio } from '../wan/media';
@@ -39,13 +36,27 @@ export async function fetchSoundtrack(url: string, dest: string, signal?: AbortS
       throw fail(`the download answered HTTP ${res.statusCode}`);
     }
     let bytes = 0;
-    const capped = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        bytes += chunk.length;
-        done(bytes > SOUNDTRACK_MAX_BYTES ? fail(`it is larger than ${SOUNDTRACK_MAX_BYTES / MB} MB`) : null, chunk);
-      },
-    });
-    await pipeline(res.body.stream, capped, createWriteStream(dest), { signal });
+    const file = await open(dest, 'w');
+    try {
+      // Each block is written in turn, then given back to the reader (the body is read into a few lent blocks).
+      let written: Promise<unknown> = Promise.resolve();
+      const read = res.body.read((block, release) => {
+        bytes += block.length;
+        if (bytes > SOUNDTRACK_MAX_BYTES) {
+          release();
+          throw fail(`it is larger than ${SOUNDTRACK_MAX_BYTES / MB} MB`);
+        }
+        written = written.then(() => file.write(block, 0, block.length)).finally(release);
+      });
+      // A failed read still waits for the writes under way (the file is closed after them).
+      await read.catch(async (error: unknown) => {
+        await written.catch(() => undefined);
+        throw error;
+      });
+      await written;
+    } finally {
+      await file.close();
+    }
     const info = await probeAudio(dest).catch(() => null);
     if (!info) throw fail('it is not a WAV or MP3 file');
     return dest;
