@@ -134,7 +134,9 @@ describe('emulator', function () {
     // 1.5 MB of noise for the upload size limit.
     await writeFile(f('big.bin'), Buffer.alloc(1.5 * 1024 * 1024, 7));
     files = await serveDir(fixtures);
-    emu = await startEmulator({ pendingMs: 100, runningMs: 250, apiKeys: [KEY] });
+    // PENDING lasts long enough for the first poll, sent right after the create's answer, to see it even on a
+    // loaded 2-core machine (at 100 ms the first poll sometimes came after it, in CI beside other suites).
+    emu = await startEmulator({ pendingMs: 500, runningMs: 250, apiKeys: [KEY] });
     slow = await startEmulator({ pendingMs: 60_000, runningMs: 100, apiKeys: [KEY], maxUploadMb: 1 });
   });
 
