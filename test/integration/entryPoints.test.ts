@@ -92,6 +92,23 @@ suite('Entry points', () => {
     assert.equal((await emulatorRequests(emulatorUrl)).filter((q) => q.route === 'create').length, 1);
   });
 
+  test('New Generation given an image opens the form from that image alone; any other non-request is refused; nothing is sent', async function () {
+    this.timeout(60_000);
+    await run<GeneratorHandle>('wanStudio.morphImages', uri(files.first), [uri(files.first), uri(files.last)]);
+    await clearEmulatorRequests(emulatorUrl);
+    // Before, an image's URI started four quick inputs that no menu reached (and that never returned here).
+    assert.equal(await within(Promise.resolve(run('wanStudio.generate', uri(files.third))), 20_000, 'New Generation with an image'), undefined);
+    const draft = (await run<GeneratorHandle>('wanStudio.openGenerator')).draft();
+    assert.equal(draft.mode, 'animate');
+    assert.equal(draft.firstFrame, files.third);
+    assert.equal(draft.lastFrame, undefined, 'the morph\'s last frame is not in the new request');
+    const before = api.notifications().length;
+    assert.equal(await within(Promise.resolve(run('wanStudio.generate', 'inputs/cat.jpg')), 20_000, 'New Generation with a string'), undefined);
+    assert.match(api.notifications().at(-1)?.message ?? '', /^Nothing was requested \(nothing was sent or billed\): request: must be an object/);
+    assert.equal(api.notifications().length - before, 1);
+    assert.deepEqual((await emulatorRequests(emulatorUrl)).filter((q) => q.route !== 'task'), [], 'nothing was sent');
+  });
+
   test('Use as Driving Audio, then Generate Video from Image on three images: no task uploads or sends the audio', async function () {
     this.timeout(200_000);
     const audio = await run<GeneratorHandle>('wanStudio.useAsDrivingAudio', uri(files.audio));

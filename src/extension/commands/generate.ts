@@ -1,5 +1,5 @@
-// Commands that create tasks without the generation panel: New Generation (a request object, or quick
-// inputs from the palette or the explorer), Generate Again and Continue This Video. Every request goes
+// Commands that create tasks without the generation panel: New Generation with a request object (for
+// programs and keybindings), Generate Again and Continue This Video. Every request goes
 // through the task engine, which checks it completely before queuing anything.
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
@@ -7,7 +7,7 @@ import { VideoFactsSchema, continueArgs, generateAgainArgs, type VideoFacts } fr
 import { TaskRequestSchema, type TaskRecord, type TaskRequest } from '../../tasks/record';
 import { sidecarFor } from '../../tasks/sidecar';
 import { WanValidationError } from '../../wan/errors';
-import { DURATION_DEFAULT_S, DURATION_MAX_S, DURATION_MIN_S, PROMPT_MAX_CHARS } from '../../wan/limits';
+import { DURATION_DEFAULT_S, DURATION_MAX_S, PROMPT_MAX_CHARS } from '../../wan/limits';
 import { validateLocalMedia } from '../../wan/media';
 import { billedSeconds, continuationDurations } from '../../wan/sizing';
 import type { WanContext } from '../context';
@@ -15,11 +15,11 @@ import { BudgetRefusal } from '../tasks/budget';
 import { placeRequest } from '../tasks/outputFolder';
 import { label, savedFile } from '../tasks/present';
 import { CommandIds } from './ids';
+import { generateFromImage } from './generator';
 import { resolveTask } from './taskArgs';
 
 const SOURCE_FIELDS = ['firstFrame', 'lastFrame', 'drivingAudio', 'firstClip'] as const;
 const REQUEST_FIELDS = new Set(Object.keys(TaskRequestSchema.shape));
-const IMAGE_GLOB = '**/*.{png,jpg,jpeg,bmp,webp,PNG,JPG,JPEG,BMP,WEBP}';
 
 /** A path relative to the first workspace folder, a file: URI or a vscode.Uri becomes an absolute path. */
 function toSource(value: unknown): unknown {
@@ -69,29 +69,6 @@ export async function submitRequest(ctx: WanContext, request: TaskRequest, where
   }
 }
 
-async function pickImage(): Promise<string | undefined> {
-  const browse = vscode.l10n.t('Browse…');
-  const files = await vscode.workspace.findFiles(IMAGE_GLOB, '**/{node_modules,.git}/**', 200);
-  const items: (vscode.QuickPickItem & { path?: string })[] = files
-    .map((uri) => ({ label: vscode.workspace.asRelativePath(uri), path: uri.fsPath, iconPath: new vscode.ThemeIcon('file-media') }))
-    .sort((a, b) => a.label.localeCompare(b.label));
-  items.push({ label: browse, iconPath: new vscode.ThemeIcon('folder-opened'), alwaysShow: true });
-  const picked = await vscode.window.showQuickPick(items, {
-    title: vscode.l10n.t('New Generation (1/4): first frame'),
-    placeHolder: vscode.l10n.t('The image the video starts from'),
-    ignoreFocusOut: true,
-    matchOnDescription: true,
-  });
-  if (!picked) return undefined;
-  if (picked.path) return picked.path;
-  const chosen = await vscode.window.showOpenDialog({
-    canSelectMany: false,
-    openLabel: vscode.l10n.t('Use This Image'),
-    filters: { [vscode.l10n.t('Images')]: ['png', 'jpg', 'jpeg', 'bmp', 'webp'] },
-  });
-  return chosen?.[0]?.fsPath;
-}
-
 function askDuration(title: string, min: number, value: number): Thenable<string | undefined> {
   return vscode.window.showInputBox({
     title,
@@ -115,44 +92,28 @@ function askPrompt(title: string): Thenable<string | undefined> {
   });
 }
 
-/** The palette's (and the explorer's) quick inputs: image, prompt, duration, resolution. */
-async function askForRequest(image?: string): Promise<TaskRequest | undefined> {
-  const firstFrame = image ?? (await pickImage());
-  if (!firstFrame) return undefined;
-  const prompt = await askPrompt(vscode.l10n.t('New Generation (2/4): prompt'));
-  if (prompt === undefined) return undefined;
-  const duration = await askDuration(vscode.l10n.t('New Generation (3/4): duration'), DURATION_MIN_S, DURATION_DEFAULT_S);
-  if (duration === undefined) return undefined;
-  const resolution = await vscode.window.showQuickPick(
-    [
-      { label: '1080P', description: vscode.l10n.t('about 1920×1080 pixels') },
-      { label: '720P', description: vscode.l10n.t('about 1280×720 pixels') },
-    ],
-    { title: vscode.l10n.t('New Generation (4/4): resolution'), ignoreFocusOut: true },
-  );
-  if (!resolution) return undefined;
-  return { firstFrame, prompt: prompt.trim() || undefined, duration: Number(duration), resolution: resolution.label as '1080P' | '720P' };
-}
-
 /**
- * `wanStudio.generate [request]`: with a request object (`{firstFrame, prompt, duration, …}`, file paths
- * or URLs) queues it at once; from the palette asks for an image and a prompt; from the explorer starts
- * from the clicked image. Resolves to the queued task record, or undefined (refused or backed out of).
+ * `wanStudio.generate request`: a request object (`{firstFrame, prompt, duration, …}`, file paths or URLs) is
+ * queued at once. Without one the command opens the generation panel (registry.ts); with an image's URI it
+ * opens the panel from that image, as the Explorer does, so nothing is sent that the user did not see.
+ * Resolves to the queued task record, or undefined (refused or backed out of).
  */
-export async function generate(ctx: WanContext, arg?: unknown): Promise<TaskRecord | undefined> {
-  let request: TaskRequest | undefined;
-  if (arg instanceof vscode.Uri) request = await askForRequest(toSource(arg) as string);
-  else if (arg && typeof arg === 'object') {
-    try {
-      request = requestFromArgument(arg);
-    } catch (error) {
-      if (!(error instanceof WanValidationError)) throw error;
-      const issues = error.issues.map((i) => `${i.field}: ${i.message}`).join('; ');
-      ctx.notifier.error(vscode.l10n.t('Nothing was requested (nothing was sent or billed): {0}', issues));
-      return undefined;
-    }
-  } else request = await askForRequest();
-  return request && submitRequest(ctx, request);
+export async function generate(ctx: WanContext, arg: unknown): Promise<TaskRecord | undefined> {
+  if (arg instanceof vscode.Uri) {
+    await generateFromImage(ctx.generators, arg);
+    return undefined;
+  }
+  let request: TaskRequest;
+  try {
+    if (!arg || typeof arg !== 'object') throw new WanValidationError([{ field: 'request', message: `must be an object such as {"firstFrame": "inputs/cat.png"}, not ${JSON.stringify(arg)}` }]);
+    request = requestFromArgument(arg);
+  } catch (error) {
+    if (!(error instanceof WanValidationError)) throw error;
+    const issues = error.issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+    ctx.notifier.error(vscode.l10n.t('Nothing was requested (nothing was sent or billed): {0}', issues));
+    return undefined;
+  }
+  return submitRequest(ctx, request);
 }
 
 /** A record's facts in the sidecar's shape, which the player's hand-offs to the panel take. */
