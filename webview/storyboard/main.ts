@@ -56,17 +56,7 @@ function textField(key: string, value: string, onChange: (v: string) => void, op
   f.setAttribute('aria-label', opts.label);
   if (opts.placeholder) f.setAttribute('placeholder', opts.placeholder);
   if (opts.area) f.setAttribute('rows', '3');
-  // Sent when the field is left with a value of its own: on its change event, and on leaving it too, because a
-  // value typed before the board was drawn again is put back by render() as the page's, for which the input fires
-  // no change event when left (the typed seconds were lost). Each value is sent once.
-  let sent = value;
-  const commit = () => {
-    if (f.value === sent) return;
-    sent = f.value;
-    onChange(f.value);
-  };
-  f.addEventListener('change', commit);
-  f.addEventListener('focusout', commit);
+  f.addEventListener('change', () => f.value !== value && onChange(f.value));
   return f;
 }
 
