@@ -105,8 +105,8 @@ try {
   /**
    * Types a field and leaves it (the page sends a change as its field is left), then waits until the page, drawn
    * again from the document, shows it: a user sees each value in place before the next field. (Typed faster, at
-   * Playwright's pace, a change was now and then missing from the document with no message, on both versions: see
-   * the report of the commit that made this wait.)
+   * Playwright's pace, a change was now and then missing from the document with no message, on both versions: the
+   * field showed the document's old value, as if a redraw replaced it between Playwright's focus and its typing.)
    */
   async function type(key, value) {
     const typed = await field(key).elementHandle();
