@@ -2,6 +2,7 @@
 // the assembly: ffmpeg reads local files only (the WebAssembly build in the VSIX has no network), and the
 // film is to have its soundtrack whatever the board names. No vscode import.
 import { open, rm } from 'node:fs/promises';
+import { writeBody } from '../wan/download';
 import { DEFAULT_TIMEOUTS } from '../wan/http';
 import { MB } from '../wan/limits';
 import { probeAudio } from '../wan/media';
@@ -38,22 +39,11 @@ export async function fetchSoundtrack(url: string, dest: string, signal?: AbortS
     let bytes = 0;
     const file = await open(dest, 'w');
     try {
-      // Each block is written in turn, then given back to the reader (the body is read into a few lent blocks).
-      let written: Promise<unknown> = Promise.resolve();
-      const read = res.body.read((block, release) => {
+      // The download's writer: each block written while the next arrives, then given back to the reader.
+      await writeBody(res.body, file, dest, (block) => {
         bytes += block.length;
-        if (bytes > SOUNDTRACK_MAX_BYTES) {
-          release();
-          throw fail(`it is larger than ${SOUNDTRACK_MAX_BYTES / MB} MB`);
-        }
-        written = written.then(() => file.write(block, 0, block.length)).finally(release);
+        if (bytes > SOUNDTRACK_MAX_BYTES) throw fail(`it is larger than ${SOUNDTRACK_MAX_BYTES / MB} MB`);
       });
-      // A failed read still waits for the writes under way (the file is closed after them).
-      await read.catch(async (error: unknown) => {
-        await written.catch(() => undefined);
-        throw error;
-      });
-      await written;
     } finally {
       await file.close();
     }

@@ -7,7 +7,7 @@ import { WanApiError, WanLocalFileError, WanNetworkError, isLocalFileErrorCode }
 import { isCompleteMp4, makeDirs, shortVideoSeconds } from './files';
 import { isTransient, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 import { DEFAULT_TIMEOUTS, toNetworkError, type Timeouts } from './http';
-import { getStream } from './stream';
+import { getStream, type StreamResponse } from './stream';
 
 export interface DownloadProgress {
   receivedBytes: number;
@@ -40,10 +40,9 @@ export interface DownloadOptions {
 }
 
 /**
- * Appends a download's blocks to its temporary file while the next ones arrive: blocks handed on during a
- * write go out together in one writev, and each is given back to the reader once it is in the file (the
- * reader holds a fixed number of blocks and pauses while all are lent, so memory stays bounded whatever
- * the file's size).
+ * Appends a download's blocks to its file while the next ones arrive: blocks handed on during a write go out
+ * together in one writev, and each is given back to the reader once it is in the file (the reader holds a
+ * fixed number of blocks and pauses while all are lent, so memory stays bounded whatever the file's size).
  */
 class PartWriter {
   private waiting: { block: Buffer; release: () => void }[] = [];
@@ -91,6 +90,30 @@ class PartWriter {
     } finally {
       this.writing = undefined;
     }
+  }
+}
+
+/**
+ * Reads `body` into `file` (at `path`) through a PartWriter; `onBlock` sees each block before it is queued and
+ * may throw to stop the read. On a failure, what arrived before it is in the file before this throws (a download
+ * resumes from there with Range; a stream pipeline would drop its buffered writes). The caller closes `file`.
+ */
+export async function writeBody(body: StreamResponse['body'], file: FileHandle, path: string, onBlock?: (block: Buffer) => void): Promise<void> {
+  const writer = new PartWriter(file, path);
+  try {
+    await body.read((block, release) => {
+      try {
+        onBlock?.(block);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      writer.push(block, release);
+    });
+    await writer.flush();
+  } catch (error) {
+    await writer.flush().catch(() => undefined);
+    throw error;
   }
 }
 
@@ -208,17 +231,12 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       await res.body.dump();
       throw error;
     }
-    const writer = new PartWriter(file, part);
     try {
-      await res.body.read((block, release) => {
-        writer.push(block, release);
+      await writeBody(res.body, file, part, (block) => {
         received += block.length;
         options.onProgress?.({ receivedBytes: received, totalBytes: expected });
       });
-      await writer.flush();
     } catch (error) {
-      // What arrived before the failure is kept for the Range resume (a stream pipeline would drop its buffered writes).
-      await writer.flush().catch(() => undefined);
       throw error instanceof WanLocalFileError ? error : toNetworkError(error, 'Download');
     } finally {
       await local(part, () => file.close());

@@ -7,7 +7,9 @@
 // made of the new shot 3.
 // The editor's pictures (before Generate; after, with shot 3 outdated) go to the run's screenshots folder; with
 // `--docs` (on the oldest version, as `npm run docs:screenshots` takes the others) also to media/docs/, the
-// README's. VS Code's settings are its defaults (no list open mode or the like): the user's path.
+// README's. VS Code's settings are its defaults (no list open mode or the like): the user's path. The extension's
+// emulator keeps its default pace; the script moves its clock on once per new create, so a shot ends as soon as its
+// video is rendered (no real seconds waited for emulated ones).
 //
 // Prerequisites: `node esbuild.mjs`. Run: WAN_CODE_SERVER_VERSION=oldest node test/e2e/storyboard.e2e.mjs [--docs]
 /* global fetch, document, HTMLVideoElement -- Node 20's fetch; the others in the page's evaluate callbacks */
@@ -52,13 +54,30 @@ function frameWith(selector, what, timeoutMs) {
   return frameIn(page, selector, what, timeoutMs);
 }
 
-/** The creates the extension's own emulator has answered (its state file names its URL). */
+/** The extension's own emulator (its state file names its URL). */
+function emulatorUrl() {
+  return JSON.parse(readFileSync(join(server.userDataDir, 'User', 'globalStorage', 'wan-studio.wan-studio', 'emulator.json'), 'utf8')).url;
+}
+
+/** The creates the extension's emulator has answered. */
 async function creates() {
-  const state = JSON.parse(readFileSync(join(server.userDataDir, 'User', 'globalStorage', 'wan-studio.wan-studio', 'emulator.json'), 'utf8'));
-  const log = await (await fetch(`${state.url}/__emulator/requests`)).json();
+  const log = await (await fetch(`${emulatorUrl()}/__emulator/requests`)).json();
   const sent = log.requests.filter((r) => r.route === 'create');
   assert.ok(sent.every((r) => r.status === 200), `every create accepted: ${JSON.stringify(sent.map((r) => r.status))}`);
   return sent.length;
+}
+
+let clockMovedFor = 0;
+/**
+ * The emulator runs its tasks at its default pace (2 s queued, then 6 s running): once for each new create, its clock
+ * is moved on past that, so the task ends as soon as its video is rendered instead of after 8 real seconds.
+ */
+async function endNewTasksNow() {
+  const sent = await creates();
+  if (sent === clockMovedFor) return;
+  const res = await fetch(`${emulatorUrl()}/__emulator/clock`, { method: 'POST', body: JSON.stringify({ advanceMs: 10_000 }) });
+  assert.equal(res.status, 200, await res.text());
+  clockMovedFor = sent;
 }
 
 /** What ffprobe would say of a film (no ffprobe here: the project's ffmpeg reads the same container facts). */
@@ -79,16 +98,24 @@ try {
     install,
     workspace,
     viewport: { width: 1280, height: 900 },
-    // The emulator's tasks are short (300 ms queued, 1.2 s running): the steps wait on what the page shows.
-    env: { WAN_EMULATOR_ARGS: '--pending-ms 300 --running-ms 1200' },
   }));
   let board;
   const card = (i) => board.locator(`.card[data-index="${i}"]`);
   const field = (key) => board.locator(`[data-key="${key}"] input, [data-key="${key}"] textarea`).first();
-  /** Types a field and leaves it (the page sends a change as its field is left), at once, as fast as Playwright types. */
+  /**
+   * Types a field and leaves it (the page sends a change as its field is left), then waits until the page, drawn
+   * again from the document, shows it: a user sees each value in place before the next field. (Typed faster, at
+   * Playwright's pace, a change was now and then missing from the document with no message, on both versions: the
+   * field showed the document's old value, as if a redraw replaced it between Playwright's focus and its typing.)
+   */
   async function type(key, value) {
+    const typed = await field(key).elementHandle();
     await field(key).fill(value);
     await field(key).press('Tab');
+    await until(`${key} = ${JSON.stringify(value)} in the document`, async () => (await typed.evaluate((e) => !e.isConnected)) && (await field(key).inputValue()) === value, 30_000, 100).catch(async (e) => {
+      const said = await board.evaluate(() => globalThis.__said).catch(() => '?');
+      throw new Error(`${e.message}; the field shows ${JSON.stringify(await field(key).inputValue().catch(() => '?'))}; the page's messages: ${JSON.stringify(said)}`);
+    });
   }
   const total = () => board.locator('#plan-total').innerText();
   /** The film's seconds the plan announces ("… The film is 6 s.", "… joins them into a 6 s film."). */
@@ -145,6 +172,13 @@ try {
     await input.fill('film');
     await input.press('Enter');
     board = await frameWith('#plan', 'the storyboard editor', 150_000);
+    // Every message the page shows (a refused edit says why there, and the next request clears it), for a failure's report.
+    await board.evaluate(() => {
+      /* global MutationObserver -- runs in the page */
+      const said = (globalThis.__said = []);
+      const box = document.getElementById('message');
+      if (box) new MutationObserver(() => box.textContent && said.push(box.textContent)).observe(box, { childList: true, characterData: true, subtree: true });
+    });
     await until('two shot cards', async () => (await board.locator('.card').count()) === 2, 90_000);
     assert.match(await card(0).locator('.slot-start .source').innerText(), /one\.jpg/);
     assert.match(await card(0).locator('.slot-end .source').innerText(), /two\.jpg/);
@@ -160,7 +194,7 @@ try {
     await board.locator('#add-shot').click();
     await until('three cards', async () => (await board.locator('.card').count()) === 3, 90_000);
     assert.equal(await board.locator('[data-key="shot:2:overlap"]').count(), 1, 'the added shot continues shot 2 (it asks for its overlap)');
-    // Field after field, as fast as keys go: each change is sent as its field is left, before the last has landed.
+    // Field after field: each change is sent as its field is left.
     for (const [i, prompt] of ['the lighthouse at dawn', 'the sun climbs over the sea', 'the camera keeps rising'].entries()) {
       await type(`shot:${i}:prompt`, prompt);
       await type(`shot:${i}:duration`, '2');
@@ -175,7 +209,12 @@ try {
     await until('the soundtrack on the board', async () => /music\.wav/.test(await board.locator('#soundtrack').innerText()), 90_000);
 
     // 2 + 2 + (a 2 s overlap + 2 s) = 8 s billed, for a 6 s film.
-    await until('the plan of 3 shots, 8 s billed for a 6 s film', async () => /3 shot\(s\), billed 8 s in all\. The film is 6 s\./.test(await total()), 90_000);
+    await until('the plan of 3 shots, 8 s billed for a 6 s film', async () => /3 shot\(s\), billed 8 s in all\. The film is 6 s\./.test(await total()), 90_000).catch(async (e) => {
+      // What the page says and what the document holds (it may still be unsaved), for the failure's report.
+      const said = await board.evaluate(() => globalThis.__said).catch(() => '?');
+      const fields = await board.evaluate(() => [...document.querySelectorAll('[data-key]')].map((f) => `${f.dataset.key}=${JSON.stringify(f.value)}`).join(' '));
+      throw new Error(`${e.message}; the plan: ${await total()}; the page's messages: ${JSON.stringify(said)}; its fields: ${fields}`);
+    });
     const rows = await board.locator('#plan-table tbody tr').allInnerTexts();
     assert.equal(rows.length, 3, rows.join('\n'));
     assert.match(rows[2], /shot-3\s+4 s\s+shot-2/, 'shot 3 bills its overlap too and waits for shot 2');
@@ -194,7 +233,10 @@ try {
   await step('Generate → all three made with 3 creates', async () => {
     const before = await creates();
     await board.locator('#generate').click();
-    await until('three made shots', async () => (await board.locator('.card[data-state="made"]').count()) === 3, 300_000, 1000);
+    await until('three made shots', async () => {
+      await endNewTasksNow();
+      return (await board.locator('.card[data-state="made"]').count()) === 3;
+    }, 300_000, 500);
     assert.equal((await creates()) - before, 3, 'three creates in the emulator\'s log');
     await until('a clip on each card', async () => (await board.locator('.card video.clip').count()) === 3, 90_000);
     await until('nothing left to send', async () => /nothing to send/.test(await total()), 90_000);
@@ -231,7 +273,10 @@ try {
     await shot('storyboard-outdated', true);
     const was = await creates();
     await board.locator('#generate').click();
-    await until('shot 3 made again', async () => (await card(2).getAttribute('data-state')) === 'made', 180_000, 1000);
+    await until('shot 3 made again', async () => {
+      await endNewTasksNow();
+      return (await card(2).getAttribute('data-state')) === 'made';
+    }, 180_000, 500);
     assert.equal(await card(0).getAttribute('data-state'), 'made');
     assert.equal(await card(1).getAttribute('data-state'), 'made');
     assert.equal((await creates()) - was, 1, 'exactly one create');

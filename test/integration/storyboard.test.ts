@@ -150,6 +150,9 @@ suite('Storyboards', () => {
     const again = await vscode.commands.executeCommand<RunResult>('wanStudio.storyboard.generate');
     assert.deepEqual(again?.sent.map((s) => s.shotId), ['shot-3']);
     assert.equal(await creates(), 1);
+    // The board's row counts shots, not tasks: shot 3's two tasks are both under it, and it reads 3 made (it read 4).
+    await waitFor(api, 'the board row with its 4 tasks', () => api.treeChildren().find((n) => n.id === `board/${boardUri.fsPath}` && api.treeChildren(n).length === 4), 10_000);
+    await waitFor(api, 'the board row with 3 made', () => api.treeChildren().find((n) => n.id === `board/${boardUri.fsPath}` && api.treeItem(n).description === '3 made'), 10_000);
     const refilm = await vscode.commands.executeCommand<vscode.Uri>('wanStudio.storyboard.assemble');
     assert.equal(refilm?.fsPath, film.fsPath);
     assert.ok(Math.abs((await inspectMedia(refilm.fsPath)).durationSeconds! - 6) < 0.15);

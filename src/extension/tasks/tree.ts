@@ -189,8 +189,19 @@ export class BoardNode extends TaskTreeNode {
   }
 }
 
-/** "2 made · 1 in progress · 1 not made": the states of a board's tasks, the empty ones left out. */
-function boardSummary(records: readonly TaskRecord[]): string {
+/**
+ * "2 made · 1 in progress · 1 not made": the states of a board's shots, the empty ones left out. A shot made again
+ * (edited, then generated) has several tasks under the board: its newest one tells its state, so a 3-shot board
+ * never reads "4 made".
+ */
+function boardSummary(tasks: readonly TaskRecord[]): string {
+  const newest = new Map<string, TaskRecord>();
+  for (const r of tasks) {
+    const shot = r.shot?.shotId ?? r.id;
+    const seen = newest.get(shot);
+    if (!seen || r.requestedAt > seen.requestedAt) newest.set(shot, r);
+  }
+  const records = [...newest.values()];
   const made = records.filter((r) => savedFile(r)).length;
   const busy = records.filter((r) => !savedFile(r) && isBusy(r)).length;
   const other = records.length - made - busy;
