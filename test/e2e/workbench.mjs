@@ -38,19 +38,14 @@ export function explorerRow(page, name) {
 /**
  * Selects files in the explorer (Ctrl+click for more) and runs an item of their context menu. With the default
  * `workbench.list.openMode` (single click), the first click also opens the file in VS Code's own editor or preview,
- * and the Explorer then selects the active editor's file again, dropping a Ctrl+click that came first: pass
- * `opensOnClick` there, so the other files are added once that editor is open (and again if the Explorer dropped
- * them before the menu came up).
+ * and the Explorer then selects the active editor's file again, dropping a Ctrl+click that came first: so the
+ * selection is made again on every try, until the menu comes up on all of them.
  */
-export async function explorerAction(page, names, label, { opensOnClick = false } = {}) {
+export async function explorerAction(page, names, label) {
   const row = (name) => explorerRow(page, name);
   const unselected = async () => (await Promise.all(names.map(async (n) => ((await row(n).getAttribute('aria-selected')) === 'true' ? undefined : n)))).filter(Boolean);
   // The workbench's first load can take minutes on a loaded machine.
   await row(names[0]).waitFor({ timeout: 180_000 });
-  if (opensOnClick) {
-    await row(names[0]).click();
-    await page.locator('.tabs-container .tab.active', { hasText: names[0] }).waitFor({ timeout: 60_000 });
-  }
   // The menu lists the extension's items once the extension host has registered it: retry until then. The
   // selection is made again on each try: the editor the first click opens (the default open mode) reveals its
   // file once it shows, which resets a selection Ctrl+clicked before, and then a multi-selection item is missing.
