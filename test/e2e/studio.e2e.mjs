@@ -6,14 +6,16 @@
 //   side; the Gallery lists the batch and the video `wan-video` made in the same folder (with its record); a 15 s
 //   request is refused before any create (the emulator's request log) and Allow This Once sends it; the spend shown
 //   is the sum of `usage.duration` of the saved records.
-// Screenshots go to test/e2e/screenshots/vscode-<version>/ (ignored by git); their paths are printed.
+// Screenshots go to test/e2e/screenshots/vscode-<version>/ (ignored by git); their paths are printed. `--docs` (on the
+// oldest version, as `npm run docs:screenshots` takes the others) also saves the spend cap's dialog to
+// media/docs/spend-cap.png, shown in the README (the docs script runs against the rehearsal, which no cap counts).
 //
 // On each tested code-server version (one child each); `--code-server=oldest|newest` or WAN_CODE_SERVER_VERSION runs one.
-// Prerequisites: `node esbuild.mjs`. Run: node test/e2e/studio.e2e.mjs
+// Prerequisites: `node esbuild.mjs`. Run: node test/e2e/studio.e2e.mjs [--docs]
 /* global document, fetch, getComputedStyle -- page.evaluate callbacks run in the browser */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../host/code-server.mjs';
 import { REPO_ROOT } from '../host/install-code-server.mjs';
@@ -33,7 +35,17 @@ let page;
 let emulator;
 /** The window's notifications (watchNotifications). */
 let notices;
-const { shot, step, fail, summary } = e2eSteps(() => page, SHOTS, 'failure-studio');
+const { shot: runShot, step, fail, summary } = e2eSteps(() => page, SHOTS, 'failure-studio');
+const DOCS = process.argv.includes('--docs') ? join(REPO_ROOT, 'media', 'docs') : undefined;
+
+/** A screenshot of the run; with `--docs`, also the README's picture `docsName`. */
+async function shot(name, docsName) {
+  await runShot(name);
+  if (!docsName || !DOCS) return;
+  const file = join(DOCS, `${docsName}.png`);
+  await page.screenshot({ path: file });
+  console.log(`  README picture: ${file} (${Math.round(statSync(file).size / 1024)} KB)`);
+}
 
 /** Runs a bundled Node program of this repository; resolves with its exit code and output. */
 function runNode(script, args, env = {}) {
@@ -243,7 +255,7 @@ try {
       assert.equal(await creates(), before, 'refused before any create');
     };
     await ask();
-    await shot('studio-5-cap');
+    await shot('studio-5-cap', 'spend-cap');
     await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
     // Cancel sends nothing: checked below, once the allowed one is saved (long after a stray create would have come).

@@ -54,6 +54,7 @@ const VERSIONS = ['oldest', 'newest'];
 const E2E = [
   { name: 'panel', script: 'test/e2e/panel.e2e.mjs', secs: 200 },
   { name: 'player', script: 'test/e2e/player.e2e.mjs', secs: 30, alone: true },
+  { name: 'studio', script: 'test/e2e/studio.e2e.mjs', secs: 150 },
 ];
 
 /**
