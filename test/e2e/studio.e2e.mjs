@@ -14,8 +14,9 @@
 // Prerequisites: `node esbuild.mjs`. Run: node test/e2e/studio.e2e.mjs [--docs]
 /* global document, fetch, getComputedStyle -- page.evaluate callbacks run in the browser */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { freePort } from '../host/code-server.mjs';
 import { REPO_ROOT } from '../host/install-code-server.mjs';
@@ -43,7 +44,12 @@ async function shot(name, docsName) {
   await runShot(name);
   if (!docsName || !DOCS) return;
   const file = join(DOCS, `${docsName}.png`);
-  await page.screenshot({ path: file });
+  const raw = join(work, `${docsName}.png`);
+  await page.screenshot({ path: raw });
+  // In 256 colours, as docs-screenshots.mjs makes the README's other pictures (a third of the plain screenshot).
+  const ffmpeg = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg').path;
+  const r = spawnSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-i', raw, '-vf', 'split[a][b];[a]palettegen=max_colors=256:reserve_transparent=0[p];[b][p]paletteuse=dither=none', '-frames:v', '1', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `ffmpeg: ${r.stderr}`);
   console.log(`  README picture: ${file} (${Math.round(statSync(file).size / 1024)} KB)`);
 }
 
