@@ -104,7 +104,7 @@ try {
   }));
 
   // 1. Two images selected in the Explorer, right-click → Generate Video from Image.
-  await explorerAction(page, ['first-frame.jpg', 'last-frame.jpg'], 'Generate Video from Image', { opensOnClick: true });
+  await explorerAction(page, ['first-frame.jpg', 'last-frame.jpg'], 'Generate Video from Image');
 
   // 2. The studio, prefilled with both (a batch: one task per image); the prompt and a short duration.
   const panel = await frameWhere('the generation page', async (f) => !!(await f.$('#generate')));
@@ -166,7 +166,7 @@ try {
 
   // 5. The Gallery on its own (the Tasks view folded), searched by prompt.
   await page.locator('.pane-header', { hasText: 'Tasks' }).click();
-  await gallery.locator('#search').fill('spiral');
+  await gallery.locator('#search input').fill('spiral');
   await until('the search applied', async () => /2 of 2/.test(await gallery.locator('#count').innerText()), 10_000);
   await gallery.locator('.card').first().hover();
   await demo();

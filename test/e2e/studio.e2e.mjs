@@ -6,18 +6,21 @@
 //   side; the Gallery lists the batch and the video `wan-video` made in the same folder (with its record); a 15 s
 //   request is refused before any create (the emulator's request log) and Allow This Once sends it; the spend shown
 //   is the sum of `usage.duration` of the saved records.
-// Screenshots go to test/e2e/screenshots/vscode-<version>/ (ignored by git); their paths are printed.
+// Screenshots go to test/e2e/screenshots/vscode-<version>/ (ignored by git); their paths are printed. `--docs` (on the
+// oldest version, as `npm run docs:screenshots` takes the others) also saves the spend cap's dialog to
+// media/docs/spend-cap.png, shown in the README (the docs script runs against the rehearsal, which no cap counts).
 //
 // On each tested code-server version (one child each); `--code-server=oldest|newest` or WAN_CODE_SERVER_VERSION runs one.
-// Prerequisites: `node esbuild.mjs`. Run: node test/e2e/studio.e2e.mjs
+// Prerequisites: `node esbuild.mjs`. Run: node test/e2e/studio.e2e.mjs [--docs]
 /* global document, fetch, getComputedStyle -- page.evaluate callbacks run in the browser */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { freePort } from '../host/code-server.mjs';
 import { REPO_ROOT } from '../host/install-code-server.mjs';
-import { e2eCodeServer, e2eSteps, explorerAction, frameWith, openWorkbench, sampleWorkspace, studioInView, until } from './workbench.mjs';
+import { e2eCodeServer, e2eSteps, explorerAction, frameWith, openWorkbench, sampleWorkspace, studioInView, until, watchNotifications } from './workbench.mjs';
 
 const { install, shots: SHOTS } = await e2eCodeServer(import.meta.filename);
 const { work, workspace } = sampleWorkspace('wan-e2e-studio-');
@@ -31,7 +34,24 @@ let server;
 let browser;
 let page;
 let emulator;
-const { shot, step, fail, summary } = e2eSteps(() => page, SHOTS, 'failure-studio');
+/** The window's notifications (watchNotifications). */
+let notices;
+const { shot: runShot, step, fail, summary } = e2eSteps(() => page, SHOTS, 'failure-studio');
+const DOCS = process.argv.includes('--docs') ? join(REPO_ROOT, 'media', 'docs') : undefined;
+
+/** A screenshot of the run; with `--docs`, also the README's picture `docsName`. */
+async function shot(name, docsName) {
+  await runShot(name);
+  if (!docsName || !DOCS) return;
+  const file = join(DOCS, `${docsName}.png`);
+  const raw = join(work, `${docsName}.png`);
+  await page.screenshot({ path: raw });
+  // In 256 colours, as docs-screenshots.mjs makes the README's other pictures (a third of the plain screenshot).
+  const ffmpeg = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg').path;
+  const r = spawnSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-i', raw, '-vf', 'split[a][b];[a]palettegen=max_colors=256:reserve_transparent=0[p];[b][p]paletteuse=dither=none', '-frames:v', '1', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `ffmpeg: ${r.stderr}`);
+  console.log(`  README picture: ${file} (${Math.round(statSync(file).size / 1024)} KB)`);
+}
 
 /** Runs a bundled Node program of this repository; resolves with its exit code and output. */
 function runNode(script, args, env = {}) {
@@ -65,25 +85,6 @@ function tasksDescription() {
   return page.locator('.pane-header', { hasText: 'Tasks' }).locator('.description').innerText();
 }
 
-/**
- * Every notification message in the notification center (the status bar's bell). Not the toasts: an info toast
- * hides itself after a while, and VS Code 1.139 shows no toast at all while it runs with --enable-smoke-test-driver
- * (its NotificationsToasts.addToast returns early), which the harness needs to load this extension there. The
- * center keeps every notification shown to the window until the user clears it, on both versions.
- */
-async function notificationCenter() {
-  const center = page.locator('.notifications-center');
-  if (!(await center.isVisible())) await page.locator('[id="status.notifications"]').click();
-  await center.waitFor({ timeout: 5000 });
-  return center.locator('.notification-list-item-message').allInnerTexts();
-}
-
-async function closeNotificationCenter() {
-  const center = page.locator('.notifications-center');
-  if (await center.isVisible()) await page.locator('[id="status.notifications"]').click();
-  await center.waitFor({ state: 'hidden', timeout: 5000 });
-}
-
 try {
   // The emulator stands for the paid service; the CLI saves a video into the workspace's videos/ while VS Code starts.
   const port = await freePort();
@@ -94,13 +95,15 @@ try {
     install,
     workspace,
     viewport: { width: 1280, height: 720 },
-    settings: {
-      // The paid path, as far as the extension knows: a custom endpoint (this script's emulator) and a daily cap.
+    // The paid path, as far as the extension knows: a custom endpoint (this script's emulator) and a daily cap. They
+    // are machine-scoped settings: code-server applies them from its Machine settings file only.
+    machineSettings: {
       'wanStudio.endpoint': 'custom',
       'wanStudio.customBaseUrl': emulator.url,
       'wanStudio.budget.dailySeconds': 10,
     },
   }));
+  notices = await watchNotifications(page);
   const made = await cli.done;
   assert.equal(made.code, 0, made.out);
   const cliVideo = made.stdout.trim();
@@ -128,7 +131,7 @@ try {
   let frame;
   await step('three images → Generate Video from Image → three rows told apart, with poster frames, and one notification', async () => {
     await sideBar('Explorer');
-    await explorerAction(page, ['first-frame.jpg', 'last-frame.jpg', 'third.jpg'], 'Generate Video from Image', { opensOnClick: true });
+    await explorerAction(page, ['first-frame.jpg', 'last-frame.jpg', 'third.jpg'], 'Generate Video from Image');
     frame = await frameWith(page, '#generate', 'the studio');
     await until('Generate 3 Videos', async () => /3/.test(await frame.locator('#generate').innerText()), 30_000);
     await frame.locator('#prompt textarea').fill(BATCH_PROMPT);
@@ -157,12 +160,15 @@ try {
     assert.equal(await creates(), cliCreates + 3, 'three creates at the custom endpoint');
     // One notification for the batch, none per video: every notification of the window is in the center.
     const messages = await until('the batch notification', async () => {
-      const all = await notificationCenter();
+      const all = await notices.center({ keepOpen: true });
       return all.some((t) => /videos ready/.test(t)) && all;
     }, 60_000);
     await shot('studio-1-batch-saved-with-posters');
     assert.deepEqual(messages.filter((t) => /ready/.test(t)), ['3 videos ready: first-frame.jpg, last-frame.jpg, third.jpg'], `one notification, none per video: ${messages.join(' | ')}`);
-    await closeNotificationCenter();
+    // Nor any other seen on screen since the start (a toast that hid itself, on 1.100).
+    assert.deepEqual(notices().filter((t) => /ready/.test(t)), messages.filter((t) => /ready/.test(t)), `every notification seen: ${notices().join(' | ')}`);
+    await page.locator('[id="status.notifications"]').click();
+    await page.locator('.notifications-center').waitFor({ state: 'hidden', timeout: 5000 });
   });
 
   await step('at 1280×720 the studio shows the prompt, Generate and the results without scrolling', async () => {
@@ -235,7 +241,7 @@ try {
   await step('a daily cap of 10 s refuses a 15 s request before any create; Allow This Once sends it', async () => {
     const before = await creates();
     await sideBar('Explorer');
-    await explorerAction(page, ['first-frame.jpg'], 'Generate Video from Image', { opensOnClick: true });
+    await explorerAction(page, ['first-frame.jpg'], 'Generate Video from Image');
     // The click showed the image's preview over the studio, whose page is made anew when it comes back.
     frame = await frameWith(page, '#generate', 'the studio again');
     await until('one image', async () => !/\d/.test(await frame.locator('#generate').innerText()), 30_000);
@@ -255,7 +261,7 @@ try {
       assert.equal(await creates(), before, 'refused before any create');
     };
     await ask();
-    await shot('studio-5-cap');
+    await shot('studio-5-cap', 'spend-cap');
     await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
     // Cancel sends nothing: checked below, once the allowed one is saved (long after a stray create would have come).

@@ -38,19 +38,14 @@ export function explorerRow(page, name) {
 /**
  * Selects files in the explorer (Ctrl+click for more) and runs an item of their context menu. With the default
  * `workbench.list.openMode` (single click), the first click also opens the file in VS Code's own editor or preview,
- * and the Explorer then selects the active editor's file again, dropping a Ctrl+click that came first: pass
- * `opensOnClick` there, so the other files are added once that editor is open (and again if the Explorer dropped
- * them before the menu came up).
+ * and the Explorer then selects the active editor's file again, dropping a Ctrl+click that came first: so the
+ * selection is made again on every try, until the menu comes up on all of them.
  */
-export async function explorerAction(page, names, label, { opensOnClick = false } = {}) {
+export async function explorerAction(page, names, label) {
   const row = (name) => explorerRow(page, name);
   const unselected = async () => (await Promise.all(names.map(async (n) => ((await row(n).getAttribute('aria-selected')) === 'true' ? undefined : n)))).filter(Boolean);
   // The workbench's first load can take minutes on a loaded machine.
   await row(names[0]).waitFor({ timeout: 180_000 });
-  if (opensOnClick) {
-    await row(names[0]).click();
-    await page.locator('.tabs-container .tab.active', { hasText: names[0] }).waitFor({ timeout: 60_000 });
-  }
   // The menu lists the extension's items once the extension host has registered it: retry until then. The
   // selection is made again on each try: the editor the first click opens (the default open mode) reveals its
   // file once it shows, which resets a selection Ctrl+clicked before, and then a multi-selection item is missing.
@@ -93,14 +88,16 @@ export async function e2eCodeServer(script) {
 
 /**
  * code-server on `workspace` with this repository's extension, and headless Chromium on its workbench.
+ * `machineSettings` go where code-server reads machine-scoped settings (see startCodeServer).
  * `beforeLoad(page)` runs before the workbench loads (to listen to its console from the start).
  */
-export async function openWorkbench({ install, workspace, viewport, settings = {}, env, beforeLoad }) {
+export async function openWorkbench({ install, workspace, viewport, settings = {}, machineSettings, env, beforeLoad }) {
   const { startCodeServer, workbenchUrl } = await import('../host/code-server.mjs');
   const server = await startCodeServer({
     codeServer: install,
     folder: workspace,
     settings: { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, ...settings },
+    ...(machineSettings ? { machineSettings } : {}),
     ...(env ? { env } : {}),
   });
   let browser;
@@ -193,15 +190,23 @@ export async function studioInView(frame) {
 }
 
 /**
- * Every notification message the workbench puts on screen from now on, however briefly (toasts hide themselves)
- * and across reloads of the page: an observer in the page reports each new message to this process. Returns a
- * function listing them, oldest first. (Polling the toasts missed every one on VS Code 1.139 under load.)
+ * The notifications of the window, for every e2e script (one way to read them). Returns `notices`:
+ *   - `notices()`: every notification message the workbench has put on screen since the call, however briefly
+ *     (toasts hide themselves) and across reloads of the page, oldest first: an observer in the page reports each
+ *     new message to this process. (Polling the toasts missed every one on VS Code 1.139 under load.)
+ *   - `await notices.center()`: every message now in the notification center (the status bar's bell), one entry per
+ *     notification, so a count is exact; they join `notices()` too. VS Code 1.139 shows no toast at all while it runs
+ *     with --enable-smoke-test-driver (its NotificationsToasts.addToast returns early), which the harness needs to
+ *     load this extension there, and an info toast hides itself after a while; the center keeps every notification
+ *     of the window until the user clears it, on both versions. The center is opened to read it and closed again
+ *     unless `keepOpen` (or it was open already).
  */
 export async function watchNotifications(page) {
   const seen = [];
-  await page.exposeBinding('__wanNotified', (_source, text) => {
+  const note = (text) => {
     if (!seen.includes(text)) seen.push(text);
-  });
+  };
+  await page.exposeBinding('__wanNotified', (_source, text) => note(text));
   const observe = () => {
     /* global MutationObserver -- runs in the page */
     const told = new Set();
@@ -219,5 +224,20 @@ export async function watchNotifications(page) {
   };
   await page.addInitScript(observe);
   await page.evaluate(observe).catch(() => undefined);
-  return () => [...seen];
+  const notices = () => [...seen];
+  notices.center = async ({ keepOpen = false } = {}) => {
+    const center = page.locator('.notifications-center');
+    const bell = page.locator('[id="status.notifications"]');
+    const wasOpen = await center.isVisible();
+    if (!wasOpen) await bell.click();
+    await center.waitFor({ timeout: 5000 });
+    const messages = (await center.locator('.notification-list-item-message').allInnerTexts()).map((t) => t.trim());
+    messages.forEach(note);
+    if (!wasOpen && !keepOpen) {
+      await bell.click();
+      await center.waitFor({ state: 'hidden', timeout: 5000 });
+    }
+    return messages;
+  };
+  return notices;
 }

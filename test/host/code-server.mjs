@@ -41,6 +41,9 @@ export function stopDetachedEmulator(userDataDir) {
  * @param {string} opts.folder        workspace folder to open (absolute path)
  * @param {number} [opts.port]        fixed port; a free one when omitted
  * @param {object} [opts.settings]    user settings written to <user-data-dir>/User/settings.json
+ * @param {object} [opts.machineSettings] machine settings, written to <user-data-dir>/Machine/settings.json: code-server
+ *   applies machine-scoped settings (wanStudio.endpoint, customBaseUrl, the budget caps) only from there, not from
+ *   User/settings.json (1.139; 1.100 read them from both)
  * @param {Record<string,string>} [opts.env] extra environment for code-server (and its extension host)
  * @param {boolean} [opts.inheritOutput] also echo code-server's output to this process's stderr
  * @param {string} [opts.extensionsDir] an existing extensions folder (e.g. one a VSIX was installed into); a fresh empty one when omitted
@@ -77,6 +80,10 @@ async function startCodeServerOnce(opts) {
     ...(opts.settings ?? {}),
   };
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  if (opts.machineSettings) {
+    mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
+    writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(opts.machineSettings, null, 2));
+  }
 
   const logFile = join(tmpDir, 'code-server.log');
   const logStream = createWriteStream(logFile);

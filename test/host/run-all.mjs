@@ -55,6 +55,7 @@ const E2E = [
   { name: 'panel', script: 'test/e2e/panel.e2e.mjs', secs: 200 },
   { name: 'player', script: 'test/e2e/player.e2e.mjs', secs: 30, alone: true },
   { name: 'storyboard', script: 'test/e2e/storyboard.e2e.mjs', secs: 150 },
+  { name: 'studio', script: 'test/e2e/studio.e2e.mjs', secs: 150 },
 ];
 
 /**
