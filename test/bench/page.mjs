@@ -68,7 +68,7 @@ try {
     const id = await frame.locator('.task').first().getAttribute('data-id');
     const m = await until('its first frame', () => frame.evaluate((k) => (window.__wanMarks[k]?.poster ? window.__wanMarks[k] : undefined), id), 180_000, 50);
     const video = join(workspace, m.title);
-    const sidecar = JSON.parse(readFileSync(video.replace(/\.mp4$/i, '.json'), 'utf8'));
+    const sidecar = await until('the record beside it', async () => JSON.parse(readFileSync(video.replace(/\.mp4$/i, '.json'), 'utf8')), 20_000, 50);
     const end = serviceTime(sidecar.end_time);
     const savedAt = statSync(video).mtimeMs;
     console.log(
