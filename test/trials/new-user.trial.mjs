@@ -77,6 +77,29 @@ const tasksMadeSince = async (fromSeq) => (await requests()).filter((r) => r.rou
 /** The record beside a saved video, found by its prompt. */
 const sidecarOf = (prompt, dir = videos) => records(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8'))).find((s) => s.prompt === prompt);
 const lastSeq = async () => (await requests()).at(-1)?.seq ?? 0;
+/**
+ * Overwrites the task list with `text` while holding the store's own lock (the file a window creates with O_EXCL
+ * beside it), so a write the window has in flight cannot rename its list over the damage a moment later and
+ * hide it (in the 11:33 run on 1.100.3 the garbage was never read: no damage seen, nothing to tell).
+ */
+async function overwriteStore(text) {
+  const file = join(storage(), 'tasks.json');
+  const lock = `${file}.lock`;
+  await until('the task list\'s lock', async () => {
+    try {
+      writeFileSync(lock, JSON.stringify({ token: 'new-user-trial', pid: process.pid }), { flag: 'wx' });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 30_000, 20);
+  try {
+    writeFileSync(file, text);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
 /** How many tasks made since `fromSeq` are not saved with a prompt other than `prompt`. */
 async function madeForPrompt(prompt, fromSeq, dir = videos) {
   const other = new Set(records(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8'))).filter((s) => s.prompt !== prompt).map((s) => s.task_id));
@@ -370,7 +393,7 @@ try {
     const frame = await generatorFrame();
     await generate(frame, { prompt: 'trial garbage', n: 2 });
     await sleep(3000);
-    writeFileSync(join(storage(), 'tasks.json'), 'garbage \u0000 not a task list');
+    await overwriteStore('garbage \u0000 not a task list');
     await sleep(5000);
     await advance();
     await until('both saved', async () => mp4s().length >= files + 2, 150_000);
