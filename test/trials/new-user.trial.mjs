@@ -115,12 +115,22 @@ let centerReadAt = 0;
 async function readCenter() {
   if (!page || Date.now() - centerReadAt < 3000) return;
   centerReadAt = Date.now();
+  await centerNow().catch(() => []);
+}
+
+/**
+ * The messages in this window's notification center now, one per notification (a reloaded page starts with an
+ * empty one; notices() keeps each text once, so a message said again after a reload is told apart only here).
+ */
+async function centerNow() {
   const center = page.locator('.notifications-center');
   const bell = page.locator('[id="status.notifications"]');
   const wasOpen = await center.isVisible().catch(() => false);
-  if (!wasOpen && !(await bell.click({ timeout: 5000 }).then(() => true, () => false))) return;
+  if (!wasOpen) await bell.click({ timeout: 5000 });
   await center.locator('.notification-list-item-message').first().waitFor({ timeout: 3000 }).catch(() => {});
+  const texts = (await center.locator('.notification-list-item-message').allInnerTexts().catch(() => [])).map((t) => t.trim());
   if (!wasOpen) await bell.click({ timeout: 5000 }).catch(() => {});
+  return texts;
 }
 
 /** The notification messages known now (the center read first): what a scenario compares with at its end. */
@@ -530,7 +540,6 @@ try {
   });
 
   await scenario('12 read-only storage at start-up', async () => {
-    const seen = await seenNow();
     readOnly();
     let rowsMs;
     let toldMs;
@@ -540,14 +549,15 @@ try {
       await page.locator('.monaco-workbench').waitFor({ timeout: 150_000 });
       await page.locator('.activitybar .action-item a[aria-label^="Wan Studio"]').click({ timeout: 60_000 }).catch(() => undefined);
       rowsMs = await until('the first task row', async () => (await page.locator('.pane-body .monaco-list-row', { hasText: 'trial' }).count()) > 0 && Date.now() - t0, 300_000).catch(() => null);
-      toldMs = await until('the storage notice', async () => (await toldSince(seen)).some((t) => /cannot save/.test(t)) && Date.now() - t0, 120_000).catch(() => null);
+      // The reloaded window's own notification center: the running scenario's window said the same words.
+      toldMs = await until('the storage notice', async () => (await centerNow()).some((t) => /cannot save/.test(t)) && Date.now() - t0, 120_000, 3000).catch(() => null);
       await sleep(20_000);
       await shot('12-read-only-start');
     } finally {
       writable();
     }
-    await until('told it can save again', async () => (await toldSince(seen)).some((t) => /can save its task list again/.test(t)), 120_000).catch(() => undefined);
-    const said = (await toldSince(seen)).filter((t) => /task list/.test(t));
+    await until('told it can save again', async () => (await centerNow()).some((t) => /can save its task list again/.test(t)), 120_000, 3000).catch(() => undefined);
+    const said = (await centerNow()).filter((t) => /task list/.test(t));
     report('12 read-only storage (start-up)', { firstRowsMs: rowsMs, toldMs, told: said }, rowsMs !== null && said.filter((t) => /cannot save/.test(t)).length === 1 && said.some((t) => /can save its task list again/.test(t)));
   });
 } catch (err) {
