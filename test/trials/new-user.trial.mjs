@@ -216,9 +216,9 @@ async function generate(frame, { duration = 2, prompt, n = 1 } = {}) {
   await until(`${n} create(s)`, async () => (await count('create', false)) >= creates + n, 60_000);
 }
 
-/** WAN_TRIAL_ONLY=<part of a scenario's name> runs that one alone. */
+/** WAN_TRIAL_ONLY=<part of a scenario's name>[|<part of another's>…] runs those alone. */
 async function scenario(name, fn) {
-  if (process.env.WAN_TRIAL_ONLY && !name.includes(process.env.WAN_TRIAL_ONLY)) return;
+  if (process.env.WAN_TRIAL_ONLY && !process.env.WAN_TRIAL_ONLY.split('|').some((part) => name.includes(part))) return;
   const t0 = Date.now();
   try {
     await fn();
