@@ -2,7 +2,7 @@
 // their text as it is (links only, no other Markdown), so a setting is named by a link that opens it, and
 // the palette offers each action once.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -60,5 +60,26 @@ describe('onboarding text', () => {
     const en = read('package.nls.json');
     const titles = (contributes.commands as { command: string; title: string }[]).filter((c) => !hidden.has(c.command)).map((c) => en[keyOf(c.title)] as string);
     assert.equal(new Set(titles).size, titles.length, `a title is listed twice: ${titles.join(', ')}`);
+  });
+
+  // Issue 11.9: in code-server (any remote window) machine-scoped settings are not in the User tab at all, only
+  // under Remote: a text that sends the user to "user settings" for them must say where they are there.
+  it('says where the machine-scoped settings are wherever it calls them user settings (the Remote tab in a remote window)', () => {
+    const scoped = Object.entries(contributes.configuration.properties as Record<string, { scope?: string }>).filter(([, p]) => /^machine/.test(p.scope ?? '')).map(([id]) => id);
+    assert.ok(scoped.includes('wanStudio.endpoint') && scoped.includes('wanStudio.customBaseUrl'), `machine-scoped: ${scoped.join(', ')}`);
+    const docs = ['README.md', ...readdirSync(join(ROOT, 'media', 'walkthrough')).filter((f) => f.endsWith('.md')).map((f) => join('media', 'walkthrough', f))];
+    const unsaid: string[] = [];
+    for (const doc of docs) {
+      // A paragraph, a list item or a table row: the unit a reader takes in at once.
+      const blocks = readFileSync(join(ROOT, doc), 'utf8').split(/\n\s*\n|\n(?=\s*[-|] )/);
+      for (const block of blocks) if (/user settings?\b/i.test(block) && !/Remote\*{0,2} tab/.test(block)) unsaid.push(`${doc}: ${block.trim().slice(0, 160)}`);
+    }
+    assert.deepEqual(unsaid, [], 'these send the user to "user settings" without saying that code-server lists them under the Remote tab');
+    // Where the endpoint is chosen, the reader is told both places.
+    for (const doc of ['README.md', join('media', 'walkthrough', 'region.md')]) {
+      const text = readFileSync(join(ROOT, doc), 'utf8');
+      assert.match(text, /\*\*User\*\* tab/, `${doc}: the User tab on desktop`);
+      assert.match(text, /\*\*Remote\*\* tab/, `${doc}: the Remote tab in code-server`);
+    }
   });
 });
