@@ -85,6 +85,7 @@ export class TaskStore {
   private readonly tasks = new Map<string, Task>();
   readonly files = new Map<string, ResultFile>();
   private rendering = 0;
+  private held = false;
   private readonly renderWaiters: (() => void)[] = [];
   private readonly timer: NodeJS.Timeout;
   private closed = false;
@@ -141,11 +142,31 @@ export class TaskStore {
     return t;
   }
 
+  /**
+   * Keeps every started task RUNNING until `holdRunning(false)` (the control plane's `hold`), e.g. so a test can
+   * let the others end fast while it keeps some tasks running across a window reload. On release each held task
+   * ends then: its run is stretched to the release, so its end_time says when it really ended.
+   */
+  holdRunning(on: boolean): void {
+    if (!on && this.held) {
+      const now = this.o.clock.now();
+      for (const t of this.tasks.values()) {
+        if (t.started && t.canceledAt === undefined && now > t.scheduledAt + t.runningMs) t.runningMs = now - t.scheduledAt;
+      }
+    }
+    this.held = on;
+    this.tick();
+  }
+
+  get holding(): boolean {
+    return this.held;
+  }
+
   status(t: Task): TaskStatus {
     if (t.canceledAt !== undefined) return 'CANCELED';
     const now = this.o.clock.now();
     if (!t.started) return 'PENDING';
-    if (!t.outcome || now < t.scheduledAt + t.runningMs) return 'RUNNING';
+    if (!t.outcome || now < t.scheduledAt + t.runningMs || this.held) return 'RUNNING';
     return t.outcome.ok ? 'SUCCEEDED' : 'FAILED';
   }
 
