@@ -409,11 +409,14 @@ describe('emulator', function () {
       assert.equal((await waitTask(slow, run)).last.output.task_status, 'SUCCEEDED');
     });
 
-    it('the hold control keeps started tasks RUNNING until released; then they end, with the release as end_time', async () => {
+    it('the hold control keeps unended tasks RUNNING until released, ended ones ended; then they end, with the release as end_time', async () => {
       const held = await startEmulator({ pendingMs: 0, runningMs: 100 });
       try {
         const hold = (running: unknown) => fetch(`${held.url}/__emulator/hold`, { method: 'POST', body: JSON.stringify({ running }) });
         assert.equal((await hold('yes')).status, 400, 'running must be a boolean');
+        // A task that ended before the hold stays ended (and takes no RUNNING slot of the account).
+        const ended = await create(held, body([{ type: 'first_frame', url: firstPng() }]));
+        assert.equal((await waitTask(held, ended)).last.output.task_status, 'SUCCEEDED');
         const on = await hold(true);
         assert.equal(on.status, 200);
         assert.equal(((await on.json()) as Json).running, true);
@@ -426,6 +429,7 @@ describe('emulator', function () {
         assert.equal((await api(held, 'GET', `/api/v1/tasks/${id}`)).body.output.task_status, 'RUNNING');
         held.clock.advance(60_000);
         assert.equal((await api(held, 'GET', `/api/v1/tasks/${id}`)).body.output.task_status, 'RUNNING');
+        assert.equal((await api(held, 'GET', `/api/v1/tasks/${ended}`)).body.output.task_status, 'SUCCEEDED');
         const releasedAt = held.clock.now();
         assert.equal(((await (await hold(false)).json()) as Json).running, false);
         const done = await api(held, 'GET', `/api/v1/tasks/${id}`);
