@@ -13,6 +13,7 @@ import {
   clearEmulatorRequests,
   emulatorRequests,
   extensionApi,
+  holdEmulatorRunning,
   isSaved,
   noticesFor,
   record,
@@ -78,6 +79,8 @@ suite('Tasks', () => {
       const seen = r && look(api, id);
       if (r && seen && !byState.has(r.state)) byState.set(r.state, seen);
     });
+    // The suite's emulator runs a task for a second or so: held RUNNING until the tree has shown that state.
+    await holdEmulatorRunning(emulatorUrl, true);
     try {
       const queued = await vscode.commands.executeCommand<TaskRecord>('wanStudio.generate', {
         firstFrame: 'inputs/cat.jpg',
@@ -94,6 +97,8 @@ suite('Tasks', () => {
       const first = look(api, id);
       assert.ok(first, 'the new task is in the tree');
       if (!byState.has('queued')) byState.set('queued', first);
+      await waitFor(api, 'the task RUNNING', () => api.tasks().find((t) => t.id === id)?.state === 'running', 60_000);
+      await holdEmulatorRunning(emulatorUrl, false);
       walked = await waitFor(api, 'the video to be saved', () => {
         const r = api.tasks().find((t) => t.id === id);
         return r && isSaved(r) ? r : undefined;
@@ -101,6 +106,7 @@ suite('Tasks', () => {
     } finally {
       sub.dispose();
       states.dispose();
+      await holdEmulatorRunning(emulatorUrl, false);
     }
     const order = states.states(id).filter((s) => ['queued', 'pending', 'running', 'succeeded'].includes(s));
     assert.deepEqual(order, ['queued', 'pending', 'running', 'succeeded'], `states seen: ${states.states(id).join(' → ')}`);
