@@ -48,6 +48,8 @@ export interface PlayerHandle {
   readonly metadata: Promise<VideoMetadata>;
   /** The last `load` sent to the page (what it shows), and the last notice. */
   lastLoad(): LoadMessage | undefined;
+  /** The file behind a `load`'s `src` (a reference the page asks the host's bytes of). */
+  fileOf(src: string): string | undefined;
   lastNotice(): NoticeMessage | undefined;
   /** The audio report about `source` received so far, else asks the page to measure now (if it plays that source). */
   audioReport(source: PlaySource): Promise<AudioReportMessage>;
@@ -125,7 +127,7 @@ export class PlayerPanel extends WebviewHost<NoRequests, NoRequests, WebviewToHo
   <h2 id="facts-title" hidden></h2>
   <dl id="facts"></dl>
 </main>`;
-    return pageHtml(this.panel.webview, this.ctx.extensionUri, { page: 'player', title: path.basename(this.file.fsPath), body });
+    return pageHtml(this.ctx.extensionUri, { page: 'player', title: path.basename(this.file.fsPath), body });
   }
 
   protected override post(message: HostToWebviewMessage): void {
@@ -290,7 +292,7 @@ export class PlayerPanel extends WebviewHost<NoRequests, NoRequests, WebviewToHo
     this.log.trace(`Player: loading the ${source} of ${this.file.fsPath}`);
     this.post({
       type: 'load',
-      src: this.panel.webview.asWebviewUri(target).toString(),
+      src: this.media.link(target.fsPath),
       source,
       title: path.basename(this.file.fsPath),
       bytes,
@@ -350,6 +352,7 @@ export class PlayerPanel extends WebviewHost<NoRequests, NoRequests, WebviewToHo
       reused,
       metadata: this.metadata,
       lastLoad: () => this.load,
+      fileOf: (src) => this.media.fileOf(src),
       lastNotice: () => this.notice,
       audioReport: (source) => {
         const known = this.reports.get(source);

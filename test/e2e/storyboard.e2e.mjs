@@ -128,7 +128,7 @@ try {
   async function filmInPlayer() {
     for (const f of page.frames()) {
       const v = await f.$('#video').catch(() => null);
-      if (v && (await v.evaluate((e) => e.readyState >= 2 && e.videoWidth > 0 && /film\.mp4/.test(e.currentSrc)).catch(() => false))) return v;
+      if (v && (await v.evaluate((e) => e.readyState >= 2 && e.videoWidth > 0 && /film\.mp4/.test(e.dataset.media ?? "")).catch(() => false))) return v;
     }
     return undefined;
   }

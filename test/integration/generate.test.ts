@@ -185,7 +185,7 @@ suite('Generation panel', () => {
       assert.equal(p.width, 750);
       assert.equal(p.height, 1000);
       assert.ok((p.bytes ?? 0) > 0);
-      assert.match(p.preview ?? '', /^(https?|vscode-webview|vscode-resource):/);
+      assert.match(p.preview ?? '', /^wan-media:/);
     });
 
     test('an out-of-range duration is shown beside the duration and keeps Generate disabled', async () => {
@@ -268,7 +268,7 @@ suite('Generation panel', () => {
     assert.ok(done.file && existsSync(done.file), `saved file ${done.file}`);
     assert.equal(done.file.startsWith(join(workspace, 'videos')), true, done.file);
     assert.equal(done.fileLabel, `videos/${basename(done.file)}`);
-    assert.match(done.video ?? '', /^(https?|vscode-webview|vscode-resource):/);
+    assert.match(done.video ?? '', /^wan-media:/);
     const info = await probeVideo(done.file);
     assert.ok(info);
     assert.deepEqual({ width: info.width, height: info.height }, { width: 816, height: 1104 });

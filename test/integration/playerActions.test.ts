@@ -199,8 +199,9 @@ suite('Player: facts, actions and sound', () => {
       assert.equal(report.result, 'decoded', JSON.stringify(report));
       const load = h.lastLoad();
       assert.equal(load?.source, 'preview');
-      assert.match(load.src, /sound-previews/);
-      assert.doesNotMatch(load.src, /forced\.mp4/);
+      const played = h.fileOf(load.src) ?? '';
+      assert.match(played, /sound-previews/);
+      assert.doesNotMatch(played, /forced\.mp4/);
       assert.equal((await h.metadata).width, 640);
       const notice = await until('the notice', () => (h.lastNotice()?.text.includes('MP3') ? h.lastNotice() : undefined), 10_000);
       assert.equal(notice.openSystem, false);

@@ -9,6 +9,7 @@ import type { GalleryCard, GalleryChanged, GalleryInit, GalleryParams, GalleryRe
 import { formatBytes } from '../common/format';
 import { ask, listen, sayReady, vscode } from '../common/rpc';
 import './gallery.css';
+import { withMedia } from '../common/media';
 
 type Filter = GalleryParams['list'];
 type DateRange = 'all' | 'today' | 'week' | 'month';
@@ -102,8 +103,8 @@ function act(card: GalleryCard, action: GalleryParams['act']['action']): void {
 function renderCard(card: GalleryCard): HTMLElement {
   const { labels, locale } = init!;
   const thumb = card.poster
-    ? el('img', { src: card.poster, alt: '', className: 'thumb', loading: 'lazy' })
-    : el('video', { src: card.video, preload: 'metadata', muted: true, className: 'thumb' });
+    ? withMedia(el('img', { alt: '', className: 'thumb' }), card.poster)
+    : withMedia(el('video', { preload: 'metadata', muted: true, className: 'thumb' }), card.video);
   thumb.addEventListener('click', () => act(card, 'play'));
   const facts = [
     new Date(card.madeAt).toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' }),

@@ -4,6 +4,7 @@ import type { TaskView } from '../../src/protocol/generate';
 import { button, el } from './dom';
 import { formatElapsed } from './format';
 import { L } from './l10n';
+import { withMedia } from '../common/media';
 
 /** How far the follower may drift before it is put back in step, in seconds. */
 const DRIFT = 0.12;
@@ -37,7 +38,7 @@ export class CompareView {
   show(takes: [TaskView, TaskView]): void {
     this.close();
     this.videos = takes.map((t, i) => {
-      const video = el('video', { src: t.video ?? '', preload: 'auto', playsInline: true });
+      const video = withMedia(el('video', { preload: 'auto', playsInline: true }), t.video ?? '');
       video.muted = i !== 0; // one sound at a time: the left's, until the other side's box is ticked
       video.addEventListener('click', () => this.toggle());
       return video;

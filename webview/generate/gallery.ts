@@ -4,6 +4,7 @@ import type { Action, TaskView } from '../../src/protocol/generate';
 import { button, el } from './dom';
 import { formatElapsed } from './format';
 import { L, locale } from './l10n';
+import { withMedia } from '../common/media';
 
 const ACTIVE = new Set<TaskView['state']>(['queued', 'creating', 'pending', 'running']);
 
@@ -107,18 +108,15 @@ export class Gallery {
   private thumbnail(task: TaskView, entry: Card): HTMLElement {
     delete entry.card.dataset.poster;
     if (!task.video) return el('div', { className: 'placeholder', textContent: L(`state_${task.state}`) });
-    // The paused video shows its first frame: that is the poster, no thumbnail file is made. `auto`, not
-    // `metadata`: a paused video that loaded only its start keeps its download open, and code-server's webview
-    // resources stall once a handful are (the e2e suite saw the fifth result never load); a whole small file
-    // ends its download.
-    const video = el('video', { src: task.video, preload: 'auto', loop: true, playsInline: true, tabIndex: 0 });
+    // The paused video shows its first frame: that is the poster, no thumbnail file is made. Its bytes come
+    // through the message channel (common/media.ts), never as a webview resource load left open.
+    const video = withMedia(el('video', { preload: 'auto', loop: true, playsInline: true, tabIndex: 0 }), task.video);
     video.muted = true;
     video.setAttribute('aria-label', `${task.label}: ${L('playWithSound')}`);
     video.title = L('playWithSound');
     video.addEventListener('loadeddata', () => {
       entry.card.dataset.poster = `${video.videoWidth}x${video.videoHeight}`;
     });
-    retryUntilLoaded(video);
     video.addEventListener('mouseenter', () => {
       if (entry.card.classList.contains('sound')) return;
       video.muted = true;
@@ -197,36 +195,4 @@ export class Gallery {
   private tick(): void {
     for (const t of this.views.values()) if (ACTIVE.has(t.state)) this.renderStatus(t);
   }
-}
-
-/** Loads of a poster tried in all, and how long each may take before it is tried again. */
-const POSTER_TRIES = 4;
-const POSTER_PATIENCE_MS = 12_000;
-
-/**
- * Tries the video's load again when it fails or hangs, a few times, instead of leaving its card blank. Under
- * code-server a webview torn down with a resource request in flight (VS Code's own image preview, hidden when the
- * studio opens over it after a single click in the Explorer) holds up the next webview's loads until its service
- * worker gives up; the posters that asked then never come, though the same video loads when asked again.
- */
-function retryUntilLoaded(video: HTMLVideoElement): void {
-  let tries = 1;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const again = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || !video.isConnected || tries >= POSTER_TRIES) return;
-    tries++;
-    video.load();
-    timer = setTimeout(again, POSTER_PATIENCE_MS * tries);
-  };
-  timer = setTimeout(again, POSTER_PATIENCE_MS);
-  video.addEventListener('error', () => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(again, 1000);
-  });
-  video.addEventListener('loadeddata', () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-  });
 }

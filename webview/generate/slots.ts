@@ -9,6 +9,7 @@ import { button, el, showIssues } from './dom';
 import { describeProbe } from './format';
 import { L, locale } from './l10n';
 import { request } from './rpc';
+import { withMedia } from '../common/media';
 
 /** The path as shown: the host's workspace-relative form once probed, the file's name until then. */
 function shown(value: string, probe: Probe | undefined): string {
@@ -78,8 +79,8 @@ export function slotBlock(ctx: FormContext, slot: Slot) {
 }
 
 function media(kind: Probe['kind'], src: string): HTMLElement {
-  if (kind === 'image') return el('img', { src, alt: '' });
-  const m = el(kind, { src, controls: true, preload: 'metadata' });
+  if (kind === 'image') return withMedia(el('img', { alt: '' }), src);
+  const m = withMedia(el(kind, { controls: true, preload: 'metadata' }), src);
   if (kind === 'video') (m as HTMLVideoElement).muted = true;
   return m;
 }
@@ -121,7 +122,7 @@ export function batchBlock(ctx: FormContext) {
             ctx.changed(true);
           }, true);
           return el('li', { title: b }, [
-            ...(p?.preview ? [el('img', { src: p.preview, alt: '' })] : []),
+            ...(p?.preview ? [withMedia(el('img', { alt: '' }), p.preview)] : []),
             el('span', { textContent: `${shown(b, p)}${p ? ` — ${describeProbe(p, locale(), L('urlProbe'))}` : ''}` }),
             remove,
           ]);

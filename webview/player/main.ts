@@ -4,6 +4,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { CaptureFrameRequest, HostToWebviewMessage, LoadMessage, NoticeMessage, PlayerAction, WebviewToHostMessage } from '../../src/protocol/player';
 import { canPlayAac, checkAudio, playbackAudioCheck } from './audio';
+import { mediaUrl, showMedia } from '../common/media';
 import { captureFrame } from './frame';
 import './player.css';
 import { formatBytes } from '../common/format';
@@ -76,8 +77,7 @@ function load(message: LoadMessage): void {
   factsTitle.textContent = labels.details;
   factsTitle.hidden = message.facts.length === 0;
   renderList(facts, message.facts);
-  video.src = message.src;
-  video.load();
+  showMedia(video, message.src).catch((e: unknown) => showMediaError(e instanceof Error ? e.message : String(e)));
   // Switching to the sound copy keeps the playhead and the play state.
   if (resumeAt > 0 || wasPlaying) {
     video.addEventListener(
@@ -126,13 +126,16 @@ video.addEventListener('loadedmetadata', () => {
   if (Number.isFinite(duration)) post({ type: 'metadata', width, height, duration });
 });
 
-video.addEventListener('error', () => {
+function showMediaError(reason: string): void {
   if (!current) return;
-  const err = video.error;
-  const reason = err?.message || `MediaError ${err?.code ?? '?'}`;
   status.textContent = current.labels.mediaError.replace('{0}', reason);
   status.classList.add('error');
   post({ type: 'mediaError', message: reason });
+}
+
+video.addEventListener('error', () => {
+  const err = video.error;
+  showMediaError(err?.message || `MediaError ${err?.code ?? '?'}`);
 });
 
 // The user's own playback tells whether sound is decoded (once per loaded file). No hidden probe runs by
@@ -148,7 +151,9 @@ listen<Exclude<HostToWebviewMessage, { type: 'request' }>>(
     else if (message.type === 'notice') showNotice(message);
     else if (message.type === 'checkAudio' && current) {
       const { src, source } = current;
-      void checkAudio(src).then((r) => post({ type: 'audioReport', source, via: 'probe', ...r }));
+      void mediaUrl(src)
+        .then(checkAudio, () => ({ canPlayAac: canPlayAac(), result: 'unknown' as const, audioBytes: 0, videoBytes: 0 }))
+        .then((r) => post({ type: 'audioReport', source, via: 'probe', ...r }));
     }
   },
   { captureFrame: (params: CaptureFrameRequest['params']) => captureFrame(video, params.at) },

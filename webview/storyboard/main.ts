@@ -13,6 +13,7 @@ import { RequestError, ask, listen, sayReady } from '../common/rpc';
 import { button, el } from '../generate/dom';
 import { L, setLabels } from '../generate/l10n';
 import './storyboard.css';
+import { withMedia } from '../common/media';
 
 type Field = HTMLElement & { value: string };
 const app = document.getElementById('app')!;
@@ -75,7 +76,7 @@ function labelled(label: string, ...children: Node[]): HTMLElement {
 function keyframeSlot(shot: ShotView, index: number, slot: 'start' | 'end'): HTMLElement {
   const source = slot === 'start' ? shot.keyframe : shot.end;
   const src = slot === 'start' ? shot.startThumb : shot.endThumb;
-  const picture = src ? el('img', { src, alt: source, className: 'thumb' }) : el('div', { className: 'thumb empty', textContent: L('noKeyframe') });
+  const picture = src ? withMedia(el('img', { alt: source, className: 'thumb' }), src) : el('div', { className: 'thumb empty', textContent: L('noKeyframe') });
   picture.addEventListener('click', () => request('pick', { slot, index }));
   const box = el('div', { className: `slot slot-${slot}` }, [
     picture,
@@ -111,7 +112,7 @@ function startBlock(view: BoardView, shot: ShotView, index: number): HTMLElement
 
 function clipOf(shot: ShotView, index: number): HTMLElement | undefined {
   if (!shot.clip) return undefined;
-  const video = el('video', { src: shot.clip, muted: true, loop: true, preload: 'metadata', className: 'clip', title: L('play') });
+  const video = withMedia(el('video', { muted: true, loop: true, preload: 'metadata', className: 'clip', title: L('play') }), shot.clip);
   video.addEventListener('mouseenter', () => void video.play().catch(() => undefined));
   video.addEventListener('mouseleave', () => video.pause());
   video.addEventListener('click', () => request('play', { index }));

@@ -101,7 +101,6 @@ class GalleryPage extends WebviewHost<GalleryParams, GalleryResults, Ready, Gall
     const all = await collectGallery(records, folders);
     const entries = filterGallery(all, filter);
     this.shown = new Map(entries.map((e) => [e.key, e]));
-    const webview = this.panel.webview;
     const cards: GalleryCard[] = [];
     for (const [i, e] of entries.entries()) {
       const poster = this.deps.posters.iconOf(e.file, i < POSTERS_PER_LIST);
@@ -109,8 +108,8 @@ class GalleryPage extends WebviewHost<GalleryParams, GalleryResults, Ready, Gall
         key: e.key,
         title: e.prompt || basename(e.file),
         fileName: basename(e.file),
-        video: webview.asWebviewUri(vscode.Uri.file(e.file)).toString(),
-        ...(poster ? { poster: webview.asWebviewUri(poster).toString() } : {}),
+        video: this.media.link(e.file),
+        ...(poster ? { poster: this.media.link(poster.fsPath) } : {}),
         mode: e.mode,
         madeAt: e.madeAt,
         bytes: e.bytes,
@@ -144,7 +143,7 @@ class GalleryPage extends WebviewHost<GalleryParams, GalleryResults, Ready, Gall
 
   protected html(): string {
     const body = '<main id="app" aria-busy="true"></main>';
-    return pageHtml(this.panel.webview, this.deps.extensionUri, { page: 'gallery', title: vscode.l10n.t('Gallery'), body });
+    return pageHtml(this.deps.extensionUri, { page: 'gallery', title: vscode.l10n.t('Gallery'), body });
   }
 
   protected greet(): void {

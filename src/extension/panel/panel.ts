@@ -67,7 +67,8 @@ export function displayPath(source: string): string {
   return vscode.workspace.asRelativePath(source, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
 }
 
-function viewOf(r: TaskRecord, webview: vscode.Webview): TaskView {
+/** `link`: the reference under which the page may show a saved video (WebviewHost.media). */
+function viewOf(r: TaskRecord, link: (file: string) => string): TaskView {
   const file = r.save?.state === 'saved' ? r.save.file : undefined;
   const ended = r.state === 'failed' || r.state === 'canceled' || r.state === 'unknown' || r.state === 'unresolved';
   const saveFailed = r.state === 'succeeded' && (r.save?.state === 'failed' || r.save?.state === 'expired');
@@ -89,7 +90,7 @@ function viewOf(r: TaskRecord, webview: vscode.Webview): TaskView {
     endedAt: r.state === 'succeeded' || ended ? r.updatedAt : undefined,
     seed: r.request.seed,
     outputSize: r.outputSize,
-    video: file ? webview.asWebviewUri(vscode.Uri.file(file)).toString() : undefined,
+    video: file ? link(file) : undefined,
     file,
     fileLabel: file ? displayPath(file) : undefined,
     error: error && { message: error.message, hint: error.hint, actions: error.actions },
@@ -102,6 +103,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
   private readonly lastViews = new Map<string, string>();
   private readonly extraRoots: vscode.Uri[] = [];
   draft: Draft;
+  private readonly link = (file: string) => this.media.link(file);
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -161,7 +163,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
       negativePromptMax: NEGATIVE_PROMPT_MAX_CHARS,
       modeSlots: MODE_SLOTS,
       optionalSlots: OPTIONAL_SLOTS,
-      tasks: tasks.map((r) => viewOf(r, this.panel.webview)),
+      tasks: tasks.map((r) => viewOf(r, this.link)),
     });
   }
 
@@ -220,13 +222,11 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
   async validate(draft: Draft): Promise<Validation> {
     this.draft = draft;
     const result = await this.deps.checker.check(draft);
-    const webview = this.panel.webview;
-    const preview = (source: string) => webview.asWebviewUri(vscode.Uri.file(source)).toString();
     // A preview only for what the roots already allow: the page's draft never widens them.
     for (const probe of [...Object.values(result.probes), ...result.batchProbes]) {
       if (!probe) continue;
       probe.display = displayPath(probe.source);
-      if (!probe.isUrl && probe.format && this.mayShow(probe.source)) probe.preview = preview(probe.source);
+      if (!probe.isUrl && probe.format && this.mayShow(probe.source)) probe.preview = this.media.link(probe.source);
     }
     return result;
   }
@@ -254,7 +254,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     for (const record of records) {
       this.deps.log.info(`Generator: queued task ${record.id} (${record.request.firstFrame ?? record.request.firstClip ?? ''}).`);
       this.followed.add(record.id);
-      views.push(viewOf(record, this.panel.webview));
+      views.push(viewOf(record, this.link));
     }
     this.keep();
     await this.deps.memento.update(StorageKeys.lastSeed, seed);
@@ -294,7 +294,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
         }
         if (!submitted) return;
         this.followed.add(submitted.id);
-        this.post({ type: 'task', task: viewOf(submitted, this.panel.webview) });
+        this.post({ type: 'task', task: viewOf(submitted, this.link) });
         return;
       }
     }
@@ -302,11 +302,11 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
 
   protected html(): string {
     const body = '<main id="app" aria-busy="true"></main>';
-    return pageHtml(this.panel.webview, this.deps.extensionUri, { page: 'generate', title: vscode.l10n.t('Generate Video'), body });
+    return pageHtml(this.deps.extensionUri, { page: 'generate', title: vscode.l10n.t('Generate Video'), body });
   }
 
   taskViews(): TaskView[] {
-    return [...this.followed].map((id) => this.deps.tasks.get(id)).filter((r): r is TaskRecord => !!r).map((r) => viewOf(r, this.panel.webview));
+    return [...this.followed].map((id) => this.deps.tasks.get(id)).filter((r): r is TaskRecord => !!r).map((r) => viewOf(r, this.link));
   }
 
   private pushTasks(): void {
@@ -314,7 +314,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
       const r = this.deps.tasks.get(id);
       if (!r) continue;
       if (r.save?.state === 'saved' && r.save.file) this.allowFile(r.save.file); // its output folder
-      const view = viewOf(r, this.panel.webview);
+      const view = viewOf(r, this.link);
       const text = JSON.stringify(view);
       if (this.lastViews.get(id) === text) continue;
       this.lastViews.set(id, text);

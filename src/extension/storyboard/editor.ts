@@ -110,7 +110,7 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
       const rel = relative(r.fsPath, file);
       return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep) && !/^[a-z]:/i.test(rel);
     });
-    return inside ? this.panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : undefined;
+    return inside ? this.media.link(file) : undefined;
   }
 
   /** Renders the document now; renders already under way are overtaken (only the newest is sent). */
@@ -233,7 +233,7 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
 
   protected html(): string {
     const body = '<main id="app" aria-busy="true"></main>';
-    return pageHtml(this.panel.webview, this.deps.extensionUri, { page: 'storyboard', title: basename(this.document.uri.fsPath), body });
+    return pageHtml(this.deps.extensionUri, { page: 'storyboard', title: basename(this.document.uri.fsPath), body });
   }
 
   protected greet(): void {

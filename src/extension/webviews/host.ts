@@ -1,11 +1,14 @@
 // The host side every webview panel shares: its disposables, the ready handshake (with a reload when the page
 // stays silent), an outbox held until the page is ready, zod validation of every message from the page, and
 // one message style (src/protocol/rpc.ts): requests with ids answered by the handler of their method, replies
-// to the host's own requests (with a timeout), and notifications by type.
+// to the host's own requests (with a timeout), and notifications by type. Media reach every page the same
+// way: named here, read in chunks on the page's request (./mediaLinks.ts).
 import * as vscode from 'vscode';
 import type { z } from 'zod';
 import { UserError } from '../userError';
+import { MediaChunkRequest } from '../../protocol/media';
 import { dispatch, parseWith, type NotificationHandlers, type Reply, type RequestHandlers } from '../../protocol/rpc';
+import { MediaLinks } from './mediaLinks';
 
 const READY_TIMEOUT_MS = 5000;
 const READY_RELOADS = 3;
@@ -55,6 +58,8 @@ export abstract class WebviewHost<
   private readyTimer: NodeJS.Timeout | undefined;
   private readonly asked = new Map<number, { settle: (reply: { ok: true; result: unknown } | { ok: false; error: string }) => void }>();
   private nextAskId = 1;
+  /** The files this page may show, by the references it was given (`media.link(file)`). */
+  protected readonly media = new MediaLinks();
 
   protected abstract readonly requests: RequestHandlers<P, R>;
   protected abstract readonly notifications: NotificationHandlers<Exclude<N, { type: 'ready' }>>;
@@ -182,6 +187,11 @@ export abstract class WebviewHost<
 
   /** Handles one raw message from the page; returns the reply it sent (for requests). Never throws. */
   async receive(raw: unknown): Promise<Reply<R[keyof P], E> | undefined> {
+    const chunk = MediaChunkRequest.safeParse(raw);
+    if (chunk.success) {
+      await this.sendMedia(chunk.data);
+      return undefined;
+    }
     const parsed = parseWith(this.options.schema, raw);
     if (!parsed.ok) return this.refuse(raw, parsed.error);
     const message = parsed.message;
@@ -199,6 +209,18 @@ export abstract class WebviewHost<
       this.log.error(`${this.options.name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
     return undefined;
+  }
+
+  /** A chunk of a named file, straight to the page (its bytes cross the channel as binary, not as JSON). */
+  private async sendMedia({ id, params }: MediaChunkRequest): Promise<void> {
+    let reply: object;
+    try {
+      reply = { type: 'reply', id, ok: true, result: await this.media.read(params.ref, params.offset, params.length) };
+    } catch (error) {
+      this.log.warn(`${this.options.name}: cannot read ${this.media.fileOf(params.ref) ?? params.ref}: ${error instanceof Error ? error.message : String(error)}`);
+      reply = { type: 'reply', id, ok: false, error: vscode.l10n.t('This file cannot be shown: {0}', error instanceof Error ? error.message : String(error)) };
+    }
+    if (!this.disposed) void this.panel.webview.postMessage(reply);
   }
 
   private refuse(raw: unknown, problem: string): Reply<R[keyof P], E> | undefined {
@@ -243,6 +265,7 @@ export abstract class WebviewHost<
     if (this.disposed) return;
     this.disposed = true;
     if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.media.clear();
     for (const { settle } of [...this.asked.values()]) settle({ ok: false, error: 'The panel was closed.' });
     for (const d of this.disposables.splice(0)) d.dispose();
     const surface: HostSurface = this.panel;
