@@ -258,6 +258,8 @@ function keepTyped(field: TextField, holder: HTMLElement): boolean {
   let n = twin.parentElement;
   for (; n && n !== holder; o = o.parentElement, n = n.parentElement) if (!o || o === app || o.tagName !== n.tagName) return false;
   if (o !== app) return false;
+  // A field not typed in (its text still the document's) shows the document's new text, changed elsewhere.
+  if (field.value === field.base && twin.base !== field.base) field.value = twin.base;
   field.base = twin.base;
   field.send = twin.send;
   for (const a of [...twin.attributes]) field.setAttribute(a.name, a.value);
