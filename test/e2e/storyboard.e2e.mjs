@@ -4,7 +4,9 @@
 // open dialog; the plan shows 3 shots and the billed total → Generate → all three made with 3 creates (the
 // emulator's log) → Assemble → one MP4 as long as the plan's film, with sound, playing in the player; then shot
 // 3's prompt is edited → only shot 3 is outdated → Generate sends exactly 1 create → Assemble again, the film now
-// made of the new shot 3.
+// made of the new shot 3. Last, shot 2's prompt, negative prompt, seconds and seed are typed one after another at
+// keyboard speed, each field's change redrawing the board while the next is typed: every character stays, with
+// the focus and the caret, and all of it is sent and saved.
 // The editor's pictures (before Generate; after, with shot 3 outdated) go to the run's screenshots folder; with
 // `--docs` (on the oldest version, as `npm run docs:screenshots` takes the others) also to media/docs/, the
 // README's. VS Code's settings are its defaults (no list open mode or the like): the user's path. The extension's
@@ -105,8 +107,9 @@ try {
   /**
    * Types a field and leaves it (the page sends a change as its field is left), then waits until the page, drawn
    * again from the document, shows it: a user sees each value in place before the next field. (Typed faster, at
-   * Playwright's pace, a change was now and then missing from the document with no message, on both versions: the
-   * field showed the document's old value, as if a redraw replaced it between Playwright's focus and its typing.)
+   * Playwright's pace, a change was now and then missing from the document with no message, on both versions: a
+   * redraw replaced the field being typed and its focus was lost. The page now keeps that field through a redraw;
+   * the last step types at keyboard speed without waiting.)
    */
   async function type(key, value) {
     const typed = await field(key).elementHandle();
@@ -286,6 +289,52 @@ try {
     const seconds = await checkFilm(planned);
     console.log(`  film.mp4 again: ${seconds} s, shot 3 from task ${record.shots[2].task_id}`);
     await until('the new film in the player', filmInPlayer, 150_000);
+  });
+
+  await step('shot 2\'s fields typed one after another at keyboard speed while the board is redrawn: nothing typed lost, all sent and saved', async () => {
+    await page.locator('.tab', { hasText: 'film.wanboard.json' }).click();
+    board = await frameWith('#plan', 'the storyboard editor again', 120_000);
+    await until('the board as made', async () => (await board.locator('.card[data-state="made"]').count()) === 3, 90_000);
+    // The page's redraws, counted (each one draws a new plan block) to show they landed while a field was typed.
+    await board.evaluate(() => {
+      globalThis.__redraws = 0;
+      new MutationObserver((m) => m.some((r) => [...r.removedNodes].some((n) => n.id === 'plan')) && globalThis.__redraws++).observe(document.getElementById('app'), { childList: true });
+    });
+    const redraws = () => board.evaluate(() => globalThis.__redraws);
+    /** What the focused field holds: its key, its text and its caret. */
+    const focused = () => board.evaluate(() => {
+      const f = document.activeElement;
+      const input = f?.shadowRoot?.activeElement;
+      return { key: f?.dataset?.key ?? f?.tagName, value: input?.value, caret: input ? [input.selectionStart, input.selectionEnd] : undefined };
+    });
+    const prompt = `${saved().shots[1].prompt}, and the gulls follow the boat`;
+    const negative = 'blurry, low quality, distorted, text, watermark';
+    // As a user types: the prompt's end clicked, text added, Tab to the next field (which sends the field left; the
+    // redraw of that change lands while the next one is typed), and so on, never waiting for the page. The duration
+    // (2) is replaced: Backspace, then 3.
+    await field('shot:1:prompt').click();
+    await page.keyboard.press('End');
+    const typing = [['shot:1:prompt', ', and the gulls follow the boat', prompt], ['shot:1:negativePrompt', negative, negative], ['shot:1:duration', '3', '3'], ['shot:1:seed', '424242', '424242']];
+    let during = 0;
+    for (const [key, keys, whole] of typing) {
+      const before = await redraws();
+      if (key.endsWith('duration')) await page.keyboard.press('Backspace');
+      await page.keyboard.type(keys, { delay: 40 });
+      const now = await focused();
+      const seen = (await redraws()) - before;
+      during += seen;
+      assert.deepEqual(now, { key, value: whole, caret: [whole.length, whole.length] }, `${key} as typed, focused, the caret at its end (${seen} redraw(s) while it was typed)`);
+      await page.keyboard.press('Tab');
+    }
+    console.log(`  ${during} redraw(s) landed while a field was typed`);
+    assert.ok(during > 0, 'a redraw landed while a field was typed (else this step shows nothing)');
+    await until('the typed values in the document', async () => (await field('shot:1:negativePrompt').inputValue()) === negative && (await field('shot:1:seed').inputValue()) === '424242' && (await field('shot:1:duration').inputValue()) === '3' && (await field('shot:1:prompt').inputValue()) === prompt, 30_000, 200);
+    await board.locator('h1').click();
+    await page.keyboard.press('Control+S');
+    await until('the typed values saved', async () => {
+      const s = saved().shots[1];
+      return s.prompt === prompt && s.negativePrompt === negative && s.seed === 424242 && s.duration === 3;
+    }, 60_000, 200);
   });
 } catch (err) {
   fail();

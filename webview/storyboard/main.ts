@@ -16,6 +16,9 @@ import './storyboard.css';
 import { withMedia } from '../common/media';
 
 type Field = HTMLElement & { value: string };
+/** A text field: its document value (`base`) and its edit (`send`) are properties, so a field kept across a redraw takes the new board's. */
+type TextField = Field & { base: string; send: (v: string) => void };
+const TEXT_FIELDS = ['VSCODE-TEXTFIELD', 'VSCODE-TEXTAREA'];
 const app = document.getElementById('app')!;
 let greeted = false;
 let current: BoardView | undefined;
@@ -51,13 +54,15 @@ function problemsAt(view: BoardView, place: string): HTMLElement {
 }
 
 function textField(key: string, value: string, onChange: (v: string) => void, opts: { area?: boolean; placeholder?: string; label: string }): Field {
-  const f = el(opts.area ? 'vscode-textarea' : 'vscode-textfield', {}) as Field;
+  const f = el(opts.area ? 'vscode-textarea' : 'vscode-textfield', {}) as Field as TextField;
   f.dataset.key = key;
   f.value = value;
+  f.base = value;
+  f.send = onChange;
   f.setAttribute('aria-label', opts.label);
   if (opts.placeholder) f.setAttribute('placeholder', opts.placeholder);
   if (opts.area) f.setAttribute('rows', '3');
-  f.addEventListener('change', () => f.value !== value && onChange(f.value));
+  f.addEventListener('change', () => f.value !== f.base && f.send(f.value));
   return f;
 }
 
@@ -220,14 +225,82 @@ function settingsBlock(view: BoardView): HTMLElement {
   ]);
 }
 
+/** The field that has the focus, if it is one of the board's. */
+function focusedField(): Field | undefined {
+  const a = document.activeElement;
+  return a instanceof HTMLElement && a.dataset.key && app.contains(a) ? (a as Field) : undefined;
+}
+
+/** The field of the new drawing (under `root`) that is `field`: the same key, kind and shot (its id: shots move). */
+function twinOf(field: Field, root: HTMLElement): Field | undefined {
+  const shotOf = (e: Element) => e.closest<HTMLElement>('.card')?.dataset.id;
+  return [...root.querySelectorAll<Field>(`[data-key="${field.dataset.key}"]`)].find((t) => t.tagName === field.tagName && shotOf(t) === shotOf(field));
+}
+
+function sameAttributes(kept: Element, drawn: Element): void {
+  for (const a of [...kept.attributes]) if (!drawn.hasAttribute(a.name)) kept.removeAttribute(a.name);
+  for (const a of [...drawn.attributes]) kept.setAttribute(a.name, a.value);
+}
+
+/**
+ * Puts the new drawing (the children of `holder`) in the page but keeps `field`, the text field being typed into,
+ * the element itself: its ancestors stay too (with the new drawing's attributes and other children) and it takes
+ * the new drawing's document value and edit. So what is typed, the caret, the focus, the input's undo and its
+ * pending change event all live on through a redraw, and keys typed just after it land in the field; what is
+ * typed wins over the new drawing's text until it is sent on change. (A field moved or replaced loses the focus,
+ * and a new vscode-elements field cannot take it back at once: it draws its input only on its first update, after
+ * this function returns.) False when the new drawing has no such field (a removed shot, a syntax error) or lays it
+ * out otherwise: then the page is drawn anew.
+ */
+function keepTyped(field: TextField, holder: HTMLElement): boolean {
+  const twin = twinOf(field, holder) as TextField | undefined;
+  if (!twin) return false;
+  let o = field.parentElement;
+  let n = twin.parentElement;
+  for (; n && n !== holder; o = o.parentElement, n = n.parentElement) if (!o || o === app || o.tagName !== n.tagName) return false;
+  if (o !== app) return false;
+  // A field not typed in (its text still the document's) shows the document's new text, changed elsewhere.
+  if (field.value === field.base && twin.base !== field.base) field.value = twin.base;
+  field.base = twin.base;
+  field.send = twin.send;
+  for (const a of [...twin.attributes]) field.setAttribute(a.name, a.value);
+  // From the field up to the page: every node around the kept one is the new drawing's; the kept one never leaves.
+  for (let kept: HTMLElement = field, drawn: HTMLElement = twin; drawn !== holder; kept = kept.parentElement!, drawn = drawn.parentElement!) {
+    const parent = kept.parentElement!;
+    if (drawn.parentElement !== holder) sameAttributes(parent, drawn.parentElement!);
+    const around = [...drawn.parentElement!.childNodes];
+    const at = around.indexOf(drawn);
+    for (const c of [...parent.childNodes]) if (c !== kept) c.remove();
+    kept.before(...around.slice(0, at));
+    kept.after(...around.slice(at + 1));
+  }
+  return true;
+}
+
+/**
+ * Focuses the new drawing's `field` once its component has drawn its inner input (its `updateComplete`), with
+ * what was typed and the caret or selection put back. This runs in the same turn as the redraw (Lit's update is a
+ * microtask), before the next key is handled.
+ */
+function refocus(field: Field, typed: { value: string; from: number | null; to: number | null } | undefined): void {
+  const again = twinOf(field, app);
+  if (!again) return;
+  if (typed) again.value = typed.value;
+  void Promise.resolve((again as Partial<{ updateComplete: Promise<unknown> }>).updateComplete).then(() => {
+    again.focus();
+    const input = again.shadowRoot?.querySelector<HTMLInputElement | HTMLTextAreaElement>('input, textarea');
+    if (typed && input && typed.from !== null && typed.to !== null) input.setSelectionRange(typed.from, typed.to);
+  });
+}
+
 function render(view: BoardView, force = false): void {
   const json = JSON.stringify(view);
   if (!force && json === drawn) return;
   drawn = json;
-  // Keep what is being typed: a re-render (the document or a task changed) must not take the caret away.
-  const active = document.activeElement as Field | null;
-  const key = active?.dataset?.key;
-  const typed = key && typeof active.value === 'string' ? active.value : undefined;
+  // What is being typed survives the redraw (the document or a task changed): see keepTyped and refocus.
+  const active = focusedField();
+  const input = active?.shadowRoot?.querySelector<HTMLInputElement | HTMLTextAreaElement>('input, textarea');
+  const typed = active && TEXT_FIELDS.includes(active.tagName) ? { value: active.value, from: input?.selectionStart ?? null, to: input?.selectionEnd ?? null } : undefined;
   current = view;
   const generate = button(L('generate'), () => request('run', { action: 'generate' }), false);
   generate.id = 'generate';
@@ -238,21 +311,19 @@ function render(view: BoardView, force = false): void {
   const add = button(L('addShot'), () => edit({ op: 'add' }), true);
   add.id = 'add-shot';
   const toolbar = el('div', { className: 'toolbar' }, [el('h1', { textContent: view.fileName }), generate, assemble, add]);
+  const holder = el('div', {});
   if (view.syntax) {
-    app.replaceChildren(toolbar, message, el('section', { className: 'syntax', id: 'syntax' }, [el('p', { textContent: L('syntax') }), el('pre', { role: 'alert', textContent: view.syntax })]));
+    holder.append(toolbar, message, el('section', { className: 'syntax', id: 'syntax' }, [el('p', { textContent: L('syntax') }), el('pre', { role: 'alert', textContent: view.syntax })]));
     for (const b of [generate, assemble, add]) b.setAttribute('disabled', '');
   } else {
     const shots = el('ol', { className: 'shots', id: 'shots' }, view.shots.map((s, i) => card(view, s, i)));
-    app.replaceChildren(toolbar, message, planBlock(view), settingsBlock(view), view.shots.length ? shots : el('p', { className: 'empty', textContent: L('noShots') }));
+    holder.append(toolbar, message, planBlock(view), settingsBlock(view), view.shots.length ? shots : el('p', { className: 'empty', textContent: L('noShots') }));
+  }
+  if (!(active && typed && keepTyped(active as TextField, holder))) {
+    app.replaceChildren(...holder.childNodes);
+    if (active) refocus(active, typed);
   }
   app.setAttribute('aria-busy', 'false');
-  if (key) {
-    const again = app.querySelector<Field>(`[data-key="${key}"]`);
-    if (again) {
-      if (typed !== undefined) again.value = typed;
-      again.focus();
-    }
-  }
 }
 
 listen<StoryboardInit | StoryboardUpdate>((m) => {
