@@ -5,6 +5,7 @@ import { ffmpegBackend } from '../ffmpeg/ffmpeg';
 import { MODEL } from '../wan/limits';
 import type { EmulatorClock } from './clock';
 import type { FaultInjector } from './faults';
+import type { TaskStore } from './tasks';
 import { errorReply, isLoopback, jsonReply, readBody, type Reply } from './http';
 
 export interface RequestLogEntry {
@@ -27,11 +28,12 @@ export interface ControlPlane {
   clock: EmulatorClock;
   faults: FaultInjector;
   requestLog: RequestLogEntry[];
+  tasks: Pick<TaskStore, 'holdRunning' | 'holding'>;
 }
 
 /** Answers `GET|POST /__emulator/<what>` (loopback only). */
 export async function answerControl(plane: ControlPlane, req: IncomingMessage, what: string, requestId: string): Promise<Reply> {
-  const { clock, faults, requestLog } = plane;
+  const { clock, faults, requestLog, tasks } = plane;
   if (!isLoopback(req.socket.remoteAddress)) return errorReply(403, 'AccessDenied', 'The emulator control plane answers loopback only.', requestId);
   const method = req.method ?? 'GET';
   let body: unknown = undefined;
@@ -64,6 +66,15 @@ export async function answerControl(plane: ControlPlane, req: IncomingMessage, w
       clock.advance(advanceMs);
     } else if (method !== 'GET') return errorReply(405, 'MethodNotAllowed', 'Use GET or POST.', requestId);
     return jsonReply(200, { request_id: requestId, now: new Date(clock.now()).toISOString(), now_ms: clock.now(), time_scale: clock.timeScale });
+  }
+  if (what === 'hold') {
+    // `{ "running": true }` keeps every started task RUNNING until `{ "running": false }` (see TaskStore.holdRunning).
+    if (method === 'POST') {
+      const running = (body as { running?: unknown }).running;
+      if (typeof running !== 'boolean') return errorReply(400, 'InvalidParameter', 'running must be true or false.', requestId);
+      tasks.holdRunning(running);
+    } else if (method !== 'GET') return errorReply(405, 'MethodNotAllowed', 'Use GET or POST.', requestId);
+    return jsonReply(200, { request_id: requestId, running: tasks.holding });
   }
   if (what === 'faults') {
     if (method === 'POST') {

@@ -23,7 +23,7 @@ export function matchRoute(method: string, path: string): Route {
   if (path === '/__oss' && method === 'POST') return { name: 'upload' };
   m = /^\/__emulator\/files\/([A-Za-z0-9-]+\.mp4)$/.exec(path);
   if (m && (method === 'GET' || method === 'HEAD')) return { name: 'download', file: m[1]! };
-  m = /^\/__emulator(?:\/(clock|faults|requests|info))?\/?$/.exec(path);
+  m = /^\/__emulator(?:\/(clock|faults|requests|info|hold))?\/?$/.exec(path);
   if (m) return { name: 'control', what: m[1] ?? 'info' };
   return { name: 'none' };
 }

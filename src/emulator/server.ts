@@ -316,7 +316,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         reply = await answerUpload(uploads, req, requestId, log);
         break;
       case 'control':
-        reply = await answerControl({ clock, faults, requestLog }, req, route.what, requestId);
+        reply = await answerControl({ clock, faults, requestLog, tasks }, req, route.what, requestId);
         break;
       default:
         reply = errorReply(404, 'NotFound', `${method} ${url.pathname} is not part of the API.`, requestId);

@@ -50,6 +50,8 @@ export interface Task {
   runningMs: number;
   canceledAt?: number;
   forcedUnknown?: boolean;
+  /** Kept RUNNING by the hold control: it had not ended when the hold began. */
+  held?: boolean;
   forcedFailure?: { code: string; message: string };
   started: boolean;
   outcome?: Outcome;
@@ -85,6 +87,7 @@ export class TaskStore {
   private readonly tasks = new Map<string, Task>();
   readonly files = new Map<string, ResultFile>();
   private rendering = 0;
+  private held = false;
   private readonly renderWaiters: (() => void)[] = [];
   private readonly timer: NodeJS.Timeout;
   private closed = false;
@@ -119,6 +122,7 @@ export class TaskStore {
       scheduledAt: now + this.o.pendingMs,
       runningMs: this.o.runningMs,
       started: false,
+      ...(this.held ? { held: true } : {}),
     };
     if (fault?.kind === 'unknown') task.forcedUnknown = true;
     if (fault?.kind === 'fail') {
@@ -141,11 +145,34 @@ export class TaskStore {
     return t;
   }
 
+  /**
+   * Keeps every task that has not ended yet (and every task created while the hold lasts) RUNNING once started, until
+   * `holdRunning(false)` (the control plane's `hold`): so a test can let tasks run short and still keep some running,
+   * e.g. across a window reload. Tasks that had ended stay ended. On release each held task ends then: its run is
+   * stretched to the release, so its end_time says when it really ended.
+   */
+  holdRunning(on: boolean): void {
+    const now = this.o.clock.now();
+    for (const t of this.tasks.values()) {
+      if (on && !t.held && t.canceledAt === undefined && ['PENDING', 'RUNNING'].includes(this.status(t))) t.held = true;
+      if (!on && t.held) {
+        t.held = false;
+        if (t.started && now > t.scheduledAt + t.runningMs) t.runningMs = now - t.scheduledAt;
+      }
+    }
+    this.held = on;
+    this.tick();
+  }
+
+  get holding(): boolean {
+    return this.held;
+  }
+
   status(t: Task): TaskStatus {
     if (t.canceledAt !== undefined) return 'CANCELED';
     const now = this.o.clock.now();
     if (!t.started) return 'PENDING';
-    if (!t.outcome || now < t.scheduledAt + t.runningMs) return 'RUNNING';
+    if (!t.outcome || now < t.scheduledAt + t.runningMs || t.held) return 'RUNNING';
     return t.outcome.ok ? 'SUCCEEDED' : 'FAILED';
   }
 

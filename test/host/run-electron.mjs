@@ -30,7 +30,7 @@ export async function runElectron({ extensionPath, testsPath }) {
       extensionDevelopmentPath: extensionPath,
       extensionTestsPath: testsPath,
       // No page to reload here: the reload test falls back to restarting the task engine in place.
-      extensionTestsEnv: { WAN_TEST_RESULTS: resultsFile, WAN_EMULATOR_ARGS: '--pending-ms 1500 --running-ms 10000 --idle-exit-minutes 2' },
+      extensionTestsEnv: { WAN_TEST_RESULTS: resultsFile, WAN_EMULATOR_ARGS: '--pending-ms 1500 --running-ms 1000 --idle-exit-minutes 2' },
       launchArgs: ['--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes', workspace],
     });
     ok = true;

@@ -32,8 +32,12 @@ const EXTENSION_PATH = REPO_ROOT;
 const TESTS_PATH = join(REPO_ROOT, 'out', 'test', 'integration', 'index.js');
 // Generous: npm test runs it beside other suites on a 2-core machine; it guards a hung run, not a slow one.
 const OVERALL_TIMEOUT_MS = Number(process.env.WAN_TEST_TIMEOUT_MS || 1_200_000);
-/** Emulator timings for the suite: a task stays RUNNING long enough to be caught mid-way by a reload. */
-const TEST_EMULATOR_ARGS = '--pending-ms 1500 --running-ms 10000 --idle-exit-minutes 10';
+/**
+ * Emulator timings for the suite: short, so the ~11 waits on a task end each take one of the poll schedule's early
+ * polls (2, 5 s) rather than its 10 s steps (a 10 s run was seen at about 20 s). The tests that must see or keep a
+ * task RUNNING (the walk, the reload) hold it there with the emulator's hold control.
+ */
+const TEST_EMULATOR_ARGS = '--pending-ms 1500 --running-ms 1000 --idle-exit-minutes 10';
 const debug = !!process.env.WAN_DEBUG;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

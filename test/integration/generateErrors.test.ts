@@ -24,7 +24,9 @@ suite('Generation panel: errors a person can act on', () => {
 
   suiteSetup(async function () {
     this.timeout(60_000);
-    emu = await startEmulator({ apiKeys: [GOOD_KEY] });
+    // Short task times (the defaults are 2 s PENDING + 6 s RUNNING, seen at the poll schedule's 10 s step): the
+    // outcomes these tests wait for come at its 2 or 5 s poll.
+    emu = await startEmulator({ apiKeys: [GOOD_KEY], pendingMs: 500, runningMs: 1000 });
     dir = await tempDir('panel-errors');
     [image, audio] = await Promise.all([makeImage(join(dir, 'cat.png'), 480, 640), makeAudio(join(dir, 'voice.wav'), 3)]);
     await config().update('endpoint', 'custom', vscode.ConfigurationTarget.Global);

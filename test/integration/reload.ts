@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { WanStudioTesting } from '../../src/extension/activate';
 import type { EmulatorState } from '../../src/extension/emulatorProcess';
 import type { TaskRecord } from '../../src/tasks/record';
-import { clearEmulatorRequests, emulatorRequests, isSaved, noticesFor, record, sampleInput, useEndpoint, waitFor, workspaceRoot } from './support';
+import { clearEmulatorRequests, emulatorRequests, holdEmulatorRunning, isSaved, noticesFor, record, sampleInput, useEndpoint, waitFor, workspaceRoot } from './support';
 
 export interface Handoff {
   ids: string[];
@@ -25,6 +25,9 @@ export async function startThreeAndCatchThemRunning(api: WanStudioTesting): Prom
   sampleInput('last-frame.jpg', 'bird.jpg');
   const emulator = await api.emulator();
   await clearEmulatorRequests(emulator.url);
+  // The suite's emulator runs a task for a second or so: held, the three are still RUNNING on the service when the
+  // window goes and when the new one takes over (checkResumed releases them).
+  await holdEmulatorRunning(emulator.url, true);
   const made = await Promise.all(
     [1, 2, 3].map((n) =>
       vscode.commands.executeCommand<TaskRecord>('wanStudio.generate', { firstFrame: 'inputs/bird.jpg', prompt: `reload ${n}: the bird takes off`, duration: 2, resolution: '720P' }),
@@ -43,6 +46,16 @@ export async function startThreeAndCatchThemRunning(api: WanStudioTesting): Prom
 export async function checkResumed(api: WanStudioTesting, handoff: Handoff): Promise<void> {
   assert.notEqual(api.windowId(), handoff.windowId, 'a new window (a new lease owner) took over');
   assert.deepEqual(await api.emulator(), handoff.emulator, 'the emulator outlived the reload: same process, same URL');
+  // The new window polls each task while it still runs (held since before the reload: every answer is RUNNING),
+  // then they may end.
+  const polledAfter = async (taskId: string) =>
+    (await emulatorRequests(handoff.emulator.url)).some((r) => r.route === 'task' && r.path.endsWith(`/${taskId}`) && r.status === 200 && Date.parse(r.at) > handoff.at);
+  const deadline = Date.now() + 60_000;
+  while (!(await Promise.all(handoff.taskIds.map(polledAfter))).every(Boolean)) {
+    assert.ok(Date.now() < deadline, 'the new window polled each task within 60 s of taking over');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await holdEmulatorRunning(handoff.emulator.url, false);
   const done = await waitFor(api, 'the three videos', () => {
     const rs = handoff.ids.map((id) => record(api, id));
     return rs.every(isSaved) ? rs : undefined;

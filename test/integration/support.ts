@@ -117,6 +117,15 @@ export async function advanceEmulatorClock(url: string, ms: number): Promise<voi
   assert.equal(res.status, 200);
 }
 
+/**
+ * Keeps every started task of the emulator at `url` RUNNING until released (`POST /__emulator/hold`): the suite's
+ * shared emulator runs tasks short (run-integration.mjs), and a test that must see or keep a task running holds it.
+ */
+export async function holdEmulatorRunning(url: string, running: boolean): Promise<void> {
+  const res = await fetch(`${url}/__emulator/hold`, { method: 'POST', body: JSON.stringify({ running }) });
+  assert.equal(res.status, 200);
+}
+
 export const config = () => vscode.workspace.getConfiguration('wanStudio');
 
 /** Points the extension at `url` (an emulator a test started) with a key, or back at its own emulator. */

@@ -13,6 +13,7 @@ import {
   clearEmulatorRequests,
   emulatorRequests,
   extensionApi,
+  holdEmulatorRunning,
   isSaved,
   noticesFor,
   record,
@@ -78,6 +79,8 @@ suite('Tasks', () => {
       const seen = r && look(api, id);
       if (r && seen && !byState.has(r.state)) byState.set(r.state, seen);
     });
+    // The suite's emulator runs a task for a second or so: held RUNNING until the tree has shown that state.
+    await holdEmulatorRunning(emulatorUrl, true);
     try {
       const queued = await vscode.commands.executeCommand<TaskRecord>('wanStudio.generate', {
         firstFrame: 'inputs/cat.jpg',
@@ -94,6 +97,8 @@ suite('Tasks', () => {
       const first = look(api, id);
       assert.ok(first, 'the new task is in the tree');
       if (!byState.has('queued')) byState.set('queued', first);
+      await waitFor(api, 'the task RUNNING', () => api.tasks().find((t) => t.id === id)?.state === 'running', 60_000);
+      await holdEmulatorRunning(emulatorUrl, false);
       walked = await waitFor(api, 'the video to be saved', () => {
         const r = api.tasks().find((t) => t.id === id);
         return r && isSaved(r) ? r : undefined;
@@ -101,6 +106,7 @@ suite('Tasks', () => {
     } finally {
       sub.dispose();
       states.dispose();
+      await holdEmulatorRunning(emulatorUrl, false);
     }
     const order = states.states(id).filter((s) => ['queued', 'pending', 'running', 'succeeded'].includes(s));
     assert.deepEqual(order, ['queued', 'pending', 'running', 'succeeded'], `states seen: ${states.states(id).join(' → ')}`);
@@ -221,14 +227,11 @@ suite('Tasks', () => {
   });
 
   test('From the tree, Generate Again and Continue This Video open the generation panel prefilled, sending nothing', async function () {
-    // Above its 40 s wait for the page: when the tasks before it end sooner, this test starts soon after the Storyboard
-    // editor's webview closed, and on 1.100.3 a code-server webview stall (30 s) now and then falls in it.
+    // Above its own 40 s wait for the page, with room for a loaded machine.
     this.timeout(90_000);
     assert.ok(walked, 'the walk test made a task');
     await clearEmulatorRequests(emulatorUrl);
-    // The page must have loaded before the panel closes: in code-server a webview closed while its page still
-    // loads leaves the webview service worker a request that nobody answers, and the next webview (the player
-    // of the next test) cannot start until that request times out (30 s).
+    // Each opening is waited for until its page says ready: the panel really shows the prefilled form.
     const form = async () => {
       const handle = await vscode.commands.executeCommand<GeneratorHandle>('wanStudio.openGenerator', {});
       await within(handle.ready(), 40_000, "the generation panel's ready message");
@@ -254,7 +257,7 @@ suite('Tasks', () => {
     const errors = api.notifications().filter((n) => n.severity === 'error').length;
     const player = await vscode.commands.executeCommand<{ file: vscode.Uri; metadata: Promise<{ width: number; height: number }> }>('wanStudio.task.play', walked.id);
     assert.equal(player?.file.fsPath, walked.save!.file);
-    const metadata = await within(player.metadata, 45_000, "the player's metadata"); // room for a 30 s webview stall, as above
+    const metadata = await within(player.metadata, 45_000, "the player's metadata"); // room for a loaded machine
     assert.deepEqual([metadata.width, metadata.height], [walked.outputSize!.width, walked.outputSize!.height]);
     await vscode.commands.executeCommand('wanStudio.task.reveal', walked.id);
     const details = await within(Promise.resolve(vscode.commands.executeCommand<vscode.TextDocument>('wanStudio.task.showDetails', walked.id)), 25_000, 'Task Details');

@@ -409,6 +409,39 @@ describe('emulator', function () {
       assert.equal((await waitTask(slow, run)).last.output.task_status, 'SUCCEEDED');
     });
 
+    it('the hold control keeps unended tasks RUNNING until released, ended ones ended; then they end, with the release as end_time', async () => {
+      const held = await startEmulator({ pendingMs: 0, runningMs: 100 });
+      try {
+        const hold = (running: unknown) => fetch(`${held.url}/__emulator/hold`, { method: 'POST', body: JSON.stringify({ running }) });
+        assert.equal((await hold('yes')).status, 400, 'running must be a boolean');
+        // A task that ended before the hold stays ended (and takes no RUNNING slot of the account).
+        const ended = await create(held, body([{ type: 'first_frame', url: firstPng() }]));
+        assert.equal((await waitTask(held, ended)).last.output.task_status, 'SUCCEEDED');
+        const on = await hold(true);
+        assert.equal(on.status, 200);
+        assert.equal(((await on.json()) as Json).running, true);
+        const id = await create(held, body([{ type: 'first_frame', url: firstPng() }]));
+        // Rendered and past its runningMs, it stays RUNNING.
+        const deadline = Date.now() + 60_000;
+        while (!held.tasks.renderTimings.some((r) => r.taskId === id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(held.tasks.renderTimings.some((r) => r.taskId === id), 'the task was rendered');
+        held.clock.advance(60_000);
+        assert.equal((await api(held, 'GET', `/api/v1/tasks/${id}`)).body.output.task_status, 'RUNNING');
+        held.clock.advance(60_000);
+        assert.equal((await api(held, 'GET', `/api/v1/tasks/${id}`)).body.output.task_status, 'RUNNING');
+        assert.equal((await api(held, 'GET', `/api/v1/tasks/${ended}`)).body.output.task_status, 'SUCCEEDED');
+        const releasedAt = held.clock.now();
+        assert.equal(((await (await hold(false)).json()) as Json).running, false);
+        const done = await api(held, 'GET', `/api/v1/tasks/${id}`);
+        assert.equal(done.body.output.task_status, 'SUCCEEDED');
+        const end = parseServiceTime(done.body.output.end_time)!.getTime();
+        assert.ok(Math.abs(end - releasedAt) < 1000, `end_time ${done.body.output.end_time} is the release`);
+        assert.equal(((await (await fetch(`${held.url}/__emulator/hold`)).json()) as Json).running, false);
+      } finally {
+        await held.close();
+      }
+    });
+
     it('UNKNOWN for a missing task, another key\'s task, and one older than 24 h', async () => {
       const missing = await api(emu, 'GET', '/api/v1/tasks/00000000-0000-0000-0000-000000000000');
       assert.equal(missing.status, 200);

@@ -7,6 +7,7 @@ import { run as runCli } from '../../src/cli/main';
 import { EXIT } from '../../src/cli/exitCodes';
 import { startEmulator } from '../../src/emulator/server';
 import { TaskEngine } from '../../src/tasks/engine';
+import { PollDelays } from '../../src/tasks/engine/poll';
 import { STORE_VERSION, newTaskRecord, type TaskRecord } from '../../src/tasks/record';
 import {
   DENSE_INTERVAL_MS,
@@ -134,14 +135,34 @@ describe('learned poll schedule', () => {
   });
 
   describe('prediction', () => {
-    it('cold start: no history (or too little) is the adaptive schedule', () => {
+    it('cold start: no history of the kind nor enough near it is the adaptive schedule', () => {
       const cell = cellOf(KINDS[0]!.input);
       assert.equal(new EndPredictor([]).window(cell), undefined);
-      assert.equal(new EndPredictor(historyOfRecords(history(2, 1).slice(0, 2))).window(cell), undefined);
+      // Two tasks of other kinds (not neighbours enough: fewer than 3 samples) teach nothing about this one.
+      assert.equal(new EndPredictor(historyOfRecords(history(1, 1).slice(1, 3))).window(cell), undefined);
       assert.equal(windowSchedule(undefined), ADAPTIVE_SCHEDULE);
       const cold = replay(learnedFrom(new EndPredictor([])));
       const adaptive = replay(() => ADAPTIVE_SCHEDULE);
       assert.deepEqual(cold, adaptive);
+    });
+
+    it('one or two tasks of the kind give a wide window around them, not the adaptive schedule (a rehearsal’s second task)', () => {
+      // Failed on the old code: fewer than 3 samples were no prediction, so a rehearsal's second and third 8 s
+      // tasks were polled at 2, 5, 10 s of age and their ends seen 2–5 s late.
+      const input = { firstFrame: 'a', resolution: '720P', duration: 2 } as const;
+      const cell = cellOf(input);
+      const one = new EndPredictor(historyOfRecords([finished(input, T0, 6, 2)])).window(cell)!;
+      assert.equal(one.basis, 'few');
+      assert.equal(one.samples, 1);
+      assert.ok(one.loMs <= 8 * S * 0.6 && one.hiMs >= 8 * S * 1.4, `1 sample of 8 s: ${one.loMs}..${one.hiMs}`);
+      const two = new EndPredictor(historyOfRecords([finished(input, T0, 6, 2), finished(input, T0 + 60 * S, 7, 2)])).window(cell)!;
+      assert.ok(two.loMs < 8 * S && two.hiMs > 9 * S && two.hiMs - two.loMs < one.hiMs - one.loMs + 2 * S, JSON.stringify({ one, two }));
+      // The schedule around it: the 2 s check, then every 1.5 s, so an 8 s task is seen within 1.5 s of its end.
+      const polled = simulatePolling(windowSchedule(one), 8.2 * S, seeded(3));
+      assert.ok(polled.lateMs <= DENSE_INTERVAL_MS * 1.1 && polled.queries <= 8, JSON.stringify(polled));
+      // Three neighbours' samples still win over one of the cell's own (more evidence, a known pad).
+      const mixed = new EndPredictor(historyOfRecords([...history(3, 1, [KINDS[1]!]), finished(KINDS[0]!.input, T0 + 99 * 3600 * S, 70)]));
+      assert.equal(mixed.window(cellOf(KINDS[0]!.input))!.basis, 'neighbours');
     });
 
     it('a cell it never saw borrows from its neighbours, more widely', () => {
@@ -270,6 +291,29 @@ describe('learned poll schedule', () => {
       }
       assert.equal(denseIntervalMs(1), DENSE_INTERVAL_MS);
       assert.equal(denseIntervalMs(60), 10_000);
+    });
+  });
+
+  describe('the engine’s poll delays', () => {
+    it('learn from a task that ended a moment ago, not half a minute later (rehearsal tasks follow each other within seconds)', async () => {
+      // Failed on the old code: the predictor was kept for 30 s whatever ended meanwhile, so the task after a
+      // rehearsal's first one (8 s later) was still polled on the adaptive schedule.
+      const dir = await tempDir('learned-delays');
+      const store = new TaskStore({ file: join(dir, 'tasks.json'), leaseMs: 3000 });
+      await store.load();
+      const input = { firstFrame: 'a.png', resolution: '720P', duration: 2 } as const;
+      let now = T0 + 3600 * S;
+      const delays = new PollDelays(store, {}, () => now, () => 0.5);
+      const task = (id: string, at: number) =>
+        newTaskRecord({ id, state: 'running', request: { ...input, prompt: 'p' }, endpoint: { kind: 'emulator', baseUrl: 'x' }, requestedAt: at, updatedAt: at, sentAt: at, taskId: `t-${id}`, submitTime: formatServiceTime(new Date(at)), polls: 3 });
+      // Cold start: a 5 s old task on its third answer waits the adaptive 5 s.
+      const first = await store.add(task('first', now - 5 * S));
+      assert.equal(delays.delay(first, 0), ADAPTIVE_SCHEDULE.baseDelayMs(3, 5 * S));
+      // The first ends (8 s of service time); a second starts 2 s later and is 5 s old on its third answer.
+      await store.patch('first', (r) => Object.assign(r, { state: 'succeeded', serviceStatus: 'SUCCEEDED', scheduledTime: formatServiceTime(new Date(now - 3 * S)), endTime: formatServiceTime(new Date(now + 3 * S)) }));
+      now += 5 * S;
+      const second = await store.add(task('second', now - 5 * S));
+      assert.equal(delays.delay(second, 0), DENSE_INTERVAL_MS, 'inside the window the one task before it gives');
     });
   });
 

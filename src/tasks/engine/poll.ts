@@ -11,7 +11,7 @@ import type { EngineDeps } from './types';
 
 /** When to poll a task next: the deployment's schedule, or the one learned from the store's finished tasks. */
 export class PollDelays {
-  private predictor: { at: number; predictor: EndPredictor } | undefined;
+  private predictor: { at: number; ended: number; predictor: EndPredictor } | undefined;
 
   constructor(
     private readonly store: TaskStore,
@@ -27,11 +27,19 @@ export class PollDelays {
     return nextPollDelay(state, this.random, this.deps.schedule ?? this.learnedSchedule(t));
   }
 
-  /** The schedule learned from the store's finished tasks (every window's: the store is shared); adaptive when it knows nothing. */
+  /**
+   * The schedule learned from the store's finished tasks (every window's: the store is shared); adaptive when
+   * it knows nothing. Learned again as soon as a task has ended (the next task of a rehearsal, seconds later,
+   * must know the one before it), and at least every PREDICTOR_TTL_MS.
+   */
   private learnedSchedule(t: TaskRecord): PollSchedule {
     const now = this.now();
     const all = this.store.all();
-    if (!this.predictor || now - this.predictor.at > PREDICTOR_TTL_MS) this.predictor = { at: now, predictor: new EndPredictor(historyOfRecords(all)) };
+    let ended = 0;
+    for (const r of all) if (r.endTime !== undefined && r.state === 'succeeded') ended++;
+    if (!this.predictor || this.predictor.ended !== ended || now - this.predictor.at > PREDICTOR_TTL_MS) {
+      this.predictor = { at: now, ended, predictor: new EndPredictor(historyOfRecords(all)) };
+    }
     const polled = all.filter((r) => r.state === 'pending' || r.state === 'running').length;
     return recordSchedule(this.predictor.predictor, t, polled);
   }

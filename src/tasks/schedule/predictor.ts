@@ -9,16 +9,20 @@ export interface EndWindow {
   hiMs: number;
   /** How many samples it rests on, and whether they are the task's own cell or neighbouring ones. */
   samples: number;
-  basis: 'cell' | 'neighbours';
+  basis: 'cell' | 'neighbours' | 'few';
 }
 
 /** The newest samples per cell that count: the service's pace drifts, old history should fade. */
 export const RECENT_SAMPLES = 20;
-/** Fewer samples than this: no prediction (the cell, then its neighbours, then the adaptive schedule). */
+/**
+ * Fewer samples than this in the cell: its neighbours are asked; when they too hold fewer, the cell's own
+ * one or two samples give a wide window ('few'); with none at all, the adaptive schedule (cold start).
+ */
 export const MIN_SAMPLES = 3;
 /** Below this many samples the window is widened, the more the fewer. */
 const CONFIDENT_SAMPLES = 10;
 const THIN_PAD = 0.25; // of the median, at zero samples
+const FEW_PAD = 0.5; // of the median, at zero samples, when fewer than MIN_SAMPLES: one task says little of the next
 const NEIGHBOUR_PAD = 0.2; // of the median: another cell's tasks are similar, not the same
 const BASE_PAD_MS = 1000;
 const SPREAD_PAD = 0.1; // of the 5–95% spread
@@ -42,7 +46,8 @@ export function estimate(xs: readonly number[], checkMiss = true): Estimate {
   const lo = quantile(sorted, 0.05);
   const hi = quantile(sorted, 0.95);
   const medianMs = quantile(sorted, 0.5);
-  let pad = BASE_PAD_MS + SPREAD_PAD * (hi - lo) + (medianMs * THIN_PAD * Math.max(0, CONFIDENT_SAMPLES - n)) / CONFIDENT_SAMPLES;
+  const thin = n < MIN_SAMPLES ? FEW_PAD : THIN_PAD;
+  let pad = BASE_PAD_MS + SPREAD_PAD * (hi - lo) + (medianMs * thin * Math.max(0, CONFIDENT_SAMPLES - n)) / CONFIDENT_SAMPLES;
   let [low, high] = [lo, hi];
   if (checkMiss && n > MIN_SAMPLES) {
     // The newest task ended where the older ones did not predict: reach it, with twice the margin.
@@ -86,18 +91,20 @@ export class EndPredictor {
   /**
    * Where a task of `cell` should end. Once the service has said when it started (`queuedMs` =
    * scheduled − submit), the run alone is predicted and shifted by that queue; before, the whole span.
-   * Undefined when neither the cell nor its neighbours know enough: the caller keeps the adaptive schedule.
+   * Undefined only when the cell has no sample and its neighbours too few: the caller keeps the adaptive
+   * schedule. One or two of the cell's own (the first tasks of a rehearsal, of a new kind) give a wide window.
    */
   window(cell: Cell, queuedMs?: number): EndWindow | undefined {
     const own = this.cells.get(cellKey(cell)) ?? [];
     const pooled = () => neighbours(cell).flatMap((c) => this.cells.get(cellKey(c)) ?? []).sort((a, b) => a.order - b.order);
-    for (const [samples, basis] of [
-      [own, 'cell'],
-      [pooled(), 'neighbours'],
+    for (const [samples, basis, least] of [
+      [own, 'cell', MIN_SAMPLES],
+      [pooled(), 'neighbours', MIN_SAMPLES],
+      [own, 'few', 1],
     ] as const) {
       const runs = queuedMs === undefined ? [] : samples.flatMap((s) => (s.runMs === undefined ? [] : [s.runMs]));
-      const [xs, offset] = runs.length >= MIN_SAMPLES ? [runs, queuedMs ?? 0] : [samples.map((s) => s.totalMs), 0];
-      if (xs.length < MIN_SAMPLES) continue;
+      const [xs, offset] = runs.length >= least ? [runs, queuedMs ?? 0] : [samples.map((s) => s.totalMs), 0];
+      if (xs.length < least) continue;
       const e = estimate(xs);
       const extra = basis === 'neighbours' ? NEIGHBOUR_PAD * e.medianMs : 0;
       return { loMs: Math.max(0, offset + e.loMs - extra), hiMs: offset + e.hiMs + extra, samples: xs.length, basis };
