@@ -53,8 +53,8 @@ const VERSIONS = ['oldest', 'newest'];
  */
 const E2E = [
   { name: 'panel', script: 'test/e2e/panel.e2e.mjs', secs: 200 },
-  { name: 'player', script: 'test/e2e/player.e2e.mjs', secs: 30, alone: true },
-  { name: 'storyboard', script: 'test/e2e/storyboard.e2e.mjs', secs: 150 },
+  { name: 'player', script: 'test/e2e/player.e2e.mjs', secs: 60, alone: true },
+  { name: 'storyboard', script: 'test/e2e/storyboard.e2e.mjs', secs: 165 },
   { name: 'studio', script: 'test/e2e/studio.e2e.mjs', secs: 150 },
 ];
 
