@@ -1,10 +1,11 @@
 // How a page gets a video, a picture or a sound: the host names each file it shows with a reference, and the
 // page asks for the file's bytes, a chunk at a time, through the message channel (./media.ts), then plays a
-// blob of them. Never through the webview's resource loader, and why: in code-server before VS Code 1.10x
-// dropped the webview's id from its service worker's script URL (1.100 has it, 1.139 not), every new webview
-// registers a new worker, which cannot take over while the old one still serves a load. A page closed or
-// hidden in the middle of a load leaves that load waiting for the worker's 30 s timeout, and every webview
-// opened meanwhile stays blank: 29.6 s after closing the player on an 85 MB video (code-server 1.100.3).
+// blob of them. Never through the webview's resource loader, and why: in code-server (VS Code 1.100.3; not
+// 1.139.1) the webview service worker's script URL holds the webview's id, so every new webview registers a
+// new worker, and a new worker cannot take over while the old one has a load pending (Service Worker spec,
+// "Try Activate"). A page closed or hidden in the middle of a load leaves that load waiting for the worker's
+// 30 s timeout (its answer was to come from the frame just removed), and every webview opened meanwhile
+// stays blank: 29.6 s after closing the player on an 85 MB video, measured in code-server 1.100.3.
 // Apart from the zod schema, so that pages import it without zod.
 
 /** What the references the host hands out start with; anything else (a URL source) the page loads itself. */

@@ -103,9 +103,10 @@ export abstract class WebviewHost<
   }
 
   /**
-   * A webview shown again right after it was hidden, or opened while another webview (VS Code's own video
-   * preview) is torn down, sometimes never runs its script (seen in code-server: the page stays blank). If the
-   * page hasn't said ready in time, load it again, a few times at most.
+   * A webview shown again right after it was hidden can miss its first load; and in code-server 1.100 a webview
+   * opened while another one's resource load is pending (VS Code's own previews still load that way; ours no
+   * longer do, see src/protocol/mediaRef.ts) stays blank until that load ends or times out (30 s). If the page
+   * hasn't said ready in time, load it again, a few times at most.
    */
   private watchReady(attempt = 1): void {
     if (this.readyTimer) clearTimeout(this.readyTimer);
