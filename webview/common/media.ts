@@ -37,11 +37,25 @@ async function fetchBlob(ref: string): Promise<string> {
   return URL.createObjectURL(new Blob(parts as BlobPart[], { type: mime }));
 }
 
+/** Blobs kept beyond those on the page: a studio that has made a hundred videos holds the ones it shows. */
+const KEPT = 24;
+
+/** Lets go of the oldest blobs no element shows any more, down to KEPT. */
+function forgetUnused(): void {
+  for (const [ref, url] of blobs) {
+    if (blobs.size <= KEPT) return;
+    if ([...document.querySelectorAll<HTMLElement>('[data-media]')].some((e) => e.dataset.media === ref)) continue;
+    blobs.delete(ref);
+    void url.then((u) => URL.revokeObjectURL(u), () => undefined);
+  }
+}
+
 /** A URL the page can play for `source`: a blob of the host's file, or the source itself when it is a URL. */
 export function mediaUrl(source: string): Promise<string> {
   if (!isMediaRef(source)) return Promise.resolve(source);
   let url = blobs.get(source);
   if (!url) {
+    forgetUnused();
     url = turn(() => fetchBlob(source));
     blobs.set(source, url);
     // A failed load is asked for again next time.
