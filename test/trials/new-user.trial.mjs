@@ -106,54 +106,37 @@ async function madeForPrompt(prompt, fromSeq, dir = videos) {
   return (await tasksMadeSince(fromSeq)).filter((id) => !other.has(id)).length;
 }
 
-let centerReadAt = 0;
 /**
- * Opens the notification center and closes it again, so that its rows reach the page's observer (notices()):
- * VS Code 1.139 shows no toast under --enable-smoke-test-driver, and an info toast hides itself; the center keeps
- * every notification of the window. At most every 3 s (the waits below poll it).
+ * The messages in this window's notification center now, one per notification (notices.center() of
+ * watchNotifications, which adds them to notices() too): VS Code 1.139 shows no toast under
+ * --enable-smoke-test-driver, and an info toast hides itself; the center keeps every notification of the window.
+ * A reloaded page starts with an empty center; notices() keeps each text once, so a message said again after a
+ * reload is told apart only here. [] (and a line in the output) when the center cannot be opened.
  */
-async function readCenter() {
-  if (!page || Date.now() - centerReadAt < 3000) return;
-  centerReadAt = Date.now();
-  await centerNow().catch(() => []);
-}
-
-/**
- * The messages in this window's notification center now, one per notification (a reloaded page starts with an
- * empty one; notices() keeps each text once, so a message said again after a reload is told apart only here).
- */
-async function centerNow() {
-  const center = page.locator('.notifications-center');
-  const bell = page.locator('[id="status.notifications"]');
-  const wasOpen = await center.isVisible().catch(() => false);
-  if (!wasOpen) await bell.click({ timeout: 5000 });
-  await center.locator('.notification-list-item-message').first().waitFor({ timeout: 3000 }).catch(() => {});
-  const texts = (await center.locator('.notification-list-item-message').allInnerTexts().catch(() => [])).map((t) => t.trim());
-  if (!wasOpen) await bell.click({ timeout: 5000 }).catch(() => {});
-  return texts;
-}
+const center = () => notices.center().catch((err) => (console.log(`  notification center not read: ${err instanceof Error ? err.message.split('\n')[0] : err}`), []));
 
 /** The notification messages known now (the center read first): what a scenario compares with at its end. */
 async function seenNow() {
-  await readCenter();
+  await center();
   return new Set(notices());
 }
 
 /** The notification messages that came after `before` (a seenNow()), the center read first. */
 async function toldSince(before) {
-  await readCenter();
+  await center();
   return notices().filter((t) => !before.has(t));
 }
 
 /**
  * The notification that says `text`, with its buttons: its toast, or, when no toast is on screen (VS Code 1.139 in
- * the trial showed none while a webview had the focus), its row in the notification center.
+ * the trial showed none while a webview had the focus), its row in the notification center, left open.
+ * The center is read every 3 s while waiting (each read opens and closes it).
  */
 async function notification(text, timeoutMs) {
-  await until(`the notification "${text}"`, async () => (await readCenter(), notices().some((t) => t.includes(text))), timeoutMs);
+  await until(`the notification "${text}"`, async () => (await center(), notices().some((t) => t.includes(text))), timeoutMs, 3000);
   const toast = page.locator('.notification-toast', { hasText: text }).first();
   if (await toast.isVisible().catch(() => false)) return toast;
-  await command('Notifications: Show Notifications');
+  await notices.center({ keepOpen: true });
   const row = page.locator('.notifications-center .notification-list-item', { hasText: text }).first();
   await row.waitFor({ timeout: 30_000 });
   return row;
@@ -550,14 +533,14 @@ try {
       await page.locator('.activitybar .action-item a[aria-label^="Wan Studio"]').click({ timeout: 60_000 }).catch(() => undefined);
       rowsMs = await until('the first task row', async () => (await page.locator('.pane-body .monaco-list-row', { hasText: 'trial' }).count()) > 0 && Date.now() - t0, 300_000).catch(() => null);
       // The reloaded window's own notification center: the running scenario's window said the same words.
-      toldMs = await until('the storage notice', async () => (await centerNow()).some((t) => /cannot save/.test(t)) && Date.now() - t0, 120_000, 3000).catch(() => null);
+      toldMs = await until('the storage notice', async () => (await center()).some((t) => /cannot save/.test(t)) && Date.now() - t0, 120_000, 3000).catch(() => null);
       await sleep(20_000);
       await shot('12-read-only-start');
     } finally {
       writable();
     }
-    await until('told it can save again', async () => (await centerNow()).some((t) => /can save its task list again/.test(t)), 120_000, 3000).catch(() => undefined);
-    const said = (await centerNow()).filter((t) => /task list/.test(t));
+    await until('told it can save again', async () => (await center()).some((t) => /can save its task list again/.test(t)), 120_000, 3000).catch(() => undefined);
+    const said = (await center()).filter((t) => /task list/.test(t));
     report('12 read-only storage (start-up)', { firstRowsMs: rowsMs, toldMs, told: said }, rowsMs !== null && said.filter((t) => /cannot save/.test(t)).length === 1 && said.some((t) => /can save its task list again/.test(t)));
   });
 } catch (err) {
