@@ -39,9 +39,13 @@ export function admit(records: readonly TaskRecord[], now: number, limits: Accou
     const peers = records.filter((p) => sameAccount(p.endpoint, r.endpoint));
     const active = peers.filter((p) => SERVICE_ACTIVE_STATES.has(p.state)).length + start.filter((s) => sameAccount(s.endpoint, r.endpoint)).length;
     if (active >= limits.maxActive) continue; // a slot frees when a task ends; the poller wakes us then
+    // A send stamped more than a second ahead of `now` is another clock's (records stamped on the service's
+    // clock, read by a window whose clock has not met the service yet): not counted, or it would hold this
+    // request until that time came (minutes, in a rehearsal whose clock was moved on). At worst the service
+    // throttles the create, and it is tried again.
     const recent = peers
       .map((p) => p.sentAt)
-      .filter((t): t is number => t !== undefined && t > now - 1000)
+      .filter((t): t is number => t !== undefined && t > now - 1000 && t <= now + 1000)
       .sort((a, b) => a - b);
     const startedNow = start.filter((s) => sameAccount(s.endpoint, r.endpoint)).length;
     if (recent.length + startedNow >= limits.maxCreatesPerSecond) {

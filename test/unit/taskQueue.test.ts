@@ -35,6 +35,18 @@ describe('task queue', () => {
     assert.equal(wakeAt, now - 900 + 1000);
   });
 
+  it('is not held by creates stamped far ahead of its clock (another clock stamped them)', () => {
+    // After a reload the window's clock has not met the service's yet; the trial saw a create held 45-60 s by five
+    // records stamped up to minutes ahead on the emulator's clock.
+    const ahead = Array.from({ length: 5 }, (_, i) => record({ state: 'succeeded', sentAt: now + 60_000 + i }));
+    assert.equal(admit([...ahead, record()], now).start.length, 1);
+    // Within a second ahead (clocks that differ a little) they still count.
+    const near = Array.from({ length: 5 }, (_, i) => record({ state: 'succeeded', sentAt: now + 500 + i }));
+    const held = admit([...near, record()], now);
+    assert.equal(held.start.length, 0);
+    assert.equal(held.wakeAt, now + 1500);
+  });
+
   it('holds a throttled request until its notBefore', () => {
     const held = record({ notBefore: now + 4000 });
     const { start, wakeAt } = admit([held], now);
