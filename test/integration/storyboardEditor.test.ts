@@ -78,7 +78,7 @@ suite('Storyboard editor', () => {
     });
     let v = await view((x) => x.plan?.sends.length === 2, 'the plan of two shots');
     assert.equal(v.plan!.billedSeconds, 10);
-    assert.ok(v.shots[0]!.startThumb?.includes('board-1.jpg'), 'the keyframe thumbnail is a webview URI of the workspace image');
+    assert.ok(v.shots[0]!.startThumb?.includes('board-1.jpg'), 'the keyframe thumbnail is the host\'s reference to the workspace image');
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === uri.fsPath)!;
     assert.ok(doc, 'the board is open as a text document');
 

@@ -33,7 +33,7 @@ export class MediaLinks {
   private readonly refs = new Map<string, string>();
   private next = 1;
 
-  /** The reference a page uses for `file` as it is now (its name is in it, for people reading a page's DOM). */
+  /** The reference a page uses for `file` as it is now (its folder's and its own name are in it, for people and tests reading a page's DOM). */
   link(file: string): string {
     let version = '';
     try {
@@ -45,7 +45,7 @@ export class MediaLinks {
     const key = `${file}\0${version}`;
     const known = this.refs.get(key);
     if (known) return known;
-    const ref = `${MEDIA_REF_PREFIX}${this.next++}/${encodeURIComponent(path.basename(file))}`;
+    const ref = `${MEDIA_REF_PREFIX}${this.next++}/${encodeURIComponent(path.basename(path.dirname(file)))}/${encodeURIComponent(path.basename(file))}`;
     this.refs.set(key, ref);
     this.files.set(ref, file);
     return ref;
