@@ -226,6 +226,8 @@ try {
     env: { WAN_EMULATOR_ARGS: `--pending-ms 1000 --running-ms ${RUNNING_MS}` },
   });
   ({ browser, page } = await launchWorkbenchBrowser({ executablePath: install.chromium, viewport: { width: 1400, height: 950 } }));
+  // WAN_TRIAL_CONSOLE=1: every frame's console (the webviews' included), timed, for a page that stays blank.
+  if (process.env.WAN_TRIAL_CONSOLE) page.on('console', (m) => console.log(`  [console ${new Date().toISOString().slice(11, 23)} ${(m.location()?.url ?? '').replace(/\?.*$/, '').slice(-40)}] ${m.text().slice(0, 300)}`));
   notices = await watchNotifications(page);
   await page.goto(workbenchUrl(server.url, server.port, workspace, { extensionDevelopmentPath: REPO_ROOT }), { waitUntil: 'domcontentloaded', timeout: 300_000 });
   // Under load the first workbench takes minutes: wait for the Explorer before any scenario.
