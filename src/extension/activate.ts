@@ -15,6 +15,7 @@ import { PosterIcons } from './gallery/posterIcons';
 import { PosterCache } from '../gallery/poster';
 import type { GalleryEntry } from '../gallery/schema';
 import { DisposableStore } from './lifecycle';
+import { silenceNextPages } from './webviews/host';
 import { DraftBackup } from './panel/draftBackup';
 import { GeneratorManager } from './panel/manager';
 import { ServiceTasks } from './panel/serviceTasks';
@@ -75,6 +76,8 @@ export interface WanStudioTesting {
   answerBudgetPrompts(answers: readonly ('allow' | 'refuse')[]): void;
   /** The storyboard service's plan of a board's text (what the storyboard editor shows). */
   planStoryboard(board: vscode.Uri, text: string): Promise<BoardPlanResult>;
+  /** The next `count` webview pages never count as ready (a page left blank, as code-server's race leaves one). */
+  silenceNextPages(count: number): void;
 }
 
 /** What the extension exports to `vscode.extensions.getExtension(...).exports`. Never exposes the key. */
@@ -242,6 +245,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
       notifications: () => notifier.history(),
       galleryEntries: () => gallery.entries(),
       galleryPage: () => gallery.host,
+      silenceNextPages,
       storyboardEditors: () => storyboardEditors.editors(),
       emulator: async () => {
         await emulator.url();

@@ -8,6 +8,7 @@ import { parsePageMessage, type DraftInput, type TaskView } from '../../src/prot
 import { probeVideo } from '../../src/wan';
 import { makeAudio, makeImage, makeVideo, tempDir } from '../support/fixtures';
 import { until, within } from '../support/waiting';
+import { extensionApi } from './support';
 
 const EXTENSION_ID = 'wan-studio.wan-studio';
 
@@ -91,6 +92,29 @@ suite('Generation panel', () => {
     assert.match(handle.panel.webview.html, /default-src 'none'/);
     assert.match(handle.panel.webview.html, /script-src 'nonce-[A-Za-z0-9+/=]{16,}'/);
     await within(handle.ready(), 40_000, 'the page\'s ready message');
+  });
+
+  test('a page still blank after a reload is opened again in a new panel, with the form as it was', async function () {
+    // code-server 1.100 can leave a webview's frame waiting for a service worker change that never comes (see
+    // WebviewHost.watchReady: the trial's panel stayed blank 150 s after VS Code's video preview); reloading its
+    // HTML cannot help. The page is made silent here, as that race leaves it. Before: ready never came.
+    this.timeout(90_000);
+    const api = await extensionApi();
+    await run('workbench.action.closeAllEditors');
+    api.silenceNextPages(1);
+    const handle = await run<GeneratorHandle>('wanStudio.openGenerator', { prefill: { firstFrame: files.first, prompt: 'kept through a new panel' } });
+    const blank = handle.panel;
+    let closed = false;
+    blank.onDidDispose(() => (closed = true));
+    await within(handle.ready(), 60_000, 'the page ready in its new panel');
+    assert.ok(closed, 'the blank panel was closed');
+    assert.notStrictEqual(handle.panel, blank);
+    assert.equal(handle.panel.viewType, 'wanStudio.generator');
+    assert.equal(handle.panel.visible, true);
+    assert.equal(handle.draft().firstFrame, files.first);
+    assert.equal(handle.draft().prompt, 'kept through a new panel');
+    const again = await run<GeneratorHandle>('wanStudio.openGenerator');
+    assert.strictEqual(again.panel, handle.panel, 'one generation panel, the new one');
   });
 
   test('Generate Video from Image prefills the first frame; a multi-selection becomes a batch', async () => {

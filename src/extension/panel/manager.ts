@@ -60,6 +60,8 @@ async function clipSeconds(clip: string | undefined): Promise<number | undefined
   }
 }
 
+const RECREATE_EVERY_MS = 60_000;
+
 export class GeneratorManager implements vscode.Disposable {
   private current: GeneratorPanel | undefined;
   private readonly checker = new DraftChecker({ required: slotName, uploadRegion: uploadRegionWarning });
@@ -81,10 +83,37 @@ export class GeneratorManager implements vscode.Disposable {
   }
 
   private adopt(panel: vscode.WebviewPanel, state: PanelState | undefined): GeneratorPanel {
-    const created: GeneratorPanel = new GeneratorPanel(panel, { ...this.deps, checker: this.checker }, state, () => {
-      if (this.current === created) this.current = undefined;
-    });
+    const created: GeneratorPanel = new GeneratorPanel(
+      panel,
+      { ...this.deps, checker: this.checker },
+      state,
+      () => {
+        if (this.current === created) this.current = undefined;
+      },
+      () => this.recreate(created),
+    );
     return created;
+  }
+
+  private lastRecreate = 0;
+
+  /**
+   * A page still blank after a reload (code-server's registration race, see WebviewHost.watchReady) gets a new
+   * panel in the same place, with the same form and tasks; once a minute at most, so a page that cannot load
+   * anywhere does not open panel after panel.
+   */
+  private recreate(old: GeneratorPanel): boolean {
+    if (this.current !== old || Date.now() - this.lastRecreate < RECREATE_EVERY_MS) return false;
+    this.lastRecreate = Date.now();
+    const webviewPanel = vscode.window.createWebviewPanel(GENERATOR_VIEW_TYPE, vscode.l10n.t('Generate Video'), old.panel.viewColumn ?? vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: resourceRoots(this.deps.extensionUri),
+    });
+    const next = (this.current = this.adopt(webviewPanel, old.state()));
+    old.handOver(next);
+    old.dispose();
+    this.deps.log.warn('Generator: the page stayed blank after a reload; it was opened again in a new panel, with the form as it was.');
+    return true;
   }
 
   /**
@@ -113,16 +142,20 @@ export class GeneratorManager implements vscode.Disposable {
     return this.handle(panel);
   }
 
-  private handle(p: GeneratorPanel): GeneratorHandle {
+  private handle(opened: GeneratorPanel): GeneratorHandle {
+    // The panel now: a page put in a new panel (recreate) is the same generator to the holder of the handle.
+    const p = () => this.current ?? opened;
     return {
-      panel: p.panel,
-      draft: () => p.draft,
-      ready: () => p.whenReady(),
+      get panel() {
+        return p().panel;
+      },
+      draft: () => p().draft,
+      ready: () => p().whenReady(),
       // The handle is a way in like the page: what it is given is parsed here, once.
-      validate: (draft) => p.validate(draft ? DraftSchema.parse(draft) : p.draft),
-      generate: (draft) => p.generate(draft ? DraftSchema.parse(draft) : p.draft),
-      receive: (raw) => p.receive(raw),
-      tasks: () => p.taskViews(),
+      validate: (draft) => p().validate(draft ? DraftSchema.parse(draft) : p().draft),
+      generate: (draft) => p().generate(draft ? DraftSchema.parse(draft) : p().draft),
+      receive: (raw) => p().receive(raw),
+      tasks: () => p().taskViews(),
     };
   }
 

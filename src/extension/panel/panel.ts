@@ -110,8 +110,9 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     private readonly deps: PanelDeps,
     state: PanelState | undefined,
     onDispose: () => void,
+    recreate?: () => boolean,
   ) {
-    super(panel, { name: 'Generator', log: deps.log, schema: PageMessageSchema, onDispose });
+    super(panel, { name: 'Generator', log: deps.log, schema: PageMessageSchema, onDispose, recreate });
     const parsed = DraftSchema.safeParse(state?.draft ?? {});
     this.draft = parsed.success ? parsed.data : DraftSchema.parse({});
     if (Array.isArray(state?.taskIds)) for (const id of state.taskIds) if (typeof id === 'string') this.followed.add(id);
@@ -122,8 +123,13 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     this.loadPage();
   }
 
+  /** What a panel that takes over from this one needs: the form and the tasks it follows. */
+  state(): PanelState {
+    return { draft: this.draft, taskIds: [...this.followed] };
+  }
+
   private keep(): void {
-    this.deps.backup.save({ draft: this.draft, taskIds: [...this.followed] });
+    this.deps.backup.save(this.state());
   }
 
   /** Fills the form (a prefill from a command); the page gets it now or when it is ready. */

@@ -27,6 +27,17 @@ export interface HostOptions<P, N extends { type: string }> {
   onDispose: () => void;
   /** The generator keeps a page that stays blank loading again; tests may shorten the wait. */
   readyTimeoutMs?: number;
+  /**
+   * When the page is still silent after a reload: the owner puts it in a new panel (a new webview) and
+   * disposes this one; false when it cannot (then the page is loaded again, as before).
+   */
+  recreate?: () => boolean;
+}
+
+/** Pages whose `ready` the next hosts ignore (tests: a page that never loads, as code-server's race leaves it). */
+let silentPages = 0;
+export function silenceNextPages(count: number): void {
+  silentPages = count;
 }
 
 /** Where a page lives: an editor panel, or a view in a side bar (the Gallery). */
@@ -58,6 +69,7 @@ export abstract class WebviewHost<
   private readyTimer: NodeJS.Timeout | undefined;
   private readonly asked = new Map<number, { settle: (reply: { ok: true; result: unknown } | { ok: false; error: string }) => void }>();
   private nextAskId = 1;
+  private readonly silent = silentPages > 0 && silentPages-- > 0;
   /** The files this page may show, by the references it was given (`media.link(file)`). */
   protected readonly media = new MediaLinks();
 
@@ -107,6 +119,12 @@ export abstract class WebviewHost<
    * opened while another one's resource load is pending (VS Code's own previews still load that way; ours no
    * longer do, see src/protocol/mediaRef.ts) stays blank until that load ends or times out (30 s). If the page
    * hasn't said ready in time, load it again, a few times at most.
+   *
+   * A reload cannot help a page that lost code-server 1.100's registration race: its webview frame registers
+   * the service worker under its own URL and listens for the worker to take over only once that registration
+   * resolves; when another webview's worker took over first, the frame waits for a change that never comes, and
+   * the page stays blank for good (the trial's panel after VS Code's video preview, 150 s). Only a new webview
+   * registers again, so after one reload the owner may put the page in a new panel (`recreate`).
    */
   private watchReady(attempt = 1): void {
     if (this.readyTimer) clearTimeout(this.readyTimer);
@@ -114,6 +132,7 @@ export abstract class WebviewHost<
     this.readyTimer = setTimeout(() => {
       this.readyTimer = undefined;
       if (this.ready || this.disposed || !this.panel.visible) return;
+      if (attempt === 2 && this.options.recreate?.()) return;
       if (attempt > READY_RELOADS) {
         this.log.warn(`${this.options.name}: the page did not load; close and reopen it.`);
         return;
@@ -127,6 +146,11 @@ export abstract class WebviewHost<
   /** Resolves once the page has said ready (at once when it already has). */
   whenReady(): Promise<void> {
     return this.ready ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Those waiting for this page's ready wait for the page that replaces it instead. */
+  handOver(next: { whenReady(): Promise<void> }): void {
+    for (const w of this.readyWaiters.splice(0)) void next.whenReady().then(w);
   }
 
   /** Sends now, or when the page is ready. */
@@ -204,8 +228,10 @@ export abstract class WebviewHost<
         waiter?.settle(message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error ?? '' });
         return undefined;
       }
-      if (isReady(message)) await this.onReady(message);
-      else if (isNotReady(message)) await this.notify(message);
+      if (isReady(message)) {
+        if (this.silent) this.log.debug(`${this.options.name}: ignored the page's ready (a test's silent page).`);
+        else await this.onReady(message);
+      } else if (isNotReady(message)) await this.notify(message);
     } catch (error) {
       this.log.error(`${this.options.name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
