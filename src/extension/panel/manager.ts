@@ -95,6 +95,13 @@ export class GeneratorManager implements vscode.Disposable {
     return created;
   }
 
+  private newPanel(column: vscode.ViewColumn): vscode.WebviewPanel {
+    return vscode.window.createWebviewPanel(GENERATOR_VIEW_TYPE, vscode.l10n.t('Generate Video'), column, {
+      enableScripts: true,
+      localResourceRoots: resourceRoots(this.deps.extensionUri),
+    });
+  }
+
   private lastRecreate = 0;
 
   /**
@@ -105,11 +112,7 @@ export class GeneratorManager implements vscode.Disposable {
   private recreate(old: GeneratorPanel): boolean {
     if (this.current !== old || Date.now() - this.lastRecreate < RECREATE_EVERY_MS) return false;
     this.lastRecreate = Date.now();
-    const webviewPanel = vscode.window.createWebviewPanel(GENERATOR_VIEW_TYPE, vscode.l10n.t('Generate Video'), old.panel.viewColumn ?? vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: resourceRoots(this.deps.extensionUri),
-    });
-    const next = (this.current = this.adopt(webviewPanel, old.state()));
+    const next = (this.current = this.adopt(this.newPanel(old.panel.viewColumn ?? vscode.ViewColumn.Active), old.state()));
     old.handOver(next);
     old.dispose();
     this.deps.log.warn('Generator: the page stayed blank after a reload; it was opened again in a new panel, with the form as it was.');
@@ -129,11 +132,7 @@ export class GeneratorManager implements vscode.Disposable {
     const draft = choosesSomething(wanted, batch) ? entryDraft(wanted, { batch, clipSeconds: await clipSeconds(clipToMeasure(wanted)) }) : undefined;
     let panel = this.current;
     if (!panel) {
-      const webviewPanel = vscode.window.createWebviewPanel(GENERATOR_VIEW_TYPE, vscode.l10n.t('Generate Video'), vscode.ViewColumn.Active, {
-        enableScripts: true,
-        localResourceRoots: resourceRoots(this.deps.extensionUri),
-      });
-      panel = this.current = this.adopt(webviewPanel, {});
+      panel = this.current = this.adopt(this.newPanel(vscode.ViewColumn.Active), {});
       this.deps.log.info('Generator: opened.');
     } else {
       panel.panel.reveal();

@@ -244,8 +244,9 @@ export abstract class WebviewHost<
     try {
       reply = { type: 'reply', id, ok: true, result: await this.media.read(params.ref, params.offset, params.length) };
     } catch (error) {
-      this.log.warn(`${this.options.name}: cannot read ${this.media.fileOf(params.ref) ?? params.ref}: ${error instanceof Error ? error.message : String(error)}`);
-      reply = { type: 'reply', id, ok: false, error: vscode.l10n.t('This file cannot be shown: {0}', error instanceof Error ? error.message : String(error)) };
+      const reason = error instanceof Error ? error.message : String(error);
+      this.log.warn(`${this.options.name}: cannot read ${this.media.fileOf(params.ref) ?? params.ref}: ${reason}`);
+      reply = { type: 'reply', id, ok: false, error: vscode.l10n.t('This file cannot be shown: {0}', reason) };
     }
     if (!this.disposed) void this.panel.webview.postMessage(reply);
   }
