@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { z } from 'zod';
 import type { TaskRecord } from '../tasks/record';
 import { PLAYER_VIEW_TYPE, PlayerPanel, type PlayerContext, type PlayerHandle } from './player';
+import { PAGE_OPTIONS } from './webviews/host';
 
 /** What the page keeps with setState (webview/player/main.ts). */
 const RevivedState = z.object({ file: z.string().min(1) });
@@ -37,24 +38,10 @@ export class PlayerManager implements vscode.Disposable {
       existing.panel.reveal();
       return existing.handleFor(true);
     }
-    const panel = vscode.window.createWebviewPanel(PLAYER_VIEW_TYPE, playerTitle(file), vscode.ViewColumn.Active, this.options(file));
+    const panel = vscode.window.createWebviewPanel(PLAYER_VIEW_TYPE, playerTitle(file), vscode.ViewColumn.Active, PAGE_OPTIONS);
     const player = this.adopt(panel, file, record);
     this.ctx.log.info(`Player: opened ${file.fsPath}`);
     return player.handleFor(false);
-  }
-
-  private options(file: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-    const folder = vscode.Uri.joinPath(file, '..');
-    return {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-      localResourceRoots: [
-        vscode.Uri.joinPath(this.ctx.extensionUri, 'dist'),
-        vscode.Uri.joinPath(this.ctx.extensionUri, 'media'),
-        folder,
-        this.ctx.previewDir,
-      ],
-    };
   }
 
   private adopt(panel: vscode.WebviewPanel, file: vscode.Uri, record: TaskRecord | undefined): PlayerPanel {
@@ -77,7 +64,6 @@ export class PlayerManager implements vscode.Disposable {
       panel.dispose();
       return;
     }
-    panel.webview.options = this.options(file);
     panel.title = playerTitle(file);
     this.adopt(panel, file, undefined);
     this.ctx.log.info(`Player: reopened ${file.fsPath} after a reload.`);

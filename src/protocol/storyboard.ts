@@ -91,7 +91,7 @@ export interface ShotView {
   keyframe: string;
   overlap: string;
   end: string;
-  /** Webview URIs of the keyframes, when they are images in the editor's resource roots. */
+  /** Media references of the keyframes (src/protocol/mediaRef.ts), when they are images in the workspace or output folders. */
   startThumb?: string;
   endThumb?: string;
   state?: ShotStateView;

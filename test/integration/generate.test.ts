@@ -86,9 +86,8 @@ suite('Generation panel', () => {
     const handle = await run<GeneratorHandle>('wanStudio.openGenerator');
     assert.equal(handle.panel.viewType, 'wanStudio.generator');
     assert.equal(handle.panel.webview.options.enableScripts, true);
-    const roots = (handle.panel.webview.options.localResourceRoots ?? []).map((u) => u.fsPath);
-    assert.ok(roots.some((r) => r.endsWith('dist')), `roots ${roots.join(', ')}`);
-    for (const f of vscode.workspace.workspaceFolders ?? []) assert.ok(roots.includes(f.uri.fsPath), `workspace folder ${f.uri.fsPath} is not a root`);
+    // Nothing loads from disk: the script and style are in the HTML, media come over the message channel.
+    assert.deepEqual(handle.panel.webview.options.localResourceRoots, []);
     assert.match(handle.panel.webview.html, /default-src 'none'/);
     assert.match(handle.panel.webview.html, /script-src 'nonce-[A-Za-z0-9+/=]{16,}'/);
     await within(handle.ready(), 40_000, 'the page\'s ready message');

@@ -79,6 +79,7 @@ suite('Player panel', () => {
     assert.equal(handle.reused, false);
     assert.equal(handle.panel.visible, true);
     assert.equal(handle.panel.webview.options.enableScripts, true);
+    assert.deepEqual(handle.panel.webview.options.localResourceRoots, [], 'the video comes over the message channel, not from disk');
     const meta = await within(handle.metadata, 30_000, 'metadata from the webview');
     assert.equal(meta.width, 320);
     assert.equal(meta.height, 240);

@@ -1,7 +1,7 @@
 // The Gallery: a view in the Wan Studio side bar listing every saved video of the workspace (src/gallery
 // collects them) with poster frames, search and filters, and the actions Play, Reveal, Continue and Delete. The
-// page names a card by the key the host gave it, so it can only act on a file the host found; its resource
-// roots are the output folders and the poster cache, nothing else.
+// page names a card by the key the host gave it, so it can only act on a file the host found, and it shows
+// only the videos and posters the host named (media references; it loads nothing from disk itself).
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { collectGallery, filterGallery } from '../../gallery/entries';
@@ -63,7 +63,6 @@ function labels(): GalleryLabels {
 class GalleryPage extends WebviewHost<GalleryParams, GalleryResults, Ready, GalleryHostMessage, object, vscode.WebviewView> {
   /** The entries of the last listing, by key: what the page may act on. */
   private shown = new Map<string, GalleryEntry>();
-  private roots = '';
 
   protected readonly requests: RequestHandlers<GalleryParams, GalleryResults> = {
     list: (filter) => this.list(filter),
@@ -77,7 +76,6 @@ class GalleryPage extends WebviewHost<GalleryParams, GalleryResults, Ready, Gall
     onDispose: () => void,
   ) {
     super(view, { name: 'Gallery', log: deps.log, schema: GalleryPageMessage, onDispose });
-    this.setRoots([]);
     this.loadPage();
   }
 
@@ -86,18 +84,9 @@ class GalleryPage extends WebviewHost<GalleryParams, GalleryResults, Ready, Gall
     this.post({ type: 'changed' });
   }
 
-  private setRoots(folders: readonly string[]): void {
-    const roots = [...folders.map((f) => vscode.Uri.file(f)), vscode.Uri.file(this.deps.posters.cache.dir), vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'webview')];
-    const key = roots.map((r) => r.fsPath).join('\n');
-    if (key === this.roots) return;
-    this.roots = key;
-    this.panel.webview.options = { enableScripts: true, localResourceRoots: roots };
-  }
-
   private async list(filter: GalleryParams['list']): Promise<GalleryResults['list']> {
     const records = workspaceRecords(this.deps.tasks.all());
     const folders = galleryFolders(records);
-    this.setRoots(folders);
     const all = await collectGallery(records, folders);
     const entries = filterGallery(all, filter);
     this.shown = new Map(entries.map((e) => [e.key, e]));

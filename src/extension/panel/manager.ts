@@ -5,7 +5,8 @@ import { choosesSomething, clipToMeasure, entryDraft } from '../../tasks/entryDr
 import { probeVideo } from '../../wan';
 import { readEndpoint } from '../settings';
 import { DraftChecker } from './check';
-import { GENERATOR_VIEW_TYPE, GeneratorPanel, resourceRoots, type PanelDeps } from './panel';
+import { GENERATOR_VIEW_TYPE, GeneratorPanel, type PanelDeps } from './panel';
+import { PAGE_OPTIONS } from '../webviews/host';
 import type { PanelState } from './draftBackup';
 import type { GenerationTasks } from './taskLayer';
 
@@ -96,10 +97,7 @@ export class GeneratorManager implements vscode.Disposable {
   }
 
   private newPanel(column: vscode.ViewColumn): vscode.WebviewPanel {
-    return vscode.window.createWebviewPanel(GENERATOR_VIEW_TYPE, vscode.l10n.t('Generate Video'), column, {
-      enableScripts: true,
-      localResourceRoots: resourceRoots(this.deps.extensionUri),
-    });
+    return vscode.window.createWebviewPanel(GENERATOR_VIEW_TYPE, vscode.l10n.t('Generate Video'), column, PAGE_OPTIONS);
   }
 
   private lastRecreate = 0;

@@ -50,17 +50,6 @@ export interface PanelDeps {
   backup: DraftBackup;
 }
 
-
-/** Local resource roots: the bundles, and every workspace folder (thumbnails, players, results). */
-export function resourceRoots(extensionUri: vscode.Uri, extra: readonly vscode.Uri[] = []): vscode.Uri[] {
-  return [
-    vscode.Uri.joinPath(extensionUri, 'dist'),
-    vscode.Uri.joinPath(extensionUri, 'media'),
-    ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri),
-    ...extra,
-  ];
-}
-
 /** A path as the panel shows it: relative to its workspace folder (named when several are open), else as is. */
 export function displayPath(source: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^data:/i.test(source)) return source;
@@ -101,7 +90,8 @@ function viewOf(r: TaskRecord, link: (file: string) => string): TaskView {
 export class GeneratorPanel extends WebviewHost<Params, Results, PageNotification, HostMessage, RefusalDetails> {
   private readonly followed = new Set<string>();
   private readonly lastViews = new Map<string, string>();
-  private readonly extraRoots: vscode.Uri[] = [];
+  /** Folders outside the workspace whose files the page may preview: only ones the host's side chose. */
+  private readonly shownFolders: string[] = [];
   draft: Draft;
   private readonly link = (file: string) => this.media.link(file);
 
@@ -117,7 +107,6 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     this.draft = parsed.success ? parsed.data : DraftSchema.parse({});
     if (Array.isArray(state?.taskIds)) for (const id of state.taskIds) if (typeof id === 'string') this.followed.add(id);
 
-    panel.webview.options = { enableScripts: true, localResourceRoots: resourceRoots(deps.extensionUri) };
     this.disposables.push(deps.tasks.onDidChange(() => this.pushTasks()));
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'icon.svg');
     this.loadPage();
@@ -329,8 +318,8 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
   }
 
   /**
-   * Files outside the workspace get their folder added to the roots, so their previews load. Called only for
-   * files the host's side chose (entry points, its pickers, drops, saved results), never for a page's draft.
+   * Files outside the workspace get their folder added to those the page may preview. Called only for files the
+   * host's side chose (entry points, its pickers, drops, saved results), never for a page's draft.
    */
   private allowFolders(draft: Draft): void {
     for (const s of [draft.firstFrame, draft.lastFrame, draft.drivingAudio, draft.firstClip, ...draft.batch]) if (s) this.allowFile(s);
@@ -340,16 +329,14 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^data:/i.test(source)) return;
     const file = vscode.Uri.file(source);
     if (vscode.workspace.getWorkspaceFolder(file)) return;
-    const folder = vscode.Uri.file(dirname(source));
-    if (this.extraRoots.some((r) => r.fsPath === folder.fsPath)) return;
-    this.extraRoots.push(folder);
-    this.panel.webview.options = { ...this.panel.webview.options, localResourceRoots: resourceRoots(this.deps.extensionUri, this.extraRoots) };
+    const folder = vscode.Uri.file(dirname(source)).fsPath;
+    if (!this.shownFolders.includes(folder)) this.shownFolders.push(folder);
   }
 
   private mayShow(source: string): boolean {
     const file = vscode.Uri.file(source);
     if (vscode.workspace.getWorkspaceFolder(file)) return true;
-    return this.extraRoots.some((r) => file.fsPath.startsWith(r.fsPath.endsWith(sep) ? r.fsPath : r.fsPath + sep));
+    return this.shownFolders.some((f) => file.fsPath.startsWith(f.endsWith(sep) ? f : f + sep));
   }
 }
 

@@ -2,7 +2,7 @@
 // save, dirty state, Git diffs and hand-editing are VS Code's own): the page renders the document and asks for
 // edits by shot and field; the host turns each into the smallest WorkspaceEdit (src/storyboard/edit.ts) and
 // re-renders on every change of the document. The page never names a file the host does not check: keyframes
-// come from a picker or a drop of a workspace image; its resource roots are the workspace and output folders.
+// come from a picker or a drop of a workspace image; it previews only files in the workspace and output folders.
 import { basename, dirname, extname, relative, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { editBoardText, minimalChange } from '../../storyboard/edit';
@@ -64,7 +64,8 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
   private renders = 0;
   private lastView: BoardView | undefined;
   private lastPlan: Plan | undefined;
-  private roots: vscode.Uri[] = [];
+  /** Where the files it previews may be: the workspace and output folders. */
+  private shownFolders: string[] = [];
 
   protected readonly requests: RequestHandlers<StoryboardParams, StoryboardResults> = {
     edit: (edit) => this.edit(edit),
@@ -82,10 +83,10 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
     onDispose: () => void,
   ) {
     super(panel, { name: 'Storyboard', log: deps.log, schema: StoryboardPageMessage, onDispose });
-    this.setRoots();
+    this.setShownFolders();
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((e) => e.document === document && e.contentChanges.length > 0 && this.render()),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.setRoots()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.setShownFolders()),
       deps.service.onDidChange(() => this.render()),
     );
     this.loadPage();
@@ -99,15 +100,13 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
     return dirname(this.document.uri.fsPath);
   }
 
-  private setRoots(): void {
-    const folders = [...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...outputFolders()];
-    this.roots = [...new Set(folders)].map((f) => vscode.Uri.file(f));
-    this.panel.webview.options = { enableScripts: true, localResourceRoots: [...this.roots, vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'webview')] };
+  private setShownFolders(): void {
+    this.shownFolders = [...new Set([...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...outputFolders()])];
   }
 
   private uriOf(file: string): string | undefined {
-    const inside = this.roots.some((r) => {
-      const rel = relative(r.fsPath, file);
+    const inside = this.shownFolders.some((folder) => {
+      const rel = relative(folder, file);
       return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep) && !/^[a-z]:/i.test(rel);
     });
     return inside ? this.media.link(file) : undefined;

@@ -34,6 +34,14 @@ export interface HostOptions<P, N extends { type: string }> {
   recreate?: () => boolean;
 }
 
+/**
+ * Every page's webview options. No local resource roots: a page's script and style are written into its HTML
+ * and its media come over the message channel (./mediaLinks.ts), so nothing may load from disk through the
+ * resource loader, which also keeps code-server 1.100's worker stall away (src/protocol/mediaRef.ts). What a page
+ * may show is each host's own rule, applied when it names a file (`media.link`).
+ */
+export const PAGE_OPTIONS: vscode.WebviewOptions = Object.freeze({ enableScripts: true, localResourceRoots: [] });
+
 /** Pages whose `ready` the next hosts ignore (tests: a page that never loads, as code-server's race leaves it). */
 let silentPages = 0;
 export function silenceNextPages(count: number): void {
@@ -87,6 +95,7 @@ export abstract class WebviewHost<
     private readonly options: HostOptions<P, N>,
   ) {
     const surface: HostSurface = panel;
+    panel.webview.options = PAGE_OPTIONS;
     const visibilityChanged = () => {
       // A hidden webview is torn down; hold messages until the reloaded page says ready again.
       this.log.debug(`${options.name}: visible ${panel.visible}`);
