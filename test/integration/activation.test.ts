@@ -23,12 +23,13 @@ suite('Activation', () => {
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual([ext.exports.shell.loaded(), ext.exports.shell.loadedBy()], [false, undefined], 'nothing beyond the shell is loaded');
     // VS Code's own report of that activation (Developer: Startup Performance), before anything else loads.
-    const stats = await activationStats(ext.id);
+    const { mine: stats, others } = await activationStats(ext.id);
     assert.ok(stats, `VS Code's Startup Performance has no activation row for ${ext.id}`);
     assert.ok(events.includes(stats.event), `activated by ${stats.event}, not one of the manifest's events`);
     assert.equal(stats.eager, false, 'not activated eagerly');
-    // `npm run bench -- host` reads the figures from here (the test holds no time limit of its own).
-    if (process.env.WAN_BENCH_ACTIVATION_OUT) writeFileSync(process.env.WAN_BENCH_ACTIVATION_OUT, JSON.stringify({ vscode: vscode.version, ...stats }));
+    // `npm run bench -- host` reads the figures from here (the test holds no time limit of its own), with the
+    // other extensions activated in the same window: VS Code's own Load Code for them is the anchor for ours.
+    if (process.env.WAN_BENCH_ACTIVATION_OUT) writeFileSync(process.env.WAN_BENCH_ACTIVATION_OUT, JSON.stringify({ vscode: vscode.version, ...stats, others }));
     await ext.exports.testing.ready;
     assert.equal(ext.exports.shell.loadedBy(), 'api');
     assert.match(ext.exports.testing.windowId(), /^[0-9a-f-]{36}$/);
@@ -49,16 +50,17 @@ interface ActivationStats {
  * (`perf:Startup Performance`, what Developer: Startup Performance shows): the extension host's own
  * activation times. The table is Markdown: Extension | Eager | Load Code | Call Activate | Finish Activate | Event | By.
  */
-async function activationStats(id: string): Promise<ActivationStats | undefined> {
+async function activationStats(id: string): Promise<{ mine: ActivationStats | undefined; others: (ActivationStats & { id: string })[] }> {
   // The document's provider is registered on first use of the command, which also shows it.
   await vscode.commands.executeCommand('perfview.show');
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'perf', path: 'Startup Performance' }));
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  const row = doc
+  const rows = doc
     .getText()
     .split('\n')
     .map((line) => line.split('|').map((cell) => cell.trim()))
-    .find((cells) => cells[1]?.toLowerCase() === id.toLowerCase() && cells.length >= 8);
-  if (!row) return undefined;
-  return { eager: row[2] === 'true', loadCodeMs: Number(row[3]), activateCallMs: Number(row[4]), activateResolvedMs: Number(row[5]), event: row[6]! };
+    .filter((cells) => cells.length >= 8 && /^[\w-]+\.[\w.-]+$/.test(cells[1]!) && /^\d+$/.test(cells[3]!))
+    .map((row) => ({ id: row[1]!, eager: row[2] === 'true', loadCodeMs: Number(row[3]), activateCallMs: Number(row[4]), activateResolvedMs: Number(row[5]), event: row[6]! }));
+  const mine = rows.find((r) => r.id.toLowerCase() === id.toLowerCase());
+  return { mine, others: rows.filter((r) => r !== mine) };
 }
