@@ -1,6 +1,7 @@
 // The generation panel's host side: one WebviewPanel, its message dispatch, and the tasks it follows.
 import { randomInt } from 'node:crypto';
-import { dirname, sep } from 'node:path';
+import { dirname } from 'node:path';
+import { isInsideFolder } from '../../tasks/insideFolder';
 import * as vscode from 'vscode';
 import { PROMPT_MAX_CHARS, NEGATIVE_PROMPT_MAX_CHARS, SEED_MAX } from '../../wan';
 import type { TaskRecord } from '../../tasks/record';
@@ -336,7 +337,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
   private mayShow(source: string): boolean {
     const file = vscode.Uri.file(source);
     if (vscode.workspace.getWorkspaceFolder(file)) return true;
-    return this.shownFolders.some((f) => file.fsPath.startsWith(f.endsWith(sep) ? f : f + sep));
+    return this.shownFolders.some((folder) => isInsideFolder(folder, file.fsPath));
   }
 }
 

@@ -21,6 +21,7 @@ import {
 import { CommandIds } from '../commands/ids';
 import { UserError } from '../userError';
 import { outputFolders } from '../tasks/outputFolder';
+import { isInsideFolder } from '../../tasks/insideFolder';
 import { WebviewHost } from '../webviews/host';
 import { pageHtml } from '../webviews/pageHtml';
 import { storyboardLabels } from './labels';
@@ -105,11 +106,7 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
   }
 
   private uriOf(file: string): string | undefined {
-    const inside = this.shownFolders.some((folder) => {
-      const rel = relative(folder, file);
-      return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep) && !/^[a-z]:/i.test(rel);
-    });
-    return inside ? this.media.link(file) : undefined;
+    return this.shownFolders.some((folder) => isInsideFolder(folder, file)) ? this.media.link(file) : undefined;
   }
 
   /** Renders the document now; renders already under way are overtaken (only the newest is sent). */
