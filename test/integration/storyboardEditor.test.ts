@@ -4,7 +4,8 @@
 // field and Generate sends nothing; a JSON syntax error is shown, never a crash; New Storyboard refuses a
 // file that exists. The page is the real one, loaded in code-server's webview.
 import * as assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { WanStudioTesting } from '../../src/extension/activate';
@@ -139,6 +140,33 @@ suite('Storyboard editor', () => {
     await view((x) => x.syntax === undefined && x.shots.length === 3, 'the board again');
     assert.ok(await doc.save());
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('a keyframe outside the workspace gets its thumbnail once wanStudio.outputFolder names its folder, and loses it when the setting goes', async function () {
+    this.timeout(60_000);
+    // The setting under test: a user pointing the output folder outside the workspace, then taking it back.
+    const outside = mkdtempSync(join(tmpdir(), 'wan-board-outside-'));
+    const keyframe = join(outside, 'outside-key.jpg');
+    copyFileSync(sampleInput('first-frame.jpg', 'outside-source.jpg'), keyframe);
+    const uri = vscode.Uri.file(join(workspaceRoot(), 'inputs', 'integration-outside.wanboard.json'));
+    writeFileSync(uri.fsPath, JSON.stringify({ version: 1, shots: [{ id: 'shot-1', prompt: 'the sea', duration: 5, start: { keyframe } }] }, null, 2));
+    const config = vscode.workspace.getConfiguration('wanStudio');
+    try {
+      await vscode.commands.executeCommand('vscode.openWith', uri, 'wanStudio.storyboard');
+      const page = await until('its editor', () => api.storyboardEditors().find((e) => e.uri.fsPath === uri.fsPath));
+      await page.whenReady();
+      const thumb = async () => (await page.view())?.shots[0];
+      assert.equal((await until('the shot', thumb)).startThumb, undefined, 'a file outside every shown folder has no preview');
+      await config.update('outputFolder', outside, vscode.ConfigurationTarget.Workspace);
+      const shown = await until('the thumbnail after the setting changed', async () => (await thumb())?.startThumb);
+      assert.match(shown, /outside-key\.jpg/);
+      await config.update('outputFolder', undefined, vscode.ConfigurationTarget.Workspace);
+      await until('no thumbnail once the setting is gone', async () => (await thumb())?.startThumb === undefined);
+    } finally {
+      await config.update('outputFolder', undefined, vscode.ConfigurationTarget.Workspace);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   test('New Storyboard writes an empty board and refuses a file that exists', async function () {

@@ -20,6 +20,7 @@ import {
 } from '../../protocol/storyboard';
 import { CommandIds } from '../commands/ids';
 import { UserError } from '../userError';
+import { affectsOutputFolder } from '../settings';
 import { outputFolders } from '../tasks/outputFolder';
 import { isInsideFolder } from '../../tasks/insideFolder';
 import { WebviewHost } from '../webviews/host';
@@ -65,8 +66,6 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
   private renders = 0;
   private lastView: BoardView | undefined;
   private lastPlan: Plan | undefined;
-  /** Where the files it previews may be: the workspace and output folders. */
-  private shownFolders: string[] = [];
 
   protected readonly requests: RequestHandlers<StoryboardParams, StoryboardResults> = {
     edit: (edit) => this.edit(edit),
@@ -84,10 +83,11 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
     onDispose: () => void,
   ) {
     super(panel, { name: 'Storyboard', log: deps.log, schema: StoryboardPageMessage, onDispose });
-    this.setShownFolders();
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((e) => e.document === document && e.contentChanges.length > 0 && this.render()),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.setShownFolders()),
+      // What it may preview follows the folders: a video a moment ago outside them may be inside now, or the reverse.
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.render()),
+      vscode.workspace.onDidChangeConfiguration((e) => affectsOutputFolder(e) && this.render()),
       deps.service.onDidChange(() => this.render()),
     );
     this.loadPage();
@@ -101,12 +101,9 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
     return dirname(this.document.uri.fsPath);
   }
 
-  private setShownFolders(): void {
-    this.shownFolders = [...new Set([...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...outputFolders()])];
-  }
-
-  private uriOf(file: string): string | undefined {
-    return this.shownFolders.some((folder) => isInsideFolder(folder, file)) ? this.media.link(file) : undefined;
+  /** Where the files it previews may be, as of now: the workspace and output folders. */
+  private shownFolders(): string[] {
+    return [...new Set([...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...outputFolders()])];
   }
 
   /** Renders the document now; renders already under way are overtaken (only the newest is sent). */
@@ -118,7 +115,9 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
         if (mine !== this.renders || this.disposed) return this.lastView;
         const file = this.document.uri.fsPath;
         const text = this.document.getText();
-        const view = await boardView(text, { fileName: basename(file), boardDir: this.boardDir, uriOf: (f) => this.uriOf(f) }, async () => {
+        const shown = this.shownFolders();
+        const uriOf = (f: string) => (shown.some((folder) => isInsideFolder(folder, f)) ? this.media.link(f) : undefined);
+        const view = await boardView(text, { fileName: basename(file), boardDir: this.boardDir, uriOf }, async () => {
           const planned = await this.deps.service.plan(this.document.uri, text);
           this.lastPlan = planned.ok ? planned.plan : undefined;
           return this.lastPlan;
