@@ -92,3 +92,8 @@ export const window = {
 export const commands = {
   registerCommand: () => new Disposable(),
 };
+
+/** Settings as a fresh profile has them: every read gets its default. */
+export const workspace = {
+  getConfiguration: () => ({ get: <T>(_key: string, fallback?: T) => fallback }),
+};
