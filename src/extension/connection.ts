@@ -11,6 +11,7 @@ import type { EngineConnection } from '../tasks/engine';
 import type { EndpointRef } from '../tasks/record';
 import { WanClient, resolveBaseUrl } from '../wan';
 import { DEFAULT_TIMEOUTS, createDispatcher } from '../wan/http';
+import type { RetryPolicy } from '../wan/retry';
 
 /**
  * Sent to the local emulator when no key is stored, so rehearsals need no account. It is not a secret
@@ -65,8 +66,9 @@ export class ConnectionFactory implements vscode.Disposable {
   /**
    * A new client for the configured endpoint or, for a task, its own endpoint (which must be the
    * configured one). The caller closes it. Throws NotConfiguredError with a message fit for the user.
+   * `retry` replaces parts of the client's retry policy (a check the user waits on gives up sooner).
    */
-  async connect(forTask?: EndpointRef): Promise<Connection> {
+  async connect(forTask?: EndpointRef, options: { retry?: Partial<RetryPolicy> } = {}): Promise<Connection> {
     const endpoint = await this.endpoint();
     if (forTask && !sameEndpoint(forTask, endpoint)) {
       throw new NotConfiguredError(
@@ -80,6 +82,7 @@ export class ConnectionFactory implements vscode.Disposable {
       baseUrl: endpoint.baseUrl,
       apiKey,
       dispatcher: this.dispatcher,
+      retry: options.retry,
       onEvent: (e) => {
         if (e.kind === 'retry') this.log.warn(`${e.what}: ${e.reason}; retry ${e.attempt} in ${e.delayMs} ms`);
       },

@@ -39,6 +39,24 @@ suite('Endpoint settings', () => {
     assert.deepEqual(accepted, { ok: true, baseUrl: emu.url, rehearsal: false });
   });
 
+  test('a service that keeps failing is asked twice, not six times, and the check says what it answered', async () => {
+    await config().update('endpoint', 'custom', vscode.ConfigurationTarget.Global);
+    await config().update('customBaseUrl', emu.url, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('wanStudio.setApiKey', GOOD_KEY);
+    emu.clearRequests();
+    emu.faults.add({ route: 'task', kind: 'status', status: 503, code: 'ModelUnavailable', message: 'Model is unavailable, please try again later.', times: 10 });
+    try {
+      const result = await check();
+      assert.equal(result.ok, false);
+      assert.match(result.ok ? '' : result.message, /ModelUnavailable/);
+      assert.deepEqual(!result.ok && result.next.includes('retry'), true, 'Retry is offered');
+      // The task engine rides such an outage out with six tries; a check the user waits on gives up after two.
+      assert.equal(emu.requests().filter((r) => r.route === 'task').length, 2);
+    } finally {
+      emu.faults.clear();
+    }
+  });
+
   test('a server that is not DashScope (a plain 404 page) is not taken for an accepted key', async () => {
     const notDashScope = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
     await new Promise<void>((resolve) => notDashScope.listen(0, '127.0.0.1', resolve));

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { NotConfiguredError, type ConnectionFactory } from '../connection';
 import { WanApiError, WanNetworkError, explainError } from '../../wan';
 import { adviceFor, type NextStep } from '../../wan/explain';
+import type { RetryPolicy } from '../../wan/retry';
 import { endpointSettingId, openSettingsAt } from '../settings';
 import { CommandIds } from './ids';
 
@@ -15,37 +16,30 @@ function keyAccepted(error: unknown): boolean {
   return error instanceof WanApiError && (error.httpStatus === 400 || error.httpStatus === 404) && !error.code.startsWith('HTTP');
 }
 
-/** A failed check says what failed and the ways on it offers as buttons (the endpoint settings always among them). */
-export type ConnectionCheck = { ok: true; baseUrl: string; rehearsal: boolean } | { ok: false; message: string; next: NextStep[] };
+/**
+ * A failed check says what failed and the ways on it offers as buttons (the endpoint settings always among
+ * them); one the user canceled says only that.
+ */
+export type ConnectionCheck = { ok: true; baseUrl: string; rehearsal: boolean } | { ok: false; message: string; next: NextStep[]; canceled?: true };
+
+/**
+ * The check is waited on: one retry rides out a blip, and an endpoint that is down is told in about a second,
+ * not after the six tries and their backoff (about 8 s) the task engine allows itself.
+ */
+const CHECK_RETRY: Partial<RetryPolicy> = { maxAttempts: 2 };
+/** All the check waits for an answer: a host that drops every packet would otherwise hold it for two 10 s connect timeouts and more. */
+const CHECK_DEADLINE_S = 20;
 
 /**
  * `wanStudio.testConnection`: checks that the endpoint answers and accepts the stored key, with a
- * free read (a task lookup), never a create. Resolves to the outcome so automation can use it.
+ * free read (a task lookup), never a create, under a progress notification that can cancel it.
+ * Resolves to the outcome so automation can use it.
  */
 export async function testConnection(connections: ConnectionFactory, log: vscode.LogOutputChannel): Promise<ConnectionCheck> {
-  let result: ConnectionCheck;
-  try {
-    const { client, baseUrl, rehearsal } = await connections.connect();
-    try {
-      try {
-        await client.getTask(randomUUID());
-      } catch (error) {
-        if (!keyAccepted(error)) throw error;
-      }
-      result = { ok: true, baseUrl, rehearsal };
-    } finally {
-      await client.close();
-    }
-  } catch (error) {
-    const explained = error instanceof NotConfiguredError ? { message: error.message, hint: undefined, code: 'NotConfigured', kind: 'config' as const } : explainError(error);
-    // The lookup is of a made-up task: naming it ("Poll task <uuid> failed") only puzzles; the address is what failed.
-    if (error instanceof WanNetworkError && error.url) explained.message = vscode.l10n.t('Nothing answers at {0} ({1}).', error.url, error.errorCode ?? error.message);
-    const hint = explained.hint ? ` ${explained.hint}` : '';
-    // Whatever failed, the endpoint settings are a way on: machine-scoped, they are hard to find in a remote window.
-    const next = [...new Set<NextStep>([...(adviceFor(explained.code, explained.kind)?.next ?? []), 'openSettings'])];
-    result = { ok: false, message: `${explained.message}${hint}`, next };
-    log.warn(`Connection check failed: ${result.message}${error instanceof WanApiError ? ` (HTTP ${error.httpStatus})` : ''}`);
-  }
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Wan Studio: testing the connection…'), cancellable: true },
+    (_progress, token) => check(connections, log, token),
+  );
   if (result.ok) {
     log.info(`Connection check passed: ${result.baseUrl}${result.rehearsal ? ' (rehearsal emulator)' : ''}`);
     void vscode.window.showInformationMessage(
@@ -53,10 +47,57 @@ export async function testConnection(connections: ConnectionFactory, log: vscode
         ? vscode.l10n.t('Connected to the local rehearsal emulator at {0}. Its videos are rehearsals, not Wan model output.', result.baseUrl)
         : vscode.l10n.t('Connected to {0}; the API key was accepted.', result.baseUrl),
     );
+  } else if (result.canceled) {
+    log.info('Connection check canceled');
   } else {
     offerNextSteps(vscode.l10n.t('Connection check failed: {0}', result.message), result.next, () => testConnection(connections, log));
   }
   return result;
+}
+
+async function check(connections: ConnectionFactory, log: vscode.LogOutputChannel, token: vscode.CancellationToken): Promise<ConnectionCheck> {
+  const abort = new AbortController();
+  const canceling = token.onCancellationRequested(() => abort.abort());
+  let timedOut = false;
+  let deadline: NodeJS.Timeout | undefined;
+  let baseUrl: string | undefined;
+  try {
+    const connection = await connections.connect(undefined, { retry: CHECK_RETRY });
+    baseUrl = connection.baseUrl;
+    // From the first request on: starting the embedded emulator before it is not the endpoint's answer.
+    deadline = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, CHECK_DEADLINE_S * 1000);
+    try {
+      try {
+        await connection.client.getTask(randomUUID(), { signal: abort.signal });
+      } catch (error) {
+        if (!keyAccepted(error)) throw error;
+      }
+      return { ok: true, baseUrl, rehearsal: connection.rehearsal };
+    } finally {
+      await connection.client.close();
+    }
+  } catch (error) {
+    if (abort.signal.aborted && !timedOut) return { ok: false, canceled: true, message: vscode.l10n.t('The connection check was canceled.'), next: [] };
+    if (abort.signal.aborted) {
+      const message = vscode.l10n.t('No answer from {0} within {1} s.', baseUrl ?? '?', CHECK_DEADLINE_S);
+      log.warn(`Connection check failed: ${message}`);
+      return { ok: false, message, next: ['retry', 'openSettings'] };
+    }
+    const explained = error instanceof NotConfiguredError ? { message: error.message, hint: undefined, code: 'NotConfigured', kind: 'config' as const } : explainError(error);
+    // The lookup is of a made-up task: naming it ("Poll task <uuid> failed") only puzzles; the address is what failed.
+    if (error instanceof WanNetworkError && error.url) explained.message = vscode.l10n.t('Nothing answers at {0} ({1}).', error.url, error.errorCode ?? error.message);
+    const hint = explained.hint ? ` ${explained.hint}` : '';
+    // Whatever failed, the endpoint settings are a way on: machine-scoped, they are hard to find in a remote window.
+    const next = [...new Set<NextStep>([...(adviceFor(explained.code, explained.kind)?.next ?? []), 'openSettings'])];
+    log.warn(`Connection check failed: ${explained.message}${hint}${error instanceof WanApiError ? ` (HTTP ${error.httpStatus})` : ''}`);
+    return { ok: false, message: `${explained.message}${hint}`, next };
+  } finally {
+    clearTimeout(deadline);
+    canceling.dispose();
+  }
 }
 
 /** The error with a button per way on; each runs what the panel's and the notifications' buttons run. */
