@@ -11,6 +11,7 @@ import { detailsMarkdown, label, savedFile } from '../tasks/present';
 import type { PlayerHandle } from '../player';
 import { CommandIds } from './ids';
 import { UserError } from '../userError';
+import { TASKS_VIEW_ID } from '../viewIds';
 import { resolveTask } from './taskArgs';
 
 function validationMessage(error: WanValidationError): string {
@@ -140,7 +141,10 @@ export async function addTaskById(ctx: WanContext, arg?: unknown): Promise<TaskR
         });
   if (!taskId) return undefined;
   try {
-    const r = await ctx.tasks.engine.adopt(taskId.trim(), { workspaceFolder: workspaceFolderFor([]) });
+    // The lookup may wait out a slow or failing service: the Tasks view shows it is under way.
+    const r = await vscode.window.withProgress({ location: { viewId: TASKS_VIEW_ID }, title: vscode.l10n.t('Looking up task {0}…', taskId.trim()) }, () =>
+      ctx.tasks.engine.adopt(taskId.trim(), { workspaceFolder: workspaceFolderFor([]) }),
+    );
     ctx.notifier.info(vscode.l10n.t('Added task {0}: {1}', taskId.trim(), r.state));
     return r;
   } catch (error) {
@@ -155,7 +159,7 @@ export async function syncFromAccount(ctx: WanContext): Promise<TaskRecord[]> {
   let added: TaskRecord[] = [];
   try {
     added = await vscode.window.withProgress(
-      { location: { viewId: 'wanStudio.tasks' }, title: vscode.l10n.t('Reading the account’s tasks…') },
+      { location: { viewId: TASKS_VIEW_ID }, title: vscode.l10n.t('Reading the account’s tasks…') },
       () => ctx.tasks.engine.syncFromAccount({ workspaceFolder: workspaceFolderFor([]) }),
     );
     const saved = added.filter((r) => r.save?.state === 'saved').length;
