@@ -28,7 +28,8 @@ import { playerFacts, playerLabels } from './playerFacts';
 import { continueVideo, copyPrompt, generateAgain, offerFrame, openInSystemPlayer } from './playerActions';
 import { StorageKeys, type TypedState } from './storage';
 
-export { PLAYER_VIEW_TYPE } from './viewIds';
+import { PLAYER_VIEW_TYPE } from './viewIds';
+export { PLAYER_VIEW_TYPE };
 
 /** `wanStudio.player.soundPreview`: when to play an MP3-audio copy instead of the file. */
 export type SoundPreviewSetting = 'auto' | 'always' | 'never';
@@ -82,6 +83,10 @@ export class PlayerPanel extends WebviewHost<NoRequests, NoRequests, WebviewToHo
   private settled = false;
   readonly metadata: Promise<VideoMetadata>;
   lastMetadata: VideoMetadata | undefined;
+  /** Its tab's title as opened (kept: a closed panel can no longer be asked). */
+  private readonly title: string;
+  /** The player put in a new panel in this one's place (its page stayed blank). */
+  replacedBy: PlayerPanel | undefined;
 
   private facts: FactsResult = { facts: undefined, from: 'none' };
   private info: VideoInfo | null | undefined;
@@ -98,10 +103,12 @@ export class PlayerPanel extends WebviewHost<NoRequests, NoRequests, WebviewToHo
     panel: vscode.WebviewPanel,
     readonly file: vscode.Uri,
     private readonly ctx: PlayerContext,
-    private readonly record: TaskRecord | undefined,
+    readonly record: TaskRecord | undefined,
     onDispose: () => void,
+    recreate?: () => boolean,
   ) {
-    super(panel, { name: 'Player', log: ctx.log, schema: PlayerPageMessage, onDispose });
+    super(panel, { name: 'Player', log: ctx.log, schema: PlayerPageMessage, onDispose, recreate });
+    this.title = panel.title;
     this.metadata = new Promise<VideoMetadata>((resolve, reject) => (this.settle = { resolve, reject }));
     // Nobody has to wait for the metadata; don't let an unobserved rejection surface.
     this.metadata.catch(() => undefined);
@@ -346,8 +353,8 @@ export class PlayerPanel extends WebviewHost<NoRequests, NoRequests, WebviewToHo
   handleFor(reused: boolean): PlayerHandle {
     return {
       panel: this.panel,
-      viewType: this.panel.viewType,
-      title: this.panel.title,
+      viewType: PLAYER_VIEW_TYPE,
+      title: this.title,
       file: this.file,
       reused,
       metadata: this.metadata,
@@ -372,6 +379,15 @@ export class PlayerPanel extends WebviewHost<NoRequests, NoRequests, WebviewToHo
         return written;
       },
     };
+  }
+
+  /** Put in a new panel (its page stayed blank): whoever waits for the metadata gets the new page's. */
+  override handOver(next: PlayerPanel): void {
+    super.handOver(next);
+    this.replacedBy = next;
+    if (this.settled) return;
+    this.settled = true;
+    next.metadata.then(this.settle.resolve, this.settle.reject);
   }
 
   override dispose(): void {

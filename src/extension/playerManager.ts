@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { z } from 'zod';
 import type { TaskRecord } from '../tasks/record';
 import { PLAYER_VIEW_TYPE, PlayerPanel, type PlayerContext, type PlayerHandle } from './player';
-import { PAGE_OPTIONS } from './webviews/host';
+import { PAGE_OPTIONS, RECREATE_EVERY_MS } from './webviews/host';
 
 /** What the page keeps with setState (webview/player/main.ts). */
 const RevivedState = z.object({ file: z.string().min(1) });
@@ -36,22 +36,80 @@ export class PlayerManager implements vscode.Disposable {
     const existing = this.panels.get(file.toString());
     if (existing) {
       existing.panel.reveal();
-      return existing.handleFor(true);
+      return this.handle(existing, true);
     }
-    const panel = vscode.window.createWebviewPanel(PLAYER_VIEW_TYPE, playerTitle(file), vscode.ViewColumn.Active, PAGE_OPTIONS);
-    const player = this.adopt(panel, file, record);
+    const player = this.adopt(this.newPanel(file, vscode.ViewColumn.Active), file, record);
     this.ctx.log.info(`Player: opened ${file.fsPath}`);
-    return player.handleFor(false);
+    return this.handle(player, false);
+  }
+
+  private newPanel(file: vscode.Uri, column: vscode.ViewColumn): vscode.WebviewPanel {
+    return vscode.window.createWebviewPanel(PLAYER_VIEW_TYPE, playerTitle(file), column, PAGE_OPTIONS);
   }
 
   private adopt(panel: vscode.WebviewPanel, file: vscode.Uri, record: TaskRecord | undefined): PlayerPanel {
     const key = file.toString();
     this.panels.get(key)?.dispose();
-    const player = new PlayerPanel(panel, file, this.ctx, record, () => {
-      if (this.panels.get(key) === player) this.panels.delete(key);
-    });
+    const player: PlayerPanel = new PlayerPanel(
+      panel,
+      file,
+      this.ctx,
+      record,
+      () => {
+        if (this.panels.get(key) === player) this.panels.delete(key);
+      },
+      () => this.recreate(player),
+    );
     this.panels.set(key, player);
     return player;
+  }
+
+  private lastRecreate = 0;
+
+  /**
+   * A page still blank after a reload (code-server's registration race, see WebviewHost.watchReady) gets a new
+   * panel in the same place, for the same video; once a minute at most (RECREATE_EVERY_MS).
+   */
+  private recreate(old: PlayerPanel): boolean {
+    if (this.panels.get(old.file.toString()) !== old || Date.now() - this.lastRecreate < RECREATE_EVERY_MS) return false;
+    this.lastRecreate = Date.now();
+    // Out of the map first: adopt would close it before it hands its waiters over.
+    this.panels.delete(old.file.toString());
+    const next = this.adopt(this.newPanel(old.file, old.panel.viewColumn ?? vscode.ViewColumn.Active), old.file, old.record);
+    old.handOver(next);
+    old.dispose();
+    this.ctx.log.warn(`Player: the page stayed blank after a reload; ${old.file.fsPath} was opened again in a new panel.`);
+    return true;
+  }
+
+  /** A page put in a new panel (recreate) is the same player to the holder of the handle; a player opened later is not. */
+  private handle(opened: PlayerPanel, reused: boolean): PlayerHandle {
+    const now = () => {
+      let player = opened;
+      while (player.replacedBy) player = player.replacedBy;
+      return player.handleFor(reused);
+    };
+    return {
+      get panel() {
+        return now().panel;
+      },
+      get viewType() {
+        return now().viewType;
+      },
+      get title() {
+        return now().title;
+      },
+      file: opened.file,
+      reused,
+      // It follows the new page's when the page is put in a new panel (PlayerPanel.handOver).
+      metadata: opened.metadata,
+      lastLoad: () => now().lastLoad(),
+      fileOf: (src) => now().fileOf(src),
+      lastNotice: () => now().lastNotice(),
+      audioReport: (source) => now().audioReport(source),
+      deliver: (raw) => now().deliver(raw),
+      captureFrame: (at) => now().captureFrame(at),
+    };
   }
 
   /** After a window reload: the page kept its video's path (setState); reopen it, or close a panel without one. */

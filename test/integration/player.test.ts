@@ -6,6 +6,7 @@ import type { PlayerHandle } from '../../src/extension/player';
 import { LoadMessage, parseWebviewMessage } from '../../src/protocol/player';
 import { makeVideo, tempDir } from '../support/fixtures';
 import { within } from '../support/waiting';
+import { extensionApi } from './support';
 
 const play = (arg?: unknown) => vscode.commands.executeCommand<PlayerHandle | undefined>('wanStudio.playVideo', arg);
 
@@ -74,6 +75,7 @@ suite('Player panel', () => {
     const handle = await play(video);
     assert.ok(handle, 'the command resolved to nothing');
     assert.equal(handle.viewType, 'wanStudio.player');
+    assert.equal(handle.panel.viewType, 'wanStudio.player');
     // Apart from VS Code's own preview tab, which shows the bare name.
     assert.equal(handle.title, 'clip.mp4 — Wan Studio');
     assert.equal(handle.reused, false);
@@ -104,6 +106,31 @@ suite('Player panel', () => {
     const meta = await within(third.metadata, 30_000, 'metadata from the new panel');
     assert.equal(meta.width, 320);
     third.panel.dispose();
+  });
+
+  test('a page still blank after a reload is opened again in a new panel, and plays there', async function () {
+    // As for the generation panel: code-server 1.100 can leave a webview's frame waiting for a service worker change
+    // that never comes (see WebviewHost.watchReady), and reloading its HTML cannot help. The page is made silent
+    // here, as that race leaves it. Before: the player stayed blank and its metadata never came.
+    this.timeout(90_000);
+    const api = await extensionApi();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    api.silenceNextPages(1);
+    const handle = await play(video);
+    assert.ok(handle);
+    const blank = handle.panel;
+    let closed = false;
+    blank.onDidDispose(() => (closed = true));
+    const meta = await within(handle.metadata, 60_000, 'metadata from the page in its new panel');
+    assert.equal(meta.width, 320);
+    assert.ok(closed, 'the blank panel was closed');
+    assert.notStrictEqual(handle.panel, blank);
+    assert.equal(handle.panel.visible, true);
+    assert.equal(handle.title, 'clip.mp4 — Wan Studio');
+    const again = await play(video);
+    assert.equal(again?.reused, true);
+    assert.strictEqual(again?.panel, handle.panel, 'one player for the file: the new one');
+    handle.panel.dispose();
   });
 
   test('a file that is not .mp4 or .mov is refused', async () => {

@@ -6,7 +6,7 @@ import { probeVideo } from '../../wan';
 import { readEndpoint } from '../settings';
 import { DraftChecker } from './check';
 import { GENERATOR_VIEW_TYPE, GeneratorPanel, type PanelDeps } from './panel';
-import { PAGE_OPTIONS } from '../webviews/host';
+import { PAGE_OPTIONS, RECREATE_EVERY_MS } from '../webviews/host';
 import type { PanelState } from './draftBackup';
 import type { GenerationTasks } from './taskLayer';
 
@@ -60,8 +60,6 @@ async function clipSeconds(clip: string | undefined): Promise<number | undefined
     return undefined;
   }
 }
-
-const RECREATE_EVERY_MS = 60_000;
 
 export class GeneratorManager implements vscode.Disposable {
   private current: GeneratorPanel | undefined;

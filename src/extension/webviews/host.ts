@@ -11,6 +11,8 @@ import { dispatch, parseWith, type NotificationHandlers, type Reply, type Reques
 import { MediaLinks } from './mediaLinks';
 
 const READY_TIMEOUT_MS = 5000;
+/** An owner puts a blank page in a new panel once a minute at most, so a page that cannot load anywhere does not open panel after panel. */
+export const RECREATE_EVERY_MS = 60_000;
 const READY_RELOADS = 3;
 const ASK_TIMEOUT_MS = 60_000;
 
