@@ -12,6 +12,7 @@ import type { WanStudioTesting } from '../../src/extension/activate';
 import type { StoryboardEditorHandle } from '../../src/extension/storyboard/editor';
 import type { BoardView } from '../../src/protocol/storyboard';
 import { parseBoard } from '../../src/storyboard/board';
+import { within } from '../support/waiting';
 import { extensionApi, sampleInput, workspaceRoot } from './support';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
@@ -167,6 +168,28 @@ suite('Storyboard editor', () => {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       rmSync(outside, { recursive: true, force: true });
     }
+  });
+
+  test('a page still blank after a reload is opened again in a new editor, which renders the board', async function () {
+    // As for the generation panel and the player: code-server 1.100 can leave a webview's frame waiting for a service
+    // worker change that never comes (see WebviewHost.watchReady). The page is made silent here, as that race leaves it.
+    this.timeout(90_000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    sampleInput('first-frame.jpg', 'blank-key.jpg');
+    const uri = vscode.Uri.file(join(workspaceRoot(), 'inputs', 'integration-blank.wanboard.json'));
+    writeFileSync(uri.fsPath, JSON.stringify({ version: 1, shots: [{ id: 'shot-1', prompt: 'kept through a new editor', duration: 5, start: { keyframe: 'blank-key.jpg' } }] }, null, 2));
+    api.silenceNextPages(1);
+    await vscode.commands.executeCommand('vscode.openWith', uri, 'wanStudio.storyboard');
+    const blank = await until('its editor', () => api.storyboardEditors().find((e) => e.uri.fsPath === uri.fsPath));
+    // Whoever waited for the blank page is answered by the new one.
+    await within(blank.whenReady(), 60_000, 'the page ready in its new editor');
+    const pages = api.storyboardEditors().filter((e) => e.uri.fsPath === uri.fsPath);
+    assert.equal(pages.length, 1, 'one editor for the board');
+    assert.notStrictEqual(pages[0], blank);
+    const v = await until('the board on the new page', async () => (await pages[0]!.view())?.shots[0]);
+    assert.equal(v.prompt, 'kept through a new editor');
+    assert.ok(v.startThumb?.includes('blank-key.jpg'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   test('New Storyboard writes an empty board and refuses a file that exists', async function () {

@@ -23,13 +23,14 @@ import { UserError } from '../userError';
 import { affectsOutputFolder } from '../settings';
 import { outputFolders } from '../tasks/outputFolder';
 import { isInsideFolder } from '../../tasks/insideFolder';
-import { WebviewHost } from '../webviews/host';
+import { RECREATE_EVERY_MS, WebviewHost } from '../webviews/host';
 import { pageHtml } from '../webviews/pageHtml';
 import { storyboardLabels } from './labels';
 import type { StoryboardService } from './service';
 import { boardView } from './view';
 
-export { STORYBOARD_VIEW_TYPE } from '../viewIds';
+import { STORYBOARD_VIEW_TYPE } from '../viewIds';
+export { STORYBOARD_VIEW_TYPE };
 
 /** The storyboard service's commands: generate what is missing; assemble the film. */
 const RUN_COMMANDS = { generate: CommandIds.generateStoryboard, assemble: CommandIds.assembleStoryboard } as const;
@@ -78,11 +79,12 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
 
   constructor(
     panel: vscode.WebviewPanel,
-    private readonly document: vscode.TextDocument,
+    readonly document: vscode.TextDocument,
     private readonly deps: StoryboardDeps,
     onDispose: () => void,
+    recreate?: () => boolean,
   ) {
-    super(panel, { name: 'Storyboard', log: deps.log, schema: StoryboardPageMessage, onDispose });
+    super(panel, { name: 'Storyboard', log: deps.log, schema: StoryboardPageMessage, onDispose, recreate });
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((e) => e.document === document && e.contentChanges.length > 0 && this.render()),
       // What it may preview follows the folders: a video a moment ago outside them may be inside now, or the reverse.
@@ -254,12 +256,51 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
 /** Opens a page over each `*.wanboard.json` editor; knows the open ones (for tests and for the facts to refresh). */
 export class StoryboardEditorProvider implements vscode.CustomTextEditorProvider, vscode.Disposable {
   private readonly pages = new Set<StoryboardPage>();
+  /** Pages closed to be opened again (recreate), by their board's URI: the new page takes over their waiters. */
+  private readonly replacing = new Map<string, StoryboardPage>();
+  private lastRecreate = 0;
 
   constructor(private readonly deps: StoryboardDeps) {}
 
   resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
-    const page: StoryboardPage = new StoryboardPage(panel, document, this.deps, () => this.pages.delete(page));
+    const page: StoryboardPage = new StoryboardPage(
+      panel,
+      document,
+      this.deps,
+      () => this.pages.delete(page),
+      () => this.recreate(page),
+    );
     this.pages.add(page);
+    const key = document.uri.toString();
+    this.replacing.get(key)?.handOver(page);
+    this.replacing.delete(key);
+  }
+
+  /**
+   * A page still blank after a reload (code-server's registration race, see WebviewHost.watchReady) gets a new
+   * editor: its tab is closed and the board opened again in the same column, which makes a new webview. Not for a
+   * board with unsaved changes (closing its editor would ask about them), and once a minute at most.
+   */
+  private recreate(old: StoryboardPage): boolean {
+    if (!this.pages.has(old) || old.document.isDirty || Date.now() - this.lastRecreate < RECREATE_EVERY_MS) return false;
+    this.lastRecreate = Date.now();
+    const column = old.panel.viewColumn ?? vscode.ViewColumn.Active;
+    const key = old.uri.toString();
+    this.replacing.set(key, old);
+    // Closed through its tab, which resolves once the tab is gone: opened again before that, the board's old
+    // editor would only be revealed, and then close.
+    const tab = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .find((t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === STORYBOARD_VIEW_TYPE && t.input.uri.toString() === key);
+    const closed = tab ? vscode.window.tabGroups.close(tab).then(() => old.dispose()) : Promise.resolve(old.dispose());
+    void closed.then(() => vscode.commands.executeCommand('vscode.openWith', old.uri, STORYBOARD_VIEW_TYPE, column)).then(
+      () => this.deps.log.warn(`Storyboard: the page stayed blank after a reload; ${old.uri.fsPath} was opened again.`),
+      (error: unknown) => {
+        this.replacing.delete(key);
+        this.deps.log.error(`Storyboard: the page stayed blank and ${old.uri.fsPath} could not be opened again: ${String(error)}`);
+      },
+    );
+    return true;
   }
 
   /** The open editors (for tests). */
