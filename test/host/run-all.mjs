@@ -36,6 +36,8 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 // them (tried: WAN_TEST_HEAVY_JOBS=3) only takes CPU from the critical path. See CONTRIBUTING.md.
 const HEAVY = Math.max(1, Number(process.env.WAN_TEST_HEAVY_JOBS || 2));
 const DRY = Number(process.env.WAN_TEST_DRY) || 0;
+/** The longest a code-server job may be (its `secs`) to take a slot kept for a longer job still installing: one e2e job. */
+const FILL_S = 210;
 const UNIT_SHARDS = Math.max(1, Number(process.env.WAN_TEST_UNIT_SHARDS || 2));
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 const VSIX = join(REPO_ROOT, `${pkg.name}-${pkg.version}.vsix`);
@@ -64,7 +66,8 @@ const E2E = [
  * host and Chromium; an `alone` heavy job runs with no other heavy job beside it), and `secs`: about how long it takes
  * (wall, from the last CI run). The scheduler starts, of the jobs that are ready, the one on the longest remaining
  * path first (its own secs plus the longest chain of jobs waiting on it), and keeps a code-server slot free for each
- * longer code-server job still to come, so the critical path starts as early as it can and short jobs fill the gaps.
+ * longer code-server job still to come, so the critical path starts as early as it can and short jobs fill the gaps
+ * (one e2e job may use a slot kept for a job whose install is still downloading: FILL_S).
  * @typedef {{ name: string, steps: string[][], secs: number, needs?: string[], after?: string[], heavy?: boolean, alone?: boolean, env?: Record<string, string>, cwdOfStep?: string[] }} Job
  * @type {Job[]}
  */
@@ -249,6 +252,7 @@ async function main() {
     .map((j) => ({ ...j, state: 'waiting', lines: [] }))
     .sort((a, b) => order(b) - order(a));
   const byName = new Map(jobs.map((j) => [j.name, j]));
+  const ready = (job) => (job.needs ?? []).every((n) => byName.get(n)?.state === 'passed');
   if (process.env.WAN_TEST_PLAN) {
     for (const j of jobs) console.log(`${j.name.padEnd(width)}  ~${String(j.secs).padStart(4)} s, path ~${String(rank.get(j.name)).padStart(4)} s${j.heavy ? ', code-server' : ''}${j.alone ? ', alone' : ''}${j.needs ? `; needs ${j.needs.join(', ')}` : ''}${j.after?.length ? `; after ${j.after.join(', ')}` : ''}`);
     return 0;
@@ -273,10 +277,13 @@ async function main() {
         if (job.heavy && (heavyRunning.length >= HEAVY || heavyRunning.some((j) => j.alone) || (job.alone && heavyRunning.length > 0))) continue;
         // An `alone` job would hold every code-server slot: not while another code-server job is still to come.
         if (job.alone && jobs.some((j) => j.heavy && !j.alone && j.state === 'waiting')) continue;
-        // A code-server slot is kept for each longer code-server job still to come (its install is still running):
-        // a short job started now would hold the slot the critical path needs when it gets ready (in CI an e2e job
-        // once took the slot integration:oldest needed 20 s later, and the integration waited 6 minutes).
-        if (job.heavy && !job.alone && HEAVY - heavyRunning.length - 1 < jobs.filter((j) => j !== job && j.heavy && !j.alone && j.state === 'waiting' && rank.get(j.name) > rank.get(job.name)).length) continue;
+        // A code-server slot is kept for each longer code-server job still to come: a short job started now would
+        // hold the slot the critical path needs when it gets ready (in CI an e2e job once took the slot
+        // integration:oldest needed 20 s later, and the integration waited 6 minutes). A job of at most FILL_S may
+        // still take a slot kept for one whose install is not done: in CI the second download took 125-233 s after
+        // the first, and the slot stood idle all that time while one e2e job fits in it.
+        const kept = jobs.filter((j) => j !== job && j.heavy && !j.alone && j.state === 'waiting' && rank.get(j.name) > rank.get(job.name) && (job.secs > FILL_S || ready(j)));
+        if (job.heavy && !job.alone && HEAVY - heavyRunning.length - 1 < kept.length) continue;
         running.add(job);
         console.log(`[${job.name.padEnd(width)}] started at ${secs(Date.now() - t0)}`);
         void runJob(job).then(() => {
