@@ -133,8 +133,8 @@ export async function run(
         await prepareOut();
         const size = prepared.outputSize ? `, about ${prepared.outputSize.width}x${prepared.outputSize.height}` : '';
         io.err(`Creating a ${prepared.duration} s ${prepared.resolution} video${size} (billed ${prepared.billedSeconds} s)…`);
-        // The videos already in the folder (their .json records) say when a task like this one ends.
-        const learning = learnedScheduleFor(command.outDir, command.input);
+        // The videos already in the folder made on this endpoint (their .json records) say when a task like this one ends.
+        const learning = learnedScheduleFor(command.outDir, common.baseUrl, command.input);
         ctx.phase = 'create';
         ctx.lookup = listCommand(common);
         const sentAt = Date.now();
@@ -153,7 +153,7 @@ export async function run(
         io.err(`Task ${taskId} created. If this stops, resume with: ${ctx.resume}`);
         const { schedule, window } = await learning;
         if (window && common.pollIntervalMs === undefined) {
-          io.err(`Tasks like this one usually end ${Math.round(window.loMs / 1000)}-${Math.round(window.hiMs / 1000)} s after submission (learned from ${window.samples} earlier videos in ${command.outDir}): checking often then.`);
+          io.err(`Tasks like this one usually end ${Math.round(window.loMs / 1000)}-${Math.round(window.hiMs / 1000)} s after submission (learned from ${window.samples} earlier videos of this endpoint in ${command.outDir}): checking often then.`);
         }
         const made = { request: command.input, requestId: created.request_id, outputSize: prepared.outputSize };
         const saved = await pollAndSave(c, taskId, command.outDir, common, io, signal, ctx, made, schedule);

@@ -9,9 +9,13 @@ export interface AccountLimits {
 
 export const WAN_I2V_LIMITS: AccountLimits = { maxActive: 5, maxCreatesPerSecond: 5 };
 
-/** Tasks on the same endpoint share an account (one key is configured at a time). */
+/** Tasks on the same endpoint share an account (one key is configured at a time); the emulator is one, whatever its port. */
+export function accountKey(e: EndpointRef): string {
+  return e.kind === 'emulator' ? 'emulator' : `${e.kind} ${e.baseUrl}`;
+}
+
 export function sameAccount(a: EndpointRef, b: EndpointRef): boolean {
-  return a.kind === b.kind && (a.kind === 'emulator' || a.baseUrl === b.baseUrl);
+  return accountKey(a) === accountKey(b);
 }
 
 export interface Admission {

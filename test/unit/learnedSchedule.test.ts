@@ -113,24 +113,31 @@ describe('learned poll schedule', () => {
       assert.deepEqual(cellOf({ firstClip: 'c', duration: 15 }), { mode: 'continue', resolution: '1080P', band: 2 });
     });
 
-    it('reads the sidecars of a folder of saved videos and skips anything else', async () => {
+    it('reads the sidecars of a folder of saved videos made on the same endpoint, and skips anything else', async () => {
       const dir = await tempDir('learn-folder');
       await mkdir(join(dir, 'sub.json')); // a folder named like a file
-      const sidecar = (submit: number, end: number) => ({
+      const BEIJING = 'https://dashscope.aliyuncs.com';
+      const sidecar = (submit: number, end: number, endpoint: string | null = BEIJING) => ({
         format: SIDECAR_FORMAT,
         parameters: { resolution: '720P', duration: 5 },
         media: { first_frame: 'a.png' },
         submit_time: formatServiceTime(new Date(submit)),
         end_time: formatServiceTime(new Date(end)),
+        ...(endpoint === null ? {} : { endpoint }),
       });
       await writeFile(join(dir, 'a.json'), JSON.stringify(sidecar(T0, T0 + 70 * S)));
-      await writeFile(join(dir, 'b.json'), JSON.stringify(sidecar(T0, T0 + 80 * S)));
+      await writeFile(join(dir, 'b.json'), JSON.stringify(sidecar(T0, T0 + 80 * S, `${BEIJING}/`)));
+      // Made elsewhere: a rehearsal's seconds, another region, a record that does not say.
+      await writeFile(join(dir, 'rehearsal.json'), JSON.stringify(sidecar(T0, T0 + 3 * S, 'emulator')));
+      await writeFile(join(dir, 'singapore.json'), JSON.stringify(sidecar(T0, T0 + 200 * S, 'https://dashscope-intl.aliyuncs.com')));
+      await writeFile(join(dir, 'nameless.json'), JSON.stringify(sidecar(T0, T0 + 90 * S, null)));
       await writeFile(join(dir, 'half.json'), '{"format": "wan-studio.vi');
       await writeFile(join(dir, 'other.json'), JSON.stringify({ name: 'package' }));
       await writeFile(join(dir, 'a.mp4'), 'not json');
-      const samples = await readFolderHistory(dir);
+      const samples = await readFolderHistory(dir, BEIJING);
       assert.deepEqual(samples.map((s) => s.totalMs).sort(), [70 * S, 80 * S]);
-      assert.deepEqual(await readFolderHistory(join(dir, 'missing')), []);
+      assert.deepEqual((await readFolderHistory(dir, 'emulator')).map((s) => s.totalMs), [3 * S]);
+      assert.deepEqual(await readFolderHistory(join(dir, 'missing'), BEIJING), []);
     });
   });
 
@@ -315,6 +322,33 @@ describe('learned poll schedule', () => {
       const second = await store.add(task('second', now - 5 * S));
       assert.equal(delays.delay(second, 0), DENSE_INTERVAL_MS, 'inside the window the one task before it gives');
     });
+
+    it('learn only from the task’s own account: rehearsals do not teach the service, nor the service rehearsals', async () => {
+      // Failed on the old code: the emulator's 8 s tasks set the window of a Beijing task (polled every 1.5 s
+      // for its first seconds), and the service's 2-minute tasks left a rehearsal unchecked for half a minute.
+      const dir = await tempDir('learned-accounts');
+      const store = new TaskStore({ file: join(dir, 'tasks.json'), leaseMs: 3000 });
+      await store.load();
+      const input = { firstFrame: 'a.png', resolution: '720P', duration: 5 } as const;
+      const now = T0 + 100 * 3600 * S;
+      const delays = new PollDelays(store, {}, () => now, () => 0.5);
+      const EMULATOR = { kind: 'emulator', baseUrl: 'http://127.0.0.1:9' } as const;
+      const BEIJING = { kind: 'beijing', baseUrl: 'https://dashscope.aliyuncs.com' } as const;
+      const SINGAPORE = { kind: 'singapore', baseUrl: 'https://dashscope-intl.aliyuncs.com' } as const;
+      for (let i = 0; i < 10; i++) {
+        await store.add(finished(input, T0 + i * 3600 * S, 8, 0, { id: `rehearsal-${i}`, endpoint: { ...EMULATOR, baseUrl: `http://127.0.0.1:${4000 + i}` } }));
+        await store.add(finished(input, T0 + i * 3600 * S + S, 120, 0, { id: `singapore-${i}`, endpoint: SINGAPORE }));
+      }
+      const task = (id: string, endpoint: TaskRecord['endpoint']) =>
+        newTaskRecord({ id, state: 'pending', request: { ...input, prompt: 'p' }, endpoint, requestedAt: now - 5 * S, updatedAt: now, sentAt: now - 5 * S, taskId: `t-${id}`, submitTime: formatServiceTime(new Date(now - 5 * S)), polls: 3 });
+      const rehearsal = await store.add(task('rehearsal-new', EMULATOR));
+      assert.equal(delays.delay(rehearsal, 0), 2 * S, 'at 5 s a rehearsal’s next check lands on its 8 s tasks’ window (7–9 s), whatever port the emulator had');
+      const singapore = await store.add(task('singapore-new', SINGAPORE));
+      const sparse = delays.delay(singapore, 0);
+      assert.ok(sparse > 15 * S && sparse <= SPARSE_MAX_MS, `a Singapore task at 5 s waits for its 2-minute window: ${sparse} ms`);
+      const beijing = await store.add(task('beijing-new', BEIJING));
+      assert.equal(delays.delay(beijing, 0), ADAPTIVE_SCHEDULE.baseDelayMs(3, 5 * S), 'no history of its own: the adaptive schedule');
+    });
   });
 
   describe('in the task engine (against the emulator)', function () {
@@ -375,19 +409,24 @@ describe('learned poll schedule', () => {
       const image = await makeImage(join(dir, 'cat.png'), 320, 240);
       const out = join(dir, 'out');
       await mkdir(out);
-      for (let i = 0; i < 5; i++) {
-        const submit = T0 + i * 3600 * S;
-        const record = {
-          format: SIDECAR_FORMAT,
-          parameters: { resolution: '720P', duration: 2 },
-          media: { first_frame: 'old.png' },
-          submit_time: formatServiceTime(new Date(submit)),
-          end_time: formatServiceTime(new Date(submit + (1 + i / 5) * S)), // like the emulator's tasks
-        };
-        await writeFile(join(out, `old-${i}.json`), JSON.stringify(record));
-      }
       const emu = await startEmulator({ pendingMs: 100, runningMs: 300, apiKeys: [KEY] });
+      const old = async (name: string, endpoint: string) => {
+        for (let i = 0; i < 5; i++) {
+          const submit = T0 + i * 3600 * S;
+          const record = {
+            format: SIDECAR_FORMAT,
+            parameters: { resolution: '720P', duration: 2 },
+            media: { first_frame: 'old.png' },
+            submit_time: formatServiceTime(new Date(submit)),
+            end_time: formatServiceTime(new Date(submit + (1 + i / 5) * S)), // like the emulator's tasks
+            endpoint,
+          };
+          await writeFile(join(out, `${name}-${i}.json`), JSON.stringify(record));
+        }
+      };
       try {
+        await old('old', emu.url);
+        await old('beijing', 'https://dashscope.aliyuncs.com'); // another endpoint's: not counted
         const generate = async (folder: string, extra: string[] = []) => {
           const err: string[] = [];
           const io = { out: () => {}, err: (l: string) => err.push(l) };
@@ -396,7 +435,7 @@ describe('learned poll schedule', () => {
           assert.equal(code, EXIT.ok, err.join('\n'));
           return err.join('\n');
         };
-        assert.match(await generate(out), /usually end \d+-\d+ s after submission \(learned from 5 earlier videos/);
+        assert.match(await generate(out), /usually end \d+-\d+ s after submission \(learned from 5 earlier videos of this endpoint/);
         assert.doesNotMatch(await generate(join(dir, 'empty')), /usually end/, 'nothing to learn from: the adaptive schedule');
         assert.doesNotMatch(await generate(out, ['--poll-interval', '1']), /usually end/, 'an interval asked for wins');
       } finally {

@@ -4,6 +4,7 @@ import { WanApiError, explainError, nextPollDelay, type PollSchedule, type TaskR
 import { parseServiceTime } from '../../wan/time';
 import { expiresAt, stateOfStatus, type TaskRecord } from '../record';
 import { EndPredictor, historyOfRecords, recordSchedule } from '../schedule';
+import { accountKey } from '../queue';
 import type { TaskStore } from '../store';
 import { PREDICTOR_TTL_MS } from './constants';
 import { announce, type JobContext } from './context';
@@ -11,7 +12,7 @@ import type { EngineDeps } from './types';
 
 /** When to poll a task next: the deployment's schedule, or the one learned from the store's finished tasks. */
 export class PollDelays {
-  private predictor: { at: number; ended: number; predictor: EndPredictor } | undefined;
+  private readonly predictors = new Map<string, { at: number; ended: number; predictor: EndPredictor }>();
 
   constructor(
     private readonly store: TaskStore,
@@ -28,20 +29,25 @@ export class PollDelays {
   }
 
   /**
-   * The schedule learned from the store's finished tasks (every window's: the store is shared); adaptive when
-   * it knows nothing. Learned again as soon as a task has ended (the next task of a rehearsal, seconds later,
-   * must know the one before it), and at least every PREDICTOR_TTL_MS.
+   * The schedule learned from the store's finished tasks of the task's own account (every window's: the store
+   * is shared; a rehearsal's seconds must not teach the service's minutes, nor the other way round); adaptive
+   * when it knows nothing. Learned again as soon as a task has ended (the next task of a rehearsal, seconds
+   * later, must know the one before it), and at least every PREDICTOR_TTL_MS.
    */
   private learnedSchedule(t: TaskRecord): PollSchedule {
     const now = this.now();
-    const all = this.store.all();
+    const key = accountKey(t.endpoint);
+    const mine = this.store.all().filter((r) => accountKey(r.endpoint) === key);
     let ended = 0;
-    for (const r of all) if (r.endTime !== undefined && r.state === 'succeeded') ended++;
-    if (!this.predictor || this.predictor.ended !== ended || now - this.predictor.at > PREDICTOR_TTL_MS) {
-      this.predictor = { at: now, ended, predictor: new EndPredictor(historyOfRecords(all)) };
+    for (const r of mine) if (r.endTime !== undefined && r.state === 'succeeded') ended++;
+    let known = this.predictors.get(key);
+    if (!known || known.ended !== ended || now - known.at > PREDICTOR_TTL_MS) {
+      known = { at: now, ended, predictor: new EndPredictor(historyOfRecords(mine)) };
+      this.predictors.set(key, known);
     }
-    const polled = all.filter((r) => r.state === 'pending' || r.state === 'running').length;
-    return recordSchedule(this.predictor.predictor, t, polled);
+    // The dense polls' budget is the account's: its 20 queries per second are not shared with another's.
+    const polled = mine.filter((r) => r.state === 'pending' || r.state === 'running').length;
+    return recordSchedule(known.predictor, t, polled);
   }
 }
 

@@ -1,5 +1,6 @@
 // History from a folder of saved videos: the JSON sidecars beside them (the CLI learns from its --out
-// folder). Unreadable or foreign files are skipped: a schedule must never fail a run.
+// folder), only those made on the same endpoint (an emulator's seconds or another region's queue teach
+// nothing about this one). Unreadable or foreign files are skipped: a schedule must never fail a run.
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PollSchedule } from '../../wan/poll';
@@ -10,12 +11,19 @@ import { EndPredictor, type EndWindow } from './predictor';
 /** Reading stops after this many sidecars; a folder of thousands of videos needs no more to learn from. */
 const MAX_SIDECARS = 1000;
 
-export async function readFolderHistory(dir: string): Promise<TimingSample[]> {
+/** The endpoint a sidecar names (`emulator` or a base URL), compared without a trailing slash. */
+const endpointKey = (e: string) => e.replace(/\/+$/, '');
+
+export async function readFolderHistory(dir: string, endpoint: string): Promise<TimingSample[]> {
+  const wanted = endpointKey(endpoint);
   const names = await readdir(dir).catch(() => [] as string[]);
   const out: TimingSample[] = [];
   for (const name of names.filter((n) => n.toLowerCase().endsWith('.json')).slice(0, MAX_SIDECARS)) {
     try {
-      const s = sampleOfSidecar(JSON.parse(await readFile(join(dir, name), 'utf8')));
+      const json: unknown = JSON.parse(await readFile(join(dir, name), 'utf8'));
+      const from = (json as { endpoint?: unknown } | null)?.endpoint;
+      if (typeof from !== 'string' || endpointKey(from) !== wanted) continue;
+      const s = sampleOfSidecar(json);
       if (s) out.push(s);
     } catch {
       // not a sidecar, or half written: nothing to learn from it
@@ -24,8 +32,8 @@ export async function readFolderHistory(dir: string): Promise<TimingSample[]> {
   return out;
 }
 
-/** A schedule for one task about to be followed, learned from the sidecars in `dir`, and what it expects. */
-export async function learnedScheduleFor(dir: string, input: CellInput): Promise<{ schedule: PollSchedule; window?: EndWindow }> {
-  const window = new EndPredictor(await readFolderHistory(dir)).window(cellOf(input));
+/** A schedule for one task about to be followed on `endpoint`, learned from the sidecars in `dir`, and what it expects. */
+export async function learnedScheduleFor(dir: string, endpoint: string, input: CellInput): Promise<{ schedule: PollSchedule; window?: EndWindow }> {
+  const window = new EndPredictor(await readFolderHistory(dir, endpoint)).window(cellOf(input));
   return { schedule: windowSchedule(window), ...(window ? { window } : {}) };
 }
