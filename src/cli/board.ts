@@ -25,7 +25,8 @@ async function readBoard(file: string, outDir: string | undefined, baseUrl: stri
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new CliUsageError(`${file} cannot be read (${e.code ?? e.message})`);
   });
-  const reading = await readAndPlan(text, file, { records: [], folders: outDir ? [outDir] : [], canUploadAudio: uploadsLocalAudio(baseUrl) });
+  // The CLI cannot tell the emulator from a gateway: an extension's rehearsal clips in --out are never its film.
+  const reading = await readAndPlan(text, file, { records: [], folders: outDir ? [outDir] : [], canUploadAudio: uploadsLocalAudio(baseUrl), rehearsal: false });
   if (!reading.ok) throw new WanValidationError(reading.problems.map((p) => ({ field: basename(file), message: problemLine(p) })));
   return reading;
 }

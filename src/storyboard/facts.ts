@@ -1,11 +1,13 @@
 // What the plan needs to know of the world, gathered from disk and the task list: every source the board
 // names (checkSources), the clips already made (by content key, from the task records and from the records
-// beside the saved videos, so Clear Finished, a reload or a new window forget nothing), the tasks queued or
-// running now, and whether the endpoint can take local audio. No vscode import: the host and the CLI share it.
+// beside the saved videos, so Clear Finished, a reload or a new window forget nothing; a rehearsal's clips
+// only while the board is rehearsed), the tasks queued or running now, and whether the endpoint can take
+// local audio. No vscode import: the host and the CLI share it.
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { needsWork, type EndpointRef, type ShotLink, type TaskRecord } from '../tasks/record';
-import { SavedVideoIndex, shotOfSidecar } from '../tasks/sidecar';
+import { SavedVideoIndex, endpointOfSidecar, shotOfSidecar } from '../tasks/sidecar';
+import { isRehearsal } from '../tasks/spend';
 import { parseServiceTime } from '../wan/time';
 import { parseBoard, type Board, type BoardProblem } from './board';
 import { planBoard, type MadeClip, type Plan, type PlanFacts } from './plan';
@@ -23,6 +25,11 @@ export interface GatherOptions {
   /** Folders whose saved videos may hold the board's clips (the output folders). */
   folders: readonly string[];
   canUploadAudio: boolean;
+  /**
+   * The board goes to the rehearsal emulator. Otherwise a clip or task of a rehearsal is not counted: the
+   * emulator's clips are not the film, so a board rehearsed and then sent to a paid endpoint is made there.
+   */
+  rehearsal: boolean;
   /** Reused between gatherings, so each record file is read once until it changes. */
   index?: SavedVideoIndex;
 }
@@ -46,6 +53,8 @@ interface Sighting {
   clip?: MadeClip;
   /** A task making it now (its record id). */
   task?: string;
+  /** Made or being made by the rehearsal emulator. */
+  rehearsal: boolean;
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -58,9 +67,10 @@ async function fromRecords(records: readonly TaskRecord[]): Promise<Sighting[]> 
   for (const r of records) {
     if (!r.shot) continue;
     const file = r.save?.state === 'saved' ? r.save.file : undefined;
-    if (file && (await isFile(file))) out.push({ link: r.shot, at: r.requestedAt, clip: { video: file, ...(r.taskId ? { taskId: r.taskId } : {}) } });
+    const rehearsal = isRehearsal(r.endpoint);
+    if (file && (await isFile(file))) out.push({ link: r.shot, at: r.requestedAt, clip: { video: file, ...(r.taskId ? { taskId: r.taskId } : {}) }, rehearsal });
     // An interrupted create may have been paid: it is waited for (the user decides it), never sent again.
-    else if (needsWork(r) || r.state === 'unresolved') out.push({ link: r.shot, at: r.requestedAt, task: r.id });
+    else if (needsWork(r) || r.state === 'unresolved') out.push({ link: r.shot, at: r.requestedAt, task: r.id, rehearsal });
   }
   return out;
 }
@@ -72,7 +82,7 @@ async function fromSavedVideos(folders: readonly string[], index: SavedVideoInde
       const link = shotOfSidecar(sidecar);
       if (!link) continue;
       const at = parseServiceTime(sidecar.end_time ?? sidecar.submit_time)?.getTime() ?? 0;
-      out.push({ link, at, clip: { video: video.file, taskId: sidecar.task_id } });
+      out.push({ link, at, clip: { video: video.file, taskId: sidecar.task_id }, rehearsal: isRehearsal(endpointOfSidecar(sidecar)) });
     }
   }
   return out;
@@ -88,7 +98,12 @@ export async function gatherFacts(board: Board, boardPath: string, o: GatherOpti
   const made = new Map<string, MadeClip>();
   const making = new Map<string, string>();
   const latest = new Map<string, Sighting>();
+  const rehearsed = new Set<string>();
   for (const s of [...records, ...saved]) {
+    if (s.rehearsal && !o.rehearsal) {
+      if (s.clip) rehearsed.add(s.link.key);
+      continue;
+    }
     if (s.clip && !made.has(s.link.key)) made.set(s.link.key, s.clip);
     if (s.task && !making.has(s.link.key)) making.set(s.link.key, s.task);
     if (!sameBoard(s.link.board, boardPath)) continue;
@@ -100,6 +115,7 @@ export async function gatherFacts(board: Board, boardPath: string, o: GatherOpti
     made: (key) => made.get(key),
     lastMadeKey: (shotId) => latest.get(shotId)?.link.key,
     inFlight: (key) => !made.has(key) && making.has(key),
+    rehearsedOnly: (key) => !made.has(key) && rehearsed.has(key),
     taskOf: (key) => making.get(key),
     canUploadAudio: o.canUploadAudio,
   };

@@ -23,6 +23,8 @@ export interface PlanFacts {
   lastMadeKey(shotId: string): string | undefined;
   /** A task for this content is queued or running now. */
   inFlight(key: string): boolean;
+  /** The content has only a rehearsal's clip, which a board sent to a paid endpoint does not count. */
+  rehearsedOnly(key: string): boolean;
   /** The endpoint can take local audio (its region has the temporary upload). */
   canUploadAudio: boolean;
 }
@@ -221,6 +223,10 @@ export function planBoard(board: Board, facts: PlanFacts): Plan {
   });
   const allProblems = [...problems, ...plans.flatMap((p) => p.problems)];
   const sends = allProblems.length === 0 ? plans.filter((p) => p.send).map((p) => p.id) : [];
+  const rehearsed = plans.filter((p) => p.send && p.key !== undefined && facts.rehearsedOnly(p.key)).map((p) => p.id);
+  if (rehearsed.length > 0) {
+    notes.push(`${rehearsed.join(', ')} ${rehearsed.length === 1 ? 'was' : 'were'} only rehearsed: the emulator's clips are not the film, so Generate makes ${rehearsed.length === 1 ? 'it' : 'them'} on this endpoint.`);
+  }
   return {
     shots: plans,
     problems,

@@ -6,7 +6,7 @@ import { isCompleteMp4 } from '../wan/files';
 import { MODEL } from '../wan/limits';
 import { UsageSchema } from '../wan/schema';
 import { parseServiceTime } from '../wan/time';
-import { ShotLinkSchema, type NewTaskRecord, type ShotLink, type TaskRecord } from './record';
+import { ShotLinkSchema, type EndpointRef, type NewTaskRecord, type ShotLink, type TaskRecord } from './record';
 import { writeAtomic } from './atomicFile';
 
 export const SIDECAR_FORMAT = 'wan-studio.video/1';
@@ -97,6 +97,12 @@ export function parseSidecar(text: string): (Partial<VideoSidecar> & { task_id: 
 export function shotOfSidecar(sidecar: Partial<VideoSidecar>): ShotLink | undefined {
   const parsed = ShotLinkSchema.safeParse(sidecar.shot);
   return parsed.success ? parsed.data : undefined;
+}
+
+/** The endpoint a saved video's record names: the rehearsal emulator (whatever its port was), or the URL it was sent to. */
+export function endpointOfSidecar(sidecar: Partial<VideoSidecar>): EndpointRef {
+  if (sidecar.endpoint === 'emulator' || sidecar.rehearsal === true) return { kind: 'emulator', baseUrl: '' };
+  return { kind: 'custom', baseUrl: typeof sidecar.endpoint === 'string' ? sidecar.endpoint : '' };
 }
 
 /** The video a record at `path` describes: looked for beside it (the folder may have been moved). */
@@ -217,7 +223,7 @@ export function recordOfSidecar(sidecar: Partial<VideoSidecar> & { task_id: stri
       duration: Number.isInteger(p.duration) ? p.duration : undefined,
       seed: Number.isInteger(sidecar.seed) ? sidecar.seed : undefined,
     },
-    endpoint: sidecar.endpoint === 'emulator' || sidecar.rehearsal ? { kind: 'emulator', baseUrl: '' } : { kind: 'custom', baseUrl: text(sidecar.endpoint) ?? '' },
+    endpoint: endpointOfSidecar(sidecar),
     outputFolder: dirname(video.file),
     requestedAt,
     updatedAt: now,

@@ -15,13 +15,14 @@ import { planJson, planText } from '../../src/storyboard/format';
 import { probeAudio } from '../../src/wan/media';
 import { ffmpeg, makeAudio, makeImage, makeVideo, tempDir } from '../support/fixtures';
 
-function facts(opts: { sources?: Record<string, SourceFact>; made?: Record<string, MadeClip>; last?: Record<string, string>; running?: string[]; upload?: boolean } = {}): PlanFacts {
+function facts(opts: { sources?: Record<string, SourceFact>; made?: Record<string, MadeClip>; last?: Record<string, string>; running?: string[]; rehearsed?: string[]; upload?: boolean } = {}): PlanFacts {
   const sources = new Map<string, SourceFact>(Object.entries(opts.sources ?? { 'a.png': { key: 'A' }, 'b.png': { key: 'B' }, 'c.png': { key: 'C' } }));
   return {
     sources,
     made: (key) => opts.made?.[key],
     lastMadeKey: (id) => opts.last?.[id],
     inFlight: (key) => opts.running?.includes(key) ?? false,
+    rehearsedOnly: (key) => opts.rehearsed?.includes(key) ?? false,
     canUploadAudio: opts.upload ?? true,
   };
 }

@@ -45,7 +45,9 @@ describe('storyboard: running a board on the task engine', function () {
     ],
   });
   const creates = () => emu.requests().filter((r) => r.route === 'create' && r.status === 200).length;
-  const endpoint = () => ({ kind: 'emulator' as const, baseUrl: emu.url });
+  /** Where the engine sends: the emulator as itself, or (the last test) as a paid gateway would be. */
+  let paidGateway = false;
+  const endpoint = () => (paidGateway ? { kind: 'custom' as const, baseUrl: emu.url } : { kind: 'emulator' as const, baseUrl: emu.url });
 
   const events: string[] = [];
   const clipSeconds: number[] = [];
@@ -66,8 +68,9 @@ describe('storyboard: running a board on the task engine', function () {
     },
   };
 
-  async function plan(b: Board, records = store.all()): Promise<Extract<BoardReading, { ok: true }>> {
-    const reading = await readAndPlan(JSON.stringify(b), boardPath, { records, folders: [out], canUploadAudio: true });
+  /** The plan of a board sent to the emulator (`rehearsal`, as every test's until the last) or to a paid endpoint. */
+  async function plan(b: Board, records = store.all(), rehearsal = true): Promise<Extract<BoardReading, { ok: true }>> {
+    const reading = await readAndPlan(JSON.stringify(b), boardPath, { records, folders: [out], canUploadAudio: true, rehearsal });
     assert.ok(reading.ok, JSON.stringify(!reading.ok && reading.problems));
     return reading;
   }
@@ -103,7 +106,7 @@ describe('storyboard: running a board on the task engine', function () {
   it('sends nothing for a board with a problem', async () => {
     const bad = board('on');
     bad.shots[1]!.end = { keyframe: 'missing.png' };
-    const reading = await readAndPlan(JSON.stringify(bad), boardPath, { records: [], folders: [out], canUploadAudio: true });
+    const reading = await readAndPlan(JSON.stringify(bad), boardPath, { records: [], folders: [out], canUploadAudio: true, rehearsal: true });
     assert.ok(reading.ok);
     await assert.rejects(run(reading), (e: unknown) => e instanceof BoardNotReady && /shots\[1\]\.end\.keyframe: missing\.png was not found/.test(e.message));
     assert.equal(creates(), 0);
@@ -173,5 +176,31 @@ describe('storyboard: running a board on the task engine', function () {
     assert.equal(same.upToDate, true);
     assert.equal(same.seconds, film.seconds);
     assert.equal((await stat(film.video)).mtimeMs, written);
+  });
+
+  it('a rehearsed board sent to a paid endpoint is made there: its rehearsal clips are not the film, and the plan says so', async () => {
+    // Failed on the old code: every shot read "made" from the rehearsal, Generate sent nothing and Assemble
+    // would have joined the emulator's clips.
+    const b = board('the camera turns left');
+    for (const records of [store.all(), []]) {
+      const paid = await plan(b, records, false);
+      assert.deepEqual(paid.plan.shots.map((s) => s.state), ['not-made', 'not-made', 'not-made'], records.length ? 'from the task list' : 'from the records beside the videos');
+      assert.deepEqual(paid.plan.sends, ['shot-1', 'shot-2', 'shot-3']);
+      assert.equal(paid.plan.billedSeconds, 8);
+      assert.match(paid.plan.notes.join('\n'), /shot-1, shot-2, shot-3 were only rehearsed: the emulator's clips are not the film/);
+    }
+    // Made on a paid endpoint (a gateway, answered here by the emulator): three creates, then made on both.
+    paidGateway = true;
+    const before = creates();
+    const result = await run(await plan(b, store.all(), false));
+    assert.deepEqual(result.failed, []);
+    assert.equal(creates() - before, 3);
+    for (const rehearsal of [false, true]) {
+      const now = await plan(b, [], rehearsal);
+      assert.deepEqual(now.plan.shots.map((s) => s.state), ['made', 'made', 'made'], rehearsal ? 'a paid clip is good enough for a rehearsal' : 'paid');
+      assert.ok(!now.plan.notes.some((n) => /rehearsed/.test(n)), now.plan.notes.join('\n'));
+    }
+    const film = (await plan(b, [], false)).plan.shots.map((s) => s.made!.taskId);
+    assert.deepEqual(film.sort(), result.sent.map((s) => store.get(s.taskId)!.taskId).sort(), 'the film is made of the paid clips');
   });
 });

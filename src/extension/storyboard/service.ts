@@ -11,6 +11,7 @@ import type { MadeClip, Plan } from '../../storyboard/plan';
 import { BoardNotReady, runBoard, type RunResult } from '../../storyboard/run';
 import type { TaskRecord } from '../../tasks/record';
 import { SavedVideoIndex } from '../../tasks/sidecar';
+import { isRehearsal } from '../../tasks/spend';
 import { failureText } from '../../tasks/record';
 import type { ConnectionFactory } from '../connection';
 import type { PlayerManager } from '../playerManager';
@@ -123,8 +124,11 @@ export class StoryboardService implements vscode.Disposable {
     if (boardUri.scheme !== 'file') return { ok: false, problems: [{ path: [], message: vscode.l10n.t('Only a board saved on this machine can be planned: {0}', boardUri.toString()) }] };
     const records = this.d.tasks.all();
     const folders = [...outputFolders(), ...records.flatMap((r) => (r.save?.file ? [dirname(r.save.file)] : []))];
-    const uploads = await this.d.connections.endpoint().then(canUploadAudio, () => true);
-    return readAndPlan(text, boardUri.fsPath, { records, folders, canUploadAudio: uploads, index: this.index });
+    // An endpoint not configured yet sends nothing; its plan counts no rehearsal clip as the film.
+    const endpoint = await this.d.connections.endpoint().catch(() => undefined);
+    const uploads = endpoint ? canUploadAudio(endpoint) : true;
+    const rehearsal = endpoint ? isRehearsal(endpoint) : false;
+    return readAndPlan(text, boardUri.fsPath, { records, folders, canUploadAudio: uploads, rehearsal, index: this.index });
   }
 
   private workDirOf(boardUri: vscode.Uri): string {
