@@ -70,10 +70,6 @@ export function readOutputFolder(scope?: vscode.Uri): string {
   return value || OUTPUT_FOLDER_DEFAULT;
 }
 
-export function affectsOutputFolder(e: vscode.ConfigurationChangeEvent): boolean {
-  return e.affectsConfiguration(`${SECTION}.outputFolder`);
-}
-
 /** A non-negative number, or undefined for an unset or unusable value. */
 function amount(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;

@@ -12,6 +12,7 @@ import type { WanStudioTesting } from '../../src/extension/activate';
 import type { StoryboardEditorHandle } from '../../src/extension/storyboard/editor';
 import type { BoardView } from '../../src/protocol/storyboard';
 import { parseBoard } from '../../src/storyboard/board';
+import { SIDECAR_FORMAT } from '../../src/tasks/sidecar';
 import { within } from '../support/waiting';
 import { extensionApi, sampleInput, workspaceRoot } from './support';
 
@@ -167,6 +168,55 @@ suite('Storyboard editor', () => {
       await config.update('outputFolder', undefined, vscode.ConfigurationTarget.Workspace);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       rmSync(outside, { recursive: true, force: true });
+      rmSync(uri.fsPath, { force: true });
+    }
+  });
+
+  test('a board rehearsed on the emulator reads made; switched to a paid endpoint, its shot is not made and the plan says it was only rehearsed', async function () {
+    // Failed on the old code: the rehearsal's clip counted as made whatever the endpoint, and the page kept its plan
+    // when the endpoint changed. The setting under test is the user's own step from rehearsal to the real service.
+    this.timeout(60_000);
+    sampleInput('first-frame.jpg', 'rehearsed-key.jpg');
+    const uri = vscode.Uri.file(join(workspaceRoot(), 'inputs', 'integration-rehearsed.wanboard.json'));
+    const text = JSON.stringify({ version: 1, shots: [{ id: 'shot-1', prompt: 'rehearsed first', duration: 2, start: { keyframe: 'rehearsed-key.jpg' } }] }, null, 2);
+    writeFileSync(uri.fsPath, text);
+    // The clip a rehearsal saved for this very shot, with its record, where saved videos go by default.
+    const planned = await api.planStoryboard(uri, text);
+    assert.ok(planned.ok);
+    const key = planned.plan.shots[0]!.key!;
+    const videos = join(workspaceRoot(), 'videos');
+    mkdirSync(videos, { recursive: true });
+    const clip = join(videos, 'wan-rehearsed-shot.mp4');
+    copyFileSync(sampleInput('clip.mp4', 'rehearsed-source.mp4'), clip);
+    const sidecar = { format: SIDECAR_FORMAT, task_id: 'rehearsed-shot-task', rehearsal: true, endpoint: 'emulator', file: clip, bytes: 1, parameters: {}, media: {}, shot: { board: uri.fsPath, shotId: 'shot-1', key } };
+    writeFileSync(join(videos, 'wan-rehearsed-shot.json'), JSON.stringify(sidecar, null, 2));
+    const config = vscode.workspace.getConfiguration('wanStudio');
+    try {
+      await vscode.commands.executeCommand('vscode.openWith', uri, 'wanStudio.storyboard');
+      const page = await until('its editor', () => api.storyboardEditors().find((e) => e.uri.fsPath === uri.fsPath));
+      await page.whenReady();
+      const shown = await until('the rehearsed shot made', async () => {
+        const v = await page.view();
+        return v?.shots[0]?.state === 'made' ? v : undefined;
+      });
+      assert.deepEqual(shown.plan?.sends, []);
+      // Machine scope: the endpoint is a user (not workspace) setting.
+      await config.update('endpoint', 'beijing', vscode.ConfigurationTarget.Global);
+      const paid = await until('the shot to send once the endpoint is paid', async () => {
+        const v = await page.view();
+        return v?.shots[0]?.state === 'not-made' ? v : undefined;
+      });
+      assert.deepEqual(paid.plan?.sends.map((x) => x.id), ['shot-1']);
+      assert.equal(paid.plan?.billedSeconds, 2);
+      assert.ok(paid.plan?.notes.some((n) => /shot-1 was only rehearsed/.test(n)), paid.plan?.notes.join(' | '));
+      await config.update('endpoint', undefined, vscode.ConfigurationTarget.Global);
+      await until('made again in a rehearsal', async () => (await page.view())?.shots[0]?.state === 'made');
+    } finally {
+      await config.update('endpoint', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(clip, { force: true });
+      rmSync(join(videos, 'wan-rehearsed-shot.json'), { force: true });
+      rmSync(uri.fsPath, { force: true });
     }
   });
 
