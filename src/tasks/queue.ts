@@ -9,9 +9,13 @@ export interface AccountLimits {
 
 export const WAN_I2V_LIMITS: AccountLimits = { maxActive: 5, maxCreatesPerSecond: 5 };
 
-/** Tasks on the same endpoint share an account (one key is configured at a time); the emulator is one, whatever its port. */
+/**
+ * Tasks on the same endpoint share an account (one key is configured at a time): the emulator is one, whatever
+ * its port; otherwise the address decides, not the kind (a region and a custom endpoint naming its URL are one
+ * service, and records rebuilt from the files beside the videos only know the URL).
+ */
 export function accountKey(e: EndpointRef): string {
-  return e.kind === 'emulator' ? 'emulator' : `${e.kind} ${e.baseUrl}`;
+  return e.kind === 'emulator' ? 'emulator' : e.baseUrl.replace(/\/+$/, '');
 }
 
 export function sameAccount(a: EndpointRef, b: EndpointRef): boolean {
