@@ -24,9 +24,10 @@ export type ConnectionCheck = { ok: true; baseUrl: string; rehearsal: boolean } 
 
 /**
  * The check is waited on: one retry rides out a blip, and an endpoint that is down is told in about a second,
- * not after the six tries and their backoff (about 8 s) the task engine allows itself.
+ * not after the six tries and their backoff (about 8 s) the task engine allows itself. A throttled answer
+ * with a long Retry-After is told as it is (throttling), not waited out into "no answer" at the deadline.
  */
-const CHECK_RETRY: Partial<RetryPolicy> = { maxAttempts: 2 };
+const CHECK_RETRY: Partial<RetryPolicy> = { maxAttempts: 2, maxRetryAfterMs: 2000 };
 /** All the check waits for an answer: a host that drops every packet would otherwise hold it for two 10 s connect timeouts and more. */
 const CHECK_DEADLINE_S = 20;
 
