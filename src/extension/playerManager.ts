@@ -43,8 +43,9 @@ export class PlayerManager implements vscode.Disposable {
     return this.handle(player, false);
   }
 
-  private newPanel(file: vscode.Uri, column: vscode.ViewColumn): vscode.WebviewPanel {
-    return vscode.window.createWebviewPanel(PLAYER_VIEW_TYPE, playerTitle(file), column, PAGE_OPTIONS);
+  /** `preserveFocus`: a page put in a new panel does not take the keys from where the user is typing. */
+  private newPanel(file: vscode.Uri, column: vscode.ViewColumn, preserveFocus = false): vscode.WebviewPanel {
+    return vscode.window.createWebviewPanel(PLAYER_VIEW_TYPE, playerTitle(file), { viewColumn: column, preserveFocus }, PAGE_OPTIONS);
   }
 
   private adopt(panel: vscode.WebviewPanel, file: vscode.Uri, record: TaskRecord | undefined): PlayerPanel {
@@ -75,7 +76,7 @@ export class PlayerManager implements vscode.Disposable {
     this.lastRecreate = Date.now();
     // Out of the map first: adopt would close it before it hands its waiters over.
     this.panels.delete(old.file.toString());
-    const next = this.adopt(this.newPanel(old.file, old.panel.viewColumn ?? vscode.ViewColumn.Active), old.file, old.record);
+    const next = this.adopt(this.newPanel(old.file, old.panel.viewColumn ?? vscode.ViewColumn.Active, !old.panel.active), old.file, old.record);
     old.handOver(next);
     old.dispose();
     this.ctx.log.warn(`Player: the page stayed blank after a reload; ${old.file.fsPath} was opened again in a new panel.`);

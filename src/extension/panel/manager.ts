@@ -94,8 +94,9 @@ export class GeneratorManager implements vscode.Disposable {
     return created;
   }
 
-  private newPanel(column: vscode.ViewColumn): vscode.WebviewPanel {
-    return vscode.window.createWebviewPanel(GENERATOR_VIEW_TYPE, vscode.l10n.t('Generate Video'), column, PAGE_OPTIONS);
+  /** `preserveFocus`: a page put in a new panel does not take the keys from where the user is typing. */
+  private newPanel(column: vscode.ViewColumn, preserveFocus = false): vscode.WebviewPanel {
+    return vscode.window.createWebviewPanel(GENERATOR_VIEW_TYPE, vscode.l10n.t('Generate Video'), { viewColumn: column, preserveFocus }, PAGE_OPTIONS);
   }
 
   private lastRecreate = 0;
@@ -108,7 +109,7 @@ export class GeneratorManager implements vscode.Disposable {
   private recreate(old: GeneratorPanel): boolean {
     if (this.current !== old || Date.now() - this.lastRecreate < RECREATE_EVERY_MS) return false;
     this.lastRecreate = Date.now();
-    const next = (this.current = this.adopt(this.newPanel(old.panel.viewColumn ?? vscode.ViewColumn.Active), old.state()));
+    const next = (this.current = this.adopt(this.newPanel(old.panel.viewColumn ?? vscode.ViewColumn.Active, !old.panel.active), old.state()));
     old.handOver(next);
     old.dispose();
     this.deps.log.warn('Generator: the page stayed blank after a reload; it was opened again in a new panel, with the form as it was.');

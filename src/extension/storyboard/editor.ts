@@ -282,27 +282,32 @@ export class StoryboardEditorProvider implements vscode.CustomTextEditorProvider
   /**
    * A page still blank after a reload (code-server's registration race, see WebviewHost.watchReady) gets a new
    * editor: its tab is closed and the board opened again in the same column, which makes a new webview. Not for a
-   * board with unsaved changes (closing its editor would ask about them), and once a minute at most.
+   * board with unsaved changes (closing its editor would ask about them), nor when its own tab cannot be told
+   * (the page is loaded again instead), and once a minute at most.
    */
   private recreate(old: StoryboardPage): boolean {
     if (!this.pages.has(old) || old.document.isDirty || Date.now() - this.lastRecreate < RECREATE_EVERY_MS) return false;
-    this.lastRecreate = Date.now();
-    const column = old.panel.viewColumn ?? vscode.ViewColumn.Active;
+    const column = old.panel.viewColumn;
     const key = old.uri.toString();
+    // The page's own tab, in its own group: the same board may be open beside it, working.
+    const tab = vscode.window.tabGroups.all
+      .find((g) => g.viewColumn === column)
+      ?.tabs.find((t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === STORYBOARD_VIEW_TYPE && t.input.uri.toString() === key);
+    if (column === undefined || !tab) return false;
+    this.lastRecreate = Date.now();
     this.replacing.set(key, old);
+    const options: vscode.TextDocumentShowOptions = { viewColumn: column, preserveFocus: !old.panel.active };
     // Closed through its tab, which resolves once the tab is gone: opened again before that, the board's old
     // editor would only be revealed, and then close.
-    const tab = vscode.window.tabGroups.all
-      .flatMap((g) => g.tabs)
-      .find((t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === STORYBOARD_VIEW_TYPE && t.input.uri.toString() === key);
-    const closed = tab ? vscode.window.tabGroups.close(tab).then(() => old.dispose()) : Promise.resolve(old.dispose());
-    void closed.then(() => vscode.commands.executeCommand('vscode.openWith', old.uri, STORYBOARD_VIEW_TYPE, column)).then(
-      () => this.deps.log.warn(`Storyboard: the page stayed blank after a reload; ${old.uri.fsPath} was opened again.`),
-      (error: unknown) => {
-        this.replacing.delete(key);
-        this.deps.log.error(`Storyboard: the page stayed blank and ${old.uri.fsPath} could not be opened again: ${String(error)}`);
-      },
-    );
+    void vscode.window.tabGroups
+      .close(tab)
+      .then(() => old.dispose())
+      .then(() => vscode.commands.executeCommand('vscode.openWith', old.uri, STORYBOARD_VIEW_TYPE, options))
+      .then(
+        () => this.deps.log.warn(`Storyboard: the page stayed blank after a reload; ${old.uri.fsPath} was opened again.`),
+        // The entry stays: whoever waited for the blank page is answered by the board's next editor.
+        (error: unknown) => this.deps.log.error(`Storyboard: the page stayed blank and ${old.uri.fsPath} could not be opened again: ${String(error)}`),
+      );
     return true;
   }
 
