@@ -57,6 +57,26 @@ suite('Endpoint settings', () => {
     }
   });
 
+  test('a throttled check with a long Retry-After says it was throttled, at once, not "no answer" at the deadline', async () => {
+    // Failed on the old code: the check slept out the 30 s Retry-After, met its 20 s deadline and said nothing answered.
+    await config().update('endpoint', 'custom', vscode.ConfigurationTarget.Global);
+    await config().update('customBaseUrl', emu.url, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('wanStudio.setApiKey', GOOD_KEY);
+    emu.clearRequests();
+    emu.faults.add({ route: 'task', kind: 'status', status: 429, code: 'Throttling.RateQuota', message: 'Requests rate limit exceeded, please try again later.', retryAfterSeconds: 30, times: 10 });
+    try {
+      const started = Date.now();
+      const result = await check();
+      assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
+      assert.equal(result.ok, false);
+      assert.match(result.ok ? '' : result.message, /Throttling\.RateQuota/);
+      assert.doesNotMatch(result.ok ? '' : result.message, /No answer/);
+      assert.equal(emu.requests().filter((r) => r.route === 'task').length, 1, 'a 30 s Retry-After is not waited for');
+    } finally {
+      emu.faults.clear();
+    }
+  });
+
   test('a server that is not DashScope (a plain 404 page) is not taken for an accepted key', async () => {
     const notDashScope = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
     await new Promise<void>((resolve) => notDashScope.listen(0, '127.0.0.1', resolve));
