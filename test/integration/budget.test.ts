@@ -1,14 +1,17 @@
 // Spend caps and figures, and a task's Details, in the real extension host, against an emulator this
 // suite runs behind the custom endpoint (a paid endpoint as far as the extension knows; its own rehearsal
 // emulator never counts). A request over the daily cap is refused before anything reaches the service, from
-// the palette's command and from the panel's batch alike; Allow This Once sends it; the figures shown are
-// the records' requests while on their way, then their usage.
+// the palette's command, the panel's batch and a storyboard (each a whole) alike; Allow This Once sends it;
+// the figures shown are the records' requests while on their way, then their usage.
 import * as assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { WanStudioTesting } from '../../src/extension/activate';
 import type { TaskRecord } from '../../src/tasks/record';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import type { GeneratorHandle } from '../../src/extension/panel/manager';
+import type { RunResult } from '../../src/storyboard/run';
 import { config, emulatorRequests, extensionApi, isSaved, record, sampleInput, useEndpoint, waitFor } from './support';
 
 const ON_ITS_WAY = new Set(['queued', 'creating', 'pending', 'running', 'unresolved']);
@@ -124,5 +127,40 @@ suite('Spend caps and figures', () => {
     const today = spentToday(api);
     assert.equal(today, before + 2);
     await waitFor(api, 'the spend figures to follow the usage', () => api.spend().description?.includes(`today ${today} s`), 10_000, true);
+  });
+
+  test('a storyboard is held to the cap as a whole: one dialog with the board’s bill and nothing sent; Allow This Once sends every shot without asking again', async function () {
+    // Failed on the old code: each shot was asked on its own, so the first (which fit) was paid and the cap's
+    // dialog came up for the second, halfway through the film.
+    this.timeout(300_000);
+    const before = spentToday(api);
+    await config().update('budget.dailySeconds', before + 3, vscode.ConfigurationTarget.Global);
+    // Two keyframe shots of 2 s: 4 s billed, of which one shot alone would fit.
+    const boardPath = join(dirname(image), 'budget-board.wanboard.json');
+    const shot = (id: string, from: string, to: string) => ({ id, prompt: `budget board ${id}`, duration: 2, start: { keyframe: from }, end: { keyframe: to } });
+    const names = [image, ...others].map((p) => p.split('/').pop()!);
+    writeFileSync(boardPath, JSON.stringify({ version: 1, settings: { resolution: '720P' }, shots: [shot('shot-1', names[0]!, names[1]!), shot('shot-2', names[1]!, names[2]!)] }, null, 2));
+    const board = vscode.Uri.file(boardPath);
+    try {
+      emu.clearRequests();
+      const prompts = api.budgetPrompts().length;
+      api.answerBudgetPrompts(['refuse', 'refuse']);
+      assert.equal(await vscode.commands.executeCommand<RunResult | undefined>('wanStudio.storyboard.generate', board), undefined);
+      const asked = api.budgetPrompts().slice(prompts);
+      assert.equal(asked.length, 1, asked.join('\n---\n'));
+      assert.match(asked[0]!, /These 2 videos \(4 s\) would pass your spend cap\. Nothing was sent\./);
+      assert.equal(await creates(emu.url), 0, 'no upload and no create reached the emulator');
+
+      api.answerBudgetPrompts(['allow', 'refuse']);
+      const run = await vscode.commands.executeCommand<RunResult | undefined>('wanStudio.storyboard.generate', board);
+      assert.deepEqual(run?.failed, []);
+      assert.deepEqual(run?.sent.map((s) => s.shotId).sort(), ['shot-1', 'shot-2']);
+      assert.equal(api.budgetPrompts().length - prompts, 2, 'one dialog for the whole board, allowed once');
+      assert.equal((await emulatorRequests(emu.url)).filter((r) => r.route === 'create').length, 2);
+    } finally {
+      api.answerBudgetPrompts([]);
+      await config().update('budget.dailySeconds', undefined, vscode.ConfigurationTarget.Global);
+      rmSync(boardPath, { force: true });
+    }
   });
 });

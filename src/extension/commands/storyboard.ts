@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { BOARD_EXTENSION } from '../../storyboard/board';
 import type { RunResult } from '../../storyboard/run';
 import type { WanContext } from '../context';
+import { BudgetRefusal } from '../tasks/budget';
 import { UserError } from '../userError';
 
 function activeBoard(): vscode.Uri | undefined {
@@ -27,13 +28,22 @@ async function boardOf(arg: unknown): Promise<{ uri: vscode.Uri; text: string }>
   return { uri, text: document.getText() };
 }
 
-/** `wanStudio.storyboard.generate [uri]`: sends what is missing; resolves when every shot sent is made. */
-export async function generateBoard(ctx: WanContext, arg?: unknown): Promise<RunResult> {
+/**
+ * `wanStudio.storyboard.generate [uri]`: sends what is missing; resolves when every shot sent is made, or to
+ * undefined when the user kept to a spend cap (the dialog said what it would cost; nothing was sent).
+ */
+export async function generateBoard(ctx: WanContext, arg?: unknown): Promise<RunResult | undefined> {
   const { uri, text } = await boardOf(arg);
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Generating the storyboard {0}', vscode.workspace.asRelativePath(uri)), cancellable: true },
-    (progress, token) => ctx.storyboards.generate(uri, text, progress, token),
-  );
+  let result: RunResult;
+  try {
+    result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Generating the storyboard {0}', vscode.workspace.asRelativePath(uri)), cancellable: true },
+      (progress, token) => ctx.storyboards.generate(uri, text, progress, token),
+    );
+  } catch (error) {
+    if (error instanceof BudgetRefusal) return undefined;
+    throw error;
+  }
   if (result.failed.length > 0) {
     ctx.notifier.error(vscode.l10n.t('{0} shot(s) of the storyboard were not made: {1}', result.failed.length, result.failed.map((f) => `${f.shotId}: ${f.error}`).join('; ')));
   }

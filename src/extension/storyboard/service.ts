@@ -66,6 +66,11 @@ export class StoryboardService implements vscode.Disposable {
     if (plan.ready && plan.sends.length === 0 && plan.shots.every((s) => s.state === 'made')) return { clips: new Map(plan.shots.map((s) => [s.id, s.made!])), sent: [], failed: [] };
     // The endpoint and its key first: with none configured, nothing is cut, queued or sent.
     const endpoint = await this.d.connections.endpoint();
+    // The board is one request: its bill is held to the spend caps as a whole before anything is cut or sent
+    // (asked shot by shot, a cap stopped the film halfway, its first shots paid), and Allow This Once covers it all.
+    // A board with a problem is refused below (runBoard) without asking.
+    const shots = plan.shots.filter((s) => plan.sends.includes(s.id) && s.request);
+    const admitted = plan.ready ? await this.d.tasks.admitWhole(shots.map((s) => ({ duration: s.request!.duration, resolution: s.request!.resolution })), endpoint) : undefined;
     const abort = new AbortController();
     const cancel = token?.onCancellationRequested(() => abort.abort());
     const total = plan.sends.length;
@@ -75,7 +80,7 @@ export class StoryboardService implements vscode.Disposable {
         submit: async (input, shot) => {
           const place = await placeRequest(input, { workspaceFolder: vscode.workspace.getWorkspaceFolder(boardUri)?.uri.fsPath });
           if (!place) throw new StoryboardError(vscode.l10n.t('No folder was chosen for the video, so nothing was requested.'));
-          const [record] = await this.d.tasks.submit([{ request: input, ...place, shot }], endpoint);
+          const [record] = await this.d.tasks.submit([{ request: input, ...place, shot }], endpoint, admitted);
           this.d.log.info(`Storyboard ${boardUri.fsPath}: shot ${shot.shotId} queued as task ${record!.id}`);
           return record!.id;
         },

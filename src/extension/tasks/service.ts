@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { TaskEngine, type EngineEvents } from '../../tasks/engine';
 import type { EndpointRef, ShotLink, TaskRecord, TaskRequest } from '../../tasks/record';
+import { requestSeconds } from '../../tasks/spend';
 import { TaskStore, removeStaleTemporaries } from '../../tasks/store';
 import { WanValidationError, isLocalFileErrorCode } from '../../wan/errors';
 import type { ConnectionFactory } from '../connection';
@@ -21,6 +22,18 @@ export interface TaskServiceOptions {
   leaseMs?: number;
   /** Holds new requests to the spend caps (throws to refuse them); see budget.ts. */
   admit?(records: readonly TaskRecord[], requests: readonly TaskRequest[], endpoint: EndpointRef): Promise<void>;
+}
+
+/** Billed seconds the spend caps allowed for a whole (TaskService.admitWhole), drawn on by its parts. */
+export class Admitted {
+  constructor(private remaining: number) {}
+
+  /** Takes `seconds` from what was allowed; false (nothing taken) when they are more than is left. */
+  draw(seconds: number): boolean {
+    if (seconds > this.remaining) return false;
+    this.remaining -= seconds;
+    return true;
+  }
 }
 
 /** A new request and where its task belongs and saves. */
@@ -108,12 +121,24 @@ export class TaskService implements vscode.Disposable {
   }
 
   /**
-   * The one way a new request reaches the engine, from every entry point (palette, explorer, panel, tree,
-   * player, programs): the spend caps are checked first for the whole batch (nothing is queued, uploaded or
-   * created when they refuse), then each request is checked and queued by the engine.
+   * Holds a whole whose requests are sent later, one by one (a storyboard's shots, a continuation after the clip
+   * it continues), to the spend caps at once: throws as submit does, or returns what it allowed, for the
+   * submits of its parts to draw on instead of asking again.
    */
-  async submit(items: readonly Submission[], endpoint: EndpointRef): Promise<TaskRecord[]> {
-    await this.o.admit?.(this.store.all(), items.map((i) => i.request), endpoint);
+  async admitWhole(requests: readonly TaskRequest[], endpoint: EndpointRef): Promise<Admitted> {
+    await this.o.admit?.(this.store.all(), requests, endpoint);
+    return new Admitted(requests.reduce((s, q) => s + requestSeconds(q), 0));
+  }
+
+  /**
+   * The one way a new request reaches the engine, from every entry point (palette, explorer, panel, tree,
+   * player, programs, storyboards): the spend caps are checked first for the whole batch (nothing is queued,
+   * uploaded or created when they refuse), then each request is checked and queued by the engine. `within`:
+   * part of a whole already admitted (admitWhole), checked again only past what it allowed.
+   */
+  async submit(items: readonly Submission[], endpoint: EndpointRef, within?: Admitted): Promise<TaskRecord[]> {
+    const requests = items.map((i) => i.request);
+    if (!within?.draw(requests.reduce((s, q) => s + requestSeconds(q), 0))) await this.o.admit?.(this.store.all(), requests, endpoint);
     const records: TaskRecord[] = [];
     for (const { request, workspaceFolder, outputFolder, shot } of items) {
       try {
