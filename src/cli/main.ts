@@ -12,6 +12,7 @@ import {
   type RetryPolicy,
 } from '../wan';
 import { learnedScheduleFor } from '../tasks/schedule';
+import { madeByRehearsal } from '../tasks/sidecar';
 import { CliUsageError, USAGE, parseCommand, wantsJson } from './args';
 import { EXIT, STOP_SIGNALS, type StopSignal } from './exitCodes';
 import { NotConfigured, classify, stopSignalOf } from './failure';
@@ -125,6 +126,11 @@ export async function run(
         // checks and before anything is uploaded or created.
         let outReady: Promise<void> | undefined;
         const prepareOut = () => (outReady ??= ensureWritableDir(command.outDir));
+        // The CLI cannot tell the emulator from a paid endpoint; the record beside the clip can tell a rehearsal.
+        const clip = command.input.firstClip;
+        if (clip && (await madeByRehearsal(clip))) {
+          io.err(`Note: ${clip} is a rehearsal (the emulator made it, stamped REHEARSAL, not the Wan model); a paid endpoint bills its continuation, and the model continues the stand-in, label and all.`);
+        }
         const prepared = await prepareRequest(command.input, async (path) => {
           await prepareOut();
           io.err(`Uploading ${path}…`);

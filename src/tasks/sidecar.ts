@@ -8,6 +8,7 @@ import { UsageSchema } from '../wan/schema';
 import { parseServiceTime } from '../wan/time';
 import { ShotLinkSchema, type EndpointRef, type NewTaskRecord, type ShotLink, type TaskRecord } from './record';
 import { writeAtomic } from './atomicFile';
+import { isRehearsal } from './spend';
 
 export const SIDECAR_FORMAT = 'wan-studio.video/1';
 
@@ -103,6 +104,13 @@ export function shotOfSidecar(sidecar: Partial<VideoSidecar>): ShotLink | undefi
 export function endpointOfSidecar(sidecar: Partial<VideoSidecar>): EndpointRef {
   if (sidecar.endpoint === 'emulator' || sidecar.rehearsal === true) return { kind: 'emulator', baseUrl: '' };
   return { kind: 'custom', baseUrl: typeof sidecar.endpoint === 'string' ? sidecar.endpoint : '' };
+}
+
+/** The record beside `video` says the rehearsal emulator made it (no record, or an unreadable one: not known to be). */
+export async function madeByRehearsal(video: string): Promise<boolean> {
+  const text = await readFile(sidecarPathOf(video), 'utf8').catch(() => undefined);
+  const sidecar = text === undefined ? undefined : parseSidecar(text);
+  return sidecar !== undefined && isRehearsal(endpointOfSidecar(sidecar));
 }
 
 /** The video a record at `path` describes: looked for beside it (the folder may have been moved). */

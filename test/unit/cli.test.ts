@@ -11,6 +11,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
 import { EXIT } from '../../src/cli/exitCodes';
 import { run as runInProcess } from '../../src/cli/main';
+import { SIDECAR_FORMAT } from '../../src/tasks/sidecar';
 import { WanClient, prepareRequest } from '../../src/wan';
 import { ffmpeg, makeAlphaPng, makeAudio, makeImage, makeInputSet, makeVideo, tempDir } from '../support/fixtures';
 
@@ -117,8 +118,18 @@ describe('wan-video CLI', function () {
       assert.deepEqual([info.video?.width, info.video?.height], [816, 1104], 'the FAQ size for a 3:4 input at 720P');
       assert.ok(Math.abs((info.durationSeconds ?? 0) - duration) < 0.2, `duration ${info.durationSeconds} vs ${duration}`);
       if (name.includes('audio')) assert.ok(info.audio, 'the driving audio is in the result');
+      assert.doesNotMatch(run.stderr, /is a rehearsal/, 'no record beside the input says so');
     });
   }
+
+  it('notes a clip the extension rehearsed (the record beside it says so) before continuing it', async () => {
+    const rehearsed = join(dir, 'rehearsed-clip.mp4');
+    await copyFile(inputs.clip, rehearsed);
+    await writeFile(join(dir, 'rehearsed-clip.json'), JSON.stringify({ format: SIDECAR_FORMAT, task_id: 'rehearsed-task', rehearsal: true, endpoint: 'emulator', file: 'rehearsed-clip.mp4' }));
+    const run = await cli(['generate', '--clip', rehearsed, ...base, '--duration', '5', '--prompt', 'on it goes']);
+    assert.equal(run.code, EXIT.ok, run.stderr);
+    assert.match(run.stderr, /Note: .*rehearsed-clip\.mp4 is a rehearsal \(the emulator made it, stamped REHEARSAL, not the Wan model\); a paid endpoint bills its continuation/);
+  });
 
   it('--version and -v print the package version, without a key; --json wraps it', async () => {
     const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };

@@ -1,12 +1,13 @@
 // The generation panel's pure parts (no vscode): how a draft becomes task requests, where each core
 // problem is shown, and where prefilled, dropped or picked files go.
 import assert from 'node:assert/strict';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DraftBackup } from '../../src/extension/panel/draftBackup';
 import { DraftChecker, fieldOf, requestsOf, seedOf } from '../../src/extension/panel/check';
 import { placeFiles } from '../../src/extension/panel/prefill';
 import { clipToMeasure, entryDraft } from '../../src/tasks/entryDraft';
+import { SIDECAR_FORMAT } from '../../src/tasks/sidecar';
 import { continuationDurations } from '../../src/wan/sizing';
 import { DraftSchema, previewOf, type DraftInput, type Probe } from '../../src/protocol/generate';
 import { makeImage, makeVideo, tempDir } from '../support/fixtures';
@@ -129,6 +130,24 @@ describe("generation panel: the core's verdict on a draft", () => {
     assert.equal(v.billedSeconds, 10);
     assert.ok(v.outputSize && v.outputSize.width < v.outputSize.height && v.outputSize.width % 16 === 0);
     assert.equal(v.probes.firstClip?.durationSeconds, 3);
+  });
+
+  it('a rehearsal’s clip continued on a paid endpoint is warned about (still allowed); a real one, or on the emulator, is not', async () => {
+    const paid = new DraftChecker({ required: (slot) => `choose ${slot}`, rehearsalClip: () => 'a rehearsal clip' });
+    const emulator = new DraftChecker({ required: (slot) => `choose ${slot}`, rehearsalClip: () => undefined });
+    const record = (name: string, fields: Record<string, unknown>) => writeFile(join(dir, `${name}.json`), JSON.stringify({ format: SIDECAR_FORMAT, task_id: `t-${name}`, file: `${name}.mp4`, ...fields }));
+    const rehearsed = join(dir, 'rehearsed.mp4');
+    const real = join(dir, 'real.mp4');
+    await Promise.all([copyFile(clip, rehearsed), copyFile(clip, real)]);
+    await record('rehearsed', { rehearsal: true, endpoint: 'emulator' });
+    await record('real', { rehearsal: false, endpoint: 'https://dashscope.aliyuncs.com' });
+    const warnings = async (c: DraftChecker, firstClip: string) => (await c.check(draft({ mode: 'continue', firstClip, duration: 10, resolution: '720P' }))).issues;
+    const warned = await warnings(paid, rehearsed);
+    assert.deepEqual(warned, [{ field: 'firstClip', message: 'a rehearsal clip', severity: 'warning' }]);
+    assert.equal((await paid.check(draft({ mode: 'continue', firstClip: rehearsed, duration: 10, resolution: '720P' }))).canGenerate, true);
+    assert.deepEqual(await warnings(paid, real), []);
+    assert.deepEqual(await warnings(paid, clip), [], 'no record beside it: not known to be a rehearsal');
+    assert.deepEqual(await warnings(emulator, rehearsed), [], 'rehearsing a continuation of a rehearsal');
   });
 
   it('a batch bills every task and probes every image', async () => {

@@ -17,6 +17,7 @@ import {
   type Size,
 } from '../../wan';
 import type { TaskRequest } from '../../tasks/record';
+import { madeByRehearsal } from '../../tasks/sidecar';
 import { MODE_SLOTS, OPTIONAL_SLOTS, type Draft, type Field, type Issue, type Probe, type Slot, type Validation } from '../../protocol/generate';
 
 export const SLOT_MEDIA: Record<Slot, LocalMediaType> = {
@@ -88,6 +89,8 @@ export interface CheckText {
   required(slot: Slot): string;
   /** The warning for a local audio or video file that must be uploaded from a region without the upload. */
   uploadRegion?(slot: Slot): string | undefined;
+  /** The warning for a first clip the rehearsal emulator made, while requests go to a paid endpoint (else undefined). */
+  rehearsalClip?(): string | undefined;
 }
 
 /** Probes and checks drafts, remembering each file's result until it changes on disk. */
@@ -153,6 +156,11 @@ export class DraftChecker {
       if (!probe.isUrl && (slot === 'drivingAudio' || slot === 'firstClip')) {
         const warning = this.text.uploadRegion?.(slot);
         if (warning) issues.push({ field: slot, message: warning, severity: 'warning', actions: ['openSettings'] });
+      }
+      // A rehearsal's clip sits beside the real ones: continued for real, the model gets its REHEARSAL label too.
+      if (!probe.isUrl && slot === 'firstClip') {
+        const warning = this.text.rehearsalClip?.();
+        if (warning && (await madeByRehearsal(source))) issues.push({ field: slot, message: warning, severity: 'warning' });
       }
     }
 

@@ -51,6 +51,13 @@ function uploadRegionWarning(): string | undefined {
   );
 }
 
+/** A rehearsal's clip continued on a paid endpoint: the model would continue the emulator's stand-in, label and all. */
+function rehearsalClipWarning(): string | undefined {
+  const setting = readEndpoint();
+  if (!('endpoint' in setting) || setting.endpoint.kind === 'emulator') return undefined;
+  return vscode.l10n.t('This clip is a rehearsal: the emulator made it, stamped REHEARSAL, not the Wan model. Continued on this endpoint, it is billed, and the model continues the stand-in, label and all.');
+}
+
 /** A clip's length, for a continuation's default duration; undefined when it cannot be read (the form says why). */
 async function clipSeconds(clip: string | undefined): Promise<number | undefined> {
   if (!clip) return undefined;
@@ -63,7 +70,7 @@ async function clipSeconds(clip: string | undefined): Promise<number | undefined
 
 export class GeneratorManager implements vscode.Disposable {
   private current: GeneratorPanel | undefined;
-  private readonly checker = new DraftChecker({ required: slotName, uploadRegion: uploadRegionWarning });
+  private readonly checker = new DraftChecker({ required: slotName, uploadRegion: uploadRegionWarning, rehearsalClip: rehearsalClipWarning });
   private readonly registration: vscode.Disposable;
 
   /** `register`: the activation shell's, which registered the serializer before this part was loaded. */
