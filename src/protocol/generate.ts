@@ -186,13 +186,17 @@ export interface TaskMessage {
   type: 'task';
   task: TaskView;
 }
+/** The verdict may have changed without an edit (the endpoint setting: its warnings, what it takes): ask again. */
+export interface RecheckMessage {
+  type: 'recheck';
+}
 /** What a refused request carries besides its message: the fields to mark and the next steps. */
 export interface RefusalDetails {
   issues?: Issue[];
   actions?: Action[];
 }
 export type ReplyMessage = Reply<Results[Method], RefusalDetails>;
-export type HostMessage = InitMessage | PrefillMessage | TaskMessage | ReplyMessage;
+export type HostMessage = InitMessage | PrefillMessage | TaskMessage | RecheckMessage | ReplyMessage;
 
 /** Validates a message from the page. Never throws. */
 export function parsePageMessage(raw: unknown): { ok: true; message: PageMessage } | { ok: false; error: string } {

@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { GeneratorHandle } from '../../src/extension/panel/manager';
-import { parsePageMessage, type DraftInput, type TaskView } from '../../src/protocol/generate';
+import { parsePageMessage, type DraftInput, type TaskView, type Validation } from '../../src/protocol/generate';
+import { SIDECAR_FORMAT } from '../../src/tasks/sidecar';
 import { probeVideo } from '../../src/wan';
 import { makeAudio, makeImage, makeVideo, tempDir } from '../support/fixtures';
 import { until, within } from '../support/waiting';
@@ -165,6 +166,30 @@ suite('Generation panel', () => {
     assert.equal(audio.draft().firstClip, undefined);
 
     assert.equal(await run('wanStudio.continueVideo', vscode.Uri.file(files.first)), undefined);
+  });
+
+  test('a rehearsal’s clip chosen for Continue Video is flagged as soon as the endpoint is a paid one, without an edit', async function () {
+    // Failed on the old code: no such warning, and the page kept its verdict when the endpoint changed. The
+    // setting under test is the user's own step from rehearsal to the real service (machine scope: Global).
+    this.timeout(60_000);
+    const rehearsed = join(dir, 'rehearsed.mp4');
+    await copyFile(files.clip, rehearsed);
+    await writeFile(join(dir, 'rehearsed.json'), JSON.stringify({ format: SIDECAR_FORMAT, task_id: 'rehearsed-task', rehearsal: true, endpoint: 'emulator', file: 'rehearsed.mp4' }));
+    const config = vscode.workspace.getConfiguration('wanStudio');
+    const flagged = (v: Validation | undefined) => v?.issues.some((i) => i.field === 'firstClip' && i.severity === 'warning' && /^This clip is a rehearsal/.test(i.message));
+    try {
+      const handle = await run<GeneratorHandle>('wanStudio.continueVideo', vscode.Uri.file(rehearsed));
+      await within(handle.ready(), 30_000, 'the page ready');
+      const first = await until('the page’s verdict on the clip', () => (handle.lastVerdict()?.probes.firstClip?.source === rehearsed ? handle.lastVerdict() : undefined), 20_000);
+      assert.ok(!flagged(first), 'a rehearsal continued on the emulator is no surprise');
+      await config.update('endpoint', 'beijing', vscode.ConfigurationTarget.Global);
+      const paid = await until('the page to ask again once the endpoint is paid', () => (flagged(handle.lastVerdict()) ? handle.lastVerdict() : undefined), 20_000);
+      assert.equal(paid.canGenerate, true, 'a warning, not a refusal');
+      await config.update('endpoint', undefined, vscode.ConfigurationTarget.Global);
+      await until('the warning gone with the rehearsal endpoint', () => !flagged(handle.lastVerdict()), 20_000);
+    } finally {
+      await config.update('endpoint', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   test('openGenerator follows its contract: { prefill?: Partial<TaskRequest>, mode? }', async () => {

@@ -206,6 +206,9 @@ listen((message) => {
       gallery.upsert(message.task);
       save();
       return;
+    case 'recheck':
+      void validate();
+      return;
   }
 });
 

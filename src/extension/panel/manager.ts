@@ -19,6 +19,8 @@ export interface GeneratorHandle {
   ready(): Promise<void>;
   /** The core's verdict on a draft (the host's copy when none is given), exactly as the page gets it. */
   validate(draft?: DraftInput): Promise<Validation>;
+  /** The last verdict the host gave (the page's or this handle's request), if any. */
+  lastVerdict(): Validation | undefined;
   /** What the Generate button does. */
   generate(draft?: DraftInput): Promise<TaskView[]>;
   /** The tasks this panel follows, as the page sees them. */
@@ -156,6 +158,7 @@ export class GeneratorManager implements vscode.Disposable {
       ready: () => p().whenReady(),
       // The handle is a way in like the page: what it is given is parsed here, once.
       validate: (draft) => p().validate(draft ? DraftSchema.parse(draft) : p().draft),
+      lastVerdict: () => p().lastVerdict,
       generate: (draft) => p().generate(draft ? DraftSchema.parse(draft) : p().draft),
       receive: (raw) => p().receive(raw),
       tasks: () => p().taskViews(),

@@ -30,7 +30,7 @@ import { DraftChecker, issuesOf, requestsOf } from './check';
 import type { DraftBackup, PanelState } from './draftBackup';
 import { adviceFor, adviceForError } from './errors';
 import { MalformedMessage, WebviewHost } from '../webviews/host';
-import { openSettingsAt } from '../settings';
+import { affectsEndpoint, openSettingsAt } from '../settings';
 import { pageHtml } from '../webviews/pageHtml';
 import { generatorLabels } from './labels';
 import { pickSources } from './pick';
@@ -108,7 +108,11 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     this.draft = parsed.success ? parsed.data : DraftSchema.parse({});
     if (Array.isArray(state?.taskIds)) for (const id of state.taskIds) if (typeof id === 'string') this.followed.add(id);
 
-    this.disposables.push(deps.tasks.onDidChange(() => this.pushTasks()));
+    this.disposables.push(
+      deps.tasks.onDidChange(() => this.pushTasks()),
+      // A verdict depends on the endpoint too (a rehearsal's clip, a region without the upload): the page asks again.
+      vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && this.post({ type: 'recheck' })),
+    );
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'icon.svg');
     this.loadPage();
   }
@@ -131,9 +135,9 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     this.post({ type: 'prefill', draft });
   }
 
-  /** The init carries the draft, so a prefill held until ready is already in it. */
+  /** The init carries the draft, so a prefill held until ready is already in it (and the page checks it then). */
   protected override stale(message: HostMessage): boolean {
-    return message.type === 'prefill';
+    return message.type === 'prefill' || message.type === 'recheck';
   }
 
   protected readonly notifications: NotificationHandlers<Exclude<PageNotification, { type: 'ready' }>> = {
@@ -214,10 +218,18 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     },
   };
 
+  private verdict: Validation | undefined;
+
+  /** The last verdict given (for tests: what the page was told). */
+  get lastVerdict(): Validation | undefined {
+    return this.verdict;
+  }
+
   /** The core's verdict on a draft (parsed once, where it came in), with previews the page may load. */
   async validate(draft: Draft): Promise<Validation> {
     this.draft = draft;
     const result = await this.deps.checker.check(draft);
+    this.verdict = result;
     // A preview only for what the roots already allow: the page's draft never widens them.
     for (const probe of [...Object.values(result.probes), ...result.batchProbes]) {
       if (!probe) continue;
