@@ -12,7 +12,7 @@ import {
   type RetryPolicy,
 } from '../wan';
 import { learnedScheduleFor } from '../tasks/schedule';
-import { madeByRehearsal } from '../tasks/sidecar';
+import { rehearsalSource } from '../tasks/rehearsal';
 import { CliUsageError, USAGE, parseCommand, wantsJson } from './args';
 import { EXIT, STOP_SIGNALS, type StopSignal } from './exitCodes';
 import { NotConfigured, classify, stopSignalOf } from './failure';
@@ -126,10 +126,10 @@ export async function run(
         // checks and before anything is uploaded or created.
         let outReady: Promise<void> | undefined;
         const prepareOut = () => (outReady ??= ensureWritableDir(command.outDir));
-        // The CLI cannot tell the emulator from a paid endpoint; the record beside the clip can tell a rehearsal.
-        const clip = command.input.firstClip;
-        if (clip && (await madeByRehearsal(clip))) {
-          io.err(`Note: ${clip} is a rehearsal (the emulator made it, stamped REHEARSAL, not the Wan model); a paid endpoint bills its continuation, and the model continues the stand-in, label and all.`);
+        // The CLI cannot tell the emulator from a paid endpoint; the record beside an input can tell a rehearsal's.
+        for (const source of [command.input.firstClip, command.input.firstFrame, command.input.lastFrame]) {
+          const kind = source === undefined ? undefined : await rehearsalSource(source);
+          if (kind) io.err(`Note: ${source} is ${kind === 'clip' ? 'a rehearsal video' : 'a frame of a rehearsal video'} (the emulator made it, stamped REHEARSAL, not the Wan model); a paid endpoint bills this request, and the model gets the stand-in, label and all.`);
         }
         const prepared = await prepareRequest(command.input, async (path) => {
           await prepareOut();

@@ -81,6 +81,12 @@ export function frameFileName(video: string, seconds: number, attempt = 0): stri
   return `${base}-frame-${mm}m${ss}s${rest}${attempt ? `-${attempt + 1}` : ''}.png`;
 }
 
+/** The video a frame named by frameFileName was taken from, beside it (as an MP4, as saved videos are); else undefined. */
+export function videoOfFrame(frame: string): string | undefined {
+  const m = /^(.+)-frame-\d{2,}m\d{2}s\d{3}(?:-\d+)?\.png$/i.exec(basename(frame));
+  return m ? join(dirname(frame), `${m[1]}.mp4`) : undefined;
+}
+
 /** Writes the PNG beside the video; an existing file of that name is never replaced (exclusive create). */
 export async function writeFrameBeside(video: string, seconds: number, png: Buffer): Promise<string> {
   for (let attempt = 0; attempt < 1000; attempt++) {

@@ -7,10 +7,12 @@ import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { needsWork, type EndpointRef, type ShotLink, type TaskRecord } from '../tasks/record';
 import { SavedVideoIndex, endpointOfSidecar, shotOfSidecar } from '../tasks/sidecar';
+import { rehearsalSource } from '../tasks/rehearsal';
 import { isRehearsal } from '../tasks/spend';
+import { isUrl } from '../wan/request';
 import { parseServiceTime } from '../wan/time';
 import { parseBoard, type Board, type BoardProblem } from './board';
-import { planBoard, type MadeClip, type Plan, type PlanFacts } from './plan';
+import { boardSources, planBoard, type MadeClip, type Plan, type PlanFacts } from './plan';
 import { checkSources } from './prepare';
 
 /** The plan's facts, plus the task a shot's content is being made by (a continuation waits for it). */
@@ -88,12 +90,20 @@ async function fromSavedVideos(folders: readonly string[], index: SavedVideoInde
   return out;
 }
 
+async function framesOfRehearsals(keyframes: readonly string[], boardDir: string): Promise<string[]> {
+  const kinds = await Promise.all(keyframes.map((k) => (isUrl(k) ? undefined : rehearsalSource(resolve(boardDir, k)))));
+  return keyframes.filter((_, i) => kinds[i] !== undefined);
+}
+
 /** Gathers the facts for planning `board`, saved at `boardPath`. */
 export async function gatherFacts(board: Board, boardPath: string, o: GatherOptions): Promise<BoardFacts> {
-  const [sources, records, saved] = await Promise.all([
+  const keyframes = boardSources(board).filter((s) => s !== board.settings.soundtrack);
+  const [sources, records, saved, rehearsalFrames] = await Promise.all([
     checkSources(board, dirname(boardPath)),
     fromRecords(o.records),
     fromSavedVideos(o.folders, o.index ?? new SavedVideoIndex()),
+    // Only worth saying when the board is paid for: a rehearsal may well animate its own frames.
+    o.rehearsal ? [] : framesOfRehearsals(keyframes, dirname(boardPath)),
   ]);
   const made = new Map<string, MadeClip>();
   const making = new Map<string, string>();
@@ -116,6 +126,7 @@ export async function gatherFacts(board: Board, boardPath: string, o: GatherOpti
     lastMadeKey: (shotId) => latest.get(shotId)?.link.key,
     inFlight: (key) => !made.has(key) && making.has(key),
     rehearsedOnly: (key) => !made.has(key) && rehearsed.has(key),
+    rehearsalFrames,
     taskOf: (key) => making.get(key),
     canUploadAudio: o.canUploadAudio,
   };

@@ -25,6 +25,8 @@ export interface PlanFacts {
   inFlight(key: string): boolean;
   /** The content has only a rehearsal's clip, which a board sent to a paid endpoint does not count. */
   rehearsedOnly(key: string): boolean;
+  /** Keyframes (as the board writes them) that are frames of a rehearsal's video, when the board goes to a paid endpoint. */
+  rehearsalFrames: readonly string[];
   /** The endpoint can take local audio (its region has the temporary upload). */
   canUploadAudio: boolean;
 }
@@ -223,6 +225,9 @@ export function planBoard(board: Board, facts: PlanFacts): Plan {
   });
   const allProblems = [...problems, ...plans.flatMap((p) => p.problems)];
   const sends = allProblems.length === 0 ? plans.filter((p) => p.send).map((p) => p.id) : [];
+  if (facts.rehearsalFrames.length > 0) {
+    notes.push(`${facts.rehearsalFrames.join(', ')} ${facts.rehearsalFrames.length === 1 ? 'is a frame' : 'are frames'} of a rehearsal's video (the emulator's, stamped REHEARSAL): sent to this endpoint, the model animates the stand-in, label and all.`);
+  }
   const rehearsed = plans.filter((p) => p.send && p.key !== undefined && facts.rehearsedOnly(p.key)).map((p) => p.id);
   if (rehearsed.length > 0) {
     notes.push(`${rehearsed.join(', ')} ${rehearsed.length === 1 ? 'was' : 'were'} only rehearsed: the emulator's clips are not the film, so Generate makes ${rehearsed.length === 1 ? 'it' : 'them'} on this endpoint.`);

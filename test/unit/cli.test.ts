@@ -118,17 +118,23 @@ describe('wan-video CLI', function () {
       assert.deepEqual([info.video?.width, info.video?.height], [816, 1104], 'the FAQ size for a 3:4 input at 720P');
       assert.ok(Math.abs((info.durationSeconds ?? 0) - duration) < 0.2, `duration ${info.durationSeconds} vs ${duration}`);
       if (name.includes('audio')) assert.ok(info.audio, 'the driving audio is in the result');
-      assert.doesNotMatch(run.stderr, /is a rehearsal/, 'no record beside the input says so');
+      assert.doesNotMatch(run.stderr, /stamped REHEARSAL/, 'no record beside an input says so');
     });
   }
 
-  it('notes a clip the extension rehearsed (the record beside it says so) before continuing it', async () => {
+  it('notes a clip the extension rehearsed, or a frame of one (the record beside the video says so), before sending it', async () => {
     const rehearsed = join(dir, 'rehearsed-clip.mp4');
     await copyFile(inputs.clip, rehearsed);
     await writeFile(join(dir, 'rehearsed-clip.json'), JSON.stringify({ format: SIDECAR_FORMAT, task_id: 'rehearsed-task', rehearsal: true, endpoint: 'emulator', file: 'rehearsed-clip.mp4' }));
     const run = await cli(['generate', '--clip', rehearsed, ...base, '--duration', '5', '--prompt', 'on it goes']);
     assert.equal(run.code, EXIT.ok, run.stderr);
-    assert.match(run.stderr, /Note: .*rehearsed-clip\.mp4 is a rehearsal \(the emulator made it, stamped REHEARSAL, not the Wan model\); a paid endpoint bills its continuation/);
+    assert.match(run.stderr, /Note: .*rehearsed-clip\.mp4 is a rehearsal video \(the emulator made it, stamped REHEARSAL, not the Wan model\); a paid endpoint bills this request/);
+    // A frame the player took from it, named after it: a first frame made of the stand-in.
+    const frame = join(dir, 'rehearsed-clip-frame-00m02s000.png');
+    await copyFile(inputs.firstFrame, frame);
+    const framed = await cli(['generate', '--first-frame', frame, ...base, '--duration', '2', '--prompt', 'from the frame']);
+    assert.equal(framed.code, EXIT.ok, framed.stderr);
+    assert.match(framed.stderr, /Note: .*rehearsed-clip-frame-00m02s000\.png is a frame of a rehearsal video/);
   });
 
   it('--version and -v print the package version, without a key; --json wraps it', async () => {

@@ -132,22 +132,31 @@ describe("generation panel: the core's verdict on a draft", () => {
     assert.equal(v.probes.firstClip?.durationSeconds, 3);
   });
 
-  it('a rehearsal’s clip continued on a paid endpoint is warned about (still allowed); a real one, or on the emulator, is not', async () => {
-    const paid = new DraftChecker({ required: (slot) => `choose ${slot}`, rehearsalClip: () => 'a rehearsal clip' });
-    const emulator = new DraftChecker({ required: (slot) => `choose ${slot}`, rehearsalClip: () => undefined });
+  it('a rehearsal’s clip, or a frame taken from one, sent to a paid endpoint is warned about (still allowed); a real one, or on the emulator, is not', async () => {
+    const paid = new DraftChecker({ required: (slot) => `choose ${slot}`, rehearsalSource: (kind) => `a rehearsal ${kind}` });
+    const emulator = new DraftChecker({ required: (slot) => `choose ${slot}`, rehearsalSource: () => undefined });
     const record = (name: string, fields: Record<string, unknown>) => writeFile(join(dir, `${name}.json`), JSON.stringify({ format: SIDECAR_FORMAT, task_id: `t-${name}`, file: `${name}.mp4`, ...fields }));
     const rehearsed = join(dir, 'rehearsed.mp4');
     const real = join(dir, 'real.mp4');
     await Promise.all([copyFile(clip, rehearsed), copyFile(clip, real)]);
     await record('rehearsed', { rehearsal: true, endpoint: 'emulator' });
     await record('real', { rehearsal: false, endpoint: 'https://dashscope.aliyuncs.com' });
-    const warnings = async (c: DraftChecker, firstClip: string) => (await c.check(draft({ mode: 'continue', firstClip, duration: 10, resolution: '720P' }))).issues;
-    const warned = await warnings(paid, rehearsed);
-    assert.deepEqual(warned, [{ field: 'firstClip', message: 'a rehearsal clip', severity: 'warning' }]);
-    assert.equal((await paid.check(draft({ mode: 'continue', firstClip: rehearsed, duration: 10, resolution: '720P' }))).canGenerate, true);
-    assert.deepEqual(await warnings(paid, real), []);
-    assert.deepEqual(await warnings(paid, clip), [], 'no record beside it: not known to be a rehearsal');
-    assert.deepEqual(await warnings(emulator, rehearsed), [], 'rehearsing a continuation of a rehearsal');
+    // Frames as the player names them beside their video ("Use This Frame").
+    const rehearsedFrame = join(dir, 'rehearsed-frame-00m01s500.png');
+    const realFrame = join(dir, 'real-frame-00m01s500.png');
+    await Promise.all([copyFile(image, rehearsedFrame), copyFile(image, realFrame)]);
+    const issuesOf = async (c: DraftChecker, d: DraftInput) => (await c.check(draft(d))).issues;
+    const continued = (firstClip: string) => ({ mode: 'continue' as const, firstClip, duration: 10, resolution: '720P' as const });
+    assert.deepEqual(await issuesOf(paid, continued(rehearsed)), [{ field: 'firstClip', message: 'a rehearsal clip', severity: 'warning' }]);
+    assert.equal((await paid.check(draft(continued(rehearsed)))).canGenerate, true);
+    assert.deepEqual(await issuesOf(paid, continued(real)), []);
+    assert.deepEqual(await issuesOf(paid, continued(clip)), [], 'no record beside it: not known to be a rehearsal');
+    assert.deepEqual(await issuesOf(emulator, continued(rehearsed)), [], 'rehearsing a continuation of a rehearsal');
+    // A frame of a rehearsal, as a first frame, a last frame or in a batch; a frame of a real video is not.
+    const morph = await issuesOf(paid, { mode: 'morph', firstFrame: rehearsedFrame, lastFrame: realFrame, duration: 5 });
+    assert.deepEqual(morph, [{ field: 'firstFrame', message: 'a rehearsal frame', severity: 'warning' }]);
+    const batch = await issuesOf(paid, { firstFrame: image, batch: [realFrame, rehearsedFrame, rehearsedFrame], duration: 5 });
+    assert.deepEqual(batch, [{ field: 'batch', message: 'a rehearsal frame', severity: 'warning' }], 'once for the batch');
   });
 
   it('a batch bills every task and probes every image', async () => {

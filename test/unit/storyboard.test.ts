@@ -23,6 +23,7 @@ function facts(opts: { sources?: Record<string, SourceFact>; made?: Record<strin
     lastMadeKey: (id) => opts.last?.[id],
     inFlight: (key) => opts.running?.includes(key) ?? false,
     rehearsedOnly: (key) => opts.rehearsed?.includes(key) ?? false,
+    rehearsalFrames: [],
     canUploadAudio: opts.upload ?? true,
   };
 }

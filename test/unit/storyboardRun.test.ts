@@ -3,8 +3,8 @@
 // waits for the clip it continues, the film is assembled beside the board, and a made clip is found again by
 // its content from the records beside the videos alone (after Clear Finished or in a new window).
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { inspectMedia } from '../../src/ffmpeg/ffmpeg';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { BOARD_VERSION, type Board } from '../../src/storyboard/board';
@@ -189,6 +189,16 @@ describe('storyboard: running a board on the task engine', function () {
       assert.equal(paid.plan.billedSeconds, 8);
       assert.match(paid.plan.notes.join('\n'), /shot-1, shot-2, shot-3 were only rehearsed: the emulator's clips are not the film/);
     }
+    // A keyframe taken from a rehearsal's clip ("Use This Frame" names it after the clip, beside it) is said too.
+    const clip = store.all().find((r) => r.save?.file)!.save!.file!;
+    const frame = clip.replace(/\.mp4$/, '-frame-00m01s000.png');
+    await copyFile(join(dir, 'a.png'), frame);
+    const fromFrame = board('the camera turns left');
+    fromFrame.shots[0]!.start = { keyframe: relative(dir, frame) };
+    assert.match((await plan(fromFrame, [], false)).plan.notes.join('\n'), /-frame-00m01s000\.png is a frame of a rehearsal's video \(the emulator's, stamped REHEARSAL\)/);
+    assert.ok(!(await plan(fromFrame, [], true)).plan.notes.some((n) => /frame of a rehearsal/.test(n)), 'a rehearsal may animate its own frames');
+    await rm(frame);
+
     // Made on a paid endpoint (a gateway, answered here by the emulator): three creates, then made on both.
     paidGateway = true;
     const before = creates();

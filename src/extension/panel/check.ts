@@ -17,7 +17,7 @@ import {
   type Size,
 } from '../../wan';
 import type { TaskRequest } from '../../tasks/record';
-import { madeByRehearsal } from '../../tasks/sidecar';
+import { rehearsalSource, type RehearsalSource } from '../../tasks/rehearsal';
 import { MODE_SLOTS, OPTIONAL_SLOTS, type Draft, type Field, type Issue, type Probe, type Slot, type Validation } from '../../protocol/generate';
 
 export const SLOT_MEDIA: Record<Slot, LocalMediaType> = {
@@ -89,8 +89,8 @@ export interface CheckText {
   required(slot: Slot): string;
   /** The warning for a local audio or video file that must be uploaded from a region without the upload. */
   uploadRegion?(slot: Slot): string | undefined;
-  /** The warning for a first clip the rehearsal emulator made, while requests go to a paid endpoint (else undefined). */
-  rehearsalClip?(): string | undefined;
+  /** The warning for an input the rehearsal emulator made (its video, or a frame of it) while requests go to a paid endpoint (else undefined). */
+  rehearsalSource?(kind: RehearsalSource): string | undefined;
 }
 
 /** Probes and checks drafts, remembering each file's result until it changes on disk. */
@@ -137,6 +137,17 @@ export class DraftChecker {
     return entry;
   }
 
+  /**
+   * A rehearsal's videos and the frames taken from them sit beside the real ones: sent to a paid endpoint, the
+   * model gets the stand-in, REHEARSAL label and all. A warning (still allowed), once per field.
+   */
+  private async rehearsalWarning(field: Field, source: string, issues: Issue[]): Promise<void> {
+    if (!this.text.rehearsalSource?.('clip')) return; // the endpoint is the emulator: nothing to warn of
+    const kind = await rehearsalSource(source);
+    const message = kind && this.text.rehearsalSource(kind);
+    if (message && !issues.some((i) => i.field === field && i.message === message)) issues.push({ field, message, severity: 'warning' });
+  }
+
   async check(draft: Draft): Promise<Validation> {
     const issues: Issue[] = [];
     const probes: Validation['probes'] = {};
@@ -157,11 +168,7 @@ export class DraftChecker {
         const warning = this.text.uploadRegion?.(slot);
         if (warning) issues.push({ field: slot, message: warning, severity: 'warning', actions: ['openSettings'] });
       }
-      // A rehearsal's clip sits beside the real ones: continued for real, the model gets its REHEARSAL label too.
-      if (!probe.isUrl && slot === 'firstClip') {
-        const warning = this.text.rehearsalClip?.();
-        if (warning && (await madeByRehearsal(source))) issues.push({ field: slot, message: warning, severity: 'warning' });
-      }
+      await this.rehearsalWarning(slot, source, issues);
     }
 
     const batchProbes: Probe[] = [];
@@ -170,6 +177,7 @@ export class DraftChecker {
         const { probe, issues: found } = await this.probe('firstFrame', source);
         batchProbes.push(probe);
         for (const message of found) issues.push({ field: 'batch', message, severity: 'error' });
+        await this.rehearsalWarning('batch', source, issues);
       }
     }
 

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { DraftSchema, OpenGeneratorArgSchema, type Draft, type DraftInput, type ReplyMessage, type Slot, type TaskView, type Validation } from '../../protocol/generate';
 import { choosesSomething, clipToMeasure, entryDraft } from '../../tasks/entryDraft';
 import { probeVideo } from '../../wan';
+import type { RehearsalSource } from '../../tasks/rehearsal';
 import { readEndpoint } from '../settings';
 import { DraftChecker } from './check';
 import { GENERATOR_VIEW_TYPE, GeneratorPanel, type PanelDeps } from './panel';
@@ -53,11 +54,13 @@ function uploadRegionWarning(): string | undefined {
   );
 }
 
-/** A rehearsal's clip continued on a paid endpoint: the model would continue the emulator's stand-in, label and all. */
-function rehearsalClipWarning(): string | undefined {
+/** A rehearsal's clip or frame sent to a paid endpoint: the model would get the emulator's stand-in, label and all. */
+function rehearsalSourceWarning(kind: RehearsalSource): string | undefined {
   const setting = readEndpoint();
   if (!('endpoint' in setting) || setting.endpoint.kind === 'emulator') return undefined;
-  return vscode.l10n.t('This clip is a rehearsal: the emulator made it, stamped REHEARSAL, not the Wan model. Continued on this endpoint, it is billed, and the model continues the stand-in, label and all.');
+  return kind === 'clip'
+    ? vscode.l10n.t('This clip is a rehearsal: the emulator made it, stamped REHEARSAL, not the Wan model. Continued on this endpoint, it is billed, and the model continues the stand-in, label and all.')
+    : vscode.l10n.t('This image is a frame of a rehearsal video: the emulator made it, stamped REHEARSAL, not the Wan model. Sent to this endpoint, it is billed, and the model animates the stand-in, label and all.');
 }
 
 /** A clip's length, for a continuation's default duration; undefined when it cannot be read (the form says why). */
@@ -72,7 +75,7 @@ async function clipSeconds(clip: string | undefined): Promise<number | undefined
 
 export class GeneratorManager implements vscode.Disposable {
   private current: GeneratorPanel | undefined;
-  private readonly checker = new DraftChecker({ required: slotName, uploadRegion: uploadRegionWarning, rehearsalClip: rehearsalClipWarning });
+  private readonly checker = new DraftChecker({ required: slotName, uploadRegion: uploadRegionWarning, rehearsalSource: rehearsalSourceWarning });
   private readonly registration: vscode.Disposable;
 
   /** `register`: the activation shell's, which registered the serializer before this part was loaded. */
