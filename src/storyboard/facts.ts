@@ -91,7 +91,7 @@ async function fromSavedVideos(folders: readonly string[], index: SavedVideoInde
 }
 
 async function framesOfRehearsals(keyframes: readonly string[], boardDir: string): Promise<string[]> {
-  const kinds = await Promise.all(keyframes.map((k) => (isUrl(k) ? undefined : rehearsalSource(resolve(boardDir, k)))));
+  const kinds = await Promise.all(keyframes.map((k) => (isUrl(k) ? Promise.resolve(undefined) : rehearsalSource(resolve(boardDir, k)))));
   return keyframes.filter((_, i) => kinds[i] !== undefined);
 }
 
