@@ -155,7 +155,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
       file: join(storage, 'tasks.json'),
       connections,
       log,
-      admit: (records, requests, endpoint) => budget.admit(records, requests, endpoint),
+      admit: (records, requests, endpoint, held) => budget.admit(records, requests, endpoint, held),
       events: {
         ended: (r) => notifier.ended(r),
         expiring: (r) => notifier.expiring(r),

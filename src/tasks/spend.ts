@@ -161,17 +161,19 @@ export interface CapExceeded {
 
 /**
  * The caps `requests` would break if sent to `endpoint` now: empty when they fit (reaching a cap exactly
- * fits), or for a rehearsal. Every request of a batch counts.
+ * fits), when they ask nothing, or for a rehearsal. Every request of a batch counts; `held` seconds (a whole
+ * already allowed whose parts are not queued yet, e.g. a storyboard's later shots) count as on their way.
  */
-export function capsExceeded(records: readonly TaskRecord[], requests: readonly TaskRequest[], endpoint: EndpointRef, caps: Caps, now: number): CapExceeded[] {
+export function capsExceeded(records: readonly TaskRecord[], requests: readonly TaskRequest[], endpoint: EndpointRef, caps: Caps, now: number, held = 0): CapExceeded[] {
   if (isRehearsal(endpoint)) return [];
   const asked = requests.reduce((sum, q) => sum + requestSeconds(q), 0);
+  if (asked === 0) return [];
   const { total } = spendOf(records, now);
   const out: CapExceeded[] = [];
   const check = (period: 'today' | 'month', cap: number | undefined) => {
     if (cap === undefined || !Number.isFinite(cap) || cap < 0) return;
-    const t = total[period];
-    if (t.seconds + asked > cap) out.push({ period, cap, spent: t.seconds, onItsWay: t.expected, asked });
+    const spent = total[period].seconds + held;
+    if (spent + asked > cap) out.push({ period, cap, spent, onItsWay: total[period].expected + held, asked });
   };
   check('today', caps.dailySeconds);
   check('month', caps.monthlySeconds);

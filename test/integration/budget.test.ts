@@ -163,4 +163,47 @@ suite('Spend caps and figures', () => {
       rmSync(boardPath, { force: true });
     }
   });
+
+  test('while a board runs, the seconds it was allowed and has not queued yet count for every other request', async function () {
+    // Failed on the old code: a continuation waits for the clip before it, unqueued and uncounted, so a request
+    // from the palette meanwhile passed the cap unasked, and the board's later shot then went over it.
+    this.timeout(300_000);
+    const before = spentToday(api);
+    // Shot 1 (2 s) and its continuation (2 s overlap + 2 s: 4 s billed): 6 s, fits under a cap 8 s above today's.
+    await config().update('budget.dailySeconds', before + 8, vscode.ConfigurationTarget.Global);
+    const boardPath = join(dirname(image), 'budget-held.wanboard.json');
+    const name = image.split('/').pop()!;
+    writeFileSync(boardPath, JSON.stringify({ version: 1, settings: { resolution: '720P' }, shots: [
+      { id: 'shot-1', prompt: 'budget held one', duration: 2, start: { keyframe: name } },
+      { id: 'shot-2', prompt: 'budget held two', duration: 2, start: { continue: true, overlap: 2 } },
+    ] }, null, 2));
+    const hold = (running: boolean) => fetch(`${emu.url}/__emulator/hold`, { method: 'POST', body: JSON.stringify({ running }) });
+    const prompts = api.budgetPrompts().length;
+    let board: Thenable<RunResult | undefined> | undefined;
+    try {
+      // Shot 1 is kept running, so shot 2 waits unqueued for its clip.
+      assert.equal((await hold(true)).status, 200);
+      api.answerBudgetPrompts(['refuse', 'refuse']);
+      board = vscode.commands.executeCommand<RunResult | undefined>('wanStudio.storyboard.generate', vscode.Uri.file(boardPath));
+      await waitFor(api, 'shot 1 on its way', () => api.tasks().find((r) => r.shot?.shotId === 'shot-1' && r.shot.board === boardPath), 30_000);
+      assert.equal(api.budgetPrompts().length, prompts, 'the board fits: no dialog');
+      // 2 s on its way + 4 s held for shot 2 + 3 s asked = 9 s, over the cap of 8 (without the held 4 s: 5, under it).
+      const request = { firstFrame: image, prompt: 'a budget request beside a board', duration: 3, resolution: '720P' };
+      assert.equal(await vscode.commands.executeCommand<TaskRecord | undefined>('wanStudio.generate', request), undefined);
+      const asked = api.budgetPrompts().slice(prompts);
+      assert.equal(asked.length, 1);
+      assert.match(asked[0]!, new RegExp(`This video \\(3 s\\) would pass your spend cap[\\s\\S]*\\+ 3 s asked = ${before + 9} s, over the daily cap of ${before + 8} s`));
+      assert.equal(await hold(false).then((r) => r.status), 200);
+      const run = await board;
+      assert.deepEqual(run?.failed, []);
+      assert.deepEqual(run?.sent.map((x) => x.shotId), ['shot-1', 'shot-2']);
+      assert.equal(api.budgetPrompts().length - prompts, 1, 'the board asked nothing');
+    } finally {
+      await hold(false).catch(() => undefined);
+      await board?.then(undefined, () => undefined);
+      api.answerBudgetPrompts([]);
+      await config().update('budget.dailySeconds', undefined, vscode.ConfigurationTarget.Global);
+      rmSync(boardPath, { force: true });
+    }
+  });
 });

@@ -114,4 +114,14 @@ describe('spend', () => {
     assert.deepEqual(month.map((c) => [c.period, c.spent, c.asked]), [['month', 37, 5]]);
     assert.deepEqual(capsExceeded(tasks, [five], BEIJING, {}, now), [], 'no caps, no refusal');
   });
+
+  it('counts seconds a whole was allowed and has not queued yet as on their way; a request of nothing passes no cap', () => {
+    const tasks = [billed(4, now)];
+    const five = { firstFrame: '/a.png', duration: 5 };
+    // A storyboard allowed 15 s and queued none of it yet: 4 + 15 + 5 = 24 > 21.
+    assert.deepEqual(capsExceeded(tasks, [five], BEIJING, { dailySeconds: 21 }, now, 15), [{ period: 'today', cap: 21, spent: 19, onItsWay: 15, asked: 5 }]);
+    assert.deepEqual(capsExceeded(tasks, [five], BEIJING, { dailySeconds: 21 }, now), []);
+    // Already over the cap (an earlier Allow This Once), asking nothing more is no refusal.
+    assert.deepEqual(capsExceeded([billed(30, now)], [], BEIJING, { dailySeconds: 21 }, now), []);
+  });
 });

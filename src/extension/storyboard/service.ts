@@ -9,7 +9,7 @@ import { canUploadAudio, readAndPlan, type BoardReading } from '../../storyboard
 import { assembleBoard } from '../../storyboard/film';
 import type { MadeClip, Plan } from '../../storyboard/plan';
 import { BoardNotReady, runBoard, type RunResult } from '../../storyboard/run';
-import type { TaskRecord } from '../../tasks/record';
+import type { EndpointRef, TaskRecord } from '../../tasks/record';
 import { SavedVideoIndex } from '../../tasks/sidecar';
 import { isRehearsal } from '../../tasks/spend';
 import { failureText } from '../../tasks/record';
@@ -60,17 +60,20 @@ export class StoryboardService implements vscode.Disposable {
    * further shots; those already queued go on in the Tasks view.
    */
   async generate(boardUri: vscode.Uri, text: string, progress?: ProgressReport, token?: vscode.CancellationToken): Promise<RunResult> {
-    const reading = await this.read(boardUri, text);
+    // Read once: the plan (which clips are made, for a rehearsal or for real) is the one of the endpoint sent to,
+    // even when the setting changes meanwhile.
+    const configured = await this.d.connections.endpoint().catch(() => undefined);
+    const reading = await this.read(boardUri, text, configured);
     if (!reading.ok) throw new StoryboardError(vscode.l10n.t('Nothing was sent: the board cannot be read: {0}', reading.problems.map((p) => p.message).join('; ')));
     const { plan, facts } = reading;
     if (plan.ready && plan.sends.length === 0 && plan.shots.every((s) => s.state === 'made')) return { clips: new Map(plan.shots.map((s) => [s.id, s.made!])), sent: [], failed: [] };
-    // The endpoint and its key first: with none configured, nothing is cut, queued or sent.
-    const endpoint = await this.d.connections.endpoint();
+    // The endpoint and its key first: with none configured, nothing is cut, queued or sent (this says why).
+    const endpoint = configured ?? (await this.d.connections.endpoint());
     // The board is one request: its bill is held to the spend caps as a whole before anything is cut or sent
     // (asked shot by shot, a cap stopped the film halfway, its first shots paid), and Allow This Once covers it all.
-    // A board with a problem is refused below (runBoard) without asking.
+    // A board with a problem is refused below (runBoard) without asking; one with nothing to send asks nothing.
     const shots = plan.shots.filter((s) => plan.sends.includes(s.id) && s.request);
-    const admitted = plan.ready ? await this.d.tasks.admitWhole(shots.map((s) => ({ duration: s.request!.duration, resolution: s.request!.resolution })), endpoint) : undefined;
+    const admitted = plan.ready && shots.length > 0 ? await this.d.tasks.admitWhole(shots.map((s) => ({ duration: s.request!.duration, resolution: s.request!.resolution })), endpoint) : undefined;
     const abort = new AbortController();
     const cancel = token?.onCancellationRequested(() => abort.abort());
     const total = plan.sends.length;
@@ -100,6 +103,7 @@ export class StoryboardService implements vscode.Disposable {
       throw error;
     } finally {
       cancel?.dispose();
+      admitted?.dispose();
     }
   }
 
@@ -125,12 +129,13 @@ export class StoryboardService implements vscode.Disposable {
     }
   }
 
-  private async read(boardUri: vscode.Uri, text: string): Promise<BoardReading> {
+  /** `endpoint`: the one the plan is for; read from the settings when not given. */
+  private async read(boardUri: vscode.Uri, text: string, given?: EndpointRef): Promise<BoardReading> {
     if (boardUri.scheme !== 'file') return { ok: false, problems: [{ path: [], message: vscode.l10n.t('Only a board saved on this machine can be planned: {0}', boardUri.toString()) }] };
     const records = this.d.tasks.all();
     const folders = [...outputFolders(), ...records.flatMap((r) => (r.save?.file ? [dirname(r.save.file)] : []))];
     // An endpoint not configured yet sends nothing; its plan counts no rehearsal clip as the film.
-    const endpoint = await this.d.connections.endpoint().catch(() => undefined);
+    const endpoint = given ?? (await this.d.connections.endpoint().catch(() => undefined));
     const uploads = endpoint ? canUploadAudio(endpoint) : true;
     const rehearsal = endpoint ? isRehearsal(endpoint) : false;
     return readAndPlan(text, boardUri.fsPath, { records, folders, canUploadAudio: uploads, rehearsal, index: this.index });

@@ -98,9 +98,9 @@ export class BudgetGate {
    * Resolves when `requests` (every task of a batch) fit the caps, counting the tasks already billed and
    * those on their way, or when the user allows them this once; throws BudgetRefusal otherwise.
    */
-  async admit(records: readonly TaskRecord[], requests: readonly TaskRequest[], endpoint: EndpointRef): Promise<void> {
+  async admit(records: readonly TaskRecord[], requests: readonly TaskRequest[], endpoint: EndpointRef, held = 0): Promise<void> {
     const budget = (this.o.read ?? readBudget)();
-    const over = capsExceeded(records, requests, endpoint, budget.caps, (this.o.now ?? Date.now)());
+    const over = capsExceeded(records, requests, endpoint, budget.caps, (this.o.now ?? Date.now)(), held);
     if (!over.length) return;
     const askedTally = emptyTally();
     for (const q of requests) askedTally.byResolution[resolutionOf(q)] += requestSeconds(q);

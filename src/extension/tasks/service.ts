@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { TaskEngine, type EngineEvents } from '../../tasks/engine';
 import type { EndpointRef, ShotLink, TaskRecord, TaskRequest } from '../../tasks/record';
-import { requestSeconds } from '../../tasks/spend';
+import { isRehearsal, requestSeconds } from '../../tasks/spend';
 import { TaskStore, removeStaleTemporaries } from '../../tasks/store';
 import { WanValidationError, isLocalFileErrorCode } from '../../wan/errors';
 import type { ConnectionFactory } from '../connection';
@@ -20,19 +20,38 @@ export interface TaskServiceOptions {
   events: EngineEvents;
   /** A lease lapses after this long without renewal (another window then takes the task over). */
   leaseMs?: number;
-  /** Holds new requests to the spend caps (throws to refuse them); see budget.ts. */
-  admit?(records: readonly TaskRecord[], requests: readonly TaskRequest[], endpoint: EndpointRef): Promise<void>;
+  /** Holds new requests to the spend caps (throws to refuse them), `held` seconds allowed but not yet queued counted as on their way; see budget.ts. */
+  admit?(records: readonly TaskRecord[], requests: readonly TaskRequest[], endpoint: EndpointRef, held: number): Promise<void>;
 }
 
-/** Billed seconds the spend caps allowed for a whole (TaskService.admitWhole), drawn on by its parts. */
-export class Admitted {
-  constructor(private remaining: number) {}
+/**
+ * Billed seconds the spend caps allowed for a whole (TaskService.admitWhole), drawn on by its parts as they are
+ * queued. Until it is released, what is left of it counts for every other request as seconds on their way.
+ */
+export class Admitted implements vscode.Disposable {
+  constructor(
+    private remaining: number,
+    private readonly onRelease: (a: Admitted) => void = () => {},
+  ) {}
 
-  /** Takes `seconds` from what was allowed; false (nothing taken) when they are more than is left. */
-  draw(seconds: number): boolean {
-    if (seconds > this.remaining) return false;
-    this.remaining -= seconds;
-    return true;
+  /** Seconds allowed and not yet queued. */
+  get left(): number {
+    return this.remaining;
+  }
+
+  covers(seconds: number): boolean {
+    return seconds <= this.remaining;
+  }
+
+  /** Takes `seconds` (queued now: their records count from here on). */
+  draw(seconds: number): void {
+    this.remaining = Math.max(0, this.remaining - seconds);
+  }
+
+  /** The whole is over (made, failed or canceled): what was not queued is no longer held. */
+  dispose(): void {
+    this.remaining = 0;
+    this.onRelease(this);
   }
 }
 
@@ -64,6 +83,8 @@ export class TaskService implements vscode.Disposable {
   /** Fires on every change of the list, made here or by another window. */
   readonly onDidChange = this.changed.event;
   private running = false;
+  /** Wholes admitted at once (a storyboard's shots) whose parts are still being queued. */
+  private readonly allowances = new Set<Admitted>();
 
   constructor(private readonly o: TaskServiceOptions) {
     this.build();
@@ -126,8 +147,20 @@ export class TaskService implements vscode.Disposable {
    * submits of its parts to draw on instead of asking again.
    */
   async admitWhole(requests: readonly TaskRequest[], endpoint: EndpointRef): Promise<Admitted> {
-    await this.o.admit?.(this.store.all(), requests, endpoint);
-    return new Admitted(requests.reduce((s, q) => s + requestSeconds(q), 0));
+    await this.o.admit?.(this.store.all(), requests, endpoint, this.held());
+    const seconds = requests.reduce((s, q) => s + requestSeconds(q), 0);
+    // A rehearsal's seconds are never counted against the caps, so they are not held either.
+    if (isRehearsal(endpoint)) return new Admitted(seconds);
+    const admitted = new Admitted(seconds, (a) => this.allowances.delete(a));
+    this.allowances.add(admitted);
+    return admitted;
+  }
+
+  /** What the open allowances hold for their parts still to be queued (paid endpoints only). */
+  private held(): number {
+    let seconds = 0;
+    for (const a of this.allowances) seconds += a.left;
+    return seconds;
   }
 
   /**
@@ -138,14 +171,21 @@ export class TaskService implements vscode.Disposable {
    */
   async submit(items: readonly Submission[], endpoint: EndpointRef, within?: Admitted): Promise<TaskRecord[]> {
     const requests = items.map((i) => i.request);
-    if (!within?.draw(requests.reduce((s, q) => s + requestSeconds(q), 0))) await this.o.admit?.(this.store.all(), requests, endpoint);
+    const seconds = requests.reduce((s, q) => s + requestSeconds(q), 0);
+    const covered = within?.covers(seconds) ?? false;
+    if (!covered) await this.o.admit?.(this.store.all(), requests, endpoint, this.held());
     const records: TaskRecord[] = [];
-    for (const { request, workspaceFolder, outputFolder, shot } of items) {
-      try {
-        records.push(await this.current.submit(request, { endpoint, workspaceFolder, outputFolder, shot }));
-      } catch (error) {
-        throw error instanceof WanValidationError ? new RequestRefused(request, error) : error;
+    try {
+      for (const { request, workspaceFolder, outputFolder, shot } of items) {
+        try {
+          records.push(await this.current.submit(request, { endpoint, workspaceFolder, outputFolder, shot }));
+        } catch (error) {
+          throw error instanceof WanValidationError ? new RequestRefused(request, error) : error;
+        }
       }
+    } finally {
+      // Drawn once queued (their records count from now), so no other request's check missed them meanwhile.
+      if (covered) within!.draw(seconds);
     }
     return records;
   }
