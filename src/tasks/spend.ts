@@ -5,6 +5,7 @@
 // No vscode import: the extension and the CLI both read spend here.
 import { DURATION_DEFAULT_S, RESOLUTIONS, RESOLUTION_DEFAULT } from '../wan/limits';
 import { billedSeconds } from '../wan/sizing';
+import { accountKey } from './queue';
 import type { EndpointRef, TaskRecord, TaskRequest, TaskState } from './record';
 
 export type Resolution = (typeof RESOLUTIONS)[number];
@@ -79,10 +80,6 @@ export function countedAt(r: TaskRecord): number {
   return r.requestedAt;
 }
 
-/** One key per account-and-place: the named regions by kind, the others by their URL. */
-export function endpointKey(e: EndpointRef): string {
-  return e.kind === 'custom' || e.kind === 'singapore-workspace' ? e.baseUrl.replace(/\/+$/, '') : e.kind;
-}
 
 export interface EndpointSpend {
   key: string;
@@ -107,7 +104,8 @@ export function spendOf(records: readonly TaskRecord[], now: number): Spend {
   for (const r of records) {
     if (isRehearsal(r.endpoint)) continue;
     const { seconds, expected } = recordSeconds(r);
-    const key = endpointKey(r.endpoint);
+    // One line per account: a region's tasks and those rebuilt from the records beside its videos (which know its URL only) together.
+    const key = accountKey(r.endpoint);
     let entry = byKey.get(key);
     if (!entry) byKey.set(key, (entry = { key, endpoint: r.endpoint, periods: emptyPeriods() }));
     const at = countedAt(r);

@@ -75,21 +75,23 @@ describe('spend', () => {
     assert.equal(new Date(starts.month).toISOString(), '2026-11-30T16:00:00.000Z');
   });
 
-  it('keeps each endpoint apart and adds them up in the total', () => {
+  it('keeps each account apart (by its address) and adds them up in the total', () => {
     const tasks = [
       billed(4, now),
       billed(6, now, { endpoint: CUSTOM }),
       billed(8, now, { endpoint: { kind: 'custom', baseUrl: 'http://127.0.0.1:9000' } }), // the same URL without its slash
       record({ state: 'running', endpoint: BEIJING, requestedAt: now, request: { firstFrame: '/a.png', duration: 3, resolution: '1080P' } }),
+      // Rebuilt from the record beside a Beijing video, which knows the URL only: the same account.
+      billed(5, now, { endpoint: { kind: 'custom', baseUrl: `${BEIJING.baseUrl}/` } }),
     ];
     const spend = spendOf(tasks, now);
     assert.deepEqual(spend.endpoints.map((e) => [e.key, e.periods.today.seconds, e.periods.today.expected]), [
       ['http://127.0.0.1:9000', 14, 0],
-      ['beijing', 7, 3],
+      ['https://dashscope.aliyuncs.com', 12, 3],
     ]);
-    assert.equal(spend.total.today.seconds, 21);
+    assert.equal(spend.total.today.seconds, 26);
     assert.equal(spend.total.today.expected, 3);
-    assert.deepEqual(spend.total.all.byResolution, { '720P': 18, '1080P': 3 });
+    assert.deepEqual(spend.total.all.byResolution, { '720P': 23, '1080P': 3 });
   });
 
   it('prices seconds per resolution, and gives no price while a resolution used has none', () => {

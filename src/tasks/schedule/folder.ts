@@ -4,6 +4,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PollSchedule } from '../../wan/poll';
+import { accountKey } from '../queue';
+import { endpointOfSidecar, type VideoSidecar } from '../sidecar';
 import { cellOf, sampleOfSidecar, type CellInput, type TimingSample } from './history';
 import { windowSchedule } from './learned';
 import { EndPredictor, type EndWindow } from './predictor';
@@ -11,18 +13,16 @@ import { EndPredictor, type EndWindow } from './predictor';
 /** Reading stops after this many sidecars; a folder of thousands of videos needs no more to learn from. */
 const MAX_SIDECARS = 1000;
 
-/** The endpoint a sidecar names (`emulator` or a base URL), compared without a trailing slash. */
-const endpointKey = (e: string) => e.replace(/\/+$/, '');
-
+/** `endpoint`: the base URL the CLI sends to; a sidecar counts when it names the same account. */
 export async function readFolderHistory(dir: string, endpoint: string): Promise<TimingSample[]> {
-  const wanted = endpointKey(endpoint);
+  const wanted = accountKey({ kind: 'custom', baseUrl: endpoint });
   const names = await readdir(dir).catch(() => [] as string[]);
   const out: TimingSample[] = [];
   for (const name of names.filter((n) => n.toLowerCase().endsWith('.json')).slice(0, MAX_SIDECARS)) {
     try {
       const json: unknown = JSON.parse(await readFile(join(dir, name), 'utf8'));
-      const from = (json as { endpoint?: unknown } | null)?.endpoint;
-      if (typeof from !== 'string' || endpointKey(from) !== wanted) continue;
+      if (typeof json !== 'object' || json === null || typeof (json as VideoSidecar).endpoint !== 'string') continue;
+      if (accountKey(endpointOfSidecar(json as VideoSidecar)) !== wanted) continue;
       const s = sampleOfSidecar(json);
       if (s) out.push(s);
     } catch {
