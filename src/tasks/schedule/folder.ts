@@ -20,9 +20,9 @@ export async function readFolderHistory(dir: string, endpoint: string): Promise<
   const out: TimingSample[] = [];
   for (const name of names.filter((n) => n.toLowerCase().endsWith('.json')).slice(0, MAX_SIDECARS)) {
     try {
-      const json: unknown = JSON.parse(await readFile(join(dir, name), 'utf8'));
-      if (typeof json !== 'object' || json === null || typeof (json as VideoSidecar).endpoint !== 'string') continue;
-      if (accountKey(endpointOfSidecar(json as VideoSidecar)) !== wanted) continue;
+      const json = JSON.parse(await readFile(join(dir, name), 'utf8')) as Partial<VideoSidecar> | null;
+      // A record that does not say where it was made teaches nothing about this endpoint.
+      if (typeof json?.endpoint !== 'string' || accountKey(endpointOfSidecar(json)) !== wanted) continue;
       const s = sampleOfSidecar(json);
       if (s) out.push(s);
     } catch {
