@@ -220,6 +220,40 @@ suite('Storyboard editor', () => {
     }
   });
 
+  test('a blank page over a board with unsaved changes is not replaced (closing its editor would ask about them): the edits stay', async function () {
+    // The setting: desktop VS Code's default (files.autoSave off), where a board stays unsaved. code-server's own
+    // default (afterDelay) saves it within a second, so there the board is clean and the test above is the path.
+    this.timeout(90_000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const files = vscode.workspace.getConfiguration('files');
+    await files.update('autoSave', 'off', vscode.ConfigurationTarget.Global);
+    sampleInput('first-frame.jpg', 'dirty-key.jpg');
+    const uri = vscode.Uri.file(join(workspaceRoot(), 'inputs', 'integration-dirty.wanboard.json'));
+    writeFileSync(uri.fsPath, JSON.stringify({ version: 1, shots: [{ id: 'shot-1', prompt: 'saved prompt', duration: 5, start: { keyframe: 'dirty-key.jpg' } }] }, null, 2));
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await handEdit(doc, 'saved prompt', 'an unsaved prompt');
+      assert.ok(doc.isDirty);
+      api.silenceNextPages(1);
+      await vscode.commands.executeCommand('vscode.openWith', uri, 'wanStudio.storyboard');
+      const blank = await until('its editor', () => api.storyboardEditors().find((e) => e.uri.fsPath === uri.fsPath));
+      // Past the second load's timer, where a clean board's editor is replaced (the next test). This one runs first:
+      // a recreate is allowed once a minute, so after that one this would pass for the wrong reason.
+      await new Promise((r) => setTimeout(r, 13_000));
+      const pages = api.storyboardEditors().filter((e) => e.uri.fsPath === uri.fsPath);
+      assert.ok(pages.length === 1 && pages[0] === blank, 'the same editor, not a new one');
+      const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === uri.fsPath);
+      assert.equal(tabs.length, 1, 'its tab still open');
+      assert.ok(doc.isDirty && doc.getText().includes('an unsaved prompt'), 'the unsaved edit is kept');
+    } finally {
+      api.silenceNextPages(0);
+      await vscode.commands.executeCommand('workbench.action.files.revert').then(undefined, () => undefined);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await files.update('autoSave', undefined, vscode.ConfigurationTarget.Global);
+      rmSync(uri.fsPath, { force: true });
+    }
+  });
+
   test('a page still blank after a reload is opened again in a new editor, which renders the board', async function () {
     // As for the generation panel and the player: code-server 1.100 can leave a webview's frame waiting for a service
     // worker change that never comes (see WebviewHost.watchReady). The page is made silent here, as that race leaves it.
