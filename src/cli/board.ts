@@ -8,7 +8,7 @@ import { BoardNotReady, runBoard, type RunResult } from '../storyboard/run';
 import { readAndPlan, type BoardReading } from '../storyboard/facts';
 import { assembleBoard, currentFilm } from '../storyboard/film';
 import { planJson, planText, problemLine } from '../storyboard/format';
-import type { ShotLink } from '../tasks/record';
+import type { EndpointRef, ShotLink } from '../tasks/record';
 import { WanValidationError, prepareRequest, type WanClient } from '../wan';
 import { REGION_BASE_URLS } from '../wan/regions';
 import type { GenerationInput } from '../wan/request';
@@ -21,19 +21,25 @@ export function uploadsLocalAudio(baseUrl: string | undefined): boolean {
   return !baseUrl || (baseUrl !== REGION_BASE_URLS.singapore && !/\.ap-southeast-1\.maas\.aliyuncs\.com$/i.test(baseUrl));
 }
 
-async function readBoard(file: string, outDir: string | undefined, baseUrl: string | undefined): Promise<Extract<BoardReading, { ok: true }>> {
+/** `endpoint`: where the board would be sent; none for a plan made without --base-url or --region (a paid one). */
+async function readBoard(file: string, outDir: string | undefined, endpoint: EndpointRef | undefined): Promise<Extract<BoardReading, { ok: true }>> {
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new CliUsageError(`${file} cannot be read (${e.code ?? e.message})`);
   });
-  // The CLI cannot tell the emulator from a gateway: an extension's rehearsal clips in --out are never its film.
-  const reading = await readAndPlan(text, file, { records: [], folders: outDir ? [outDir] : [], canUploadAudio: uploadsLocalAudio(baseUrl), rehearsal: false });
+  // A rehearsal's clips in --out (the extension's, or this CLI's against the emulator) are a film only for a rehearsal.
+  const reading = await readAndPlan(text, file, {
+    records: [],
+    folders: outDir ? [outDir] : [],
+    canUploadAudio: uploadsLocalAudio(endpoint?.baseUrl),
+    rehearsal: endpoint?.kind === 'emulator',
+  });
   if (!reading.ok) throw new WanValidationError(reading.problems.map((p) => ({ field: basename(file), message: problemLine(p) })));
   return reading;
 }
 
 /** `board plan FILE [--out DIR]`: the plan and its bill; with --out, the clips already there count as made. */
-export async function boardPlan(file: string, outDir: string | undefined, baseUrl: string | undefined): Promise<{ text: string; result: Record<string, unknown> }> {
-  const { board, plan } = await readBoard(file, outDir, baseUrl);
+export async function boardPlan(file: string, outDir: string | undefined, endpoint: EndpointRef | undefined): Promise<{ text: string; result: Record<string, unknown> }> {
+  const { board, plan } = await readBoard(file, outDir, endpoint);
   return { text: planText(basename(file), board, plan), result: planJson(plan) };
 }
 
@@ -43,11 +49,12 @@ export async function boardRun(
   file: string,
   outDir: string,
   common: Common,
+  endpoint: EndpointRef,
   io: Io,
   signal: AbortSignal,
   ctx: RunContext,
 ): Promise<{ text: string; result: Record<string, unknown> }> {
-  const reading = await readBoard(file, outDir, common.baseUrl);
+  const reading = await readBoard(file, outDir, endpoint);
   const { board, plan, facts } = reading;
   if (!plan.ready) {
     throw new WanValidationError([...plan.problems, ...plan.shots.flatMap((s) => s.problems)].map((p) => ({ field: basename(file), message: problemLine(p) })));
@@ -80,7 +87,7 @@ export async function boardRun(
         const sent = pending.get(taskId)!;
         const own: RunContext = { phase: 'poll', taskId, extra: {}, notes: [], reached: true };
         try {
-          const saved = await pollAndSave(client, taskId, outDir, common, io, signal, own, { request: sent.input, shot: sent.shot });
+          const saved = await pollAndSave(client, taskId, outDir, common, io, signal, own, { endpoint, request: sent.input, shot: sent.shot });
           io.err(`Shot ${sent.shot.shotId}: saved ${saved.dest}`);
           return { video: saved.dest, taskId };
         } catch (e) {
@@ -102,7 +109,7 @@ export async function boardRun(
     const error = errors.get(first.shotId);
     throw error instanceof Error ? error : new Error(`shot ${first.shotId} was not made: ${first.error}`);
   }
-  const made = await readBoard(file, outDir, common.baseUrl);
+  const made = await readBoard(file, outDir, endpoint);
   if (!(await currentFilm(made.board, made.plan, file))) io.err(`Assembling ${made.plan.shots.length} shots into a ${made.plan.filmSeconds} s film…`);
   const film = await assembleBoard(made.board, made.plan, file, { signal });
   if (film.upToDate) io.err(`${basename(film.video)} is up to date: nothing changed since it was assembled (its record ${basename(film.record)} lists these shots' clips).`);

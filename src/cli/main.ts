@@ -19,6 +19,7 @@ import { NotConfigured, classify, stopSignalOf } from './failure';
 import { LOOKUP, reportCreatedTasks, type LookupPolicy } from './lostCreate';
 import type { Io, RunContext } from './runContext';
 import { boardPlan, boardRun } from './board';
+import { runEndpoint } from './endpoint';
 import { checkOutDir, ensureWritableDir, pollAndSave } from './save';
 import { folderSpend, spendLine } from './spend';
 import { describeTask, listCommand, taskLine, waitCommand } from './text';
@@ -69,7 +70,7 @@ export async function run(
     if (command.kind === 'board-plan') {
       // Pays nothing and needs no key: the plan is worked out locally.
       json = command.json;
-      const planned = await boardPlan(command.file, command.outDir, command.baseUrl);
+      const planned = await boardPlan(command.file, command.outDir, command.baseUrl === undefined ? undefined : await runEndpoint(command.baseUrl, io));
       if (planned.result.ready) return succeed(planned.text, planned.result);
       // Printed in full, but a board that cannot be sent fails a script's check.
       io.out(json ? JSON.stringify({ exit_code: EXIT.invalidInput, code: 'InvalidBoard', ...planned.result }) : planned.text);
@@ -111,9 +112,11 @@ export async function run(
         await checkOutDir(command.outDir);
         await ensureWritableDir(command.outDir);
         Object.assign(ctx, { phase: 'poll', taskId: command.taskId, resume: waitCommand(command.taskId, command.outDir, common) });
-        const saved = await pollAndSave(c, command.taskId, command.outDir, common, io, signal, ctx);
+        const endpoint = await runEndpoint(common.baseUrl, io);
+        const saved = await pollAndSave(c, command.taskId, command.outDir, common, io, signal, ctx, { endpoint, request: {} });
         return succeed(saved.dest, {
           task_id: command.taskId,
+          rehearsal: endpoint.kind === 'emulator',
           file: saved.dest,
           bytes: saved.bytes,
           kept_existing: saved.kept,
@@ -126,8 +129,9 @@ export async function run(
         // checks and before anything is uploaded or created.
         let outReady: Promise<void> | undefined;
         const prepareOut = () => (outReady ??= ensureWritableDir(command.outDir));
-        // The CLI cannot tell the emulator from a paid endpoint; the record beside an input can tell a rehearsal's.
-        for (const source of [command.input.firstClip, command.input.firstFrame, command.input.lastFrame]) {
+        const endpoint = await runEndpoint(common.baseUrl, io);
+        // The record beside an input tells a rehearsal's video, or a frame of one: worth a note before paying for it.
+        for (const source of endpoint.kind === 'emulator' ? [] : [command.input.firstClip, command.input.firstFrame, command.input.lastFrame]) {
           const kind = source === undefined ? undefined : await rehearsalSource(source);
           if (kind) io.err(`Note: ${source} is ${kind === 'clip' ? 'a rehearsal video' : 'a frame of a rehearsal video'} (the emulator made it, stamped REHEARSAL, not the Wan model); a paid endpoint bills this request, and the model gets the stand-in, label and all.`);
         }
@@ -140,7 +144,7 @@ export async function run(
         const size = prepared.outputSize ? `, about ${prepared.outputSize.width}x${prepared.outputSize.height}` : '';
         io.err(`Creating a ${prepared.duration} s ${prepared.resolution} video${size} (billed ${prepared.billedSeconds} s)…`);
         // The videos already in the folder made on this endpoint (their .json records) say when a task like this one ends.
-        const learning = learnedScheduleFor(command.outDir, common.baseUrl, command.input);
+        const learning = learnedScheduleFor(command.outDir, endpoint, command.input);
         ctx.phase = 'create';
         ctx.lookup = listCommand(common);
         const sentAt = Date.now();
@@ -161,10 +165,11 @@ export async function run(
         if (window && common.pollIntervalMs === undefined) {
           io.err(`Tasks like this one usually end ${Math.round(window.loMs / 1000)}-${Math.round(window.hiMs / 1000)} s after submission (learned from ${window.samples} earlier videos of this endpoint in ${command.outDir}): checking often then.`);
         }
-        const made = { request: command.input, requestId: created.request_id, outputSize: prepared.outputSize };
+        const made = { endpoint, request: command.input, requestId: created.request_id, outputSize: prepared.outputSize };
         const saved = await pollAndSave(c, taskId, command.outDir, common, io, signal, ctx, made, schedule);
         return succeed(saved.dest, {
           task_id: taskId,
+          rehearsal: endpoint.kind === 'emulator',
           file: saved.dest,
           bytes: saved.bytes,
           kept_existing: saved.kept,
@@ -195,7 +200,7 @@ export async function run(
       }
       case 'board-run': {
         await checkOutDir(command.outDir);
-        const ran = await boardRun(c, command.file, command.outDir, common, io, signal, ctx);
+        const ran = await boardRun(c, command.file, command.outDir, common, await runEndpoint(common.baseUrl, io), io, signal, ctx);
         return succeed(ran.text, ran.result);
       }
       default:

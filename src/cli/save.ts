@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WanClient, expectedVideoSeconds, type TaskResponse, probeWritable, type PollSchedule, type Size } from '../wan';
-import type { ShotLink, TaskRequest } from '../tasks/record';
+import type { EndpointRef, ShotLink, TaskRequest } from '../tasks/record';
 import { sidecarFor, sidecarPathOf, writeSidecar } from '../tasks/sidecar';
 import { CliUsageError, type Common } from './args';
 import { TaskEnded } from './failure';
@@ -36,7 +36,7 @@ export async function pollAndSave(
   io: Io,
   signal: AbortSignal,
   ctx: RunContext,
-  made: RunFacts = { request: {} },
+  made: RunFacts,
   learned?: PollSchedule,
 ) {
   const started = Date.now();
@@ -69,7 +69,7 @@ export async function pollAndSave(
       shown = pct;
     },
   });
-  await writeRunRecord(dest, saved.bytes, task, common, made, io);
+  await writeRunRecord(dest, saved.bytes, task, made, io);
   if (saved.kept) io.err(`${dest} was already saved in full (${saved.bytes} bytes), by another run: kept it.`);
   if (saved.expectedBytes === undefined) {
     const lasts = seconds !== undefined ? ` lasting the ${seconds} s the task reports` : '';
@@ -78,8 +78,9 @@ export async function pollAndSave(
   return { task, dest, bytes: saved.bytes, kept: saved.kept, lengthChecked: saved.expectedBytes !== undefined };
 }
 
-/** What the run knows of the task it saves: the request as asked (`wait` knows none), the create's request ID. */
+/** What the run knows of the task it saves: where it was sent, the request as asked (`wait` knows none), the create's request ID. */
 export interface RunFacts {
+  endpoint: EndpointRef;
   request: TaskRequest;
   requestId?: string;
   outputSize?: Size;
@@ -92,13 +93,13 @@ export interface RunFacts {
  * later run learns its timing, and spend figures read its usage. Inline data: sources are left out (a record
  * never holds image data). A record that cannot be written costs a note, never the saved video.
  */
-async function writeRunRecord(dest: string, bytes: number, task: TaskResponse, common: Common, made: RunFacts, io: Io): Promise<void> {
+async function writeRunRecord(dest: string, bytes: number, task: TaskResponse, made: RunFacts, io: Io): Promise<void> {
   const request = Object.fromEntries(Object.entries(made.request).filter(([, v]) => !(typeof v === 'string' && /^data:/i.test(v)))) as TaskRequest;
   const o = task.output;
   const record = sidecarFor(
     {
       request,
-      endpoint: { kind: 'custom', baseUrl: common.baseUrl },
+      endpoint: made.endpoint,
       taskId: o.task_id,
       requestId: made.requestId ?? task.request_id,
       origPrompt: o.orig_prompt,

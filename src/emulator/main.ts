@@ -1,12 +1,12 @@
 // CLI: node dist/emulator.js [--port 8787] [--host 127.0.0.1] [--time-scale N] [--pending-ms N] [--running-ms N]
-//   [--render-timeout-ms N] [--data-dir DIR] [--state-file FILE] [--idle-exit-minutes N] [--quiet]
+//   [--render-timeout-ms N] [--data-dir DIR] [--state-file FILE] [--idle-exit-minutes N] [--as-gateway] [--quiet]
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { startEmulator } from './server';
 
 function usage(): never {
   process.stderr.write(
     'Usage: node dist/emulator.js [--port 8787] [--host 127.0.0.1] [--time-scale N] [--pending-ms N] [--running-ms N] [--api-key KEY]...\n' +
-      '         [--render-timeout-ms N] [--data-dir DIR] [--state-file FILE] [--idle-exit-minutes N] [--quiet]\n',
+      '         [--render-timeout-ms N] [--data-dir DIR] [--state-file FILE] [--idle-exit-minutes N] [--as-gateway] [--quiet]\n',
   );
   process.exit(2);
 }
@@ -23,6 +23,7 @@ function parseArgs(argv: string[]) {
     dataDir: undefined as string | undefined,
     stateFile: undefined as string | undefined,
     idleExitMinutes: undefined as number | undefined,
+    asGateway: false,
     quiet: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -49,6 +50,7 @@ function parseArgs(argv: string[]) {
       case '--data-dir': out.dataDir = value(); break;
       case '--state-file': out.stateFile = value(); break;
       case '--idle-exit-minutes': out.idleExitMinutes = num(Number.MIN_VALUE); break;
+      case '--as-gateway': out.asGateway = true; break;
       case '--quiet': out.quiet = true; break;
       case '-h': case '--help':
       default: usage();
@@ -69,6 +71,8 @@ async function main(): Promise<void> {
     ...(args.renderTimeoutMs !== undefined ? { renderTimeoutMs: args.renderTimeoutMs } : {}),
     ...(args.apiKeys.length ? { apiKeys: args.apiKeys } : {}),
     ...(args.dataDir ? { dataDir: args.dataDir } : {}),
+    // A paid stand-in for tests: clients cannot tell it is the emulator (src/emulator/identity.ts).
+    ...(args.asGateway ? { asGateway: true } : {}),
     log: args.quiet ? undefined : (line) => process.stderr.write(`[emulator] ${line}\n`),
   });
   process.stdout.write(

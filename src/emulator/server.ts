@@ -25,12 +25,13 @@ import {
   type Reply,
 } from './http';
 import { serveDownload } from './resultFiles';
+import { EMULATOR_HEADER } from './identity';
 import { CREATE_PATH, matchRoute } from './routes';
 import { TaskList } from './taskList';
 import { TaskStore } from './tasks';
 import { OssError, UploadStore, answerUpload } from './upload';
 
-export const EMULATOR_HEADER = 'X-Wan-Emulator';
+export { EMULATOR_HEADER };
 export { CREATE_PATH };
 export type { RequestLogEntry } from './control';
 
@@ -62,6 +63,12 @@ export interface EmulatorOptions {
   renderConcurrency?: number;
   /** Time limit of one render; a task over it ends FAILED with InternalError.Timeout. Default 60 s. */
   renderTimeoutMs?: number;
+  /**
+   * Answer as a paid gateway would: no `X-Wan-Emulator` header, and `GET /__emulator/info` is not found, so
+   * clients (src/emulator/identity.ts) take it for a paid endpoint. Tests use it as a paid stand-in; the rest
+   * of the control plane still answers on loopback.
+   */
+  asGateway?: boolean;
   log?: (line: string) => void;
 }
 
@@ -238,7 +245,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     lastRequestAt = Date.now();
-    res.setHeader(EMULATOR_HEADER, 'rehearsal');
+    if (!opts.asGateway) res.setHeader(EMULATOR_HEADER, 'rehearsal');
     // Clients that follow the service's clock (expiry countdowns) see the emulated one, jumps included.
     res.setHeader('date', new Date(clock.now()).toUTCString());
     res.setHeader('x-request-id', requestId);
@@ -316,6 +323,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         reply = await answerUpload(uploads, req, requestId, log);
         break;
       case 'control':
+        if (opts.asGateway && route.what === 'info') {
+          reply = errorReply(404, 'NotFound', `${method} ${url.pathname} is not part of the API.`, requestId);
+          break;
+        }
         reply = await answerControl({ clock, faults, requestLog, tasks }, req, route.what, requestId);
         break;
       default:

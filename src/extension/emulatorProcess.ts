@@ -6,7 +6,8 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { answers, isAlive, readEmulatorState, runningEmulator, type EmulatorState } from './emulatorState';
+import { answers } from '../emulator/identity';
+import { isAlive, readEmulatorState, runningEmulator, type EmulatorState } from './emulatorState';
 
 export type { EmulatorState };
 

@@ -2,6 +2,7 @@
 // URL and process, and a cheap request checks that it is still the emulator answering there. No vscode, so
 // the unit tests check it against real processes and sockets.
 import { readFile } from 'node:fs/promises';
+import { answers } from '../emulator/identity';
 
 export interface EmulatorState {
   url: string;
@@ -14,20 +15,6 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Whether the emulator answers on `url`: 'yes'; 'no' when something else or nothing answers there (a stale state
- * file may name a port some other program took since, or none); 'slow' when the request timed out.
- */
-export async function answers(url: string, timeoutMs = 2000): Promise<'yes' | 'no' | 'slow'> {
-  try {
-    const res = await fetch(`${url}/__emulator/info`, { signal: AbortSignal.timeout(timeoutMs) });
-    await res.body?.cancel();
-    return res.headers.get('x-wan-emulator') === 'rehearsal' ? 'yes' : 'no';
-  } catch (error) {
-    return (error as Error).name === 'TimeoutError' ? 'slow' : 'no';
   }
 }
 

@@ -86,10 +86,10 @@ function tasksDescription() {
 }
 
 try {
-  // The emulator stands for the paid service; the CLI saves a video into the workspace's videos/ while VS Code starts.
+  // The emulator stands for the paid service (--as-gateway: the CLI cannot tell it from one); the CLI saves a video into the workspace's videos/ while VS Code starts.
   const port = await freePort();
-  emulator = { url: `http://127.0.0.1:${port}`, ...runNode('emulator.js', ['--port', String(port), '--pending-ms', '200', '--running-ms', '600', '--render-timeout-ms', '300000', '--quiet']) };
-  await until('the emulator', async () => (await fetch(`${emulator.url}/__emulator/info`)).ok, 30_000);
+  emulator = { url: `http://127.0.0.1:${port}`, ...runNode('emulator.js', ['--port', String(port), '--pending-ms', '200', '--running-ms', '600', '--render-timeout-ms', '300000', '--as-gateway', '--quiet']) };
+  await until('the emulator', async () => (await fetch(`${emulator.url}/__emulator/requests`)).ok, 30_000);
   const cli = runNode('cli.js', ['generate', '--first-frame', 'first-frame.jpg', '--prompt', CLI_PROMPT, '--duration', '2', '--resolution', '720P', '--out', 'videos', '--base-url', emulator.url, '--poll-interval', '1'], { DASHSCOPE_API_KEY: KEY });
   ({ server, browser, page } = await openWorkbench({
     install,

@@ -93,7 +93,7 @@ describe('wan-video CLI', function () {
     assert.ok(existsSync(CLI), `${CLI} is missing: run npm run build first`);
     dir = await tempDir('cli');
     inputs = await makeInputSet(dir);
-    emu = await startEmulator({ pendingMs: 100, runningMs: 300, apiKeys: [KEY] });
+    emu = await startEmulator({ pendingMs: 100, runningMs: 300, apiKeys: [KEY], asGateway: true });
     base = ['--base-url', emu.url, '--poll-interval', '1', '--out', join(dir, 'out'), '--resolution', '720P'];
   });
   after(async () => emu?.close());
@@ -135,6 +135,37 @@ describe('wan-video CLI', function () {
     const framed = await cli(['generate', '--first-frame', frame, ...base, '--duration', '2', '--prompt', 'from the frame']);
     assert.equal(framed.code, EXIT.ok, framed.stderr);
     assert.match(framed.stderr, /Note: .*rehearsed-clip-frame-00m02s000\.png is a frame of a rehearsal video/);
+  });
+
+  it('against the emulator itself (it says so on loopback) a run is a rehearsal: said, recorded as one, never spend, and no "paid" note', async function () {
+    this.timeout(120_000); // two runs of the CLI
+    const rehearsal = await startEmulator({ pendingMs: 100, runningMs: 300 });
+    try {
+      const out = join(await tempDir('cli-rehearsal'), 'videos');
+      // The frame of a rehearsal's clip: worth a note before a paid request, not before another rehearsal.
+      const frame = join(dir, 'rehearsed-clip-frame-00m01s000.png');
+      await copyFile(inputs.firstFrame, frame);
+      await writeFile(join(dir, 'rehearsed-clip.json'), JSON.stringify({ format: SIDECAR_FORMAT, task_id: 'rehearsed-task', rehearsal: true, endpoint: 'emulator', file: 'rehearsed-clip.mp4' }));
+      const made = await cli(['generate', '--first-frame', frame, '--base-url', rehearsal.url, '--poll-interval', '1', '--out', out, '--duration', '2', '--prompt', 'a rehearsal', '--json']);
+      assert.equal(made.code, EXIT.ok, made.stderr);
+      assert.match(made.stderr, new RegExp(`${rehearsal.url.replace(/[.]/g, '\\.')} is the Wan Studio rehearsal emulator: its videos are stand-ins stamped REHEARSAL`));
+      assert.doesNotMatch(made.stderr, /a paid endpoint bills this request/);
+      const result = JSON.parse(made.stdout) as { file: string; rehearsal: boolean };
+      assert.equal(result.rehearsal, true);
+      const record = JSON.parse(await readFile(result.file.replace(/\.mp4$/, '.json'), 'utf8')) as Record<string, unknown>;
+      assert.equal(record.rehearsal, true);
+      assert.equal(record.endpoint, 'emulator');
+      // The paid stand-in (a gateway: no emulator header) makes one more video in the same folder: only that one is spend.
+      const paid = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', emu.url, '--poll-interval', '1', '--out', out, '--duration', '2', '--json']);
+      assert.equal(paid.code, EXIT.ok, paid.stderr);
+      assert.equal((JSON.parse(paid.stdout) as { rehearsal: boolean }).rehearsal, false);
+      assert.doesNotMatch(paid.stderr, /rehearsal emulator/);
+      const json = jsonOf(await cli(['list', '--base-url', emu.url, '--since', '10m', '--spend', out, '--json']));
+      assert.deepEqual(json.spend, { today: 2, month: 2, all: 2, records: 2 });
+      assert.equal(rehearsal.requests().filter((r) => r.route === 'create').length, 1, 'the paid run sent nothing to the rehearsal');
+    } finally {
+      await rehearsal.close();
+    }
   });
 
   it('--version and -v print the package version, without a key; --json wraps it', async () => {
@@ -604,7 +635,7 @@ describe('wan-video CLI', function () {
     let own: RunningEmulator;
     beforeEach(async () => {
       // Tasks stay PENDING: nothing renders, and only this test's tasks are listed.
-      own = await startEmulator({ pendingMs: 10 * 60 * 60_000, runningMs: 100, apiKeys: [KEY] });
+      own = await startEmulator({ pendingMs: 10 * 60 * 60_000, runningMs: 100, apiKeys: [KEY], asGateway: true });
     });
     afterEach(async () => own?.close());
 

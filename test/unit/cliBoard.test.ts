@@ -47,7 +47,7 @@ describe('wan-video board', function () {
       makeAudio(join(dir, 'music.mp3'), 8),
       writeFile(file, JSON.stringify(board('on'))),
     ]);
-    emu = await startEmulator({ pendingMs: 100, runningMs: 300, apiKeys: [KEY] });
+    emu = await startEmulator({ pendingMs: 100, runningMs: 300, apiKeys: [KEY], asGateway: true });
   });
   after(async () => emu?.close());
 
@@ -90,6 +90,32 @@ describe('wan-video board', function () {
     const edited = JSON.parse((await cli(['board', 'plan', 'teaser.wanboard.json', '--out', 'clips', '--json'], {})).out);
     assert.deepEqual(edited.shots.map((s: { state: string }) => s.state), ['made', 'made', 'outdated']);
     assert.deepEqual(edited.sends, ['three']);
+  });
+
+  it('a run against the emulator itself is a rehearsal: its clips serve the next rehearsal, and a paid endpoint makes every shot again', async () => {
+    const rehearsal = await startEmulator({ pendingMs: 100, runningMs: 300 });
+    try {
+      await writeFile(join(dir, 'rehearse.wanboard.json'), JSON.stringify(board('rehearsed')));
+      const ran = await cli(['board', 'run', 'rehearse.wanboard.json', '--out', 'rehearsals', '--base-url', rehearsal.url, '--poll-interval', '1', '--json']);
+      assert.equal(ran.code, EXIT.ok, ran.err);
+      assert.match(ran.err, /is the Wan Studio rehearsal emulator/);
+      assert.equal(JSON.parse(ran.out).sent.length, 3);
+      assert.equal(rehearsal.requests().filter((r) => r.route === 'create').length, 3);
+      // The film was assembled from the rehearsal's clips: its next run there has nothing to send.
+      const again = await cli(['board', 'plan', 'rehearse.wanboard.json', '--out', 'rehearsals', '--base-url', rehearsal.url, '--json'], {});
+      assert.deepEqual(JSON.parse(again.out).sends, [], again.out);
+      // Planned for a paid endpoint (the gateway stand-in), every shot is sent again, and the notes say why.
+      const before = creates();
+      const paid = await cli(['board', 'plan', 'rehearse.wanboard.json', '--out', 'rehearsals', '--base-url', emu.url, '--json'], {});
+      const plan = JSON.parse(paid.out);
+      assert.deepEqual(plan.sends, ['one', 'two', 'three']);
+      assert.ok(plan.notes.some((n: string) => /one, two, three were only rehearsed/.test(n)), JSON.stringify(plan.notes));
+      // Without an endpoint a plan is for a paid one too.
+      assert.deepEqual(JSON.parse((await cli(['board', 'plan', 'rehearse.wanboard.json', '--out', 'rehearsals', '--json'], {})).out).sends, ['one', 'two', 'three']);
+      assert.equal(creates(), before, 'a plan sends nothing');
+    } finally {
+      await rehearsal.close();
+    }
   });
 
   it('refuses a bad board (duration out of range, JSON syntax, missing keyframe, a continuation first) with exit 2 and sends nothing', async () => {

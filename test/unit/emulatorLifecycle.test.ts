@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isEmulatorAt, isLoopbackUrl } from '../../src/emulator/identity';
 import { startEmulator } from '../../src/emulator/server';
 import { runningEmulator } from '../../src/extension/emulatorState';
 import { tempDir } from '../support/fixtures';
@@ -26,6 +27,32 @@ describe('emulator lifecycle', () => {
       assert.ok(Math.abs(after - (Date.now() + 23 * HOUR)) < 2000, `Date header ${new Date(after).toISOString()} is 23 h ahead`);
     } finally {
       await emu.close();
+    }
+  });
+
+  it('is told from a paid endpoint only on loopback; as a gateway stand-in it is not told at all', async () => {
+    for (const [url, loopback] of [
+      ['http://127.0.0.1:8787', true],
+      ['http://127.4.5.6', true],
+      ['http://localhost:9/', true],
+      ['http://[::1]:8787', true],
+      ['https://dashscope.aliyuncs.com', false],
+      ['http://127.0.0.1.example.com', false],
+      ['http://10.0.0.1:8787', false],
+      ['not a url', false],
+    ] as const) {
+      assert.equal(isLoopbackUrl(url), loopback, url);
+    }
+    const [emu, gateway] = await Promise.all([startEmulator(), startEmulator({ asGateway: true })]);
+    try {
+      assert.equal(await isEmulatorAt(emu.url), true);
+      assert.equal(await isEmulatorAt(`${emu.url.replace('127.0.0.1', 'localhost')}/`), true);
+      assert.equal(await isEmulatorAt(gateway.url), false);
+      const task = await fetch(`${gateway.url}/api/v1/tasks/nope`, { headers: { authorization: 'Bearer k' } });
+      assert.equal(task.headers.get('x-wan-emulator'), null, 'no answer of the stand-in names the emulator');
+      assert.equal((await fetch(`${gateway.url}/__emulator/info`)).status, 404);
+    } finally {
+      await Promise.all([emu.close(), gateway.close()]);
     }
   });
 

@@ -134,10 +134,10 @@ describe('learned poll schedule', () => {
       await writeFile(join(dir, 'half.json'), '{"format": "wan-studio.vi');
       await writeFile(join(dir, 'other.json'), JSON.stringify({ name: 'package' }));
       await writeFile(join(dir, 'a.mp4'), 'not json');
-      const samples = await readFolderHistory(dir, BEIJING);
+      const samples = await readFolderHistory(dir, { kind: 'custom', baseUrl: BEIJING });
       assert.deepEqual(samples.map((s) => s.totalMs).sort(), [70 * S, 80 * S]);
-      assert.deepEqual((await readFolderHistory(dir, 'emulator')).map((s) => s.totalMs), [3 * S]);
-      assert.deepEqual(await readFolderHistory(join(dir, 'missing'), BEIJING), []);
+      assert.deepEqual((await readFolderHistory(dir, { kind: 'emulator', baseUrl: 'http://127.0.0.1:9' })).map((s) => s.totalMs), [3 * S]);
+      assert.deepEqual(await readFolderHistory(join(dir, 'missing'), { kind: 'beijing', baseUrl: BEIJING }), []);
     });
   });
 
@@ -362,7 +362,7 @@ describe('learned poll schedule', () => {
       const image = await makeImage(join(dir, 'cat.png'), 320, 240);
       const file = join(dir, 'tasks.json');
       await writeFile(file, JSON.stringify({ version: STORE_VERSION, tasks: past }));
-      const emu = await startEmulator({ pendingMs: 600_000, runningMs: 600_000, apiKeys: [KEY] }); // it stays PENDING
+      const emu = await startEmulator({ pendingMs: 600_000, runningMs: 600_000, apiKeys: [KEY], asGateway: true }); // it stays PENDING
       const store = new TaskStore({ file, leaseMs: 3000 });
       const engine = new TaskEngine({
         store,
@@ -410,7 +410,7 @@ describe('learned poll schedule', () => {
       const image = await makeImage(join(dir, 'cat.png'), 320, 240);
       const out = join(dir, 'out');
       await mkdir(out);
-      const emu = await startEmulator({ pendingMs: 100, runningMs: 300, apiKeys: [KEY] });
+      const emu = await startEmulator({ pendingMs: 100, runningMs: 300, apiKeys: [KEY], asGateway: true });
       const old = async (name: string, endpoint: string) => {
         for (let i = 0; i < 5; i++) {
           const submit = T0 + i * 3600 * S;

@@ -5,6 +5,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PollSchedule } from '../../wan/poll';
 import { accountKey } from '../queue';
+import type { EndpointRef } from '../record';
 import { endpointOfSidecar, type VideoSidecar } from '../sidecar';
 import { cellOf, sampleOfSidecar, type CellInput, type TimingSample } from './history';
 import { windowSchedule } from './learned';
@@ -13,9 +14,9 @@ import { EndPredictor, type EndWindow } from './predictor';
 /** Reading stops after this many sidecars; a folder of thousands of videos needs no more to learn from. */
 const MAX_SIDECARS = 1000;
 
-/** `endpoint`: the base URL the CLI sends to; a sidecar counts when it names the same account. */
-export async function readFolderHistory(dir: string, endpoint: string): Promise<TimingSample[]> {
-  const wanted = accountKey({ kind: 'custom', baseUrl: endpoint });
+/** `endpoint`: where the CLI sends (the emulator, or a base URL); a sidecar counts when it names the same account. */
+export async function readFolderHistory(dir: string, endpoint: EndpointRef): Promise<TimingSample[]> {
+  const wanted = accountKey(endpoint);
   const names = await readdir(dir).catch(() => [] as string[]);
   const out: TimingSample[] = [];
   for (const name of names.filter((n) => n.toLowerCase().endsWith('.json')).slice(0, MAX_SIDECARS)) {
@@ -33,7 +34,7 @@ export async function readFolderHistory(dir: string, endpoint: string): Promise<
 }
 
 /** A schedule for one task about to be followed on `endpoint`, learned from the sidecars in `dir`, and what it expects. */
-export async function learnedScheduleFor(dir: string, endpoint: string, input: CellInput): Promise<{ schedule: PollSchedule; window?: EndWindow }> {
+export async function learnedScheduleFor(dir: string, endpoint: EndpointRef, input: CellInput): Promise<{ schedule: PollSchedule; window?: EndWindow }> {
   const window = new EndPredictor(await readFolderHistory(dir, endpoint)).window(cellOf(input));
   return { schedule: windowSchedule(window), ...(window ? { window } : {}) };
 }
