@@ -22,7 +22,7 @@ import { ServiceTasks } from './panel/serviceTasks';
 import { PlayerManager } from './playerManager';
 import { ApiKeyStore } from './secrets';
 import { StoryboardService, type BoardPlanResult } from './storyboard/service';
-import { SECTION, affectsBudget, affectsEndpoint, endpointSettingId, openSettingsAt } from './settings';
+import { SECTION, affectsBudget, affectsWanStudio, endpointSettingId, openSettingsAt } from './settings';
 import { BudgetGate, SpendIndicator, askModal } from './tasks/budget';
 import { TaskIndicators } from './tasks/indicators';
 import { TaskNotifier, type Notice } from './tasks/notifier';
@@ -175,7 +175,7 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
   );
   late.tasks = tasks;
   // Requests waiting for an unreachable endpoint go at once to the one just configured.
-  disposables.add(vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && void tasks.engine.retryWaiting().catch((err: unknown) => log.warn(String(err)))));
+  disposables.add(vscode.workspace.onDidChangeConfiguration((e) => affectsWanStudio(e) && void tasks.engine.retryWaiting().catch((err: unknown) => log.warn(String(err)))));
   const posters = disposables.add(new PosterIcons(new PosterCache(join(storage, 'posters'), (m) => log.warn(m))));
   const tree = disposables.add(new TaskTreeProvider(tasks, () => connections.now(), posters));
   const treeView = shell.treeView;

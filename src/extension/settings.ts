@@ -55,7 +55,8 @@ export function endpointSettingId(): string {
   return kind === 'custom' ? `${SECTION}.customBaseUrl` : kind === 'singapore-workspace' ? `${SECTION}.workspaceId` : `${SECTION}.endpoint`;
 }
 
-export function affectsEndpoint(e: vscode.ConfigurationChangeEvent): boolean {
+/** Any `wanStudio` setting: the endpoint, its URL or workspace, the output folder and the rest alike (cheap to re-check). */
+export function affectsWanStudio(e: vscode.ConfigurationChangeEvent): boolean {
   return e.affectsConfiguration(SECTION);
 }
 

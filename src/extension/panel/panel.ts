@@ -30,7 +30,7 @@ import { DraftChecker, issuesOf, requestsOf } from './check';
 import type { DraftBackup, PanelState } from './draftBackup';
 import { adviceFor, adviceForError } from './errors';
 import { MalformedMessage, WebviewHost } from '../webviews/host';
-import { affectsEndpoint, openSettingsAt } from '../settings';
+import { affectsWanStudio, openSettingsAt } from '../settings';
 import { pageHtml } from '../webviews/pageHtml';
 import { generatorLabels } from './labels';
 import { pickSources } from './pick';
@@ -111,7 +111,7 @@ export class GeneratorPanel extends WebviewHost<Params, Results, PageNotificatio
     this.disposables.push(
       deps.tasks.onDidChange(() => this.pushTasks()),
       // A verdict depends on the endpoint too (a rehearsal's clip, a region without the upload): the page asks again.
-      vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && this.post({ type: 'recheck' })),
+      vscode.workspace.onDidChangeConfiguration((e) => affectsWanStudio(e) && this.post({ type: 'recheck' })),
     );
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'icon.svg');
     this.loadPage();

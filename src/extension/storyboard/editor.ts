@@ -20,7 +20,7 @@ import {
 } from '../../protocol/storyboard';
 import { CommandIds } from '../commands/ids';
 import { UserError } from '../userError';
-import { affectsEndpoint } from '../settings';
+import { affectsWanStudio } from '../settings';
 import { outputFolders } from '../tasks/outputFolder';
 import { isInsideFolder } from '../../tasks/insideFolder';
 import { RECREATE_EVERY_MS, WebviewHost } from '../webviews/host';
@@ -90,9 +90,8 @@ class StoryboardPage extends WebviewHost<StoryboardParams, StoryboardResults, Re
       // What it may preview follows the folders: a video a moment ago outside them may be inside now, or the reverse.
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.render()),
       // The plan follows the settings: the output folder (its clips, what may be previewed) and the endpoint
-      // (whether it takes local audio; a rehearsal's clips count only while the board is rehearsed). The
-      // endpoint is read from the whole section, the output folder included.
-      vscode.workspace.onDidChangeConfiguration((e) => affectsEndpoint(e) && this.render()),
+      // (whether it takes local audio; a rehearsal's clips count only while the board is rehearsed).
+      vscode.workspace.onDidChangeConfiguration((e) => affectsWanStudio(e) && this.render()),
       deps.service.onDidChange(() => this.render()),
     );
     this.loadPage();
