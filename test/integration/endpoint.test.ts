@@ -36,7 +36,20 @@ suite('Endpoint settings', () => {
 
     await vscode.commands.executeCommand('wanStudio.setApiKey', GOOD_KEY);
     const accepted = await check();
-    assert.deepEqual(accepted, { ok: true, baseUrl: emu.url, rehearsal: false });
+    // An emulator behind the custom endpoint: the check says it is one, and that it counts as paid there.
+    assert.deepEqual(accepted, { ok: true, baseUrl: emu.url, rehearsal: false, emulatorAsPaid: true });
+  });
+
+  test('a custom endpoint that does not answer as the emulator (a gateway) is only said to accept the key', async () => {
+    const gateway = await startEmulator({ apiKeys: [GOOD_KEY], asGateway: true });
+    try {
+      await config().update('endpoint', 'custom', vscode.ConfigurationTarget.Global);
+      await config().update('customBaseUrl', gateway.url, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('wanStudio.setApiKey', GOOD_KEY);
+      assert.deepEqual(await check(), { ok: true, baseUrl: gateway.url, rehearsal: false });
+    } finally {
+      await gateway.close();
+    }
   });
 
   test('a service that keeps failing is asked twice, not six times, and the check says what it answered', async () => {

@@ -4,6 +4,7 @@ import { NotConfiguredError, type ConnectionFactory } from '../connection';
 import { WanApiError, WanNetworkError, explainError } from '../../wan';
 import { adviceFor, type NextStep } from '../../wan/explain';
 import type { RetryPolicy } from '../../wan/retry';
+import { isEmulatorAt } from '../../emulator/identity';
 import { endpointSettingId, openSettingsAt } from '../settings';
 import { CommandIds } from './ids';
 
@@ -20,7 +21,15 @@ function keyAccepted(error: unknown): boolean {
  * A failed check says what failed and the ways on it offers as buttons (the endpoint settings always among
  * them); one the user canceled says only that.
  */
-export type ConnectionCheck = { ok: true; baseUrl: string; rehearsal: boolean } | { ok: false; message: string; next: NextStep[]; canceled?: true };
+export type ConnectionCheck =
+  | {
+      ok: true;
+      baseUrl: string;
+      rehearsal: boolean;
+      /** A custom endpoint where a rehearsal emulator answers: free, yet counted as paid (spend, caps) as every custom endpoint is. */
+      emulatorAsPaid?: true;
+    }
+  | { ok: false; message: string; next: NextStep[]; canceled?: true };
 
 /**
  * The check is waited on: one retry rides out a blip, and an endpoint that is down is told in about a second,
@@ -41,7 +50,21 @@ export async function testConnection(connections: ConnectionFactory, log: vscode
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Wan Studio: testing the connection…'), cancellable: true },
     (_progress, token) => check(connections, log, token),
   );
-  if (result.ok) {
+  if (result.ok && result.emulatorAsPaid) {
+    log.info(`Connection check passed: ${result.baseUrl} (a rehearsal emulator, set as a custom endpoint)`);
+    const settings = vscode.l10n.t('Open Settings');
+    void vscode.window
+      .showInformationMessage(
+        vscode.l10n.t(
+          'Connected to {0}, a Wan Studio rehearsal emulator. As a custom endpoint it counts as paid: its videos count toward spend and the caps. To rehearse for free, set wanStudio.endpoint to emulator.',
+          result.baseUrl,
+        ),
+        settings,
+      )
+      .then((choice) => {
+        if (choice === settings) void openSettingsAt('wanStudio.endpoint');
+      });
+  } else if (result.ok) {
     log.info(`Connection check passed: ${result.baseUrl}${result.rehearsal ? ' (rehearsal emulator)' : ''}`);
     void vscode.window.showInformationMessage(
       result.rehearsal
@@ -76,7 +99,9 @@ async function check(connections: ConnectionFactory, log: vscode.LogOutputChanne
       } catch (error) {
         if (!keyAccepted(error)) throw error;
       }
-      return { ok: true, baseUrl, rehearsal: connection.rehearsal };
+      // Asked on loopback only (identity.ts), after the check passed: a gateway is never sent more.
+      const emulatorAsPaid = !connection.rehearsal && (await isEmulatorAt(baseUrl));
+      return { ok: true, baseUrl, rehearsal: connection.rehearsal, ...(emulatorAsPaid ? { emulatorAsPaid: true as const } : {}) };
     } finally {
       await connection.client.close();
     }
