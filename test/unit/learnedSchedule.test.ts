@@ -311,8 +311,9 @@ describe('learned poll schedule', () => {
       const input = { firstFrame: 'a.png', resolution: '720P', duration: 2 } as const;
       let now = T0 + 3600 * S;
       const delays = new PollDelays(store, {}, () => now, () => 0.5);
+      // A paid account's: a rehearsal's is polled densely from the start (below).
       const task = (id: string, at: number) =>
-        newTaskRecord({ id, state: 'running', request: { ...input, prompt: 'p' }, endpoint: { kind: 'emulator', baseUrl: 'x' }, requestedAt: at, updatedAt: at, sentAt: at, taskId: `t-${id}`, submitTime: formatServiceTime(new Date(at)), polls: 3 });
+        newTaskRecord({ id, state: 'running', request: { ...input, prompt: 'p' }, endpoint: { kind: 'beijing', baseUrl: 'https://dashscope.aliyuncs.com' }, requestedAt: at, updatedAt: at, sentAt: at, taskId: `t-${id}`, submitTime: formatServiceTime(new Date(at)), polls: 3 });
       // Cold start: a 5 s old task on its third answer waits the adaptive 5 s.
       const first = await store.add(task('first', now - 5 * S));
       assert.equal(delays.delay(first, 0), ADAPTIVE_SCHEDULE.baseDelayMs(3, 5 * S));
@@ -321,6 +322,26 @@ describe('learned poll schedule', () => {
       now += 5 * S;
       const second = await store.add(task('second', now - 5 * S));
       assert.equal(delays.delay(second, 0), DENSE_INTERVAL_MS, 'inside the window the one task before it gives');
+    });
+
+    it('poll a rehearsal with no history densely through its first minute, then back off; a paid task keeps the adaptive schedule', async () => {
+      // Failed on the old code: a user's very first video (a rehearsal, nothing learned) was polled every 10 s
+      // after its first seconds, so it was seen up to 10 s after the emulator finished it.
+      const dir = await tempDir('learned-cold-rehearsal');
+      const store = new TaskStore({ file: join(dir, 'tasks.json'), leaseMs: 3000 });
+      await store.load();
+      const now = T0;
+      const delays = new PollDelays(store, {}, () => now, () => 0.5);
+      const task = (id: string, endpoint: TaskRecord['endpoint'], ageS: number) =>
+        newTaskRecord({ id, state: 'running', request: { firstFrame: 'a.png', resolution: '720P', duration: 2, prompt: 'p' }, endpoint, requestedAt: now - ageS * S, updatedAt: now, sentAt: now - ageS * S, taskId: `t-${id}`, submitTime: formatServiceTime(new Date(now - ageS * S)), polls: 3 });
+      for (const age of [1, 8, 20, 40]) {
+        const r = await store.add(task(`rehearsal-${age}`, { kind: 'emulator', baseUrl: 'http://127.0.0.1:9' }, age));
+        assert.equal(delays.delay(r, 0), DENSE_INTERVAL_MS, `a ${age} s old rehearsal`);
+      }
+      const late = await store.add(task('rehearsal-late', { kind: 'emulator', baseUrl: 'http://127.0.0.1:9' }, 75));
+      assert.ok(delays.delay(late, 0) > DENSE_INTERVAL_MS, 'past its first minute the steps grow');
+      const paid = await store.add(task('paid', { kind: 'beijing', baseUrl: 'https://dashscope.aliyuncs.com' }, 20));
+      assert.equal(delays.delay(paid, 0), ADAPTIVE_SCHEDULE.baseDelayMs(3, 20 * S));
     });
 
     it('learn only from the task’s own account: rehearsals do not teach the service, nor the service rehearsals', async () => {

@@ -3,7 +3,8 @@
 import { WanApiError, explainError, nextPollDelay, type PollSchedule, type TaskResponse } from '../../wan';
 import { parseServiceTime } from '../../wan/time';
 import { expiresAt, stateOfStatus, type TaskRecord } from '../record';
-import { EndPredictor, historyOfRecords, recordSchedule } from '../schedule';
+import { EndPredictor, REHEARSAL_COLD_WINDOW, historyOfRecords, recordSchedule } from '../schedule';
+import { isRehearsal } from '../spend';
 import { accountKey } from '../queue';
 import type { TaskStore } from '../store';
 import { PREDICTOR_TTL_MS } from './constants';
@@ -47,7 +48,7 @@ export class PollDelays {
     }
     // The dense polls' budget is the account's: its 20 queries per second are not shared with another's.
     const polled = mine.filter((r) => r.state === 'pending' || r.state === 'running').length;
-    return recordSchedule(known.predictor, t, polled);
+    return recordSchedule(known.predictor, t, polled, isRehearsal(t.endpoint) ? REHEARSAL_COLD_WINDOW : undefined);
   }
 }
 

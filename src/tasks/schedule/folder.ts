@@ -8,7 +8,8 @@ import { accountKey } from '../queue';
 import type { EndpointRef } from '../record';
 import { endpointOfSidecar, type VideoSidecar } from '../sidecar';
 import { cellOf, sampleOfSidecar, type CellInput, type TimingSample } from './history';
-import { windowSchedule } from './learned';
+import { REHEARSAL_COLD_WINDOW, windowSchedule } from './learned';
+import { isRehearsal } from '../spend';
 import { EndPredictor, type EndWindow } from './predictor';
 
 /** Reading stops after this many sidecars; a folder of thousands of videos needs no more to learn from. */
@@ -36,5 +37,5 @@ export async function readFolderHistory(dir: string, endpoint: EndpointRef): Pro
 /** A schedule for one task about to be followed on `endpoint`, learned from the sidecars in `dir`, and what it expects. */
 export async function learnedScheduleFor(dir: string, endpoint: EndpointRef, input: CellInput): Promise<{ schedule: PollSchedule; window?: EndWindow }> {
   const window = new EndPredictor(await readFolderHistory(dir, endpoint)).window(cellOf(input));
-  return { schedule: windowSchedule(window), ...(window ? { window } : {}) };
+  return { schedule: windowSchedule(window ?? (isRehearsal(endpoint) ? REHEARSAL_COLD_WINDOW : undefined)), ...(window ? { window } : {}) };
 }

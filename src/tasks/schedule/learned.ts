@@ -120,7 +120,17 @@ export function recordWindow(predictor: EndPredictor, r: TaskRecord): EndWindow 
 /** Beyond this the two times are not the same moment on two clocks (a record from elsewhere): left as they are. */
 const MAX_SKEW_MS = 60 * 60 * 1000;
 
-/** The learned schedule for a record the engine polls, among `polled` tasks being polled at once. */
-export function recordSchedule(predictor: EndPredictor, r: TaskRecord, polled: number): PollSchedule {
-  return windowSchedule(recordWindow(predictor, r), denseIntervalMs(polled));
+/**
+ * The window a rehearsal's task is polled in while nothing is learned yet: the emulator runs on this machine and
+ * costs nothing, so its first minute is polled densely (its default task lasts about 8 s plus the render). On the
+ * adaptive schedule a user's very first video, a rehearsal, was seen up to 10 s after it ended.
+ */
+export const REHEARSAL_COLD_WINDOW = { loMs: 0, hiMs: MAX_WINDOW_POLLS * DENSE_INTERVAL_MS } as const;
+
+/**
+ * The learned schedule for a record the engine polls, among `polled` tasks being polled at once; `cold` is the
+ * window used when the history predicts nothing (else the adaptive schedule).
+ */
+export function recordSchedule(predictor: EndPredictor, r: TaskRecord, polled: number, cold?: Pick<EndWindow, 'loMs' | 'hiMs'>): PollSchedule {
+  return windowSchedule(recordWindow(predictor, r) ?? cold, denseIntervalMs(polled));
 }
