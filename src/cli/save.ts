@@ -1,9 +1,9 @@
 // The output folder checked before anything is paid for, then the task followed to its end and its video saved.
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WanClient, expectedVideoSeconds, type TaskResponse, probeWritable, type PollSchedule, type Size } from '../wan';
 import type { EndpointRef, ShotLink, TaskRequest } from '../tasks/record';
-import { sidecarFor, sidecarPathOf, writeSidecar } from '../tasks/sidecar';
+import { parseSidecar, sidecarFor, sidecarPathOf, writeSidecar } from '../tasks/sidecar';
 import { CliUsageError, type Common } from './args';
 import { TaskEnded } from './failure';
 import type { Io, RunContext } from './runContext';
@@ -69,13 +69,21 @@ export async function pollAndSave(
       shown = pct;
     },
   });
-  await writeRunRecord(dest, saved.bytes, task, made, io);
-  if (saved.kept) io.err(`${dest} was already saved in full (${saved.bytes} bytes), by another run: kept it.`);
+  // A video already saved in full keeps the record its first run wrote: `wait` knows nothing of the request.
+  const keptRecord = saved.kept && (await recordNames(sidecarPathOf(dest), taskId));
+  if (!keptRecord) await writeRunRecord(dest, saved.bytes, task, made, io);
+  if (saved.kept) io.err(`${dest} was already saved in full (${saved.bytes} bytes): kept it${keptRecord ? ', and its record' : ''}.`);
   if (saved.expectedBytes === undefined) {
     const lasts = seconds !== undefined ? ` lasting the ${seconds} s the task reports` : '';
     io.err(`The storage host did not say how long the video is, so its length in bytes could not be checked; it was checked as a complete MP4${lasts}.`);
   }
   return { task, dest, bytes: saved.bytes, kept: saved.kept, lengthChecked: saved.expectedBytes !== undefined };
+}
+
+/** True when the record at `path` is one of `taskId` (a run saved its video before). */
+async function recordNames(path: string, taskId: string): Promise<boolean> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  return text !== undefined && parseSidecar(text)?.task_id === taskId;
 }
 
 /** What the run knows of the task it saves: where it was sent, the request as asked (`wait` knows none), the create's request ID. */

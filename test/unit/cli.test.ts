@@ -168,6 +168,24 @@ describe('wan-video CLI', function () {
     }
   });
 
+  it('wait on a task already saved keeps the video and the record its first run wrote (the prompt, the seed, the parameters)', async function () {
+    // Failed on the old code: `wait` knows nothing of the request, and wrote its empty record over the first one.
+    this.timeout(120_000);
+    const out = join(await tempDir('cli-wait-saved'), 'videos');
+    const made = await cli(['generate', '--first-frame', inputs.firstFrame, '--base-url', emu.url, '--poll-interval', '1', '--out', out, '--resolution', '720P', '--duration', '2', '--prompt', 'kept as made', '--seed', '7', '--json']);
+    assert.equal(made.code, EXIT.ok, made.stderr);
+    const { task_id: taskId, file } = JSON.parse(made.stdout) as { task_id: string; file: string };
+    const recordPath = file.replace(/\.mp4$/, '.json');
+    const before = await readFile(recordPath, 'utf8');
+    const waited = await cli(['wait', taskId, '--base-url', emu.url, '--out', out, '--poll-interval', '1', '--json']);
+    assert.equal(waited.code, EXIT.ok, waited.stderr);
+    assert.equal((JSON.parse(waited.stdout) as { kept_existing: boolean }).kept_existing, true);
+    assert.match(waited.stderr, /was already saved in full \(\d+ bytes\): kept it, and its record\./);
+    assert.equal(await readFile(recordPath, 'utf8'), before);
+    const record = JSON.parse(before) as { prompt: string; seed: number; parameters: object };
+    assert.deepEqual([record.prompt, record.seed, record.parameters], ['kept as made', 7, { resolution: '720P', duration: 2 }]);
+  });
+
   it('--version and -v print the package version, without a key; --json wraps it', async () => {
     const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
     for (const flag of ['--version', '-v']) {
