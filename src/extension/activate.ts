@@ -155,7 +155,10 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
       file: join(storage, 'tasks.json'),
       connections,
       log,
-      admit: (records, requests, endpoint, held) => budget.admit(records, requests, endpoint, held),
+      admit: async (records, requests, endpoint, held) => {
+        await connections.requireKey(endpoint);
+        await budget.admit(records, requests, endpoint, held);
+      },
       events: {
         ended: (r) => notifier.ended(r),
         expiring: (r) => notifier.expiring(r),

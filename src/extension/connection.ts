@@ -9,7 +9,7 @@ import { readEndpoint } from './settings';
 import { ServiceClock, observeServiceClock, originOf } from './serviceClock';
 import type { EngineConnection } from '../tasks/engine';
 import type { EndpointRef } from '../tasks/record';
-import { WanClient, resolveBaseUrl } from '../wan';
+import { WanClient, WanConfigError, resolveBaseUrl } from '../wan';
 import { DEFAULT_TIMEOUTS, createDispatcher } from '../wan/http';
 import type { RetryPolicy } from '../wan/retry';
 
@@ -19,9 +19,14 @@ import type { RetryPolicy } from '../wan/retry';
  */
 export const REHEARSAL_KEY = 'sk-wan-studio-rehearsal';
 
-export class NotConfiguredError extends Error {
-  override readonly name = 'NotConfiguredError';
+/** The settings or the key do not let a request be sent. A WanConfigError, so every table of advice offers Set Key and Open Settings. */
+export class NotConfiguredError extends WanConfigError {
+  constructor(message: string) {
+    super('NotConfigured', message);
+  }
 }
+
+const noKeyMessage = () => vscode.l10n.t('No API key is set. Run "Wan Studio: Set DashScope API Key" first.');
 
 export interface Connection {
   client: WanClient;
@@ -77,7 +82,7 @@ export class ConnectionFactory implements vscode.Disposable {
     }
     const rehearsal = endpoint.kind === 'emulator';
     const apiKey = (await this.apiKeys.get()) ?? (rehearsal ? REHEARSAL_KEY : undefined);
-    if (!apiKey) throw new NotConfiguredError(vscode.l10n.t('No API key is set. Run "Wan Studio: Set DashScope API Key" first.'));
+    if (!apiKey) throw new NotConfiguredError(noKeyMessage());
     const client = new WanClient({
       baseUrl: endpoint.baseUrl,
       apiKey,
@@ -88,6 +93,14 @@ export class ConnectionFactory implements vscode.Disposable {
       },
     });
     return { client, baseUrl: endpoint.baseUrl, rehearsal, endpoint };
+  }
+
+  /**
+   * Refuses, before a request is admitted (its spend caps asked, its files uploaded), one that could never be
+   * sent: a paid endpoint with no key stored. The emulator needs none.
+   */
+  async requireKey(endpoint: EndpointRef): Promise<void> {
+    if (endpoint.kind !== 'emulator' && !(await this.apiKeys.get())) throw new NotConfiguredError(noKeyMessage());
   }
 
   /** The engine's view: a client and the endpoint it talks to. */

@@ -71,8 +71,9 @@ suite('Spend caps and figures', () => {
     const refusal = api.budgetPrompts().slice(prompts);
     assert.equal(refusal.length, 1);
     assert.match(refusal[0]!, /This video \(15 s\) would pass your spend cap\. Nothing was sent\./);
-    // The caps are machine-scoped settings: the dialog offers the way to them (the Remote tab in code-server).
-    assert.match(refusal[0]!, /\[Allow This Once\] \[Open Settings\]$/);
+    // The caps are machine-scoped settings: the dialog offers the way to them (the Remote tab in code-server),
+    // first, as the default button: Enter never passes a cap.
+    assert.match(refusal[0]!, /\[Open Settings\] \[Allow This Once\]$/);
     assert.match(refusal[0]!, new RegExp(`Today: ${before} s billed or on its way .*\\+ 15 s asked = ${before + 15} s, over the daily cap of ${before + 10} s`));
     assert.equal(api.tasks().length, count, 'nothing was queued');
     assert.equal(await creates(emu.url), 0, 'no upload and no create reached the emulator');
@@ -127,6 +128,30 @@ suite('Spend caps and figures', () => {
     const today = spentToday(api);
     assert.equal(today, before + 2);
     await waitFor(api, 'the spend figures to follow the usage', () => api.spend().description?.includes(`today ${today} s`), 10_000, true);
+  });
+
+  test('a paid endpoint without a key refuses a request before the caps are asked: no dialog, nothing queued or sent', async function () {
+    // Failed on the old code (a new-user trial): the cap dialog came first, offering Allow This Once for a request
+    // that could never be sent, and the task allowed then failed as "Unexpected", with no Set Key.
+    this.timeout(60_000);
+    await config().update('budget.dailySeconds', spentToday(api) + 1, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('wanStudio.clearApiKey');
+    emu.clearRequests();
+    const count = api.tasks().length;
+    const prompts = api.budgetPrompts().length;
+    api.answerBudgetPrompts(['allow']);
+    try {
+      // The panel's Generate (the palette's command already checked the key).
+      const panel = await vscode.commands.executeCommand<GeneratorHandle>('wanStudio.openGenerator');
+      await assert.rejects(panel.generate({ mode: 'animate', firstFrame: image, prompt: 'no key yet', resolution: '720P', duration: 5 }), /No API key is set/);
+      assert.equal(api.budgetPrompts().length, prompts, 'no cap dialog for a request that cannot be sent');
+      assert.equal(api.tasks().length, count, 'nothing was queued');
+      assert.equal(await creates(emu.url), 0, 'nothing reached the endpoint');
+    } finally {
+      api.answerBudgetPrompts([]);
+      await useEndpoint(emu.url);
+      await config().update('budget.dailySeconds', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   test('a storyboard is held to the cap as a whole: one dialog with the board’s bill and nothing sent; Allow This Once sends every shot without asking again', async function () {

@@ -74,7 +74,8 @@ export function capLine(c: CapExceeded): string {
 /** Asks the user; resolves to the button chosen. A modal dialog in the window; tests script the answer. */
 export type BudgetAsk = (message: string, detail: string, buttons: { allow: string; settings: string }) => Thenable<string | undefined>;
 
-export const askModal: BudgetAsk = (message, detail, { allow, settings }) => vscode.window.showWarningMessage(message, { modal: true, detail }, allow, settings);
+// Open Settings first: the first button is the default one, and Enter must never pass a cap.
+export const askModal: BudgetAsk = (message, detail, { allow, settings }) => vscode.window.showWarningMessage(message, { modal: true, detail }, settings, allow);
 
 export class BudgetGate {
   private readonly asked: string[] = [];
@@ -113,7 +114,7 @@ export class BudgetGate {
     const allow = vscode.l10n.t('Allow This Once');
     // The caps are machine-scoped: in code-server they are on the Remote tab only, where this opens.
     const settings = vscode.l10n.t('Open Settings');
-    this.asked.push(`${message}\n${detail}\n[${allow}] [${settings}]`);
+    this.asked.push(`${message}\n${detail}\n[${settings}] [${allow}]`);
     this.o.log.warn(`Spend cap: ${message} ${over.map(capLine).join(' ')}`);
     const choice = await this.o.ask(message, detail, { allow, settings });
     if (choice === allow) {

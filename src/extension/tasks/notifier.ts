@@ -173,9 +173,17 @@ export class TaskNotifier implements vscode.Disposable {
         [details]: CommandIds.showTaskDetails,
       });
     } else if (r.state === 'failed') {
-      const hint = adviceFor(r.code)?.hint;
-      const why = [failureText(r), hint && translateHint(hint)].filter(Boolean).join(' ');
-      this.show('ended', 'error', r.id, vscode.l10n.t('Generation failed: "{0}": {1}', name, why), [details], { [details]: CommandIds.showTaskDetails });
+      const advice = adviceFor(r.code);
+      const why = [failureText(r), advice?.hint && translateHint(advice.hint)].filter(Boolean).join(' ');
+      // A request refused for want of a key or a setting is mended there (no argument: the key is asked for).
+      const setKey = vscode.l10n.t('Set Key');
+      const settings = vscode.l10n.t('Open Settings');
+      const mend = advice?.next.includes('setKey') ? [setKey, settings] : [];
+      this.show('ended', 'error', r.id, vscode.l10n.t('Generation failed: "{0}": {1}', name, why), [...mend, details], {
+        [setKey]: () => vscode.commands.executeCommand(CommandIds.setApiKey),
+        [settings]: () => vscode.commands.executeCommand(CommandIds.openSettings),
+        [details]: CommandIds.showTaskDetails,
+      });
     } else if (r.state === 'canceled') {
       this.show('ended', 'info', r.id, vscode.l10n.t('Canceled: "{0}"', name), [details], { [details]: CommandIds.showTaskDetails });
     } else {
