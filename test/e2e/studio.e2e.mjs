@@ -259,6 +259,11 @@ try {
         await dialog.innerText(),
       );
       assert.equal(await creates(), before, 'refused before any create');
+      // Enter presses the focused default button: Open Settings, never Allow This Once (found in a new-user trial).
+      let focused;
+      await until('the default button focused', async () => (focused = (await page.evaluate(() => document.activeElement?.textContent ?? '')).trim()) === 'Open Settings', 5000).catch((e) => {
+        throw new Error(`${e.message}; focused: ${JSON.stringify(focused)}`);
+      });
     };
     await ask();
     await shot('studio-5-cap', 'spend-cap');
