@@ -71,8 +71,9 @@ export class Gallery {
     entry.card.dataset.state = task.state;
     entry.card.title = task.fileLabel ?? task.label;
     this.renderStatus(task);
-    // The thumbnail and the body are rebuilt only when they change, so a playing video isn't reset.
-    const key = JSON.stringify([task.video, task.error, task.state === 'succeeded']);
+    // The thumbnail and the body are rebuilt only when they change, so a playing video isn't reset. Until there
+    // is a video the placeholder names the state, so every state change redraws it (it said Queued while running).
+    const key = JSON.stringify([task.video, task.error, task.video ? task.state === 'succeeded' : task.state]);
     if (key !== entry.rendered) {
       entry.rendered = key;
       entry.thumb.replaceChildren(this.thumbnail(task, entry));
