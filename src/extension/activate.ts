@@ -22,6 +22,7 @@ import { ServiceTasks } from './panel/serviceTasks';
 import { PlayerManager } from './playerManager';
 import { ApiKeyStore } from './secrets';
 import { StoryboardService, type BoardPlanResult } from './storyboard/service';
+import { offerInterruptedRuns } from './storyboard/resume';
 import { SECTION, affectsBudget, affectsWanStudio, endpointSettingId, openSettingsAt } from './settings';
 import { BudgetGate, SpendIndicator, askModal } from './tasks/budget';
 import { TaskIndicators } from './tasks/indicators';
@@ -203,7 +204,10 @@ export function activateMain(context: vscode.ExtensionContext, shell: Shell): Ma
 
   const gallery = disposables.add(new GalleryViewProvider({ extensionUri: context.extensionUri, log, tasks, posters }));
   shell.showGallery(gallery);
-  const storyboards = disposables.add(new StoryboardService({ tasks, connections, players, log, workDir: join(storage, 'storyboard-cuts') }));
+  const storyboards = disposables.add(
+    new StoryboardService({ tasks, connections, players, log, workDir: join(storage, 'storyboard-cuts'), runs: new TypedState(context.workspaceState) }),
+  );
+  offerInterruptedRuns(storyboards, notifier, log);
   const storyboardEditors = disposables.add(new StoryboardEditorProvider({ extensionUri: context.extensionUri, log, service: storyboards }));
   shell.showStoryboards(storyboardEditors);
 

@@ -8,6 +8,8 @@ type DecodesAacKey = `player.decodesAac/${string}`;
 interface StoredValues {
   /** The generation panel's last seed, for "reuse the last seed". */
   'wanStudio.lastSeed': number;
+  /** Workspace state: the boards whose Generate is running in this workspace's window (paths); left there, one was cut short. */
+  'wanStudio.storyboardRuns': string[];
   /** Whether this kind of window's webviews decode AAC sound (the player's page reported it). */
   [key: DecodesAacKey]: boolean;
 }
@@ -16,10 +18,11 @@ export type StorageKey = keyof StoredValues;
 
 export const StorageKeys = {
   lastSeed: 'wanStudio.lastSeed',
+  storyboardRuns: 'wanStudio.storyboardRuns',
   decodesAac: (appHost: string, uiKind: vscode.UIKind, version: string): DecodesAacKey => `player.decodesAac/${appHost}/${uiKind}/${version}`,
 } as const;
 
-/** The Memento behind typed keys (global state: every window of this machine shares it). */
+/** The Memento behind typed keys: global state (every window of this machine shares it), or a workspace's. */
 export class TypedState {
   constructor(private readonly memento: vscode.Memento) {}
 

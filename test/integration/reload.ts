@@ -3,12 +3,14 @@
 // starts); the new window must take the tasks over, poll them to the end, save the three videos with
 // their records, and create nothing: the emulator's request log holds exactly three creates.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { WanStudioTesting } from '../../src/extension/activate';
 import type { EmulatorState } from '../../src/extension/emulatorProcess';
 import type { TaskRecord } from '../../src/tasks/record';
+import { BOARD_VERSION, type Board } from '../../src/storyboard/board';
+import type { RunResult } from '../../src/storyboard/run';
 import { clearEmulatorRequests, emulatorRequests, holdEmulatorRunning, isSaved, noticesFor, record, sampleInput, useEndpoint, waitFor, workspaceRoot } from './support';
 
 export interface Handoff {
@@ -18,6 +20,47 @@ export interface Handoff {
   emulator: EmulatorState;
   /** Real time when the first window handed over. */
   at: number;
+  /** Creates the emulator had when the window went. */
+  creates: number;
+  /** A storyboard whose Generate was waiting for its first shot's clip (to cut the second from) when the window went. */
+  board?: { path: string; firstShot: string };
+}
+
+/**
+ * Starts a two-shot board's Generate: its first shot is held running, so the run waits for that clip before
+ * it can cut and send the second. The window's reload cuts the run short there.
+ */
+export async function startBoardAndCatchItWaiting(api: WanStudioTesting, handoff: Handoff): Promise<Handoff> {
+  const path = join(workspaceRoot(), 'inputs', 'reload.wanboard.json');
+  const board: Board = {
+    version: BOARD_VERSION,
+    settings: { resolution: '720P', watermark: false, promptExtend: false },
+    shots: [
+      { id: 'shot-1', prompt: 'reload board: the bird lands', duration: 2, start: { keyframe: 'bird.jpg' } },
+      { id: 'shot-2', prompt: 'reload board: the bird looks around', duration: 2, start: { continue: true, overlap: 2 } },
+    ],
+  };
+  writeFileSync(path, JSON.stringify(board, null, 2));
+  // Not awaited: it ends with this window.
+  void Promise.resolve(vscode.commands.executeCommand('wanStudio.storyboard.generate', vscode.Uri.file(path))).catch(() => undefined);
+  const first = await waitFor(api, 'the board\'s first shot on the service', () => api.tasks().find((r) => r.shot?.board === path && r.shot.shotId === 'shot-1' && r.taskId));
+  assert.equal(api.tasks().filter((r) => r.shot?.board === path).length, 1, 'the second shot waits for the first one\'s clip');
+  return { ...handoff, creates: handoff.creates + 1, board: { path, firstShot: first.id }, at: Date.now() };
+}
+
+/** In the reloaded window: the cut-short run is told of, with Resume; Resume sends the second shot, once. */
+export async function checkBoardResumed(api: WanStudioTesting, handoff: Handoff): Promise<void> {
+  const { path, firstShot } = handoff.board!;
+  const notice = await waitFor(api, 'the notice of the cut-short storyboard', () => api.notifications().find((n) => n.kind === 'interrupted' && n.message.includes('reload.wanboard.json')));
+  assert.deepEqual(notice.actions, ['Resume', 'Open Storyboard']);
+  assert.match(notice.message, /was generating when the window closed, so the shots it had not sent yet were not sent/);
+  await waitFor(api, 'the first shot saved', () => (isSaved(record(api, firstShot)) ? true : undefined), 120_000);
+  // What Resume runs.
+  const result = await vscode.commands.executeCommand<RunResult>('wanStudio.storyboard.generate', vscode.Uri.file(path));
+  assert.deepEqual(result.failed, []);
+  assert.deepEqual(result.sent.map((s) => s.shotId), ['shot-2'], 'only the shot not sent before');
+  const creates = (await emulatorRequests(handoff.emulator.url)).filter((r) => r.route === 'create').length;
+  assert.equal(creates, handoff.creates + 1, 'the first shot was not sent again');
 }
 
 export async function startThreeAndCatchThemRunning(api: WanStudioTesting): Promise<Handoff> {
@@ -40,7 +83,7 @@ export async function startThreeAndCatchThemRunning(api: WanStudioTesting): Prom
   });
   const creates = (await emulatorRequests(emulator.url)).filter((r) => r.route === 'create');
   assert.equal(creates.length, 3);
-  return { ids, taskIds: running.map((r) => r.taskId!), windowId: api.windowId(), emulator, at: Date.now() };
+  return { ids, taskIds: running.map((r) => r.taskId!), windowId: api.windowId(), emulator, at: Date.now(), creates: creates.length };
 }
 
 export async function checkResumed(api: WanStudioTesting, handoff: Handoff): Promise<void> {
@@ -63,7 +106,7 @@ export async function checkResumed(api: WanStudioTesting, handoff: Handoff): Pro
   assert.deepEqual(done.map((r) => r.taskId), handoff.taskIds, 'the same tasks, followed to the end');
 
   const requests = await emulatorRequests(handoff.emulator.url);
-  assert.equal(requests.filter((r) => r.route === 'create').length, 3, 'nothing was created twice');
+  assert.equal(requests.filter((r) => r.route === 'create').length, handoff.creates, 'nothing was created twice');
   for (const taskId of handoff.taskIds) {
     const polls = requests.filter((r) => r.route === 'task' && r.path.endsWith(`/${taskId}`) && Date.parse(r.at) > handoff.at);
     assert.ok(polls.length >= 1, `task ${taskId} was polled after the handover`);

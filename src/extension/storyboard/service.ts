@@ -15,6 +15,7 @@ import { isRehearsal } from '../../tasks/spend';
 import { failureText } from '../../tasks/record';
 import type { ConnectionFactory } from '../connection';
 import type { PlayerManager } from '../playerManager';
+import { StorageKeys, type TypedState } from '../storage';
 import { outputFolders, placeRequest } from '../tasks/outputFolder';
 import type { TaskService } from '../tasks/service';
 
@@ -28,6 +29,8 @@ export interface StoryboardDeps {
   log: vscode.LogOutputChannel;
   /** Where continuations' clips and soundtrack slices are cut, until their tasks are created. */
   workDir: string;
+  /** The workspace's state: which boards' Generate runs, so one cut short by a reload is told of. */
+  runs?: TypedState;
 }
 
 export type ProgressReport = vscode.Progress<{ message?: string; increment?: number }>;
@@ -44,8 +47,22 @@ export class StoryboardService implements vscode.Disposable {
   private readonly subscription: vscode.Disposable;
   private readonly index = new SavedVideoIndex();
 
+  /** Boards whose Generate was still running when this workspace's last window went (a reload, a crash, a close). */
+  readonly interrupted: readonly string[];
+  private running: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly d: StoryboardDeps) {
     this.subscription = d.tasks.onDidChange(() => this.changed.fire());
+    this.interrupted = [...new Set(d.runs?.get(StorageKeys.storyboardRuns) ?? [])];
+    if (this.interrupted.length > 0) void this.noteRun(() => []);
+  }
+
+  /** Runs are kept one change at a time: two boards generating at once must not lose each other's entry. */
+  private noteRun(change: (runs: string[]) => string[]): Promise<unknown> {
+    const runs = this.d.runs;
+    if (!runs) return Promise.resolve();
+    this.running = this.running.then(() => runs.update(StorageKeys.storyboardRuns, change(runs.get(StorageKeys.storyboardRuns) ?? []))).catch((e: unknown) => this.d.log.warn(`Storyboard runs not kept: ${String(e)}`));
+    return this.running;
   }
 
   /** Plans the board whose file is `boardUri` and whose text (saved or not) is `text`. Pays nothing. */
@@ -77,6 +94,9 @@ export class StoryboardService implements vscode.Disposable {
     const abort = new AbortController();
     const cancel = token?.onCancellationRequested(() => abort.abort());
     const total = plan.sends.length;
+    // Kept until the run ends: a window that goes first (a reload) leaves it, and the next one offers to resume.
+    const board = boardUri.fsPath;
+    if (admitted) await this.noteRun((runs) => [...runs, board]);
     let made = 0;
     try {
       const result = await runBoard(plan, facts, {
@@ -104,6 +124,12 @@ export class StoryboardService implements vscode.Disposable {
     } finally {
       cancel?.dispose();
       admitted?.dispose();
+      if (admitted) {
+        await this.noteRun((runs) => {
+          const i = runs.indexOf(board);
+          return i < 0 ? runs : [...runs.slice(0, i), ...runs.slice(i + 1)];
+        });
+      }
     }
   }
 

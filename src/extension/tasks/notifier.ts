@@ -15,7 +15,7 @@ import { translateHint } from '../panel/errors';
 import { fileName, formatLeft, label } from './present';
 
 export interface Notice {
-  kind: 'ended' | 'expiring' | 'unresolved' | 'error' | 'info' | 'unreachable' | 'recovered' | 'storage';
+  kind: 'ended' | 'expiring' | 'unresolved' | 'error' | 'info' | 'unreachable' | 'recovered' | 'storage' | 'interrupted';
   severity: 'info' | 'warning' | 'error';
   recordId?: string;
   /** A grouped notice: every task it tells of. */
@@ -323,6 +323,23 @@ export class TaskNotifier implements vscode.Disposable {
       [createAgain]: CommandIds.createAgain,
       [details]: CommandIds.showTaskDetails,
     });
+  }
+
+  /** A storyboard's Generate that the window's end cut short: the shots it had not sent wait for the user. */
+  boardInterrupted(board: string, actions: { resume: () => unknown; open: () => unknown }): void {
+    const resume = vscode.l10n.t('Resume');
+    const open = vscode.l10n.t('Open Storyboard');
+    this.show(
+      'interrupted',
+      'warning',
+      undefined,
+      vscode.l10n.t(
+        'The storyboard {0} was generating when the window closed, so the shots it had not sent yet were not sent. Resume sends them once the clips they continue are saved (tasks already queued go on in the Tasks view).',
+        vscode.workspace.asRelativePath(board),
+      ),
+      [resume, open],
+      { [resume]: actions.resume, [open]: actions.open },
+    );
   }
 
   error(message: string, recordId?: string): void {

@@ -2,14 +2,14 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { reloadRequestPath } from '../index';
-import { checkResumed, type Handoff } from '../reload';
+import { checkBoardResumed, checkResumed, type Handoff } from '../reload';
 import * as vscode from 'vscode';
 import type { WanStudioApi } from '../../../src/extension/activate';
 import type { ShellTesting } from '../../../src/extension/entry';
 import { EXTENSION_ID, extensionApi } from '../support';
 
 suite('Window reload: after', () => {
-  test('the reloaded window resumes the three tasks: polls them, saves the videos and records, creates nothing', async function () {
+  test('the reloaded window resumes the three tasks: polls them, saves the videos and records, creates nothing; a storyboard cut short is offered to resume', async function () {
     this.timeout(180_000);
     const request = reloadRequestPath();
     assert.ok(request, 'this phase runs only after a real reload');
@@ -21,5 +21,6 @@ suite('Window reload: after', () => {
     assert.equal(ext.isActive && ext.exports.shell.loadedBy(), 'unfinished tasks');
     const api = await extensionApi();
     await checkResumed(api, handoff);
+    if (handoff.board) await checkBoardResumed(api, handoff);
   });
 });

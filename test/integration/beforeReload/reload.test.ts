@@ -4,20 +4,22 @@
 // as a reloaded window would start it.
 import { writeFileSync } from 'node:fs';
 import { reloadRequestPath } from '../index';
-import { checkResumed, startThreeAndCatchThemRunning } from '../reload';
+import { checkResumed, startBoardAndCatchItWaiting, startThreeAndCatchThemRunning } from '../reload';
 import { extensionApi } from '../support';
 
 suite('Window reload: before', () => {
-  test('three generations are running when the window goes', async function () {
+  test('three generations are running, and a storyboard waits for its first shot, when the window goes', async function () {
     this.timeout(180_000);
     const api = await extensionApi();
-    const handoff = await startThreeAndCatchThemRunning(api);
+    const three = await startThreeAndCatchThemRunning(api);
     const request = reloadRequestPath();
     if (request) {
+      // Only a real reload cuts a storyboard's run short (a restart in place keeps it running).
+      const handoff = await startBoardAndCatchItWaiting(api, three);
       writeFileSync(request, JSON.stringify(handoff));
       return;
     }
     await api.restartTasks();
-    await checkResumed(api, handoff);
+    await checkResumed(api, three);
   });
 });
