@@ -159,6 +159,17 @@ export function expiresAt(r: TaskRecord): number | undefined {
   return submit === undefined ? undefined : submit + TASK_TTL_MS;
 }
 
+/**
+ * When the task ended, on this machine's clock: its send plus the service's own submit-to-end time, so a window
+ * that noticed the end late (a reload) or changed the record since (its save) does not stretch it. Falls back
+ * to `noticedAt` when the service's times are missing.
+ */
+export function endedAt(r: TaskRecord, noticedAt: number): number {
+  const submit = parseServiceTime(r.submitTime)?.getTime();
+  const end = parseServiceTime(r.endTime)?.getTime();
+  return r.sentAt !== undefined && submit !== undefined && end !== undefined && end >= submit ? r.sentAt + (end - submit) : noticedAt;
+}
+
 /** A succeeded task whose video was never saved and whose link has died. */
 export function isExpired(r: TaskRecord, now: number): boolean {
   const at = expiresAt(r);

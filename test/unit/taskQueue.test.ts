@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { admit, throttleDelay } from '../../src/tasks/queue';
 import { freeVideoPath, slugify, videoBaseName } from '../../src/tasks/naming';
-import { expiresAt, isExpired, taskLabel } from '../../src/tasks/record';
+import { endedAt, expiresAt, isExpired, taskLabel } from '../../src/tasks/record';
 import { formatServiceTime } from '../../src/wan/time';
 import { tempDir } from '../support/fixtures';
 import { record } from '../support/records';
@@ -112,6 +112,15 @@ describe('task records', () => {
     assert.equal(isExpired({ ...r, save: { state: 'saved', attempts: 1 } }, end.getTime() + 48 * 3600_000), false);
     assert.equal(expiresAt(record({ state: 'running', sentAt: 5 })), 5 + 24 * 3600_000);
     assert.equal(expiresAt(record()), undefined);
+  });
+
+  it('ended when the service says, counted from the send: not when a window noticed it (a reload) or last changed it', () => {
+    // Found in a trial: a task of 8.8 s showed "0:24 elapsed" after a reload, from the record's last update.
+    const submit = new Date('2026-11-27T06:00:00Z');
+    const sentAt = Date.parse('2026-11-27T05:59:59.500Z'); // this machine's clock, half a second behind the service's send
+    const r = record({ state: 'succeeded', sentAt, submitTime: formatServiceTime(submit), endTime: formatServiceTime(new Date(submit.getTime() + 9000)) });
+    assert.equal(endedAt(r, sentAt + 24_000), sentAt + 9000);
+    assert.equal(endedAt(record({ state: 'failed', sentAt }), sentAt + 24_000), sentAt + 24_000, 'without the service times: when noticed');
   });
 
   it('labels a task by its prompt or its input file', () => {

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { isInsideFolder } from '../../tasks/insideFolder';
 import * as vscode from 'vscode';
 import { PROMPT_MAX_CHARS, NEGATIVE_PROMPT_MAX_CHARS, SEED_MAX } from '../../wan';
-import type { TaskRecord } from '../../tasks/record';
+import { endedAt, type TaskRecord } from '../../tasks/record';
 import {
   DraftSchema,
   MODE_SLOTS,
@@ -77,7 +77,7 @@ function viewOf(r: TaskRecord, link: (file: string) => string): TaskView {
     save: r.save?.state,
     requestedAt: r.requestedAt,
     startedAt: r.sentAt,
-    endedAt: r.state === 'succeeded' || ended ? r.updatedAt : undefined,
+    endedAt: r.state === 'succeeded' || ended ? endedAt(r, r.updatedAt) : undefined,
     seed: r.request.seed,
     outputSize: r.outputSize,
     video: file ? link(file) : undefined,
