@@ -259,6 +259,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv, cwd: string
       const path = scheme.toLowerCase() === 'file' ? ` (for a file on this machine, give its path: ${fileUrlPath(src) ?? 'without file://'})` : '';
       throw new CliUsageError(`--${option}: ${scheme}:// sources are not supported; give a local file, an http(s):// or oss:// URL${path}`);
     }
+    // A URL mistyped (htp:/x, https:/x) is no file either. Two letters at least: C:/x is a Windows path.
+    const mistyped = /^([a-z][a-z0-9+.-]+):\//i.exec(src)?.[1];
+    if (mistyped) throw new CliUsageError(`--${option}: ${src} is neither a file nor a URL the CLI can read (a URL starts http://, https:// or oss://)`);
     return resolve(cwd, src);
   };
 

@@ -319,6 +319,7 @@ describe('wan-video CLI', function () {
       ['a missing file', () => ['--first-frame', join(dir, 'nope.png')], /nope\.png was not found/],
       ['a file:// URL, as unsupported, not as missing', () => ['--first-frame', `file://${inputs.firstFrame}`], /--first-frame: file:\/\/ sources are not supported.*give its path: \/.*first\.png\)/],
       ['an ftp:// URL, as unsupported, not as missing', () => ['--first-frame', inputs.firstFrame, '--audio', 'ftp://example.com/a.mp3'], /--audio: ftp:\/\/ sources are not supported/],
+      ['a mistyped URL, as a URL, not as a missing file', () => ['--first-frame', 'htp:/example.com/cat.png'], /--first-frame: htp:\/example\.com\/cat\.png is neither a file nor a URL the CLI can read \(a URL starts http:\/\/, https:\/\/ or oss:\/\/\)/],
       ['an image wider than 8:1', () => ['--first-frame', wide], /wide\.png has aspect 9\.0:1.*between 1:8 and 8:1/],
       ['an image over 8000 px', () => ['--first-frame', giant], /giant\.png is 8016x1100 px; width and height must each be between 240 and 8000 px/],
       ['an image taller than 1:8', () => ['--first-frame', tall], /tall\.png has aspect 1:9\.2/],
