@@ -3,7 +3,6 @@
 import * as vscode from 'vscode';
 import { adviceFor as adviceForCode, explainError, kindOfCode, type ErrorKind } from '../../wan';
 import type { Action } from '../../protocol/generate';
-import { NotConfiguredError } from '../connection';
 import { readEndpoint } from '../settings';
 
 export interface ActionableError {
@@ -43,7 +42,6 @@ export function adviceFor(code: string | undefined, message: string, kind: Error
 
 /** For an exception thrown while submitting. */
 export function adviceForError(error: unknown): ActionableError {
-  if (error instanceof NotConfiguredError) return adviceFor('NotConfigured', error.message, 'config');
   const explained = explainError(error);
   return adviceFor(explained.code, explained.message, explained.kind);
 }
